@@ -1,0 +1,60 @@
+# pg_portrait: PGXS build.  `make demo` and `make test` also do the machine
+# set-up (see README.md); everything else is the usual `make && make install`.
+
+EXTENSION  = pg_portrait
+EXTVERSION = 0.1.0
+
+MODULE_big = pg_portrait
+OBJS = \
+	src/common.o \
+	src/model.o \
+	src/points.o \
+	src/linalg.o \
+	src/rfm.o
+
+# The install script is assembled from the per-module SQL next to the C code,
+# in this order (types and shared functions first).
+SQL_MODULES = \
+	src/header.sql \
+	src/model.sql \
+	src/points.sql \
+	src/rfm.sql
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS = model rfm_summary rfm_score rfm_segment
+REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
+
+SHLIB_LINK += -llapack -lblas -lm
+PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+
+EXTRA_CLEAN = results regression.diffs regression.out
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+# No server development files yet: only the set-up targets below work.
+all:
+	@echo "PostgreSQL server headers not found: run 'make test' or 'make demo' as root, or install postgresql-server-dev-15" >&2
+	@exit 1
+endif
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_MODULES)
+	cat $^ > $@
+
+.PHONY: demo test bench
+
+# Main job: set up, build, start a throwaway cluster, print the demo portrait.
+demo:
+	./test/portrait.sh demo
+
+# Every pg_regress and pgTAP suite on a throwaway cluster.
+test:
+	./test/portrait.sh test
+
+# Benchmarks (not part of the tests): ./test/portrait.sh bench [NAME]
+bench:
+	./test/portrait.sh bench

@@ -1,0 +1,169 @@
+/*
+ * common.c
+ *		Conversions and text-form helpers shared by the modules.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#include "portrait.h"
+
+PG_MODULE_MAGIC;
+
+/*
+ * The on-disk layout of numeric (see PostgreSQL's numeric.c).  It is a
+ * storage format and cannot change between releases, so reading it directly
+ * is safe; it saves a text round trip per row in the aggregates.
+ */
+#define NUM_SIGN_MASK		0xC000
+#define NUM_NEG				0x4000
+#define NUM_SHORT			0x8000
+#define NUM_SPECIAL			0xC000
+#define NUM_SHORT_SIGN		0x2000
+#define NUM_SHORT_WSIGN		0x0040
+#define NUM_SHORT_WMASK		0x003F
+#define NUM_NBASE			10000
+
+static const double pow10tab[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/*
+ * numeric -> float8, the same value numeric_float8 gives.  Values with at
+ * most 15 significant digits and a small exponent take an exact fast path
+ * (an integer mantissa times an exact power of ten is correctly rounded by
+ * one IEEE operation); anything else goes through numeric_float8.
+ */
+double
+PortraitNumericToDouble(Datum num, const char *what)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(num);
+	const uint8 *p;
+	uint16		header;
+	int			hdrlen;
+	int			ndigits;
+	int			weight;
+	bool		neg;
+	uint64		mant = 0;
+	int			i;
+	int			exp10;
+	double		r;
+
+	if (VARATT_IS_EXTENDED(v))
+		goto slow;
+
+	p = (const uint8 *) VARDATA(v);
+	memcpy(&header, p, sizeof(uint16));
+	if ((header & NUM_SIGN_MASK) == NUM_SPECIAL)
+		goto slow;
+	if ((header & NUM_SIGN_MASK) == NUM_SHORT)
+	{
+		hdrlen = sizeof(uint16);
+		neg = (header & NUM_SHORT_SIGN) != 0;
+		weight = (header & NUM_SHORT_WSIGN) ? (int) (~NUM_SHORT_WMASK | (header & NUM_SHORT_WMASK))
+			: (int) (header & NUM_SHORT_WMASK);
+	}
+	else
+	{
+		int16		w;
+
+		hdrlen = sizeof(uint16) + sizeof(int16);
+		neg = (header & NUM_SIGN_MASK) == NUM_NEG;
+		memcpy(&w, p + sizeof(uint16), sizeof(int16));
+		weight = w;
+	}
+	ndigits = (VARSIZE(v) - VARHDRSZ - hdrlen) / sizeof(int16);
+	if (ndigits == 0)
+		return 0.0;
+	if (ndigits > 4)
+		goto slow;
+
+	for (i = 0; i < ndigits; i++)
+	{
+		int16		d;
+
+		memcpy(&d, p + hdrlen + i * sizeof(int16), sizeof(int16));
+		mant = mant * NUM_NBASE + (uint64) d;
+	}
+	/* value = mant * NBASE^(weight - ndigits + 1) */
+	exp10 = 4 * (weight - ndigits + 1);
+	if (mant >= (UINT64CONST(1) << 53) || exp10 < -22 || exp10 > 22)
+		goto slow;
+	r = exp10 >= 0 ? (double) mant * pow10tab[exp10] : (double) mant / pow10tab[-exp10];
+	return neg ? -r : r;
+
+slow:
+	r = DatumGetFloat8(DirectFunctionCall1(numeric_float8, num));
+	CheckFinite(r, what);
+	return r;
+}
+
+/* Append x in the shortest form that reads back to the same double. */
+void
+PortraitFormatDouble(StringInfo buf, double x)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	if (isnan(x))
+		appendStringInfoString(buf, "NaN");
+	else if (isinf(x))
+		appendStringInfoString(buf, x > 0 ? "Infinity" : "-Infinity");
+	else
+	{
+		double_to_shortest_decimal_buf(x, tmp);
+		appendStringInfoString(buf, tmp);
+	}
+}
+
+static void
+BadInput(const char *typname, const char *input)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type %s: \"%s\"", typname, input)));
+}
+
+/* Read a float8 at *pos (finite values only) and advance past it. */
+double
+PortraitParseDouble(const char **pos, const char *typname, const char *input)
+{
+	char	   *end;
+	double		v;
+
+	errno = 0;
+	v = strtod(*pos, &end);
+	if (end == *pos || errno == ERANGE || isnan(v) || isinf(v))
+		BadInput(typname, input);
+	*pos = end;
+	return v;
+}
+
+/* Read an int64 at *pos and advance past it. */
+int64
+PortraitParseInt64(const char **pos, const char *typname, const char *input)
+{
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(*pos, &end, 10);
+	if (end == *pos || errno == ERANGE)
+		BadInput(typname, input);
+	*pos = end;
+	return (int64) v;
+}
+
+/* Require the character c at *pos and advance past it. */
+void
+PortraitExpectChar(const char **pos, char c, const char *typname, const char *input)
+{
+	if (**pos != c)
+		BadInput(typname, input);
+	(*pos)++;
+}

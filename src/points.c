@@ -1,0 +1,239 @@
+/*
+ * points.c
+ *		portrait.points: the aggregate state of fits that need every input row
+ *		(quantiles, k-means, exact AUC).
+ *
+ * While an aggregate runs, the state is an expanded object in the aggregate
+ * context, so appending a row neither copies the state nor allocates.  Its
+ * flat form is an ordinary varlena with text I/O, which is what parallel
+ * workers and distributed engines pass around.
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/memutils.h"
+
+#include "portrait.h"
+
+PG_FUNCTION_INFO_V1(pp_points_in);
+PG_FUNCTION_INFO_V1(pp_points_out);
+
+#define PORTRAIT_POINTS_MAX_DIM 1000
+
+static Size PointsFlatSize(ExpandedObjectHeader *eohptr);
+static void PointsFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
+
+static const ExpandedObjectMethods points_methods = {
+	PointsFlatSize,
+	PointsFlatten
+};
+
+static Size
+PointsBytes(int dim, int64 n)
+{
+	return add_size(offsetof(PointsFlat, values), mul_size(mul_size(sizeof(double), dim), n));
+}
+
+static Size
+PointsFlatSize(ExpandedObjectHeader *eohptr)
+{
+	PointsState *ps = (PointsState *) eohptr;
+	Size		sz = PointsBytes(ps->dim, ps->n);
+
+	if (sz > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("aggregate state of %lld rows of %d values is too large to pass between processes",
+						(long long) ps->n, ps->dim),
+				 errhint("Disable parallel aggregation for this query or use a streaming trainer.")));
+	return sz;
+}
+
+static void
+PointsFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	PointsState *ps = (PointsState *) eohptr;
+	PointsFlat *f = result;
+
+	memset(f, 0, offsetof(PointsFlat, values));
+	SET_VARSIZE(f, allocated_size);
+	f->dim = ps->dim;
+	f->n = ps->n;
+	f->param = ps->param;
+	if (ps->n > 0)
+		memcpy(f->values, ps->values, sizeof(double) * ps->dim * ps->n);
+}
+
+/* A new, empty expanded state in context parent. */
+static PointsState *
+PointsNew(MemoryContext parent, int dim, int64 param, int64 capacity)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "portrait points", ALLOCSET_DEFAULT_SIZES);
+	PointsState *ps = MemoryContextAllocZero(cxt, sizeof(PointsState));
+
+	EOH_init_header(&ps->hdr, &points_methods, cxt);
+	ps->dim = dim;
+	ps->param = param;
+	ps->capacity = Max(capacity, 64);
+	ps->values = MemoryContextAllocHuge(cxt, mul_size(mul_size(sizeof(double), dim), ps->capacity));
+	return ps;
+}
+
+static inline bool
+IsOurExpanded(Datum d)
+{
+	return VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &points_methods;
+}
+
+/* Read-only view of a points datum, expanded or flat (flat is expanded here). */
+PointsState *
+PointsRead(Datum d)
+{
+	PointsFlat *f;
+	PointsState *ps;
+
+	if (IsOurExpanded(d))
+		return (PointsState *) DatumGetEOHP(d);
+	f = (PointsFlat *) PG_DETOAST_DATUM(d);
+	ps = PointsNew(CurrentMemoryContext, f->dim, f->param, f->n);
+	ps->n = f->n;
+	if (f->n > 0)
+		memcpy(ps->values, f->values, sizeof(double) * f->dim * f->n);
+	return ps;
+}
+
+/*
+ * The transition state at argno, created on the first row in the aggregate
+ * context.  dim and param must agree with the state's.
+ */
+PointsState *
+PointsGetState(FunctionCallInfo fcinfo, int argno, int dim, int64 param)
+{
+	MemoryContext aggcxt;
+	PointsState *ps;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "points aggregate transition called in non-aggregate context");
+
+	if (PG_ARGISNULL(argno))
+		return PointsNew(aggcxt, dim, param, 0);
+	if (IsOurExpanded(PG_GETARG_DATUM(argno)))
+		ps = (PointsState *) DatumGetEOHP(PG_GETARG_DATUM(argno));
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+		ps = PointsRead(PG_GETARG_DATUM(argno));
+		MemoryContextSwitchTo(old);
+	}
+	if (ps->dim != dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("all rows must have the same number of values"),
+				 errdetail("A row has %d values where earlier rows had %d.", dim, ps->dim)));
+	if (ps->param != param)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("aggregate parameter must be the same for all rows of a group"),
+				 errdetail("A row has %lld where earlier rows had %lld.",
+						   (long long) param, (long long) ps->param)));
+	return ps;
+}
+
+/* Append one row of dim values (growth doubles, so amortised O(1)). */
+void
+PointsAppend(PointsState *ps, const double *row)
+{
+	if (unlikely(ps->n >= ps->capacity))
+	{
+		int64		newcap = ps->capacity * 2;
+
+		ps->values = repalloc_huge(ps->values, mul_size(mul_size(sizeof(double), ps->dim), newcap));
+		ps->capacity = newcap;
+	}
+	memcpy(ps->values + ps->n * ps->dim, row, sizeof(double) * ps->dim);
+	ps->n++;
+}
+
+/*
+ * Combine function body shared by every points aggregate: append the second
+ * state's rows to the first.  Row order is not kept, so fits must not depend
+ * on it.
+ */
+Datum
+PointsCombine(FunctionCallInfo fcinfo)
+{
+	PointsState *a;
+	PointsState *b;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	b = PointsRead(PG_GETARG_DATUM(1));
+	a = PointsGetState(fcinfo, 0, b->dim, b->param);
+	for (int64 i = 0; i < b->n; i++)
+		PointsAppend(a, b->values + i * b->dim);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&a->hdr));
+}
+
+/* Text form: dim;param;n;v,v,v,... (shortest exact float8s, row-major). */
+Datum
+pp_points_out(PG_FUNCTION_ARGS)
+{
+	PointsState *ps = PointsRead(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+	int64		total = ps->n * ps->dim;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%d;%lld;%lld;", ps->dim, (long long) ps->param, (long long) ps->n);
+	for (int64 i = 0; i < total; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		PortraitFormatDouble(&buf, ps->values[i]);
+	}
+	PG_RETURN_CSTRING(buf.data);
+}
+
+Datum
+pp_points_in(PG_FUNCTION_ARGS)
+{
+	const char *input = PG_GETARG_CSTRING(0);
+	const char *p = input;
+	int64		dim;
+	int64		param;
+	int64		n;
+	PointsFlat *f;
+	int64		total;
+
+	dim = PortraitParseInt64(&p, "portrait.points", input);
+	PortraitExpectChar(&p, ';', "portrait.points", input);
+	param = PortraitParseInt64(&p, "portrait.points", input);
+	PortraitExpectChar(&p, ';', "portrait.points", input);
+	n = PortraitParseInt64(&p, "portrait.points", input);
+	PortraitExpectChar(&p, ';', "portrait.points", input);
+	if (dim < 1 || dim > PORTRAIT_POINTS_MAX_DIM || n < 0 || n > (int64) (MaxAllocSize / sizeof(double) / dim))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type %s: \"%s\"", "portrait.points", input)));
+	total = n * dim;
+	f = palloc0(PointsBytes(dim, n));
+	SET_VARSIZE(f, PointsBytes(dim, n));
+	f->dim = dim;
+	f->param = param;
+	f->n = n;
+	for (int64 i = 0; i < total; i++)
+	{
+		if (i > 0)
+			PortraitExpectChar(&p, ',', "portrait.points", input);
+		f->values[i] = PortraitParseDouble(&p, "portrait.points", input);
+	}
+	if (*p != '\0')
+		PortraitExpectChar(&p, '\0', "portrait.points", input);
+	PG_RETURN_POINTER(f);
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# portrait.sh MODE — set up, build, and run pg_portrait on a throwaway cluster.
+#
+#   demo   the demo portrait of the generated sample data
+#   test   every pg_regress and pgTAP suite; ends with "N passed, N failed"
+#   bench  the benchmarks in test/bench (BENCH=name.sh to run one)
+#
+# It installs missing Debian packages (as root, or through sudo), builds,
+# installs the extension into a private copy of the PostgreSQL 15 binaries
+# (never the system's directories or cluster), runs initdb in a temporary
+# directory, starts the server on a Unix socket there, and removes it all
+# at exit.
+set -euo pipefail
+
+MODE=${1:-test}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PGVER=15
+PGBIN=/usr/lib/postgresql/$PGVER/bin
+PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl"
+
+log() { printf '== %s\n' "$*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+setup_packages() {
+	local missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		log "installing:$missing"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+		# the server package must not create and start the machine's own cluster
+		as_root mkdir -p /etc/postgresql-common/createcluster.d
+		echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.d/50-pg-portrait.conf >/dev/null
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+	fi
+}
+
+build() {
+	log "building"
+	make -C "$ROOT" -s PG_CONFIG=$PGBIN/pg_config >/dev/null
+}
+
+# Private installation: a copy of the server binaries and share directory
+# (PostgreSQL finds its share and lib directories relative to the binary),
+# with the extension installed into it.
+WORK=""
+cleanup() {
+	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+		if [ -f "$WORK/data/postmaster.pid" ]; then
+			run_pg "$INST/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+		fi
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+run_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_cluster() {
+	WORK=$(mktemp -d /tmp/pg_portrait.XXXXXX)
+	chmod 755 "$WORK"
+	local prefix="$WORK/inst"
+	mkdir -p "$prefix/usr/lib/postgresql" "$prefix/usr/share/postgresql"
+	cp -a "/usr/lib/postgresql/$PGVER" "$prefix/usr/lib/postgresql/"
+	cp -a "/usr/share/postgresql/$PGVER" "$prefix/usr/share/postgresql/"
+	make -C "$ROOT" -s PG_CONFIG=$PGBIN/pg_config install DESTDIR="$prefix" >/dev/null
+	INST="$prefix/usr/lib/postgresql/$PGVER/bin"
+
+	mkdir -p "$WORK/data" "$WORK/sock"
+	[ "$(id -u)" = 0 ] && chown postgres: "$WORK/data" "$WORK/sock"
+	log "starting a throwaway cluster in $WORK"
+	run_pg "$INST/initdb" -D "$WORK/data" -U postgres -E UTF8 --locale=C --auth=trust >"$WORK/initdb.log" 2>&1 ||
+		{ cat "$WORK/initdb.log"; exit 1; }
+	cat >>"$WORK/data/postgresql.conf" <<-EOF
+		listen_addresses = ''
+		unix_socket_directories = '$WORK/sock'
+		fsync = off
+		synchronous_commit = off
+		full_page_writes = off
+		shared_buffers = 512MB
+		work_mem = 64MB
+		maintenance_work_mem = 256MB
+		max_wal_size = 4GB
+		timezone = 'Asia/Shanghai'
+		${EXTRA_CONF:-}
+	EOF
+	run_pg "$INST/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null
+	export PGHOST="$WORK/sock" PGPORT=5432 PGUSER=postgres
+}
+
+psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+load_sample() {
+	local db=$1 size=${2:-50000}
+	log "generating the sample data set ($size customers) in $db"
+	psql_q -d "$db" -v customers="$size" -v seed=42 -f "$ROOT/test/data/sample.sql" >/dev/null
+}
+
+run_demo() {
+	psql_q -d postgres -c "CREATE DATABASE portrait_demo"
+	psql_q -d portrait_demo -c "CREATE EXTENSION pg_portrait"
+	load_sample portrait_demo "${DEMO_CUSTOMERS:-50000}"
+	psql_q -d portrait_demo -P footer=off -f "$ROOT/test/demo.sql"
+}
+
+run_tests() {
+	local passed=0 failed=0 out rc
+
+	log "pg_regress suites"
+	set +e
+	out=$(make -C "$ROOT" -s PG_CONFIG=$PGBIN/pg_config installcheck 2>&1)
+	rc=$?
+	set -e
+	printf '%s\n' "$out"
+	passed=$((passed + $(printf '%s\n' "$out" | grep -cE '\.\.\. ok' || true)))
+	failed=$((failed + $(printf '%s\n' "$out" | grep -cE '\.\.\. FAILED' || true)))
+	if [ $rc -ne 0 ] && [ -f "$ROOT/regression.diffs" ]; then
+		head -n 200 "$ROOT/regression.diffs"
+	fi
+	[ $rc -ne 0 ] && [ $failed -eq 0 ] && failed=1
+
+	log "pgTAP suites"
+	psql_q -d postgres -c "CREATE DATABASE portrait_test"
+	psql_q -d portrait_test -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION pg_portrait"
+	load_sample portrait_test "${TEST_CUSTOMERS:-50000}"
+	psql_q -d portrait_test -f "$ROOT/test/fixtures.sql" >/dev/null
+	set +e
+	out=$(cd "$ROOT" && pg_prove -d portrait_test test/*.sql 2>&1)
+	rc=$?
+	set -e
+	printf '%s\n' "$out"
+	local tests tapfailed
+	tests=$(printf '%s\n' "$out" | sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' | tail -n 1)
+	tapfailed=$(printf '%s\n' "$out" | sed -n 's/.*Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' | awk '{s+=$1} END {print s+0}')
+	tests=${tests:-0}
+	passed=$((passed + tests - tapfailed))
+	failed=$((failed + tapfailed))
+	if [ $rc -ne 0 ] && [ "$tapfailed" -eq 0 ]; then
+		failed=$((failed + 1))
+	fi
+
+	if grep -q "terminated by signal" "$WORK/server.log"; then
+		log "the server crashed:"
+		grep -B2 -A5 "terminated by signal" "$WORK/server.log" >&2
+		failed=$((failed + 1))
+	fi
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+}
+
+run_bench() {
+	psql_q -d postgres -c "CREATE DATABASE portrait_bench"
+	psql_q -d portrait_bench -c "CREATE EXTENSION pg_portrait"
+	for b in "$ROOT"/test/bench/${BENCH:-*.sh}; do
+		log "benchmark $(basename "$b")"
+		ROOT="$ROOT" PSQL="$PGBIN/psql" DB=portrait_bench bash "$b"
+	done
+}
+
+setup_packages
+build
+case "$MODE" in
+	demo) start_cluster; run_demo ;;
+	test) start_cluster; run_tests ;;
+	bench) start_cluster; run_bench ;;
+	*) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
+esac
