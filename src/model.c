@@ -149,7 +149,7 @@ BuilderSlot(ModelBuilder *b, const char *name, ModelFieldType type)
 		if (strcmp(s->name, name) != 0)
 			continue;
 		if (s->type != type)
-			BadModel(b->from_text, "Field \"%s\" of a %s model must be %s.",
+			BadModel(b->from_text, "Field \"%s\" of a model of kind \"%s\" must be %s.",
 					 name, b->kind->name, FieldTypeName(s->type));
 		if (b->present[i])
 			BadModel(b->from_text, "Field \"%s\" appears more than once.", name);
@@ -159,7 +159,7 @@ BuilderSlot(ModelBuilder *b, const char *name, ModelFieldType type)
 		b->fields[i].cols = 1;
 		return &b->fields[i];
 	}
-	BadModel(b->from_text, "A %s model has no field \"%s\".", b->kind->name, name);
+	BadModel(b->from_text, "A model of kind \"%s\" has no field \"%s\".", b->kind->name, name);
 }
 
 static void
@@ -277,7 +277,7 @@ ModelFinish(ModelBuilder *b)
 		if (!b->present[i])
 		{
 			if (s->required)
-				BadModel(b->from_text, "A %s model needs the field \"%s\".", b->kind->name, s->name);
+				BadModel(b->from_text, "A model of kind \"%s\" needs the field \"%s\".", b->kind->name, s->name);
 			continue;
 		}
 		total += MAXALIGN(sizeof(ModelField) + strlen(s->name) + 1) + MAXALIGN(b->fields[i].datalen);
@@ -755,7 +755,7 @@ ModelFromJson(const char *str)
 			if (strcmp(kind->fields[i].name, name) == 0)
 				spec = &kind->fields[i];
 		if (spec == NULL && !iskind && !isformat)
-			BadModel(true, "A %s model has no field \"%s\".", kind->name, name);
+			BadModel(true, "A model of kind \"%s\" has no field \"%s\".", kind->name, name);
 
 		tok = JsonbIteratorNext(&it, &v, false);
 		if (iskind || isformat)

@@ -335,7 +335,7 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("order on %s is after as_of %s", DayText(day), DayText(s->as_of_day)),
 				 errdetail("Orders after the as_of day would make recency negative."),
-				 errhint("Filter them out, e.g. WHERE ordered_at < as_of + 1 day, or move as_of.")));
+				 errhint("Filter the orders with WHERE ordered_at < as_of + interval '1 day', or move as_of to a later day.")));
 
 	if (has_amount && amount < 0)
 	{

@@ -129,7 +129,9 @@ run_tests() {
 	psql_q -d postgres -c "CREATE DATABASE portrait_test"
 	psql_q -d portrait_test -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION pg_portrait"
 	load_sample portrait_test "${TEST_CUSTOMERS:-50000}"
-	psql_q -d portrait_test -f "$ROOT/test/fixtures.sql" >/dev/null
+	for f in "$ROOT"/test/fixtures/*.sql; do
+		psql_q -d portrait_test -f "$f" >/dev/null
+	done
 	set +e
 	out=$(cd "$ROOT" && pg_prove -d portrait_test test/*.sql 2>&1)
 	rc=$?

@@ -1,0 +1,33 @@
+-- Segment maps: rules in portrait.rfm_segment_rule, first match wins.
+-- Bounds: low < value <= high (NULL = unbounded); fm = (f + m) / 2.
+SELECT map, priority, segment, r_low, r_high, fm_low, fm_high, relative
+FROM portrait.rfm_segment_rule WHERE map = 'standard' ORDER BY priority;
+
+-- Every (r, fm) cell of the standard map has a segment:
+SELECT r, string_agg(portrait.rfm_segment(r, f, f), ' | ' ORDER BY f) AS "fm = 1 .. 5"
+FROM generate_series(1, 5) r, generate_series(1, 5) f GROUP BY r ORDER BY r DESC;
+
+SELECT portrait.rfm_segment(5, 5, 4) AS champion, portrait.rfm_segment(1, 5, 5) AS cant_lose,
+       portrait.rfm_segment(5, 1, 1) AS new_customer;
+
+-- cn8 compares each score with the population mean score, so it needs the
+-- rfm model (or the window form of rfm_score, which has the population).
+SELECT '{"kind": "rfm", "format": 1, "buckets": 5, "n": 100, "recency": [200, 90, 40, 10],
+         "frequency": [1, 1, 2, 4], "monetary": [20, 50, 120, 400],
+         "mean_score": [3, 2.4, 3]}'::portrait.model AS m \gset
+SELECT r, f, m, portrait.rfm_segment(r, f, m, 'cn8', :'m')
+FROM (VALUES (5, 5, 5), (4, 2, 4), (2, 3, 5), (1, 1, 4), (4, 4, 1), (5, 1, 2), (2, 5, 2), (3, 1, 3)) v(r, f, m);
+SELECT portrait.rfm_segment(5, 5, 5, 'cn8');
+
+-- Teams edit the map: rename a segment, or add a map of their own.
+UPDATE portrait.rfm_segment_rule SET segment = 'VIP' WHERE map = 'standard' AND priority = 1;
+SELECT portrait.rfm_segment(5, 5, 5);
+SELECT builtin FROM portrait.rfm_segment_rule WHERE map = 'standard' AND priority = 1;
+INSERT INTO portrait.rfm_segment_rule (map, priority, segment, r_low, fm_low) VALUES
+    ('two', 1, 'active', 3, NULL), ('two', 2, 'inactive', NULL, NULL);
+SELECT r, portrait.rfm_segment(r, 3, 3, 'two') FROM generate_series(1, 5) r;
+SELECT portrait.rfm_segment(5, 5, 5, 'missing');
+
+-- (put the map back for the suites that follow)
+UPDATE portrait.rfm_segment_rule SET segment = 'Champions', builtin = true WHERE map = 'standard' AND priority = 1;
+DELETE FROM portrait.rfm_segment_rule WHERE map = 'two';
