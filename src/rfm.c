@@ -680,15 +680,6 @@ ScoreOne(const RfmBreaks *b, int dim, double v)
 	return s;
 }
 
-static int
-CmpDouble(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 static void
 CheckBuckets(int64 buckets)
 {
@@ -725,7 +716,7 @@ RfmComputeBreaks(const double *rows, int64 n, int buckets, RfmBreaks *out)
 			KahanAdd(&vs, v);
 			col[i] = d == DIM_R ? -v : v;
 		}
-		qsort(col, n, sizeof(double), CmpDouble);
+		PortraitSortDoubles(col, n);
 		for (int j = 1; j < buckets; j++)
 		{
 			int64		k = (j * n + buckets - 1) / buckets;	/* ceil(j n / B) */
