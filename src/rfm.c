@@ -926,7 +926,7 @@ RfmLoadMap(const char *name, MemoryContext cxt)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args(
 		"SELECT segment, relative, r_low, r_high, f_low, f_high, m_low, m_high, fm_low, fm_high "
-		"FROM portrait.rfm_segment_rule WHERE map = $1 ORDER BY priority",
+		"FROM portrait.rfm_segment_rule WHERE map OPERATOR(pg_catalog.=) $1 ORDER BY priority",
 		1, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading portrait.rfm_segment_rule failed: %d", ret);
