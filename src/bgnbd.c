@@ -183,13 +183,16 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 	BgnbdParams p;
 	KahanSum	ll = {0};
 	double		gsum[BGNBD_NPARAMS] = {0};
-	double		pen = 0;
-	const double *pv = &p.r;
+	double		pv[BGNBD_NPARAMS];
 
 	p.r = exp(theta[0]);
 	p.alpha = exp(theta[1]);
 	p.a = exp(theta[2]);
 	p.b = exp(theta[3]);
+	pv[0] = p.r;
+	pv[1] = p.alpha;
+	pv[2] = p.a;
+	pv[3] = p.b;
 	for (int64 k = 0; k < d->ngroups; k++)
 	{
 		BgnbdGroupTerms g;
@@ -207,61 +210,32 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 					gsum[j] += d->w[i] * rg[j];
 		}
 	}
-	for (int j = 0; j < BGNBD_NPARAMS; j++)
-		pen += pv[j] * pv[j];
-	if (grad)
-		for (int j = 0; j < BGNBD_NPARAMS; j++)
-			grad[j] = pv[j] * (-gsum[j] / d->n + 2 * d->penalizer * pv[j]);
-	return -KahanValue(&ll) / d->n + d->penalizer * pen;
+	return FitPenalizedObjective(KahanValue(&ll), gsum, pv, BGNBD_NPARAMS, d->n, d->penalizer, grad);
 }
 
-static int
-CmpRow3(const void *pa, const void *pb)
-{
-	const double *a = pa;
-	const double *b = pb;
-
-	for (int i = 0; i < 3; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
-}
-
-/*
- * Sort the rows canonically and merge equal ones, so the fit sees the same
- * sequence whatever the row order or parallel plan was.
- */
+/* Distinct rows in canonical order (FitSortUnique), grouped by x. */
 static void
 BgnbdPrepare(double *rows, int64 n, BgnbdData *d)
 {
-	int64		k = -1;
+	double	   *w = palloc_extended(mul_size(sizeof(double), n), MCXT_ALLOC_HUGE);
+	int64		k = FitSortUnique(rows, n, 3, w);
 
-	qsort(rows, n, sizeof(double) * 3, CmpRow3);
-	d->x = palloc_extended(mul_size(sizeof(double) * 4, n), MCXT_ALLOC_HUGE);
-	d->t_x = d->x + n;
-	d->T = d->t_x + n;
-	d->w = d->T + n;
-	d->group_start = palloc_extended(mul_size(sizeof(int64), n + 1), MCXT_ALLOC_HUGE);
+	d->x = palloc_extended(mul_size(sizeof(double) * 3, k), MCXT_ALLOC_HUGE);
+	d->t_x = d->x + k;
+	d->T = d->t_x + k;
+	d->w = w;
+	d->group_start = palloc_extended(mul_size(sizeof(int64), k + 1), MCXT_ALLOC_HUGE);
 	d->ngroups = 0;
-	for (int64 i = 0; i < n; i++)
+	for (int64 i = 0; i < k; i++)
 	{
-		const double *r = rows + i * 3;
-
-		if (k >= 0 && CmpRow3(r, rows + (i - 1) * 3) == 0)
-		{
-			d->w[k] += 1;
-			continue;
-		}
-		k++;
-		d->x[k] = r[0];
-		d->t_x[k] = r[1];
-		d->T[k] = r[2];
-		d->w[k] = 1;
-		if (k == 0 || d->x[k] != d->x[k - 1])
-			d->group_start[d->ngroups++] = k;
+		d->x[i] = rows[i * 3];
+		d->t_x[i] = rows[i * 3 + 1];
+		d->T[i] = rows[i * 3 + 2];
+		if (i == 0 || d->x[i] != d->x[i - 1])
+			d->group_start[d->ngroups++] = i;
 	}
-	d->nrows = k + 1;
-	d->group_start[d->ngroups] = d->nrows;
+	d->nrows = k;
+	d->group_start[d->ngroups] = k;
 	d->n = n;
 }
 
@@ -351,11 +325,6 @@ pp_bgnbd_fit_trans(PG_FUNCTION_ARGS)
 Datum
 pp_bgnbd_fit_trans_options(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("options must not be NULL"),
-				 errhint("Pass '{}' for the defaults.")));
 	return BgnbdTrans(fcinfo, FitOptionsCached(fcinfo, 4, true, "bgnbd_fit"));
 }
 
@@ -521,28 +490,30 @@ Logistic(double v)
 	return 1 / (1 + exp(v));
 }
 
-Datum
-pp_p_alive(PG_FUNCTION_ARGS)
+/* The log dead-odds of the customer (x, t_x, T) in arguments 0-2 under the model in 3. */
+static double
+DeadOddsArgs(FunctionCallInfo fcinfo, const char *func)
 {
 	double		x = PG_GETARG_FLOAT8(0);
 	double		t_x = PG_GETARG_FLOAT8(1);
 	double		T = PG_GETARG_FLOAT8(2);
-	const BgnbdParams *p = CachedParams(fcinfo, 3, "p_alive");
+	const BgnbdParams *p = CachedParams(fcinfo, 3, func);
 
 	BgnbdCheckCustomer(x, t_x, T);
-	PG_RETURN_FLOAT8(Logistic(BgnbdLogDeadOdds(p, x, t_x, T)));
+	return BgnbdLogDeadOdds(p, x, t_x, T);
 }
 
 Datum
+pp_p_alive(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(Logistic(DeadOddsArgs(fcinfo, "p_alive")));
+}
+
+/* 1 - p_alive, computed directly so that small risks keep their digits. */
+Datum
 pp_churn_risk(PG_FUNCTION_ARGS)
 {
-	double		x = PG_GETARG_FLOAT8(0);
-	double		t_x = PG_GETARG_FLOAT8(1);
-	double		T = PG_GETARG_FLOAT8(2);
-	const BgnbdParams *p = CachedParams(fcinfo, 3, "churn_risk");
-
-	BgnbdCheckCustomer(x, t_x, T);
-	PG_RETURN_FLOAT8(Logistic(-BgnbdLogDeadOdds(p, x, t_x, T)));
+	PG_RETURN_FLOAT8(Logistic(-DeadOddsArgs(fcinfo, "churn_risk")));
 }
 
 static void

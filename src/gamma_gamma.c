@@ -91,7 +91,6 @@ GammaGammaObjective(const double *theta, double *grad, void *arg)
 	KahanSum	ll = {0};
 	double		gs[GG_NPARAMS] = {0};
 	double		pv[GG_NPARAMS] = {p, q, g};
-	double		pen = 0;
 
 	for (int64 i = 0; i < d->nrows; i++)
 	{
@@ -111,55 +110,29 @@ GammaGammaObjective(const double *theta, double *grad, void *arg)
 			gs[2] += d->w[i] * (q / g - (px + q) / (x * d->m[i] + g));
 		}
 	}
-	for (int j = 0; j < GG_NPARAMS; j++)
-		pen += pv[j] * pv[j];
-	if (grad)
-		for (int j = 0; j < GG_NPARAMS; j++)
-			grad[j] = pv[j] * (-gs[j] / d->n + 2 * d->penalizer * pv[j]);
-	return -KahanValue(&ll) / d->n + d->penalizer * pen;
+	return FitPenalizedObjective(KahanValue(&ll), gs, pv, GG_NPARAMS, d->n, d->penalizer, grad);
 }
 
-static int
-CmpRow2(const void *pa, const void *pb)
-{
-	const double *a = pa;
-	const double *b = pb;
-
-	for (int i = 0; i < 2; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
-}
-
-/* Sort canonically (order and plan independence) and merge equal rows. */
+/* Distinct rows in canonical order (FitSortUnique), with their logarithms. */
 static void
 GammaGammaPrepare(double *rows, int64 n, GammaGammaData *d)
 {
-	int64		k = -1;
+	double	   *w = palloc_extended(mul_size(sizeof(double), n), MCXT_ALLOC_HUGE);
+	int64		k = FitSortUnique(rows, n, 2, w);
 
-	qsort(rows, n, sizeof(double) * 2, CmpRow2);
-	d->x = palloc_extended(mul_size(sizeof(double) * 5, n), MCXT_ALLOC_HUGE);
-	d->m = d->x + n;
-	d->logx = d->m + n;
-	d->logm = d->logx + n;
-	d->w = d->logm + n;
-	for (int64 i = 0; i < n; i++)
+	d->x = palloc_extended(mul_size(sizeof(double) * 4, k), MCXT_ALLOC_HUGE);
+	d->m = d->x + k;
+	d->logx = d->m + k;
+	d->logm = d->logx + k;
+	d->w = w;
+	for (int64 i = 0; i < k; i++)
 	{
-		const double *r = rows + i * 2;
-
-		if (k >= 0 && CmpRow2(r, rows + (i - 1) * 2) == 0)
-		{
-			d->w[k] += 1;
-			continue;
-		}
-		k++;
-		d->x[k] = r[0];
-		d->m[k] = r[1];
-		d->logx[k] = log(r[0]);
-		d->logm[k] = log(r[1]);
-		d->w[k] = 1;
+		d->x[i] = rows[i * 2];
+		d->m[i] = rows[i * 2 + 1];
+		d->logx[i] = log(d->x[i]);
+		d->logm[i] = log(d->m[i]);
 	}
-	d->nrows = k + 1;
+	d->nrows = k;
 	d->n = n;
 }
 
@@ -240,11 +213,6 @@ pp_gamma_gamma_fit_trans(PG_FUNCTION_ARGS)
 Datum
 pp_gamma_gamma_fit_trans_options(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("options must not be NULL"),
-				 errhint("Pass '{}' for the defaults.")));
 	return GammaGammaTrans(fcinfo, FitOptionsCached(fcinfo, 3, false, "gamma_gamma_fit"));
 }
 

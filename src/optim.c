@@ -406,7 +406,7 @@ FitOptionsUnpack(int64 param, FitOptions *o)
 
 /*
  * Per-call-site cache of parsed options: the jsonb is parsed once per
- * distinct value, not once per row.
+ * distinct value, not once per row.  NULL options are an error (22004).
  */
 typedef struct FitOptionsCache
 {
@@ -419,7 +419,14 @@ const FitOptions *
 FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit, const char *func)
 {
 	FitOptionsCache *c = fcinfo->flinfo->fn_extra;
-	Jsonb	   *jb = PG_GETARG_JSONB_P(argno);
+	Jsonb	   *jb;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("options of %s must not be NULL", func),
+				 errhint("Pass '{}' for the defaults.")));
+	jb = PG_GETARG_JSONB_P(argno);
 
 	if (c != NULL && VARSIZE(jb) == c->len && memcmp(jb, c->bytes, c->len) == 0)
 		return &c->opts;
@@ -435,6 +442,70 @@ FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit, const char 
 	c->bytes = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, c->len);
 	memcpy(c->bytes, jb, c->len);
 	return &c->opts;
+}
+
+static int
+CmpRows(const void *pa, const void *pb, void *arg)
+{
+	const double *a = pa;
+	const double *b = pb;
+	int			dim = *(const int *) arg;
+
+	for (int i = 0; i < dim; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Sort n rows of dim values lexicographically and merge equal ones in
+ * place: returns the number of distinct rows, w[k] (n entries allocated by
+ * the caller) is how many input rows row k stands for.  The likelihood fits
+ * run on this, so they see the same sequence whatever the row order or
+ * parallel plan was, and each distinct summary is evaluated once.
+ */
+int64
+FitSortUnique(double *rows, int64 n, int dim, double *w)
+{
+	int64		k = -1;
+
+	qsort_arg(rows, n, sizeof(double) * dim, CmpRows, &dim);
+	for (int64 i = 0; i < n; i++)
+	{
+		const double *r = rows + i * dim;
+
+		if (k >= 0 && CmpRows(r, rows + k * dim, &dim) == 0)
+		{
+			w[k] += 1;
+			continue;
+		}
+		k++;
+		if (k != i)
+			memmove(rows + k * dim, r, sizeof(double) * dim);
+		w[k] = 1;
+	}
+	return k + 1;
+}
+
+/*
+ * The objective of a fit on log-parameters: the mean negative
+ * log-likelihood plus penalizer * sum(param^2) (the L2 penalty of the
+ * lifetimes library, on the natural parameters).  gsum is the gradient of
+ * the log-likelihood sum in the natural parameters pv; grad (if not NULL)
+ * receives the gradient of the objective in log(pv).
+ */
+double
+FitPenalizedObjective(double ll, const double *gsum, const double *pv, int np, double nobs,
+					  double penalizer, double *grad)
+{
+	double		pen = 0;
+
+	for (int j = 0; j < np; j++)
+		pen += pv[j] * pv[j];
+	if (grad)
+		for (int j = 0; j < np; j++)
+			grad[j] = pv[j] * (-gsum[j] / nobs + 2 * penalizer * pv[j]);
+	return -ll / nobs + penalizer * pen;
 }
 
 static void

@@ -270,6 +270,9 @@ extern const FitOptions *FitOptionsCached(FunctionCallInfo fcinfo, int argno, bo
 										  const char *func);
 extern PointsState *FitPointsState(FunctionCallInfo fcinfo, int dim, const FitOptions *o);
 extern double *FitPointsRows(PointsState *ps, FitOptions *o, int64 *n);
+extern int64 FitSortUnique(double *rows, int64 n, int dim, double *w);
+extern double FitPenalizedObjective(double ll, const double *gsum, const double *pv, int np,
+									double nobs, double penalizer, double *grad);
 extern const char *FitTimeUnitName(int unit);
 extern int	FitTimeUnitByName(const char *name);
 extern double FitTimeUnitsPerMonth(int unit);
