@@ -395,7 +395,7 @@ pp_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	theta[3] = 0;
 	settings.max_iterations = o.max_iterations;
 	settings.gtol = BGNBD_GTOL;
-	settings.numeric_gradient = false;
+	settings.numeric_gradient = o.numeric_gradient;
 	OptimMinimize(BgnbdObjective, &d, BGNBD_NPARAMS, theta, &settings, &res);
 
 	p.r = exp(theta[0]);

@@ -73,4 +73,4 @@ CREATE AGGREGATE @extschema@.bgnbd_fit(x double precision, t_x double precision,
     SFUNC = @extschema@.bgnbd_fit_trans, STYPE = @extschema@.points,
     COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.bgnbd_fit_final,
     PARALLEL = SAFE);
-COMMENT ON AGGREGATE @extschema@.bgnbd_fit(double precision, double precision, double precision, jsonb) IS 'Maximum-likelihood BG/NBD model with options: penalizer, max_iterations, unit (days, weeks, months, hours)';
+COMMENT ON AGGREGATE @extschema@.bgnbd_fit(double precision, double precision, double precision, jsonb) IS 'Maximum-likelihood BG/NBD model with options: penalizer, max_iterations, gradient, unit (days, weeks, months, hours)';

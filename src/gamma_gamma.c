@@ -285,7 +285,7 @@ pp_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	theta[2] = log(meanm);
 	settings.max_iterations = o.max_iterations;
 	settings.gtol = GG_GTOL;
-	settings.numeric_gradient = false;
+	settings.numeric_gradient = o.numeric_gradient;
 	OptimMinimize(GammaGammaObjective, &d, GG_NPARAMS, theta, &settings, &res);
 	p = exp(theta[0]);
 	q = exp(theta[1]);

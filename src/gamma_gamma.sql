@@ -50,4 +50,4 @@ CREATE AGGREGATE @extschema@.gamma_gamma_fit(x double precision, avg_value doubl
     SFUNC = @extschema@.gamma_gamma_fit_trans, STYPE = @extschema@.points,
     COMBINEFUNC = @extschema@.gamma_gamma_fit_combine, FINALFUNC = @extschema@.gamma_gamma_fit_final,
     PARALLEL = SAFE);
-COMMENT ON AGGREGATE @extschema@.gamma_gamma_fit(double precision, double precision, jsonb) IS 'Maximum-likelihood Gamma-Gamma spend model with options: penalizer, max_iterations';
+COMMENT ON AGGREGATE @extschema@.gamma_gamma_fit(double precision, double precision, jsonb) IS 'Maximum-likelihood Gamma-Gamma spend model with options: penalizer, max_iterations, gradient';

@@ -320,11 +320,13 @@ FitOptionsDefault(FitOptions *o)
 	o->penalizer = 0;
 	o->max_iterations = PORTRAIT_FIT_DEFAULT_MAX_ITERATIONS;
 	o->unit = FIT_UNIT_DAYS;
+	o->numeric_gradient = false;
 }
 
 /*
  * Read a fit options object: penalizer (>= 0), max_iterations (1 ..
- * PORTRAIT_FIT_MAX_ITERATIONS) and, when with_unit, unit.  Keys not listed
+ * PORTRAIT_FIT_MAX_ITERATIONS), gradient ('analytic' or 'numeric': central
+ * differences, slower, to cross-check) and, when with_unit, unit.  Keys not listed
  * are refused (0A000) so that a misspelt option is not silently ignored.
  */
 void
@@ -363,6 +365,18 @@ FitOptionsParse(Jsonb *opts, bool with_unit, const char *func, FitOptions *o)
 				BadOption(func, key, "an integer from 1 to " CppAsString2(PORTRAIT_FIT_MAX_ITERATIONS));
 			o->max_iterations = (int) d;
 		}
+		else if (strcmp(key, "gradient") == 0)
+		{
+			char	   *kind;
+
+			if (v.type != jbvString)
+				BadOption(func, key, "'analytic' or 'numeric'");
+			kind = pnstrdup(v.val.string.val, v.val.string.len);
+			if (strcmp(kind, "numeric") == 0)
+				o->numeric_gradient = true;
+			else if (strcmp(kind, "analytic") != 0)
+				BadOption(func, key, "'analytic' or 'numeric'");
+		}
 		else if (with_unit && strcmp(key, "unit") == 0)
 		{
 			char	   *name;
@@ -378,7 +392,7 @@ FitOptionsParse(Jsonb *opts, bool with_unit, const char *func, FitOptions *o)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("unsupported option \"%s\" of %s", key, func),
-					 errhint("The options are penalizer, max_iterations%s.",
+					 errhint("The options are penalizer, max_iterations, gradient%s.",
 							 with_unit ? " and unit" : "")));
 	}
 }
@@ -391,7 +405,8 @@ FitOptionsParse(Jsonb *opts, bool with_unit, const char *func, FitOptions *o)
 static int64
 FitOptionsPack(const FitOptions *o)
 {
-	return 1 + ((int64) o->unit << 1) + ((int64) o->max_iterations << 8);
+	return 1 + ((int64) o->unit << 1) + ((int64) o->numeric_gradient << 7) +
+		((int64) o->max_iterations << 8);
 }
 
 static void
@@ -400,7 +415,8 @@ FitOptionsUnpack(int64 param, FitOptions *o)
 	FitOptionsDefault(o);
 	if (param == 0)
 		return;
-	o->unit = (int) ((param >> 1) & 0x7F);
+	o->unit = (int) ((param >> 1) & 0x3F);
+	o->numeric_gradient = ((param >> 7) & 1) != 0;
 	o->max_iterations = (int) (param >> 8);
 }
 

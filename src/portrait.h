@@ -262,6 +262,7 @@ typedef struct FitOptions
 	double		penalizer;		/* L2 penalty on the parameters */
 	int			max_iterations;
 	int			unit;			/* FitTimeUnit */
+	bool		numeric_gradient;	/* finite differences, to check the analytic one */
 } FitOptions;
 
 extern void FitOptionsDefault(FitOptions *o);

@@ -2,7 +2,7 @@
 -- function against scipy, model properties, order independence, parallel
 -- plans, options and every documented error.
 BEGIN;
-SELECT plan(61);
+SELECT plan(62);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW: the published fit (weeks) ----------
@@ -152,6 +152,12 @@ SELECT ok((SELECT (p::jsonb->>'log_likelihood')::float8 < (cd.m::jsonb->>'log_li
           'the L2 penalizer shrinks the parameters and costs likelihood');
 SELECT ok((SELECT NOT (portrait.bgnbd_fit(x, t_x, t, '{"max_iterations": 2}')::jsonb->>'converged')::bool
              FROM cdnow.summary_ref), 'max_iterations stops early and says it did not converge');
+SELECT ok((SELECT abs((n::jsonb->>'r')::float8 / cd.r - 1) <= 1e-6 AND abs((n::jsonb->>'alpha')::float8 / cd.alpha - 1) <= 1e-6
+                  AND abs((n::jsonb->>'a')::float8 / cd.a - 1) <= 1e-6 AND abs((n::jsonb->>'b')::float8 / cd.b - 1) <= 1e-6
+                  AND (n::jsonb->>'converged')::bool
+             FROM cd, (SELECT portrait.bgnbd_fit(x, t_x, t, '{"unit": "weeks", "gradient": "numeric"}') n
+                         FROM cdnow.summary_ref) s),
+          'finite-difference gradients reach the same fit as the analytic gradient (1e-6)');
 SELECT throws_ok($$SELECT portrait.bgnbd_fit(x, t_x, t, '{"penalty": 1}') FROM cdnow.summary_ref$$,
                  '0A000', 'unsupported option "penalty" of bgnbd_fit', 'an unknown option is refused');
 SELECT throws_ok($$SELECT portrait.bgnbd_fit(x, t_x, t, '{"penalizer": -1}') FROM cdnow.summary_ref$$,

@@ -1,6 +1,6 @@
 -- Gamma-Gamma and CLV: CDNOW reference, properties, parallel plans and errors.
 BEGIN;
-SELECT plan(32);
+SELECT plan(33);
 
 CREATE TEMP TABLE gg AS SELECT portrait.gamma_gamma_fit(x, zbar) AS m FROM cdnow.summary_ref;
 CREATE TEMP TABLE ggp AS
@@ -53,6 +53,10 @@ SELECT is((SELECT m::text::portrait.model::text FROM gg), (SELECT m::text FROM g
 SELECT ok((SELECT portrait.gamma_gamma_fit(x, zbar) FROM cdnow.summary_ref WHERE false) IS NULL, 'no rows: NULL model');
 SELECT is((SELECT portrait.gamma_gamma_fit(x, zbar)::text FROM (SELECT * FROM cdnow.summary_ref ORDER BY md5(customer_id::text)) s),
           (SELECT m::text FROM gg), 'row order does not change the model');
+SELECT ok((SELECT abs((n::jsonb->>'p')::float8 / ggp.p - 1) <= 1e-6 AND abs((n::jsonb->>'q')::float8 / ggp.q - 1) <= 1e-6
+                  AND abs((n::jsonb->>'gamma')::float8 / ggp.g - 1) <= 1e-6
+             FROM ggp, (SELECT portrait.gamma_gamma_fit(x, zbar, '{"gradient": "numeric"}') n FROM cdnow.summary_ref) s),
+          'finite-difference gradients reach the same fit as the analytic gradient (1e-6)');
 SELECT ok((SELECT (portrait.gamma_gamma_fit(x, zbar, '{"penalizer": 0.01}')::jsonb->>'p')::float8 < p
              FROM cdnow.summary_ref, ggp GROUP BY p), 'the penalizer shrinks the parameters');
 
