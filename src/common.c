@@ -168,3 +168,17 @@ PortraitExpectChar(const char **pos, char c, const char *typname, const char *in
 		BadInput(typname, input);
 	(*pos)++;
 }
+
+/* Ascending in-place sort of doubles (no NaNs), inlined comparisons. */
+#define ST_SORT SortDoublesImpl
+#define ST_ELEMENT_TYPE double
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+void
+PortraitSortDoubles(double *v, size_t n)
+{
+	SortDoublesImpl(v, n);
+}
