@@ -41,6 +41,7 @@ PG_FUNCTION_INFO_V1(pp_expected_purchases_new);
 PG_FUNCTION_INFO_V1(pp_prob_purchases);
 PG_FUNCTION_INFO_V1(pp_hyp2f1);
 
+/* 22023 for a summary that breaks the rules of (x, t_x, T). */
 static void
 pg_attribute_noreturn()
 BadCustomer(const char *msg, const char *detail)
@@ -109,6 +110,7 @@ typedef struct BgnbdGroupTerms
 	double		d_b;			/* digamma(a+b) + digamma(b+x) - digamma(b) - digamma(a+b+x) */
 } BgnbdGroupTerms;
 
+/* The terms of customers with x repeat purchases at parameters p. */
 static void
 BgnbdGroup(const BgnbdParams *p, double x, bool want_grad, BgnbdGroupTerms *g)
 {
@@ -130,6 +132,7 @@ BgnbdGroup(const BgnbdParams *p, double x, bool want_grad, BgnbdGroupTerms *g)
 	}
 }
 
+/* One customer's log-likelihood (gradient added to grad when not NULL). */
 static inline double
 BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, double x, double t_x, double T,
 		 double *grad)
@@ -241,6 +244,7 @@ BgnbdPrepare(double *rows, int64 n, BgnbdData *d)
 
 /* ---------- the model ---------- */
 
+/* Consistency of a bgnbd model: positive parameters, a known unit. */
 static void
 BgnbdValidate(const PortraitModel *m)
 {
@@ -277,6 +281,7 @@ const ModelKindSpec BgnbdModelKind = {
 	PORTRAIT_KIND_BGNBD, "bgnbd", bgnbd_fields, lengthof(bgnbd_fields), BgnbdValidate
 };
 
+/* A bgnbd model as BgnbdParams, for ModelCached. */
 void *
 BgnbdParseModel(const PortraitModel *m, MemoryContext cxt)
 {
@@ -293,6 +298,7 @@ BgnbdParseModel(const PortraitModel *m, MemoryContext cxt)
 
 /* ---------- the aggregate ---------- */
 
+/* Transition of bgnbd_fit: check the summary and collect it (NULLs skipped). */
 static Datum
 BgnbdTrans(FunctionCallInfo fcinfo, const FitOptions *o)
 {
@@ -316,24 +322,28 @@ BgnbdTrans(FunctionCallInfo fcinfo, const FitOptions *o)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
+/* bgnbd_fit(x, t_x, T) transition. */
 Datum
 pp_bgnbd_fit_trans(PG_FUNCTION_ARGS)
 {
 	return BgnbdTrans(fcinfo, NULL);
 }
 
+/* bgnbd_fit(x, t_x, T, options) transition. */
 Datum
 pp_bgnbd_fit_trans_options(PG_FUNCTION_ARGS)
 {
 	return BgnbdTrans(fcinfo, FitOptionsCached(fcinfo, 4, true, "bgnbd_fit"));
 }
 
+/* Combine of bgnbd_fit: concatenate the collected rows. */
 Datum
 pp_bgnbd_fit_combine(PG_FUNCTION_ARGS)
 {
 	return PointsCombine(fcinfo);
 }
 
+/* Final function of bgnbd_fit: the maximum-likelihood fit as a model. */
 Datum
 pp_bgnbd_fit_final(PG_FUNCTION_ARGS)
 {
@@ -446,6 +456,7 @@ pp_bgnbd_fit_final(PG_FUNCTION_ARGS)
 
 /* ---------- scoring ---------- */
 
+/* The bgnbd model in argument argno, parsed once per query. */
 static const BgnbdParams *
 CachedParams(FunctionCallInfo fcinfo, int argno, const char *func)
 {
@@ -503,6 +514,7 @@ DeadOddsArgs(FunctionCallInfo fcinfo, const char *func)
 	return BgnbdLogDeadOdds(p, x, t_x, T);
 }
 
+/* p_alive(x, t_x, T, model) */
 Datum
 pp_p_alive(PG_FUNCTION_ARGS)
 {
@@ -516,6 +528,7 @@ pp_churn_risk(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(Logistic(-DeadOddsArgs(fcinfo, "churn_risk")));
 }
 
+/* 22000/22023 unless the horizon t is finite and not negative. */
 static void
 CheckHorizon(double t)
 {

@@ -138,6 +138,7 @@ GammaGammaPrepare(double *rows, int64 n, GammaGammaData *d)
 
 /* ---------- the model ---------- */
 
+/* Consistency of a gamma_gamma model: positive parameters. */
 static void
 GammaGammaValidate(const PortraitModel *m)
 {
@@ -168,6 +169,7 @@ const ModelKindSpec GammaGammaModelKind = {
 	GammaGammaValidate
 };
 
+/* A gamma_gamma model as GammaGammaParams, for ModelCached. */
 static void *
 GammaGammaParseModel(const PortraitModel *m, MemoryContext cxt)
 {
@@ -181,6 +183,7 @@ GammaGammaParseModel(const PortraitModel *m, MemoryContext cxt)
 
 /* ---------- the aggregate ---------- */
 
+/* Transition of gamma_gamma_fit: check the pair and collect it (NULLs skipped). */
 static Datum
 GammaGammaTrans(FunctionCallInfo fcinfo, const FitOptions *o)
 {
@@ -204,24 +207,28 @@ GammaGammaTrans(FunctionCallInfo fcinfo, const FitOptions *o)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
+/* gamma_gamma_fit(x, avg_value) transition. */
 Datum
 pp_gamma_gamma_fit_trans(PG_FUNCTION_ARGS)
 {
 	return GammaGammaTrans(fcinfo, NULL);
 }
 
+/* gamma_gamma_fit(x, avg_value, options) transition. */
 Datum
 pp_gamma_gamma_fit_trans_options(PG_FUNCTION_ARGS)
 {
 	return GammaGammaTrans(fcinfo, FitOptionsCached(fcinfo, 3, false, "gamma_gamma_fit"));
 }
 
+/* Combine of gamma_gamma_fit: concatenate the collected rows. */
 Datum
 pp_gamma_gamma_fit_combine(PG_FUNCTION_ARGS)
 {
 	return PointsCombine(fcinfo);
 }
 
+/* Final function of gamma_gamma_fit: the maximum-likelihood fit of the repeat buyers. */
 Datum
 pp_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 {

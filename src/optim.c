@@ -82,6 +82,7 @@ OptimNumericGradient(OptimObjective fn, void *arg, int n, const double *theta, d
 	pfree(t);
 }
 
+/* Largest absolute value of v[0..n-1]. */
 static inline double
 MaxAbs(const double *v, int n)
 {
@@ -270,6 +271,7 @@ static const char *const time_unit_names[] = {"days", "weeks", "months", "hours"
 /* Days, weeks, months (30 days) or hours per month, for monthly sums. */
 static const double time_units_per_month[] = {30.0, 4.345, 1.0, 720.0};
 
+/* The name of a FitTimeUnit, as the model stores it. */
 const char *
 FitTimeUnitName(int unit)
 {
@@ -286,12 +288,14 @@ FitTimeUnitByName(const char *name)
 	return -1;
 }
 
+/* Time units in a month, for monthly sums such as clv. */
 double
 FitTimeUnitsPerMonth(int unit)
 {
 	return time_units_per_month[unit];
 }
 
+/* 22023 for an option value of the wrong type or range. */
 static void
 pg_attribute_noreturn()
 BadOption(const char *func, const char *key, const char *should)
@@ -301,6 +305,7 @@ BadOption(const char *func, const char *key, const char *should)
 			 errmsg("option \"%s\" of %s must be %s", key, func, should)));
 }
 
+/* A finite number option value. */
 static double
 OptionNumber(JsonbValue *v, const char *func, const char *key)
 {
@@ -314,6 +319,7 @@ OptionNumber(JsonbValue *v, const char *func, const char *key)
 	return d;
 }
 
+/* The options of a fit without an options argument. */
 void
 FitOptionsDefault(FitOptions *o)
 {
@@ -409,6 +415,7 @@ FitOptionsPack(const FitOptions *o)
 		((int64) o->max_iterations << 8);
 }
 
+/* Options back from a points state's param (penalizer excepted). */
 static void
 FitOptionsUnpack(int64 param, FitOptions *o)
 {
@@ -460,6 +467,7 @@ FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit, const char 
 	return &c->opts;
 }
 
+/* Lexicographic order of two rows of *arg doubles. */
 static int
 CmpRows(const void *pa, const void *pb, void *arg)
 {
@@ -524,6 +532,7 @@ FitPenalizedObjective(double ll, const double *gsum, const double *pv, int np, d
 	return -ll / nobs + penalizer * pen;
 }
 
+/* 22023 when rows of one group came with different options. */
 static void
 OptionsDiffer(void)
 {
@@ -656,6 +665,7 @@ PortraitDigammaRatio(double z, double x)
 #define PORTRAIT_HYP2F1_MAX_TERMS 10000000
 #define HYP2F1_RESCALE 1e250
 
+/* 22023 for arguments where 2F1 is not defined (as a real series). */
 static void
 pg_attribute_noreturn()
 Hyp2f1Error(const char *msg, double a, double b, double c, double z)
