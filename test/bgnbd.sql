@@ -2,7 +2,7 @@
 -- function against scipy, model properties, order independence, parallel
 -- plans, options and every documented error.
 BEGIN;
-SELECT plan(62);
+SELECT plan(64);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW: the published fit (weeks) ----------
@@ -142,6 +142,22 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 RESET parallel_leader_participation;
+
+-- ---------- partial states moved as text (what Citus does between nodes) ----------
+
+CREATE AGGREGATE pg_temp.bg_state(float8, float8, float8) (SFUNC = portrait.bgnbd_fit_trans, STYPE = portrait.points);
+CREATE AGGREGATE pg_temp.bg_state(float8, float8, float8, jsonb) (SFUNC = portrait.bgnbd_fit_trans, STYPE = portrait.points);
+CREATE AGGREGATE pg_temp.bg_merge(portrait.points) (SFUNC = portrait.bgnbd_fit_combine, STYPE = portrait.points,
+                                                    FINALFUNC = portrait.bgnbd_fit_final);
+SELECT is((SELECT pg_temp.bg_merge(st::text::portrait.points)::text
+             FROM (SELECT pg_temp.bg_state(x, t_x, t) st FROM cdnow.summary_ref GROUP BY customer_id % 3) s),
+          (SELECT portrait.bgnbd_fit(x, t_x, t)::text FROM cdnow.summary_ref),
+          'three partial states through text, combined: the same model');
+SELECT is((SELECT pg_temp.bg_merge(st::text::portrait.points)::text
+             FROM (SELECT pg_temp.bg_state(x, t_x, t, '{"penalizer": 0.01, "unit": "weeks"}') st
+                     FROM cdnow.summary_ref GROUP BY customer_id % 3) s),
+          (SELECT portrait.bgnbd_fit(x, t_x, t, '{"penalizer": 0.01, "unit": "weeks"}')::text FROM cdnow.summary_ref),
+          'partial states with options through text, combined: the same model');
 
 -- ---------- options ----------
 
