@@ -664,6 +664,7 @@ PortraitDigammaRatio(double z, double x)
 
 #define PORTRAIT_HYP2F1_MAX_TERMS 10000000
 #define HYP2F1_RESCALE 1e250
+#define HYP2F1_NEAR_ONE 0.9
 
 /* 22023 for arguments where 2F1 is not defined (as a real series). */
 static void
@@ -672,7 +673,7 @@ Hyp2f1Error(const char *msg, double a, double b, double c, double z)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("hypergeometric function 2F1(%g, %g; %g; %g) %s", a, b, c, z, msg)));
+			 errmsg("hypergeometric function 2F1(%g, %g; %g; %.15g) %s", a, b, c, z, msg)));
 }
 
 /*
@@ -710,7 +711,7 @@ Hyp2f1LogSeries(double a, double b, double c, double z, int *sign)
 		if (k >= PORTRAIT_HYP2F1_MAX_TERMS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("hypergeometric function 2F1(%g, %g; %g; %g) did not converge in %d terms",
+					 errmsg("hypergeometric function 2F1(%g, %g; %g; %.15g) did not converge in %d terms",
 							a, b, c, z, PORTRAIT_HYP2F1_MAX_TERMS),
 					 errhint("The argument z is too close to 1; use a shorter horizon.")));
 		if ((k & 0xFFFFF) == 0xFFFFF)
@@ -718,6 +719,80 @@ Hyp2f1LogSeries(double a, double b, double c, double z, int *sign)
 	}
 	*sign = sum < 0 ? -1 : (sum > 0 ? 1 : 0);
 	return logscale + log(fabs(sum));
+}
+
+/* log |Gamma(v)| with its sign; sign 0 at the poles (1/Gamma = 0 there). */
+static double
+LogGammaSigned(double v, int *sign)
+{
+	if (v <= 0 && v == floor(v))
+	{
+		*sign = 0;
+		return INFINITY;
+	}
+	return lgamma_r(v, sign);
+}
+
+/*
+ * log |s1 e^l1 + s2 e^l2| and its sign, for terms given as sign and log
+ * magnitude (a zero sign is a zero term).
+ */
+static double
+LogAddSigned(double l1, int s1, double l2, int s2, int *sign)
+{
+	double		m;
+	double		v;
+
+	if (s1 == 0 || s2 == 0)
+	{
+		*sign = s1 != 0 ? s1 : s2;
+		return s1 != 0 ? l1 : (s2 != 0 ? l2 : -INFINITY);
+	}
+	m = Max(l1, l2);
+	v = s1 * exp(l1 - m) + s2 * exp(l2 - m);
+	*sign = v > 0 ? 1 : (v < 0 ? -1 : 0);
+	return m + log(fabs(v));
+}
+
+/*
+ * 2F1 near z = 1 by the connection formula to 1 - z (Abramowitz & Stegun
+ * 15.3.6), valid when s = c - a - b is not an integer:
+ *
+ *   Gamma(c) Gamma(s) / (Gamma(c-a) Gamma(c-b)) 2F1(a, b; 1-s; 1-z)
+ *   + (1-z)^s Gamma(c) Gamma(-s) / (Gamma(a) Gamma(b)) 2F1(c-a, c-b; 1+s; 1-z)
+ *
+ * Both series then run at 1 - z, where they converge fast.
+ */
+static double
+Hyp2f1LogNearOne(double a, double b, double c, double z, int *sign)
+{
+	double		s = c - a - b;
+	double		w = 1 - z;
+	int			gc,
+				gs,
+				gca,
+				gcb,
+				gms,
+				ga,
+				gb,
+				f1,
+				f2;
+	double		lc = LogGammaSigned(c, &gc);
+	double		l1;
+	double		l2;
+
+	l1 = lc + LogGammaSigned(s, &gs) - LogGammaSigned(c - a, &gca) - LogGammaSigned(c - b, &gcb);
+	l2 = s * log(w) + lc + LogGammaSigned(-s, &gms) - LogGammaSigned(a, &ga) - LogGammaSigned(b, &gb);
+	/* 1/Gamma at a pole is 0: that term vanishes */
+	if (gca != 0 && gcb != 0)
+		l1 += Hyp2f1LogSeries(a, b, 1 - s, w, &f1);
+	else
+		f1 = 0;
+	if (ga != 0 && gb != 0)
+		l2 += Hyp2f1LogSeries(c - a, c - b, 1 + s, w, &f2);
+	else
+		f2 = 0;
+	return LogAddSigned(l1, gc * gs * gca * gcb * f1, l2, gc * gms * ga * gb * f2, sign);
 }
 
 /* True when v is zero or a negative integer. */
@@ -739,7 +814,11 @@ NonPositiveInteger(double v)
  * when a + b > c the terms first grow like k^(a+b-c-1) before z^k tames
  * them; the Euler transformation 2F1(a,b;c;z) = (1-z)^(c-a-b)
  * 2F1(c-a, c-b; c; z) then gives a series whose terms decay from the start
- * (and whose prefactor carries the singularity at z = 1 exactly).
+ * (and whose prefactor carries the singularity at z = 1 exactly).  Above
+ * z = 0.9 the series need ever more terms (about 36 / (1 - z)); there the
+ * connection formula to 1 - z is used instead, unless c - a - b is within
+ * 1e-3 of an integer, where its two terms cancel and the series (Euler's if
+ * a + b > c) is summed after all, up to PORTRAIT_HYP2F1_MAX_TERMS terms.
  */
 double
 PortraitLogHyp2f1(double a, double b, double c, double z, int *sign)
@@ -783,7 +862,12 @@ PortraitLogHyp2f1(double a, double b, double c, double z, int *sign)
 			return Hyp2f1LogSeries(a, b, c, z, sign);
 		return -a * log1p(-z) + PortraitLogHyp2f1(a, c - b, c, w, sign);
 	}
-	if (a + b > c && !NonPositiveInteger(a) && !NonPositiveInteger(b))
+	if (NonPositiveInteger(a) || NonPositiveInteger(b))
+		return Hyp2f1LogSeries(a, b, c, z, sign);
+	/* close to 1 the series crawl; switch to 1 - z unless c - a - b is nearly an integer */
+	if (z > HYP2F1_NEAR_ONE && fabs((c - a - b) - rint(c - a - b)) > 1e-3)
+		return Hyp2f1LogNearOne(a, b, c, z, sign);
+	if (a + b > c)
 		return (c - a - b) * log1p(-z) + Hyp2f1LogSeries(c - a, c - b, c, z, sign);
 	return Hyp2f1LogSeries(a, b, c, z, sign);
 }
@@ -798,7 +882,7 @@ PortraitHyp2f1(double a, double b, double c, double z)
 	if (l > 709.78)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("hypergeometric function 2F1(%g, %g; %g; %g) is out of range for type double precision",
+				 errmsg("hypergeometric function 2F1(%g, %g; %g; %.15g) is out of range for type double precision",
 						a, b, c, z)));
 	return sign * exp(l);
 }

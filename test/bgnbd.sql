@@ -2,7 +2,7 @@
 -- function against scipy, model properties, order independence, parallel
 -- plans, options and every documented error.
 BEGIN;
-SELECT plan(64);
+SELECT plan(65);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW: the published fit (weeks) ----------
@@ -70,6 +70,10 @@ SELECT ok(abs(portrait.hyp2f1(0.5, 0.5, 1.5, 0.25) - asin(0.5) / 0.5) <= 1e-13,
 SELECT ok(abs(portrait.hyp2f1(2.5, 3, 3, 0.7) / power(0.3, -2.5) - 1) <= 1e-12,
           'hyp2f1(a, b; b; z) = (1 - z)^-a');
 SELECT is(portrait.hyp2f1(3, 4, 5, 0), 1::float8, 'hyp2f1 at z = 0 is 1');
+-- scipy: 29.607861654548447 and 92.3839806468436 (z = 1 - 4.4e-7 goes through the 1 - z formula)
+SELECT ok((SELECT abs(portrait.expected_purchases(m, 1e5) / 29.607861654548447 - 1) <= 1e-12
+                  AND abs(portrait.expected_purchases(m, 1e7) / 92.3839806468436 - 1) <= 1e-12 FROM pub),
+          'E[X(t)] over very long horizons equals scipy within 1e-12');
 SELECT throws_ok('SELECT portrait.hyp2f1(1, 1, 0, 0.5)', '22023', NULL, 'hyp2f1: c = 0 is refused');
 SELECT throws_ok('SELECT portrait.hyp2f1(1, 1, 2, 1.5)', '22023', NULL, 'hyp2f1: z > 1 is refused');
 SELECT throws_ok('SELECT portrait.hyp2f1(1, 1, 1.5, 1)', '22023', NULL, 'hyp2f1: divergent at z = 1 is refused');
