@@ -30,6 +30,8 @@ PG_FUNCTION_INFO_V1(pp_model_kind);
 
 static const ModelKindSpec *const model_kinds[] = {
 	&RfmModelKind,
+	&BgnbdModelKind,
+	&GammaGammaModelKind,
 };
 
 #define MODEL_NAME_MAX 63
