@@ -162,6 +162,7 @@ extern const char *ModelGetText(const PortraitModel *m, const char *name);
 extern const double *ModelGetFloatArray(const PortraitModel *m, const char *name, int *n);
 extern const int64 *ModelGetIntArray(const PortraitModel *m, const char *name, int *n);
 extern const double *ModelGetFloatMatrix(const PortraitModel *m, const char *name, int *rows, int *cols);
+extern const char *ModelGetTextArray(const PortraitModel *m, const char *name, int *n);
 extern const char *ModelKindName(PortraitModelKind kind);
 
 /*
@@ -175,6 +176,7 @@ extern void *ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, Portra
 
 /* Kinds defined by the modules. */
 extern const ModelKindSpec RfmModelKind;
+extern const ModelKindSpec LogitModelKind;
 
 /* ---------- points.c: collected rows of a fixed width ---------- */
 
