@@ -152,6 +152,15 @@ LogitReadArray(ArrayType *a, double *out, int max, const char *what)
 	return n;
 }
 
+/* A row that does not count: the state as it was (NULL before the first row). */
+static Datum
+StateUnchanged(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
 /* A growable per-call buffer of doubles in fn_mcxt. */
 static double *
 LogitBuffer(FunctionCallInfo fcinfo, double **buf, int *cap, int need)
@@ -166,14 +175,27 @@ LogitBuffer(FunctionCallInfo fcinfo, double **buf, int *cap, int need)
 
 /* ---------- options ---------- */
 
+/*
+ * A numeric option within [lo, hi] (an end excluded when open), an integer
+ * when integral; range says what is allowed, for the message.
+ */
 static double
-OptionNumber(JsonbValue *v, const char *key)
+OptionNumber(JsonbValue *v, const char *key, double lo, double hi, bool open, bool integral,
+			 const char *range)
 {
+	double		x;
+
 	if (v->type != jbvNumeric)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"%s\" must be a number", key)));
-	return PortraitNumericToDouble(NumericGetDatum(v->val.numeric), key);
+	x = PortraitNumericToDouble(NumericGetDatum(v->val.numeric), key);
+	if (!isfinite(x) || x < lo || x > hi || (open && (x == lo || x == hi)) ||
+		(integral && x != floor(x)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be %s", key, range)));
+	return x;
 }
 
 /*
@@ -200,40 +222,19 @@ LogitParseOptions(Jsonb *jb, int p, LogitOptions *opt)
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		char	   *key;
-		double		x;
 
 		if (tok != WJB_KEY)
 			continue;
 		key = pnstrdup(v.val.string.val, v.val.string.len);
 		tok = JsonbIteratorNext(&it, &v, true);
 		if (strcmp(key, "lambda") == 0)
-		{
-			x = OptionNumber(&v, key);
-			if (!(x >= 0))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"lambda\" must be zero or positive")));
-			opt->lambda = x;
-		}
+			opt->lambda = OptionNumber(&v, key, 0, INFINITY, false, false, "zero or positive");
 		else if (strcmp(key, "tol") == 0)
-		{
-			x = OptionNumber(&v, key);
-			if (!(x > 0 && x < 1))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"tol\" must be between 0 and 1 (exclusive)")));
-			opt->tol = x;
-		}
+			opt->tol = OptionNumber(&v, key, 0, 1, true, false, "between 0 and 1 (exclusive)");
 		else if (strcmp(key, "max_iter") == 0)
-		{
-			x = OptionNumber(&v, key);
-			if (!(x >= 1 && x <= PORTRAIT_LOGIT_MAX_MAX_ITER) || x != floor(x))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"max_iter\" must be an integer between 1 and %d",
-								PORTRAIT_LOGIT_MAX_MAX_ITER)));
-			opt->max_iter = (int) x;
-		}
+			opt->max_iter = (int) OptionNumber(&v, key, 1, PORTRAIT_LOGIT_MAX_MAX_ITER, false, true,
+											   psprintf("an integer between 1 and %d",
+														PORTRAIT_LOGIT_MAX_MAX_ITER));
 		else if (strcmp(key, "standardize") == 0)
 		{
 			if (v.type != jbvBool)
@@ -360,6 +361,7 @@ Collinear(const LogitOptions *opt, int col, int lapack_info, double residual, in
 			 errhint("Remove collinear features.")));
 }
 
+/* Raise 22000 for complete or quasi-complete separation. */
 pg_attribute_noreturn()
 static void
 Separated(bool complete, double extreme, int iterations)
@@ -621,6 +623,7 @@ LogitNewton(int p, const LogitOptions *opt, LogitPassFn pass, void *arg, LogitFi
 	return true;
 }
 
+/* Room for the k-value arrays of a fit, in the current context. */
 static void
 LogitFitAlloc(LogitFit *fit, int k)
 {
@@ -653,6 +656,7 @@ static const ModelFieldSpec logit_fields[] = {
 	{"max_iter", MF_INT, true},
 };
 
+/* Cross-field checks of a logit model: one value per coefficient everywhere. */
 static void
 LogitValidate(const PortraitModel *m)
 {
@@ -682,6 +686,7 @@ const ModelKindSpec LogitModelKind = {
 	PORTRAIT_KIND_LOGIT, "logit", logit_fields, lengthof(logit_fields), LogitValidate
 };
 
+/* The portrait.model of a fit and the options that made it. */
 static PortraitModel *
 LogitToModel(const LogitFit *fit, const LogitOptions *opt)
 {
@@ -732,6 +737,7 @@ typedef struct LogitTransCache
 	int64		opthash;
 } LogitTransCache;
 
+/* Append the options text as marker rows (see LogitTransCache). */
 static void
 LogitAppendOptionRows(PointsState *ps, int p, const char *text, double *row)
 {
@@ -791,6 +797,7 @@ LogitReadOptionRows(const double *rows, int64 nmarkers, int dim)
 	return text;
 }
 
+/* Transition of logit_fit: append (label, features), skipping NULL rows. */
 static Datum
 LogitFitTrans(FunctionCallInfo fcinfo, bool with_options)
 {
@@ -801,11 +808,7 @@ LogitFitTrans(FunctionCallInfo fcinfo, bool with_options)
 	bool		fresh = PG_ARGISNULL(0);
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (fresh)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return StateUnchanged(fcinfo);
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(LogitTransCache));
@@ -864,18 +867,21 @@ LogitFitTrans(FunctionCallInfo fcinfo, bool with_options)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
+/* logit_fit(label, features) transition. */
 Datum
 pp_logit_fit_trans(PG_FUNCTION_ARGS)
 {
 	return LogitFitTrans(fcinfo, false);
 }
 
+/* logit_fit(label, features, options) transition. */
 Datum
 pp_logit_fit_trans_options(PG_FUNCTION_ARGS)
 {
 	return LogitFitTrans(fcinfo, true);
 }
 
+/* Combine of logit_fit: the rows of both states (marker rows are identical). */
 Datum
 pp_logit_fit_combine(PG_FUNCTION_ARGS)
 {
@@ -914,6 +920,7 @@ typedef struct LogitRows
 	int			dim;
 } LogitRows;
 
+/* A pass of logit_fit: the sums over the collected, sorted rows. */
 static void
 LogitRowsPass(void *arg, const double *beta, double *acc)
 {
@@ -973,6 +980,7 @@ typedef struct LogitParsed
 	double	   *x;				/* scratch for the features */
 } LogitParsed;
 
+/* Parsed form of a logit model for churn_risk: the coefficients. */
 static void *
 LogitParseModel(const PortraitModel *m, MemoryContext cxt)
 {
@@ -1045,6 +1053,7 @@ pp_logit_coefficients(PG_FUNCTION_ARGS)
 
 /* ---------- auc: exact area under the ROC curve ---------- */
 
+/* Transition of auc: append (score, label), skipping NULL rows. */
 Datum
 pp_auc_trans(PG_FUNCTION_ARGS)
 {
@@ -1052,11 +1061,7 @@ pp_auc_trans(PG_FUNCTION_ARGS)
 	PointsState *ps;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return StateUnchanged(fcinfo);
 	row[0] = PG_GETARG_FLOAT8(1);
 	CheckFinite(row[0], "score");
 	row[1] = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
@@ -1065,6 +1070,7 @@ pp_auc_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
+/* Combine of auc: the rows of both states. */
 Datum
 pp_auc_combine(PG_FUNCTION_ARGS)
 {
@@ -1141,6 +1147,7 @@ StepK(int len)
 	return -1;
 }
 
+/* Transition of logit_step: add one row's terms at the given coefficients. */
 Datum
 pp_logit_step_trans(PG_FUNCTION_ARGS)
 {
@@ -1153,11 +1160,7 @@ pp_logit_step_trans(PG_FUNCTION_ARGS)
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "logit_step transition called in non-aggregate context");
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return StateUnchanged(fcinfo);
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -1224,6 +1227,7 @@ typedef struct LogitTrainPass
 	int			k;
 } LogitTrainPass;
 
+/* A pass of logit_train: run the logit_step query at beta. */
 static void
 LogitTrainRunPass(void *arg, const double *beta, double *acc)
 {

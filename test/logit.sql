@@ -1,7 +1,7 @@
 -- Logistic regression: MADlib's and scikit-learn's reference fits, logit_train
 -- against logit_fit, scoring, AUC, parallel plans and every documented error.
 BEGIN;
-SELECT plan(58);
+SELECT plan(60);
 
 -- ---------- MADlib's 20-row example (test/data/logit/patients.csv) ----------
 
@@ -88,6 +88,8 @@ SELECT ok((SELECT bool_and(abs(z - coef / std_err) <= 1e-12 * abs(z) AND abs(odd
              FROM churn_fit, portrait.logit_coefficients(m)),
           'logit_coefficients: z = coef / std_err, odds ratio = exp(coef), p-values in (0, 1]');
 SELECT is(portrait.churn_risk(ARRAY[1, 2, 3, 4, 5]::float8[], NULL), NULL, 'churn_risk is NULL for a NULL model');
+SELECT is((SELECT m::text::portrait.model::text FROM madlib_fit), (SELECT m::text FROM madlib_fit),
+          'a logit model reads back from its text form unchanged');
 
 -- ---------- auc ----------
 
@@ -227,6 +229,8 @@ SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x, x * x]::float8[
                  '22000', 'too few rows to fit a logistic regression: 3 rows for 3 coefficients', 'too few rows');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], '{"penalty": "l1"}') FROM generate_series(1, 30) x$$,
                  '22023', 'unknown option "penalty"', 'unknown option');
+SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], '{"tol": 0}') FROM generate_series(1, 30) x$$,
+                 '22023', 'option "tol" must be between 0 and 1 (exclusive)', 'invalid option value');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], jsonb_build_object('lambda', x)) FROM generate_series(1, 30) x$$,
                  '22023', 'options must be the same for every row of a group', 'options differing between rows');
 SELECT throws_ok($$SELECT portrait.logit_fit(second_attack = 1, ARRAY[trait_anxiety]::float8[], '{"max_iter": 2}') FROM logit.patients$$,
