@@ -32,6 +32,7 @@ extern void PortraitFormatDouble(StringInfo buf, double x);
 extern double PortraitParseDouble(const char **pos, const char *typname, const char *input);
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
 extern void PortraitExpectChar(const char **pos, char c, const char *typname, const char *input);
+extern void PortraitSortDoubles(double *v, size_t n);
 
 /* Neumaier-compensated sum, so that results hardly depend on row order. */
 typedef struct KahanSum

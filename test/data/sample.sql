@@ -61,6 +61,10 @@
 SET TimeZone = 'Asia/Shanghai';
 SET client_min_messages = warning;
 SET work_mem = '256MB';
+-- the generator queries are huge inlined expressions: JIT compilation (in
+-- particular with inlining/optimization at larger sizes) costs far more time
+-- than it could ever save here
+SET jit = off;
 
 DROP SCHEMA IF EXISTS demo CASCADE;
 CREATE SCHEMA demo;
@@ -361,6 +365,7 @@ ANALYZE demo.orders;
 
 RESET client_min_messages;
 RESET work_mem;
+RESET jit;
 
 -- -----------------------------------------------------------------------------
 -- Summary
