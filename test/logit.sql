@@ -1,7 +1,7 @@
 -- Logistic regression: MADlib's and scikit-learn's reference fits, logit_train
 -- against logit_fit, scoring, AUC, parallel plans and every documented error.
 BEGIN;
-SELECT plan(60);
+SELECT plan(62);
 
 -- ---------- MADlib's 20-row example (test/data/logit/patients.csv) ----------
 
@@ -192,6 +192,18 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 RESET parallel_leader_participation;
+
+-- ---------- states move between nodes as text ----------
+
+-- the aggregate without its final function exposes the state, as a distributed engine sees it
+CREATE AGGREGATE pg_temp.logit_state(boolean, float8[], jsonb) (SFUNC = portrait.logit_fit_trans, STYPE = portrait.points);
+CREATE AGGREGATE pg_temp.auc_state(float8, boolean) (SFUNC = portrait.auc_trans, STYPE = portrait.points);
+SELECT is((SELECT portrait.logit_fit_final(pg_temp.logit_state(second_attack = 1, ARRAY[treatment, trait_anxiety]::float8[],
+                                                                '{"tol": 1e-4, "feature_names": ["treatment", "trait_anxiety"]}')::text::portrait.points)::text
+             FROM logit.patients),
+          (SELECT m::text FROM madlib_fit), 'a logit_fit state (rows and options) survives its text form');
+SELECT is((SELECT portrait.auc_final(pg_temp.auc_state(trait_anxiety, second_attack = 1)::text::portrait.points) FROM logit.patients),
+          (SELECT portrait.auc(trait_anxiety, second_attack = 1) FROM logit.patients), 'an auc state survives its text form');
 
 -- ---------- errors ----------
 
