@@ -1000,13 +1000,13 @@ pp_churn_risk_logit(PG_FUNCTION_ARGS)
 	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
 	LogitParsed *lp = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_LOGIT,
 								  "churn_risk", LogitParseModel);
-	int			n = ARR_NDIM(a) == 1 ? ArrayGetNItems(1, ARR_DIMS(a)) : -1;
+	int			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 	double		eta;
 
-	if (n != lp->k - 1)
+	if (n != lp->k - 1 && ARR_NDIM(a) <= 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features has %d values but the model has %d features", Max(n, 0), lp->k - 1),
+				 errmsg("features has %d values but the model has %d features", n, lp->k - 1),
 				 errhint("Pass the features in the order and number used to fit the model.")));
 	LogitReadArray(a, lp->x, lp->k - 1, "features");
 	eta = lp->coef[0];
@@ -1354,10 +1354,17 @@ pp_logit_train_rel(PG_FUNCTION_ARGS)
 Datum
 pp_logit_train_query(PG_FUNCTION_ARGS)
 {
+	char	   *query;
+	int			len;
+
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("source must not be NULL")));
-	return LogitTrain(fcinfo, psprintf("(%s) AS portrait_source",
-									   text_to_cstring(PG_GETARG_TEXT_PP(0))));
+	query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	len = strlen(query);
+	/* a trailing semicolon is natural in a query but not in a subquery */
+	while (len > 0 && (query[len - 1] == ';' || isspace((unsigned char) query[len - 1])))
+		query[--len] = '\0';
+	return LogitTrain(fcinfo, psprintf("(%s\n) AS portrait_source", query));
 }

@@ -1,7 +1,7 @@
 -- Logistic regression: MADlib's and scikit-learn's reference fits, logit_train
 -- against logit_fit, scoring, AUC, parallel plans and every documented error.
 BEGIN;
-SELECT plan(62);
+SELECT plan(64);
 
 -- ---------- MADlib's 20-row example (test/data/logit/patients.csv) ----------
 
@@ -125,6 +125,9 @@ SELECT is((SELECT string_agg(name, ',') FROM portrait.logit_coefficients(portrai
                                                                                            ARRAY['treatment', 'trait_anxiety']))),
           'intercept,treatment,trait_anxiety', 'logit_train names the coefficients after the columns');
 
+SELECT lives_ok($$SELECT portrait.logit_train('SELECT * FROM logit.patients -- the sample;
+', 'second_attack', ARRAY['treatment'])$$, 'logit_train accepts a query with a trailing semicolon or comment');
+
 -- identifiers are quoted: odd column names work and cannot inject SQL
 CREATE TEMP TABLE odd ("Churned?" bool, "x; DROP TABLE logit.churn; --" float8);
 INSERT INTO odd SELECT second_attack = 1, trait_anxiety FROM logit.patients;
@@ -233,6 +236,8 @@ SELECT throws_ok($$SELECT * FROM portrait.logit_coefficients((SELECT portrait.rf
                  '22023', 'logit_coefficients expects a logit model, not a rfm model', 'logit_coefficients: model of the wrong kind');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 3 = 0, ARRAY[x, 'NaN']::float8[]) FROM generate_series(1, 30) x$$,
                  '22000', 'features must be a finite number, not NaN', 'NaN feature');
+SELECT throws_ok($$SELECT portrait.churn_risk(ARRAY[[1, 2]]::float8[], m) FROM madlib_fit$$,
+                 '2202E', 'features must be a one-dimensional array', 'churn_risk: two-dimensional features');
 SELECT throws_ok($$SELECT portrait.churn_risk(ARRAY[1, 'Infinity']::float8[], m) FROM madlib_fit$$,
                  '22000', 'features must be a finite number, not Infinity', 'churn_risk: infinite feature');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 3 = 0, ARRAY[x, NULL]::float8[]) FROM generate_series(1, 30) x$$,
