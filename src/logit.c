@@ -765,15 +765,20 @@ LogitAppendOptionRows(PointsState *ps, int p, const char *text, double *row)
 	}
 }
 
-/* The options text from the marker rows at the start of sorted rows. */
+/* The options text from the nmarkers marker rows at the start of rows. */
 static char *
 LogitReadOptionRows(const double *rows, int64 nmarkers, int dim)
 {
 	int			p = dim - 1;
-	int			chunks = (int) -rows[0];
+	int			chunks = 0;
 	Size		per_row = (Size) p * LOGIT_OPTION_BYTES;
-	char	   *text = palloc0(chunks * per_row + 1);
-	bool	   *seen = palloc0(sizeof(bool) * chunks);
+	char	   *text;
+	bool	   *seen;
+
+	for (int64 i = 0; i < nmarkers; i++)
+		chunks = Max(chunks, (int) -rows[i * dim]);
+	text = palloc0(chunks * per_row + 1);
+	seen = palloc0(sizeof(bool) * chunks);
 
 	for (int64 i = 0; i < nmarkers; i++)
 	{
@@ -888,29 +893,67 @@ pp_logit_fit_combine(PG_FUNCTION_ARGS)
 	return PointsCombine(fcinfo);
 }
 
-/* Lexicographic order of rows of *(int *) arg doubles. */
-static int
-RowCmp(const void *a, const void *b, void *arg)
+/*
+ * Canonical order of the collected rows: by a 64-bit hash of each row's
+ * bytes, ties (equal rows, or in theory a collision) by the values.  Any
+ * order that depends only on the multiset of rows makes the fit independent
+ * of scan order and parallel plans; hashing avoids comparing rows through
+ * pointers, which made a lexicographic sort of the rows slow.
+ */
+typedef struct RowKey
 {
-	int			dim = *(int *) arg;
-	const double *x = a;
-	const double *y = b;
+	uint64		hash;
+	const double *row;
+} RowKey;
 
-	for (int j = 0; j < dim; j++)
+/* Order of two row keys of rows of *dim values. */
+static inline int
+RowKeyCompare(const RowKey *a, const RowKey *b, const int *dim)
+{
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	for (int j = 0; j < *dim; j++)
 	{
-		if (x[j] < y[j])
+		if (a->row[j] < b->row[j])
 			return -1;
-		if (x[j] > y[j])
+		if (a->row[j] > b->row[j])
 			return 1;
 	}
 	return 0;
 }
 
-/* Sort n rows of dim doubles in place (the canonical order of a fit). */
+#define ST_SORT SortRowKeys
+#define ST_ELEMENT_TYPE RowKey
+#define ST_COMPARE(a, b, dim) RowKeyCompare(a, b, dim)
+#define ST_COMPARE_ARG_TYPE const int
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* Put n rows of dim doubles in the canonical order, in place. */
 static void
 SortRows(double *rows, int64 n, int dim)
 {
-	qsort_arg(rows, n, sizeof(double) * dim, RowCmp, &dim);
+	Size		rowbytes = sizeof(double) * dim;
+	RowKey	   *keys;
+	double	   *sorted;
+
+	if (n < 2)
+		return;
+	keys = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(sizeof(RowKey), n));
+	sorted = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(rowbytes, n));
+	for (int64 i = 0; i < n; i++)
+	{
+		keys[i].row = rows + i * dim;
+		keys[i].hash = hash_bytes_extended((const unsigned char *) keys[i].row, rowbytes, 0);
+	}
+	SortRowKeys(keys, n, &dim);
+	for (int64 i = 0; i < n; i++)
+		memcpy(sorted + i * dim, keys[i].row, rowbytes);
+	memcpy(rows, sorted, rowbytes * n);
+	pfree(sorted);
+	pfree(keys);
 }
 
 typedef struct LogitRows
@@ -920,7 +963,7 @@ typedef struct LogitRows
 	int			dim;
 } LogitRows;
 
-/* A pass of logit_fit: the sums over the collected, sorted rows. */
+/* A pass of logit_fit: the sums over the collected rows in canonical order. */
 static void
 LogitRowsPass(void *arg, const double *beta, double *acc)
 {
@@ -936,7 +979,7 @@ LogitRowsPass(void *arg, const double *beta, double *acc)
 	}
 }
 
-/* Final function (modifies the state: sorts its rows). */
+/* Final function of logit_fit (modifies the state: reorders its rows). */
 Datum
 pp_logit_fit_final(PG_FUNCTION_ARGS)
 {
@@ -949,9 +992,21 @@ pp_logit_fit_final(PG_FUNCTION_ARGS)
 
 	if (ps->n == 0)
 		PG_RETURN_NULL();
-	SortRows(ps->values, ps->n, dim);
-	while (markers < ps->n && ps->values[markers * dim] < 0)
-		markers++;
+	/* marker rows (label < 0) to the front, then the data rows in canonical order */
+	for (int64 i = 0; i < ps->n; i++)
+		if (ps->values[i * dim] < 0)
+		{
+			if (i != markers)
+				for (int j = 0; j < dim; j++)
+				{
+					double		t = ps->values[markers * dim + j];
+
+					ps->values[markers * dim + j] = ps->values[i * dim + j];
+					ps->values[i * dim + j] = t;
+				}
+			markers++;
+		}
+	SortRows(ps->values + markers * dim, ps->n - markers, dim);
 	if (markers > 0)
 	{
 		char	   *text = LogitReadOptionRows(ps->values, markers, dim);
@@ -1077,6 +1132,30 @@ pp_auc_combine(PG_FUNCTION_ARGS)
 	return PointsCombine(fcinfo);
 }
 
+/* A row of the auc state. */
+typedef struct ScoredRow
+{
+	double		score;
+	double		label;			/* 0 or 1 */
+} ScoredRow;
+
+/* Order of auc rows: by score, then label. */
+static inline int
+ScoredCompare(const ScoredRow *a, const ScoredRow *b)
+{
+	if (a->score != b->score)
+		return a->score < b->score ? -1 : 1;
+	return (a->label > b->label) - (a->label < b->label);
+}
+
+#define ST_SORT SortScored
+#define ST_ELEMENT_TYPE ScoredRow
+#define ST_COMPARE(a, b) ScoredCompare(a, b)
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
 /*
  * Final function (sorts the state's rows): the probability that a random
  * positive scores above a random negative, ties counted half.  NULL when
@@ -1091,7 +1170,7 @@ pp_auc_final(PG_FUNCTION_ARGS)
 	double		wins = 0;		/* twice the count, so that it stays an integer */
 	int64		i = 0;
 
-	SortRows(ps->values, ps->n, 2);
+	SortScored((ScoredRow *) ps->values, ps->n);
 	while (i < ps->n)
 	{
 		double		score = ps->values[i * 2];
