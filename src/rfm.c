@@ -926,7 +926,7 @@ RfmLoadMap(const char *name, MemoryContext cxt)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args(
 		"SELECT segment, relative, r_low, r_high, f_low, f_high, m_low, m_high, fm_low, fm_high "
-		"FROM portrait.rfm_segment_rule WHERE map = $1 ORDER BY priority",
+		"FROM portrait.rfm_segment_rule WHERE map OPERATOR(pg_catalog.=) $1 ORDER BY priority",
 		1, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading portrait.rfm_segment_rule failed: %d", ret);
@@ -1064,7 +1064,12 @@ RfmScoreTuple(FunctionCallInfo fcinfo, RfmScoreCache *c, const RfmBreaks *b,
 	for (int d = 0; d < 3; d++)
 		s[d] = ScoreOne(b, d, row[d]);
 	if (b->buckets <= 9)
-		snprintf(code, sizeof(code), "%d%d%d", s[0], s[1], s[2]);
+	{
+		code[0] = '0' + s[0];
+		code[1] = '0' + s[1];
+		code[2] = '0' + s[2];
+		code[3] = '\0';
+	}
 	else
 		snprintf(code, sizeof(code), "%d-%d-%d", s[0], s[1], s[2]);
 	segment = RfmApplyMap(map, s[0], s[1], s[2], b->mean_score);
