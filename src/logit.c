@@ -7,11 +7,12 @@
  *
  * Both fitters share one driver (LogitNewton) that only needs, for given
  * coefficients, the sums X'WX, X'(y - p) and the log-likelihood over the
- * rows; logit_fit computes them over its collected rows, logit_train with
- * the aggregate logit_step.  Coefficients are kept in original units; the
- * Newton iteration itself runs in "working" units theta with beta = J theta,
- * where J undoes standardisation (the identity without it), so that the L2
- * penalty applies to standardised coefficients when asked to.
+ * rows (LogitData); logit_fit computes them over its collected rows,
+ * logit_train with the aggregate logit_step.  With standardisation the rows
+ * are centred and scaled as they are read, and the iteration runs in those
+ * "working" units theta; beta = J theta maps back to original units (J is
+ * the identity without standardisation).  The L2 penalty applies to theta,
+ * so to standardised coefficients when asked to.
  *
  * Convergence follows MADlib's IRLS: stop after the step whose starting
  * point changed the (penalised) log-likelihood by at most tol relative.  The
@@ -102,8 +103,19 @@ typedef struct LogitFit
 	int			iterations;
 } LogitFit;
 
-/* Sums of one pass over the rows at coefficients beta (original units). */
-typedef void (*LogitPassFn) (void *arg, const double *beta, double *acc);
+/*
+ * Where a fit's rows come from.  pass: the sums (LOGIT_ACC_*) at
+ * coefficients theta over the rows, each feature taken as (x - center) /
+ * scale (as it is when center is NULL).  moments: each feature's mean and
+ * population standard deviation.
+ */
+typedef struct LogitData
+{
+	void		(*pass) (void *arg, const double *theta, const double *center,
+						 const double *scale, double *acc);
+	void		(*moments) (void *arg, int p, double *mean, double *sd);
+	void	   *arg;
+} LogitData;
 
 /* ---------- checks and reading arguments ---------- */
 
@@ -431,11 +443,11 @@ MatMul(int k, const double *a, bool ta, const double *b, bool tb, double *out)
  * Everything in fit must be allocated by the caller (k values per array).
  */
 static bool
-LogitNewton(int p, const LogitOptions *opt, LogitPassFn pass, void *arg, LogitFit *fit)
+LogitNewton(int p, const LogitOptions *opt, const LogitData *data, LogitFit *fit)
 {
 	int			k = p + 1;
 	double	   *acc = palloc0(sizeof(double) * LogitAccLen(k));
-	double	   *hb = palloc(sizeof(double) * k * k);	/* X'WX, original units */
+	double	   *hb = palloc(sizeof(double) * k * k);	/* X'WX, working units */
 	double	   *ht = palloc(sizeof(double) * k * k);	/* working units, penalised */
 	double	   *jac = palloc0(sizeof(double) * k * k);	/* beta = jac theta */
 	double	   *tmp = palloc(sizeof(double) * k * k);
@@ -443,7 +455,8 @@ LogitNewton(int p, const LogitOptions *opt, LogitPassFn pass, void *arg, LogitFi
 	double	   *gt = palloc(sizeof(double) * k);
 	double	   *theta = palloc0(sizeof(double) * k);
 	double	   *theta_prev = palloc0(sizeof(double) * k);
-	double	   *beta = palloc0(sizeof(double) * k);
+	double	   *center = NULL;
+	double	   *scale = NULL;
 	double		f = 0;
 	double		f_prev = 0;
 	int			iter = 0;
@@ -454,7 +467,7 @@ LogitNewton(int p, const LogitOptions *opt, LogitPassFn pass, void *arg, LogitFi
 	double		n;
 	double		positives;
 
-	pass(arg, beta, acc);
+	data->pass(data->arg, theta, NULL, NULL, acc);
 	n = acc[LOGIT_ACC_N];
 	if (n == 0)
 		return false;
@@ -476,25 +489,28 @@ LogitNewton(int p, const LogitOptions *opt, LogitPassFn pass, void *arg, LogitFi
 		jac[i * k + i] = 1.0;
 	if (opt->standardize)
 	{
-		/* at beta = 0 every weight is 1/4: X'WX holds the means and squares */
-		double	   *h0 = acc + LOGIT_ACC_G + k;
-
-		for (int j = 1; j < k; j++)
+		/*
+		 * Fit on (x - mean) / sd, computed as the rows are read: centring
+		 * before summing keeps features with a large offset (epoch seconds,
+		 * say) from cancelling out in X'WX.
+		 */
+		center = palloc(sizeof(double) * p);
+		scale = palloc(sizeof(double) * p);
+		data->moments(data->arg, p, center, scale);
+		for (int j = 0; j < p; j++)
 		{
-			double		m = h0[j] / h0[0];
-			/* diagonal (j, j) of the packed upper triangle */
-			int			d = j * k - j * (j - 1) / 2;
-			double		var = h0[d] / h0[0] - m * m;
-
-			if (!(var > 8 * DBL_EPSILON * m * m) || !(var > 0))
+			CheckFinite(center[j], "features");
+			if (!(scale[j] > 1e-12 * fabs(center[j])))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("the features are collinear: feature \"%s\" is constant", CoefName(opt, j)),
+						 errmsg("the features are collinear: feature \"%s\" is constant", CoefName(opt, j + 1)),
 						 errdetail("A constant feature is a multiple of the intercept, so it cannot be standardised and the Hessian is singular."),
 						 errhint("Remove collinear features.")));
-			jac[j * k + j] = 1.0 / sqrt(var);
-			jac[0 * k + j] = -m / sqrt(var);
+			/* beta_j = theta_j / sd_j; the intercept absorbs the centring */
+			jac[(j + 1) * k + j + 1] = 1.0 / scale[j];
+			jac[0 * k + j + 1] = -center[j] / scale[j];
 		}
+		data->pass(data->arg, theta, center, scale, acc);
 	}
 
 	for (;;)
@@ -537,17 +553,9 @@ LogitNewton(int p, const LogitOptions *opt, LogitPassFn pass, void *arg, LogitFi
 			if (opt->lambda == 0 && acc[LOGIT_ACC_WRONG] == 0)
 				Separated(true, 0, iter);
 
-			/* the Newton system in working units */
-			MatMul(k, hb, false, jac, false, tmp);
-			MatMul(k, jac, true, tmp, false, ht);
-			for (int i = 0; i < k; i++)
-			{
-				double		s = 0;
-
-				for (int l = 0; l < k; l++)
-					s += jac[l * k + i] * g[l];
-				gt[i] = s;
-			}
+			/* the Newton system in working units, penalised */
+			memcpy(ht, hb, sizeof(double) * k * k);
+			memcpy(gt, g, sizeof(double) * k);
 			for (int j = 1; j < k; j++)
 			{
 				ht[j * k + j] += opt->lambda;
@@ -583,15 +591,7 @@ LogitNewton(int p, const LogitOptions *opt, LogitPassFn pass, void *arg, LogitFi
 			}
 		}
 		CHECK_FOR_INTERRUPTS();
-		for (int i = 0; i < k; i++)
-		{
-			double		s = 0;
-
-			for (int l = 0; l < k; l++)
-				s += jac[i * k + l] * theta[l];
-			beta[i] = s;
-		}
-		pass(arg, beta, acc);
+		data->pass(data->arg, theta, center, scale, acc);
 	}
 
 	/* statistics from the last Hessian: covariance = J ht^-1 J' */
@@ -645,7 +645,7 @@ static const ModelFieldSpec logit_fields[] = {
 	{"std_err", MF_FLOAT_ARRAY, true},
 	{"z", MF_FLOAT_ARRAY, true},
 	{"p_value", MF_FLOAT_ARRAY, true},
-	{"odds_ratio", MF_FLOAT_ARRAY, true},
+	{"odds_ratio", MF_FLOAT_ARRAY, false},	/* absent when an exp(coef) overflows */
 	{"log_likelihood", MF_FLOAT, true},
 	{"aic", MF_FLOAT, true},
 	{"iterations", MF_INT, true},
@@ -663,6 +663,7 @@ LogitValidate(const PortraitModel *m)
 	static const char *const arrays[] = {"coef", "std_err", "z", "p_value", "odds_ratio"};
 	int			p;
 	int			n;
+	bool		optional;
 
 	ModelGetTextArray(m, "feature_names", &p);
 	if (p < 1 || p > PORTRAIT_LOGIT_MAX_FEATURES || ModelGetInt(m, "n") < 1)
@@ -672,8 +673,8 @@ LogitValidate(const PortraitModel *m)
 				 errdetail("A logit model needs 1 to %d feature names and n >= 1.", PORTRAIT_LOGIT_MAX_FEATURES)));
 	for (int i = 0; i < (int) lengthof(arrays); i++)
 	{
-		ModelGetFloatArray(m, arrays[i], &n);
-		if (n != p + 1)
+		optional = ModelGetFloatArray(m, arrays[i], &n) == NULL && strcmp(arrays[i], "odds_ratio") == 0;
+		if (n != p + 1 && !optional)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid portrait.model"),
@@ -693,6 +694,7 @@ LogitToModel(const LogitFit *fit, const LogitOptions *opt)
 	ModelBuilder *mb = ModelBuild(PORTRAIT_KIND_LOGIT);
 	int			p = fit->k - 1;
 	const char **names = palloc(sizeof(char *) * p);
+	bool		finite_odds = true;
 
 	for (int j = 0; j < p; j++)
 		names[j] = CoefName(opt, j + 1);
@@ -703,7 +705,10 @@ LogitToModel(const LogitFit *fit, const LogitOptions *opt)
 	ModelPutFloatArray(mb, "std_err", fit->std_err, fit->k);
 	ModelPutFloatArray(mb, "z", fit->z, fit->k);
 	ModelPutFloatArray(mb, "p_value", fit->p_value, fit->k);
-	ModelPutFloatArray(mb, "odds_ratio", fit->odds_ratio, fit->k);
+	for (int j = 0; j < fit->k; j++)
+		finite_odds &= isfinite(fit->odds_ratio[j]);
+	if (finite_odds)
+		ModelPutFloatArray(mb, "odds_ratio", fit->odds_ratio, fit->k);
 	ModelPutFloat(mb, "log_likelihood", fit->log_likelihood);
 	ModelPutFloat(mb, "aic", 2.0 * fit->k - 2.0 * fit->log_likelihood);
 	ModelPutInt(mb, "iterations", fit->iterations);
@@ -965,18 +970,51 @@ typedef struct LogitRows
 
 /* A pass of logit_fit: the sums over the collected rows in canonical order. */
 static void
-LogitRowsPass(void *arg, const double *beta, double *acc)
+LogitRowsPass(void *arg, const double *theta, const double *center, const double *scale, double *acc)
 {
 	LogitRows  *lr = arg;
 	int			k = lr->dim;
+	double	   *x = palloc(sizeof(double) * k);
 
 	memset(acc, 0, sizeof(double) * LogitAccLen(k));
 	for (int64 i = 0; i < lr->n; i++)
 	{
 		const double *r = lr->rows + i * lr->dim;
+		const double *f = r + 1;
 
-		LogitAccumRow(acc, k, beta, r[0] != 0, r + 1);
+		if (center != NULL)
+		{
+			for (int j = 0; j < k - 1; j++)
+				x[j] = (f[j] - center[j]) / scale[j];
+			f = x;
+		}
+		LogitAccumRow(acc, k, theta, r[0] != 0, f);
 	}
+	pfree(x);
+}
+
+/* Means and population standard deviations of the collected features (two passes). */
+static void
+LogitRowsMoments(void *arg, int p, double *mean, double *sd)
+{
+	LogitRows  *lr = arg;
+
+	memset(mean, 0, sizeof(double) * p);
+	memset(sd, 0, sizeof(double) * p);
+	for (int64 i = 0; i < lr->n; i++)
+		for (int j = 0; j < p; j++)
+			mean[j] += lr->rows[i * lr->dim + 1 + j];
+	for (int j = 0; j < p; j++)
+		mean[j] /= lr->n;
+	for (int64 i = 0; i < lr->n; i++)
+		for (int j = 0; j < p; j++)
+		{
+			double		d = lr->rows[i * lr->dim + 1 + j] - mean[j];
+
+			sd[j] += d * d;
+		}
+	for (int j = 0; j < p; j++)
+		sd[j] = sqrt(sd[j] / lr->n);
 }
 
 /* Final function of logit_fit (modifies the state: reorders its rows). */
@@ -988,6 +1026,7 @@ pp_logit_fit_final(PG_FUNCTION_ARGS)
 	int64		markers = 0;
 	LogitOptions opt;
 	LogitRows	lr;
+	LogitData	data;
 	LogitFit	fit;
 
 	if (ps->n == 0)
@@ -1021,7 +1060,10 @@ pp_logit_fit_final(PG_FUNCTION_ARGS)
 	lr.n = ps->n - markers;
 	lr.dim = dim;
 	LogitFitAlloc(&fit, dim);
-	if (!LogitNewton(dim - 1, &opt, LogitRowsPass, &lr, &fit))
+	data.pass = LogitRowsPass;
+	data.moments = LogitRowsMoments;
+	data.arg = &lr;
+	if (!LogitNewton(dim - 1, &opt, &data, &fit))
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(LogitToModel(&fit, &opt));
 }
@@ -1076,8 +1118,8 @@ pp_logit_coefficients(PG_FUNCTION_ARGS)
 {
 	PortraitModel *m = PG_GETARG_PORTRAIT_MODEL(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	static const char *const cols[] = {"coef", "std_err", "z", "p_value", "odds_ratio"};
-	const double *v[5];
+	static const char *const cols[] = {"coef", "std_err", "z", "p_value"};
+	const double *v[4];
 	const char *name;
 	int			k;
 	int			p;
@@ -1085,7 +1127,7 @@ pp_logit_coefficients(PG_FUNCTION_ARGS)
 	ModelCheckKind(m, PORTRAIT_KIND_LOGIT, "logit_coefficients");
 	InitMaterializedSRF(fcinfo, 0);
 	name = ModelGetTextArray(m, "feature_names", &p);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 4; i++)
 		v[i] = ModelGetFloatArray(m, cols[i], &k);
 	for (int j = 0; j < k; j++)
 	{
@@ -1099,8 +1141,10 @@ pp_logit_coefficients(PG_FUNCTION_ARGS)
 			values[0] = CStringGetTextDatum(name);
 			name += strlen(name) + 1;
 		}
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < 4; i++)
 			values[i + 1] = Float8GetDatum(v[i][j]);
+		/* exp(coef), Infinity where it overflows (the model then omits the field) */
+		values[5] = Float8GetDatum(exp(v[0][j]));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -1302,27 +1346,42 @@ pp_logit_step_combine(PG_FUNCTION_ARGS)
 
 typedef struct LogitTrainPass
 {
-	SPIPlanPtr	plan;
 	int			k;
+	SPIPlanPtr	plan;			/* logit_step over the features as they are */
+	SPIPlanPtr	std_plan;		/* ... over (x - $2[j]) / $3[j] */
+	char	   *moments_sql;	/* avg and stddev_pop of every feature */
 } LogitTrainPass;
 
-/* A pass of logit_train: run the logit_step query at beta. */
+/* A float8[] datum of n values. */
+static Datum
+Float8ArrayDatum(const double *v, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * n);
+
+	for (int i = 0; i < n; i++)
+		elems[i] = Float8GetDatum(v[i]);
+	return PointerGetDatum(construct_array(elems, n, FLOAT8OID, sizeof(double),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* A pass of logit_train: run the logit_step query at theta. */
 static void
-LogitTrainRunPass(void *arg, const double *beta, double *acc)
+LogitTrainRunPass(void *arg, const double *theta, const double *center, const double *scale, double *acc)
 {
 	LogitTrainPass *tp = arg;
 	int			len = LogitAccLen(tp->k);
-	Datum	   *elems = palloc(sizeof(Datum) * tp->k);
-	Datum		values[1];
+	Datum		values[3];
 	bool		isnull;
 	Datum		d;
 	int			ret;
 
-	for (int i = 0; i < tp->k; i++)
-		elems[i] = Float8GetDatum(beta[i]);
-	values[0] = PointerGetDatum(construct_array(elems, tp->k, FLOAT8OID, sizeof(double),
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	ret = SPI_execute_plan(tp->plan, values, NULL, true, 0);
+	values[0] = Float8ArrayDatum(theta, tp->k);
+	if (center != NULL)
+	{
+		values[1] = Float8ArrayDatum(center, tp->k - 1);
+		values[2] = Float8ArrayDatum(scale, tp->k - 1);
+	}
+	ret = SPI_execute_plan(center != NULL ? tp->std_plan : tp->plan, values, NULL, true, 0);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "logit_train step query failed: %s", SPI_result_code_string(ret));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -1331,6 +1390,48 @@ LogitTrainRunPass(void *arg, const double *beta, double *acc)
 	else
 		memcpy(acc, StepValues(DatumGetArrayTypeP(d), len), sizeof(double) * len);
 	SPI_freetuptable(SPI_tuptable);
+}
+
+/* Moments of logit_train's features: one aggregate query. */
+static void
+LogitTrainMoments(void *arg, int p, double *mean, double *sd)
+{
+	LogitTrainPass *tp = arg;
+	int			ret = SPI_execute(tp->moments_sql, true, 0);
+
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "logit_train moments query failed: %s", SPI_result_code_string(ret));
+	for (int j = 0; j < p; j++)
+	{
+		bool		n1;
+		bool		n2;
+
+		mean[j] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2 * j + 1, &n1));
+		sd[j] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2 * j + 2, &n2));
+		if (n1 || n2)
+			mean[j] = sd[j] = 0;	/* no values: reported as a constant feature */
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* The logit_step query; standardised reads (x - $2[j]) / $3[j]. */
+static char *
+StepQuery(const char *schema, const char *label, char **cols, int p, const char *from, bool standardised)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.logit_step((%s)::pg_catalog.bool, ARRAY[", schema, label);
+	for (int j = 0; j < p; j++)
+	{
+		if (standardised)
+			appendStringInfo(&sql, "%s((%s)::pg_catalog.float8 - $2[%d]) / $3[%d]",
+							 j > 0 ? ", " : "", cols[j], j + 1, j + 1);
+		else
+			appendStringInfo(&sql, "%s(%s)::pg_catalog.float8", j > 0 ? ", " : "", cols[j]);
+	}
+	appendStringInfo(&sql, "]::pg_catalog.float8[], $1) FROM %s", from);
+	return sql.data;
 }
 
 /*
@@ -1344,12 +1445,14 @@ LogitTrain(FunctionCallInfo fcinfo, const char *from)
 	ArrayType  *fa;
 	Datum	   *fd;
 	bool	   *fnulls;
+	char	  **cols;
 	int			p;
 	LogitOptions opt;
 	LogitFit	fit;
 	LogitTrainPass tp;
+	LogitData	data;
 	StringInfoData sql;
-	Oid			argtypes[1] = {FLOAT8ARRAYOID};
+	Oid			argtypes[3] = {FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID};
 	char	   *schema;
 	bool		ok;
 
@@ -1357,7 +1460,7 @@ LogitTrain(FunctionCallInfo fcinfo, const char *from)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("label and features must not be NULL")));
-	label = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	label = pstrdup(quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(1))));
 	fa = PG_GETARG_ARRAYTYPE_P(2);
 	if (ARR_NDIM(fa) > 1)
 		ereport(ERROR,
@@ -1368,11 +1471,15 @@ LogitTrain(FunctionCallInfo fcinfo, const char *from)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("features must name 1 to %d columns, not %d", PORTRAIT_LOGIT_MAX_FEATURES, p)));
+	cols = palloc(sizeof(char *) * p);
 	for (int j = 0; j < p; j++)
+	{
 		if (fnulls[j])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("features must not contain NULL elements")));
+		cols[j] = pstrdup(quote_identifier(TextDatumGetCString(fd[j])));
+	}
 
 	LogitParseOptions(PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), p, &opt);
 	if (opt.nnames == 0)
@@ -1383,25 +1490,33 @@ LogitTrain(FunctionCallInfo fcinfo, const char *from)
 		opt.nnames = p;
 	}
 
-	schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+	schema = pstrdup(quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid))));
+	/* the rows logit_step counts: those with a label */
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.logit_step((%s)::pg_catalog.bool, ARRAY[",
-					 quote_identifier(schema), quote_identifier(label));
+	appendStringInfoString(&sql, "SELECT ");
 	for (int j = 0; j < p; j++)
-		appendStringInfo(&sql, "%s(%s)::pg_catalog.float8", j > 0 ? ", " : "",
-						 quote_identifier(TextDatumGetCString(fd[j])));
-	appendStringInfo(&sql, "]::pg_catalog.float8[], $1) FROM %s", from);
+		appendStringInfo(&sql, "%spg_catalog.avg((%s)::pg_catalog.float8), pg_catalog.stddev_pop((%s)::pg_catalog.float8)",
+						 j > 0 ? ", " : "", cols[j], cols[j]);
+	appendStringInfo(&sql, " FROM %s WHERE (%s)::pg_catalog.bool IS NOT NULL", from, label);
+	tp.moments_sql = sql.data;
+	tp.k = p + 1;
 
 	/* results live in the caller's context: SPI's go away at SPI_finish */
 	LogitFitAlloc(&fit, p + 1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	tp.k = p + 1;
-	tp.plan = SPI_prepare_cursor(sql.data, 1, argtypes, CURSOR_OPT_PARALLEL_OK);
-	if (tp.plan == NULL)
+	tp.plan = SPI_prepare_cursor(StepQuery(schema, label, cols, p, from, false), 1, argtypes,
+								 CURSOR_OPT_PARALLEL_OK);
+	tp.std_plan = !opt.standardize ? NULL :
+		SPI_prepare_cursor(StepQuery(schema, label, cols, p, from, true), 3, argtypes,
+						   CURSOR_OPT_PARALLEL_OK);
+	if (tp.plan == NULL || (opt.standardize && tp.std_plan == NULL))
 		elog(ERROR, "logit_train could not prepare its step query: %s",
 			 SPI_result_code_string(SPI_result));
-	ok = LogitNewton(p, &opt, LogitTrainRunPass, &tp, &fit);
+	data.pass = LogitTrainRunPass;
+	data.moments = LogitTrainMoments;
+	data.arg = &tp;
+	ok = LogitNewton(p, &opt, &data, &fit);
 	SPI_finish();
 	if (!ok)
 		PG_RETURN_NULL();
