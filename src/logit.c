@@ -936,28 +936,51 @@ RowKeyCompare(const RowKey *a, const RowKey *b, const int *dim)
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
-/* Put n rows of dim doubles in the canonical order, in place. */
+/*
+ * Put n rows of dim doubles in the canonical order, in place: sort keys,
+ * then follow the permutation's cycles, so that only the keys (16 bytes a
+ * row) and one row are needed on top of the rows.
+ */
 static void
 SortRows(double *rows, int64 n, int dim)
 {
 	Size		rowbytes = sizeof(double) * dim;
 	RowKey	   *keys;
-	double	   *sorted;
+	double	   *saved;
 
 	if (n < 2)
 		return;
 	keys = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(sizeof(RowKey), n));
-	sorted = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(rowbytes, n));
+	saved = palloc(rowbytes);
 	for (int64 i = 0; i < n; i++)
 	{
 		keys[i].row = rows + i * dim;
 		keys[i].hash = hash_bytes_extended((const unsigned char *) keys[i].row, rowbytes, 0);
 	}
 	SortRowKeys(keys, n, &dim);
+	/* position i takes the row keys[i].row points at; NULL marks a placed row */
 	for (int64 i = 0; i < n; i++)
-		memcpy(sorted + i * dim, keys[i].row, rowbytes);
-	memcpy(rows, sorted, rowbytes * n);
-	pfree(sorted);
+	{
+		int64		j = i;
+
+		if (keys[i].row == NULL)
+			continue;
+		memcpy(saved, rows + i * dim, rowbytes);
+		for (;;)
+		{
+			int64		src = (keys[j].row - rows) / dim;
+
+			keys[j].row = NULL;
+			if (src == i)
+			{
+				memcpy(rows + j * dim, saved, rowbytes);
+				break;
+			}
+			memcpy(rows + j * dim, rows + src * dim, rowbytes);
+			j = src;
+		}
+	}
+	pfree(saved);
 	pfree(keys);
 }
 
