@@ -1,7 +1,7 @@
 -- Logistic regression: MADlib's and scikit-learn's reference fits, logit_train
 -- against logit_fit, scoring, AUC, parallel plans and every documented error.
 BEGIN;
-SELECT plan(67);
+SELECT plan(69);
 
 -- ---------- MADlib's 20-row example (test/data/logit/patients.csv) ----------
 
@@ -275,6 +275,12 @@ SELECT throws_ok($$SELECT portrait.logit_step(true, ARRAY[1, 2]::float8[], ARRAY
                  '22000', 'coefs has 2 values for 2 features', 'logit_step: coefficient count mismatch');
 SELECT throws_ok($$SELECT portrait.logit_train('logit.patients'::regclass, 'second_attack', ARRAY['treatment', NULL])$$,
                  '22004', 'features must not contain NULL elements', 'logit_train: NULL feature name');
+
+-- no rows: no model
+SELECT ok((SELECT portrait.logit_fit(second_attack = 1, ARRAY[treatment]::float8[]) FROM logit.patients WHERE false) IS NULL,
+          'logit_fit over no rows is NULL');
+SELECT ok(portrait.logit_train('SELECT * FROM logit.patients WHERE false', 'second_attack', ARRAY['treatment']) IS NULL,
+          'logit_train over no rows is NULL');
 
 -- NULL label or NULL features: the row is skipped
 SELECT is((SELECT (portrait.logit_fit(CASE WHEN id = 1 THEN NULL ELSE second_attack = 1 END,
