@@ -13,7 +13,8 @@ OBJS = \
 	src/optim.o \
 	src/rfm.o \
 	src/bgnbd.o \
-	src/gamma_gamma.o
+	src/gamma_gamma.o \
+	src/logit.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -23,11 +24,12 @@ SQL_MODULES = \
 	src/points.sql \
 	src/rfm.sql \
 	src/bgnbd.sql \
-	src/gamma_gamma.sql
+	src/gamma_gamma.sql \
+	src/logit.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma
+REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma logit
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

@@ -32,6 +32,7 @@ static const ModelKindSpec *const model_kinds[] = {
 	&RfmModelKind,
 	&BgnbdModelKind,
 	&GammaGammaModelKind,
+	&LogitModelKind,
 };
 
 #define MODEL_NAME_MAX 63
@@ -441,6 +442,19 @@ ModelGetFloatMatrix(const PortraitModel *m, const char *name, int *rows, int *co
 	*rows = f ? f->rows : 0;
 	*cols = f ? f->cols : 0;
 	return f ? (const double *) FieldData(f) : NULL;
+}
+
+/*
+ * Text array fields: the first of *n consecutive NUL-terminated strings
+ * (NULL when the field is absent).
+ */
+const char *
+ModelGetTextArray(const PortraitModel *m, const char *name, int *n)
+{
+	const ModelField *f = FieldOfType(m, name, MF_TEXT_ARRAY);
+
+	*n = f ? f->rows : 0;
+	return f ? (const char *) FieldData(f) : NULL;
 }
 
 /* Text array fields: the i-th string. */

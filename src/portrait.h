@@ -164,6 +164,7 @@ extern const char *ModelGetText(const PortraitModel *m, const char *name);
 extern const double *ModelGetFloatArray(const PortraitModel *m, const char *name, int *n);
 extern const int64 *ModelGetIntArray(const PortraitModel *m, const char *name, int *n);
 extern const double *ModelGetFloatMatrix(const PortraitModel *m, const char *name, int *rows, int *cols);
+extern const char *ModelGetTextArray(const PortraitModel *m, const char *name, int *n);
 extern const char *ModelKindName(PortraitModelKind kind);
 
 /*
@@ -179,6 +180,7 @@ extern void *ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, Portra
 extern const ModelKindSpec RfmModelKind;
 extern const ModelKindSpec BgnbdModelKind;
 extern const ModelKindSpec GammaGammaModelKind;
+extern const ModelKindSpec LogitModelKind;
 
 /* ---------- points.c: collected rows of a fixed width ---------- */
 
