@@ -12,7 +12,8 @@ OBJS = \
 	src/linalg.o \
 	src/rfm.o \
 	src/events.o \
-	src/funnel.o
+	src/funnel.o \
+	src/retention.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -22,11 +23,12 @@ SQL_MODULES = \
 	src/points.sql \
 	src/rfm.sql \
 	src/events.sql \
-	src/funnel.sql
+	src/funnel.sql \
+	src/retention.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment funnel
+REGRESS = model rfm_summary rfm_score rfm_segment funnel retention
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm
