@@ -1,0 +1,203 @@
+-- RFM: reference data, equivalence with plain SQL, ties, both scoring forms,
+-- parallel plans, and every documented error.
+BEGIN;
+SELECT plan(46);
+SET LOCAL TimeZone = 'Asia/Shanghai';
+
+-- ---------- CDNOW golden test (Fader, Hardie & Lee calibration summary) ----------
+
+CREATE TEMP TABLE cd_sum AS
+SELECT customer_id, portrait.rfm_summary(ordered_on, amount, date '1997-09-30') AS s
+FROM cdnow.transactions WHERE ordered_on <= date '1997-09-30' GROUP BY customer_id;
+
+SELECT is((SELECT count(*)::int FROM cd_sum JOIN cdnow.summary_ref USING (customer_id)), 2357,
+          'CDNOW: all 2,357 customers summarised');
+SELECT is((SELECT count(*)::int FROM cd_sum JOIN cdnow.summary_ref r USING (customer_id)
+            WHERE (s).repeat_frequency = r.x), 2357, 'CDNOW: x reproduces exactly for every customer');
+SELECT cmp_ok((SELECT max(abs((s).repeat_span_days / 7.0 - r.t_x)) FROM cd_sum JOIN cdnow.summary_ref r USING (customer_id)),
+              '<=', 0.005000001::float8, 'CDNOW: t_x in weeks within 0.005');
+SELECT cmp_ok((SELECT max(abs((s).tenure_days / 7.0 - r.t)) FROM cd_sum JOIN cdnow.summary_ref r USING (customer_id)),
+              '<=', 0.005000001::float8, 'CDNOW: T in weeks within 0.005');
+SELECT cmp_ok((SELECT max(abs((s).repeat_avg_value - r.zbar)) FROM cd_sum JOIN cdnow.summary_ref r USING (customer_id)),
+              '<=', 0.005000001::float8, 'CDNOW: zbar within 0.005');
+SELECT is((SELECT count(*)::int FROM cd_sum JOIN cdnow.summary_ref r USING (customer_id)
+            WHERE r.x = 0 AND (s).repeat_avg_value <> 0), 0, 'CDNOW: zbar is 0 when x = 0');
+
+-- ---------- equivalence with plain SQL on the generated data ----------
+
+-- a plain table (temporary ones cannot be read by parallel workers)
+CREATE TABLE rfm_ours AS
+SELECT customer_id, (portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31')).*
+FROM demo.orders GROUP BY customer_id;
+
+CREATE TEMP TABLE plain AS
+WITH p AS (SELECT customer_id, ordered_at, amount, ordered_at::date AS day
+             FROM demo.orders WHERE amount >= 0 OR amount IS NULL),
+days AS (SELECT customer_id, day, sum(coalesce(amount, 0)) AS total FROM p GROUP BY 1, 2),
+d AS (SELECT customer_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day,
+             sum(total) AS all_days FROM days GROUP BY 1),
+fd AS (SELECT DISTINCT ON (customer_id) customer_id, total AS first_total FROM days ORDER BY customer_id, day),
+o AS (SELECT customer_id, count(*) AS frequency, sum(amount) AS gross, avg(amount) AS aov,
+             min(ordered_at) AS first_order, max(ordered_at) AS last_order FROM p GROUP BY 1),
+r AS (SELECT customer_id, count(*) FILTER (WHERE amount < 0) AS refunds,
+             coalesce(sum(amount) FILTER (WHERE amount < 0), 0) AS refund_amount,
+             coalesce(sum(amount), 0) AS monetary FROM demo.orders GROUP BY 1)
+SELECT r.customer_id, date '2024-12-31' - d.last_day AS recency_days, coalesce(o.frequency, 0) AS frequency,
+       r.monetary, o.aov, o.first_order, o.last_order, date '2024-12-31' - d.first_day AS tenure_days,
+       d.x, d.last_day - d.first_day AS t_x,
+       CASE WHEN d.x > 0 THEN (d.all_days - fd.first_total) / d.x ELSE 0 END AS zbar,
+       r.refunds, r.refund_amount
+FROM r LEFT JOIN o USING (customer_id) LEFT JOIN d USING (customer_id) LEFT JOIN fd USING (customer_id);
+
+SELECT is((SELECT count(*)::int FROM rfm_ours), (SELECT count(DISTINCT customer_id)::int FROM demo.orders),
+          'one summary per customer');
+SELECT is_empty($$
+    SELECT customer_id FROM rfm_ours o JOIN plain p USING (customer_id)
+     WHERE o.recency_days IS DISTINCT FROM p.recency_days OR o.frequency <> p.frequency
+        OR o.tenure_days IS DISTINCT FROM p.tenure_days OR o.repeat_frequency IS DISTINCT FROM p.x
+        OR o.repeat_span_days IS DISTINCT FROM p.t_x OR o.refunds <> p.refunds
+        OR o.first_order IS DISTINCT FROM p.first_order OR o.last_order IS DISTINCT FROM p.last_order$$,
+    'counts, days and first/last order equal plain SQL (count, min/max, distinct days)');
+SELECT is_empty($$
+    SELECT customer_id FROM rfm_ours o JOIN plain p USING (customer_id)
+     WHERE abs(o.monetary - p.monetary::float8) > 1e-9 * greatest(1, abs(p.monetary::float8))
+        OR abs(o.refund_amount - p.refund_amount::float8) > 1e-9 * greatest(1, abs(p.refund_amount::float8))
+        OR abs(coalesce(o.avg_order_value, 0) - coalesce(p.aov, 0)::float8) > 1e-9 * greatest(1, abs(coalesce(p.aov, 0)::float8))
+        OR (o.avg_order_value IS NULL) <> (p.aov IS NULL)
+        OR abs(coalesce(o.repeat_avg_value, 0) - coalesce(p.zbar, 0)::float8) > 1e-9 * greatest(1, abs(coalesce(p.zbar, 0)::float8))$$,
+    'monetary, refunds, average order value and repeat average equal plain SQL within 1e-9');
+SELECT ok((SELECT count(*) FROM plain WHERE refunds > 0) > 0 AND (SELECT count(*) FROM plain WHERE x = 0) > 0,
+          'the generated data has refunds and one-day customers (the comparison covers them)');
+
+-- ---------- order independence and parallel plans ----------
+
+SELECT is((SELECT md5(string_agg(s::text, ',' ORDER BY customer_id)) FROM
+             (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31') s
+                FROM (SELECT * FROM demo.orders ORDER BY md5(order_id::text)) x GROUP BY 1) y),
+          (SELECT md5(string_agg(s::text, ',' ORDER BY customer_id)) FROM
+             (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31') s
+                FROM (SELECT * FROM demo.orders ORDER BY order_id DESC) x GROUP BY 1) y),
+          'rfm_summary does not depend on row order');
+
+CREATE TEMP TABLE serial_model AS
+SELECT portrait.rfm_breaks(recency_days, frequency, monetary) AS m FROM rfm_ours;
+CREATE TEMP TABLE serial_total AS
+SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31')).* FROM demo.orders;
+
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_leader_participation = off;
+
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; acc text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
+    RETURN acc;
+END $$;
+
+SELECT matches(pg_temp.plan_of('SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'')).* FROM demo.orders'),
+               'Partial Aggregate', 'rfm_summary runs as a partial aggregate in parallel workers');
+SELECT matches(pg_temp.plan_of('SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'') FROM demo.orders GROUP BY 1'),
+               'Partial (Hash|Group)Aggregate', 'grouped rfm_summary runs as a partial aggregate');
+SELECT matches(pg_temp.plan_of('SELECT portrait.rfm_breaks(recency_days, frequency, monetary) FROM rfm_ours'),
+               'Partial Aggregate', 'rfm_breaks runs as a partial aggregate');
+
+SELECT is((SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31')).frequency FROM demo.orders),
+          (SELECT frequency FROM serial_total), 'parallel rfm_summary: same frequency as serial');
+SELECT ok((SELECT abs(p.monetary - s.monetary) <= 1e-9 * abs(s.monetary)
+             AND p.repeat_frequency = s.repeat_frequency AND p.recency_days = s.recency_days
+             AND abs(p.repeat_avg_value - s.repeat_avg_value) <= 1e-9 * abs(s.repeat_avg_value)
+             AND p.first_order = s.first_order AND p.last_order = s.last_order
+           FROM (SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31')).* FROM demo.orders) p,
+                serial_total s),
+          'parallel rfm_summary equals serial within 1e-9');
+SELECT is((SELECT portrait.rfm_breaks(recency_days, frequency, monetary)::text FROM rfm_ours),
+          (SELECT m::text FROM serial_model), 'parallel rfm_breaks gives the identical model');
+
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+
+SELECT is((SELECT portrait.rfm_breaks(recency_days, frequency, monetary)::text
+             FROM (SELECT * FROM rfm_ours ORDER BY md5(customer_id::text)) x),
+          (SELECT m::text FROM serial_model), 'rfm_breaks does not depend on row order');
+
+-- ---------- ties and the two scoring forms ----------
+
+CREATE TEMP TABLE scored AS
+SELECT o.customer_id, o.recency_days, o.frequency, o.monetary,
+       portrait.rfm_score(recency_days, frequency, monetary, (SELECT m FROM serial_model)) AS s,
+       portrait.rfm_score(recency_days, frequency, monetary) OVER () AS w
+FROM rfm_ours o WHERE recency_days IS NOT NULL;
+
+SELECT is((SELECT count(*)::int FROM scored WHERE s IS DISTINCT FROM w), 0,
+          'stored-model and window scores agree on every customer');
+SELECT is((SELECT count(*)::int FROM (SELECT frequency FROM scored GROUP BY 1 HAVING count(DISTINCT (s).f) > 1) t), 0,
+          'equal frequencies always get equal f scores');
+SELECT is((SELECT count(*)::int FROM (SELECT recency_days FROM scored GROUP BY 1 HAVING count(DISTINCT (s).r) > 1) t), 0,
+          'equal recencies always get equal r scores');
+SELECT is((SELECT count(*)::int FROM (SELECT monetary FROM scored GROUP BY 1 HAVING count(DISTINCT (s).m) > 1) t), 0,
+          'equal monetary values always get equal m scores');
+SELECT ok((SELECT bool_and(fa <= fb) FROM (SELECT (s).f AS fa, lead((s).f) OVER (ORDER BY frequency) AS fb
+                                              FROM scored) t WHERE fb IS NOT NULL),
+          'scores are monotone in the value');
+SELECT ok((SELECT count(*) FILTER (WHERE (s).r = 5) FROM scored) > 0
+          AND (SELECT count(*) FILTER (WHERE (s).m = 1) FROM scored) > 0, 'scores span 1..5');
+SELECT is((SELECT count(*)::int FROM scored WHERE (s).segment IS NULL), 0, 'every customer gets a standard segment');
+SELECT is((SELECT count(*)::int FROM (SELECT DISTINCT (s).segment FROM scored) t), 11,
+          'all 11 standard segments occur on the generated data');
+
+SELECT is((SELECT count(*)::int FROM (SELECT portrait.rfm_score(recency_days, frequency, monetary, (SELECT m FROM serial_model), 'cn8') AS a,
+                                             portrait.rfm_score(recency_days, frequency, monetary, 5, 'cn8') OVER () AS b
+                                        FROM scored) t WHERE a IS DISTINCT FROM b), 0,
+          'cn8 segments agree between the two forms');
+SELECT is((SELECT count(DISTINCT (portrait.rfm_score(recency_days, frequency, monetary, (SELECT m FROM serial_model), 'cn8')).segment)::int
+             FROM scored), 8, 'all 8 cn8 classes occur on the generated data');
+
+-- heavy ties: 90% equal values give fewer distinct scores, never a split
+SELECT is((SELECT array_agg(DISTINCT (s).f) FROM
+             (SELECT portrait.rfm_score(r, f, m) OVER () AS s FROM
+                (SELECT 1 AS r, CASE WHEN g <= 90 THEN 1 ELSE g END AS f, g AS m FROM generate_series(1, 100) g) t) u),
+          ARRAY[1, 5], 'a 90% tie gets one score; the rest the top score');
+
+-- ---------- errors ----------
+
+SELECT throws_ok($$SELECT portrait.rfm_summary(ordered_at, amount, timestamptz '2024-06-30') FROM demo.orders$$,
+                 '22023', NULL, 'an order after as_of: 22023');
+SELECT throws_ok($$SELECT portrait.rfm_summary(d, 'NaN'::numeric, d) FROM (VALUES (date '2024-01-01')) v(d)$$,
+                 '22000', 'amount must be a finite number, not NaN', 'NaN amount: 22000');
+SELECT throws_ok($$SELECT portrait.rfm_summary(d, '-Infinity'::numeric, d) FROM (VALUES (date '2024-01-01')) v(d)$$,
+                 '22000', NULL, 'infinite numeric amount: 22000');
+SELECT throws_ok($$SELECT portrait.rfm_summary(d, 'Infinity'::float8, d) FROM (VALUES (date '2024-01-01')) v(d)$$,
+                 '22000', NULL, 'infinite float8 amount: 22000');
+SELECT throws_ok($$SELECT portrait.rfm_summary(d, 1::numeric, NULL::date) FROM (VALUES (date '2024-01-01')) v(d)$$,
+                 '22004', 'as_of must not be NULL', 'NULL as_of: 22004');
+SELECT throws_ok($$SELECT portrait.rfm_summary('infinity'::date, 1::numeric, date '2024-01-01')$$,
+                 '22000', NULL, 'infinite order date: 22000');
+SELECT throws_ok($$SELECT portrait.rfm_summary(d, 1::numeric, d) FROM (VALUES (date '2024-01-01'), (date '2024-01-02')) v(d)$$,
+                 '22023', 'as_of must be the same for every row of a group', 'varying as_of: 22023');
+SELECT throws_ok($$SELECT 'garbage'::portrait.rfm_state$$, '22P02', NULL, 'malformed aggregate state: 22P02');
+SELECT throws_ok($$SELECT portrait.rfm_breaks(1, 2, 3, 101)$$, '22023', NULL, 'too many buckets: 22023');
+SELECT throws_ok($$SELECT portrait.rfm_breaks(1, 2, 3, NULL)$$, '22004', NULL, 'NULL buckets: 22004');
+SELECT throws_ok($$SELECT portrait.rfm_breaks(1, 'Infinity', 3)$$, '22000', NULL, 'infinite value in breaks: 22000');
+SELECT throws_ok($$SELECT portrait.rfm_breaks(1, 2, 3, b) FROM (VALUES (3), (4)) v(b)$$, '22023', NULL,
+                 'buckets changing within a group: 22023');
+SELECT throws_ok($$SELECT portrait.rfm_score(1, 1, 'NaN', (SELECT m FROM serial_model))$$, '22000', NULL,
+                 'NaN value to score: 22000');
+
+SELECT throws_ok($$SELECT portrait.rfm_segment(5, 5, 5, 'no such map')$$, '22023',
+                 'segment map "no such map" does not exist', 'unknown segment map: 22023');
+SELECT throws_ok($$SELECT portrait.rfm_segment(5, 5, 5, 'cn8')$$, '22023', NULL,
+                 'cn8 without population means: 22023');
+SELECT throws_ok($$SELECT '{"kind": "rfm", "format": 1, "buckets": 5}'::portrait.model$$, '22P02', NULL,
+                 'model text missing fields: 22P02');
+SELECT throws_ok($$SELECT '{"kind": "rfm", "format": 1, "buckets": "five", "n": 1, "recency": [1], "frequency": [1],
+                    "monetary": [1], "mean_score": [1, 1, 1]}'::portrait.model$$, '22P02', NULL,
+                 'model text with a field of the wrong type: 22P02');
+
+SELECT * FROM finish();
+ROLLBACK;
