@@ -73,8 +73,7 @@ start_cluster() {
 	INST="$prefix/usr/lib/postgresql/$PGVER/bin"
 
 	mkdir -p "$WORK/data" "$WORK/sock"
-	touch "$WORK/server.log"
-	[ "$(id -u)" = 0 ] && chown postgres: "$WORK/data" "$WORK/sock" "$WORK/server.log"
+	[ "$(id -u)" = 0 ] && chown postgres: "$WORK/data" "$WORK/sock"
 	log "starting a throwaway cluster in $WORK"
 	run_pg "$INST/initdb" -D "$WORK/data" -U postgres -E UTF8 --locale=C --auth=trust >"$WORK/initdb.log" 2>&1 ||
 		{ cat "$WORK/initdb.log"; exit 1; }
