@@ -13,7 +13,8 @@ OBJS = \
 	src/rfm.o \
 	src/events.o \
 	src/funnel.o \
-	src/retention.o
+	src/retention.o \
+	src/sequence.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -24,11 +25,12 @@ SQL_MODULES = \
 	src/rfm.sql \
 	src/events.sql \
 	src/funnel.sql \
-	src/retention.sql
+	src/retention.sql \
+	src/sequence.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment funnel retention
+REGRESS = model rfm_summary rfm_score rfm_segment funnel retention sequence
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm
