@@ -14,7 +14,8 @@ OBJS = \
 	src/events.o \
 	src/funnel.o \
 	src/retention.o \
-	src/sequence.o
+	src/sequence.o \
+	src/abtest.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -26,11 +27,12 @@ SQL_MODULES = \
 	src/events.sql \
 	src/funnel.sql \
 	src/retention.sql \
-	src/sequence.sql
+	src/sequence.sql \
+	src/abtest.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment funnel retention sequence
+REGRESS = model rfm_summary rfm_score rfm_segment funnel retention sequence abtest
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

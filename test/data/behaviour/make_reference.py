@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Reference answers for window_funnel and sequence_match/count.
 
 A plain re-statement of ClickHouse's documented algorithms (windowFunnel's
