@@ -52,7 +52,9 @@ EventListNew(int kind, int nconds, int flags, int64 param, const char *text, int
 				 errmsg("too many events in one group: %lld", (long long) cap),
 				 errdetail("An event list is limited to 1 GB (about 89 million events)."),
 				 errhint("Group by a finer key, e.g. per user and month.")));
-	l = palloc0(sz);
+	/* only the header is zeroed: rows are written before they are read */
+	l = palloc(sz);
+	memset(l, 0, offsetof(EventList, data));
 	SET_VARSIZE(l, sz);
 	l->kind = kind;
 	l->nconds = nconds;

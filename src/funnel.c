@@ -155,7 +155,7 @@ FunnelTrans(FunctionCallInfo fcinfo, int flags, int tsarg)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
 
-		l = EventListNew(EVENT_LIST_FUNNEL, nsteps, flags, window, NULL, 0, 4);
+		l = EventListNew(EVENT_LIST_FUNNEL, nsteps, flags, window, NULL, 0, PORTRAIT_EVENT_INITIAL_ROWS);
 		MemoryContextSwitchTo(old);
 	}
 	else

@@ -222,6 +222,7 @@ extern Datum PointsCombine(FunctionCallInfo fcinfo);
 /* ---------- events.c: timed condition bitmasks (behaviour aggregates) ---------- */
 
 #define PORTRAIT_EVENT_MAX_CONDS 32
+#define PORTRAIT_EVENT_INITIAL_ROWS 16
 
 typedef enum EventListKind
 {

@@ -147,33 +147,95 @@ FloorDiv(int32 a, int32 b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/* Number of the calendar period holding ts in the session time zone (0 = the one starting 2000-01-01). */
-static int32
-PeriodIndex(TimestampTz ts, CohortPeriod p)
+/* Seconds west of UTC of the session time zone at ts (PostgreSQL's tz convention). */
+static int
+ZoneOffsetAt(TimestampTz ts)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tz;
-	int32		days;
 
 	if (TIMESTAMP_NOT_FINITE(ts) || timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("cohort timestamp must be finite")));
+	return tz;
+}
+
+/*
+ * Time zone offsets cached per 15-minute bucket of UTC time: a bucket is
+ * cached only when the offset is the same at its first and last
+ * microsecond, so a zone transition inside it is never missed (zones do
+ * not change twice within 15 minutes).  This replaces a time zone lookup
+ * per row by an array probe.
+ */
+#define ZONE_BUCKET_USEC (INT64CONST(15) * 60 * USECS_PER_SEC)
+#define ZONE_CACHE_SIZE 4096
+
+typedef struct ZoneCache
+{
+	pg_tz	   *zone;
+	int64		bucket[ZONE_CACHE_SIZE];
+	int32		tz[ZONE_CACHE_SIZE];
+} ZoneCache;
+
+static int
+ZoneCachedOffset(ZoneCache *zc, TimestampTz ts)
+{
+	int64		b;
+	int			slot;
+	int			tz1;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		return ZoneOffsetAt(ts);	/* raises the error */
+	if (zc->zone != session_timezone)
+	{
+		zc->zone = session_timezone;
+		for (int i = 0; i < ZONE_CACHE_SIZE; i++)
+			zc->bucket[i] = PG_INT64_MIN;
+	}
+	b = ts >= 0 ? ts / ZONE_BUCKET_USEC : -((-ts + ZONE_BUCKET_USEC - 1) / ZONE_BUCKET_USEC);
+	slot = (int) (((uint64) b) & (ZONE_CACHE_SIZE - 1));
+	if (zc->bucket[slot] == b)
+		return zc->tz[slot];
+	tz1 = ZoneOffsetAt(b * ZONE_BUCKET_USEC);
+	if (tz1 != ZoneOffsetAt((b + 1) * ZONE_BUCKET_USEC - 1))
+		return ZoneOffsetAt(ts);
+	zc->bucket[slot] = b;
+	zc->tz[slot] = tz1;
+	return tz1;
+}
+
+/*
+ * Number of the calendar period holding ts in the session time zone (0 = the
+ * one starting 2000-01-01).
+ */
+static int32
+PeriodIndex(ZoneCache *zc, TimestampTz ts, CohortPeriod p)
+{
+	int64		local = ts - (int64) ZoneCachedOffset(zc, ts) * USECS_PER_SEC;
+	int32		days;
+	int			y,
+				m,
+				d;
+
+	days = (int32) (local >= 0 ? local / USECS_PER_DAY : -((-local + USECS_PER_DAY - 1) / USECS_PER_DAY));
 	switch (p)
 	{
 		case PERIOD_DAY:
-			return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
+			return days;
 		case PERIOD_WEEK:
 			/* 2000-01-03 was a Monday */
-			days = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
 			return FloorDiv(days - 2, 7);
 		case PERIOD_MONTH:
-			return (tm.tm_year - 2000) * 12 + tm.tm_mon - 1;
+			j2date(days + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+			return (y - 2000) * 12 + m - 1;
 		case PERIOD_QUARTER:
-			return (tm.tm_year - 2000) * 4 + (tm.tm_mon - 1) / 3;
+			j2date(days + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+			return (y - 2000) * 4 + (m - 1) / 3;
 		case PERIOD_YEAR:
-			return tm.tm_year - 2000;
+			j2date(days + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+			return y - 2000;
 	}
 	return 0;
 }
@@ -308,6 +370,7 @@ typedef struct CohortCache
 {
 	char	   *period_text;
 	CohortPeriod period;
+	ZoneCache	zones;
 } CohortCache;
 
 Datum
@@ -363,7 +426,7 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(s);
 	old = MemoryContextSwitchTo(aggcxt);
-	s = CohortAdd(s, PeriodIndex(PG_GETARG_TIMESTAMPTZ(1), c->period));
+	s = CohortAdd(s, PeriodIndex(&c->zones, PG_GETARG_TIMESTAMPTZ(1), c->period));
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(s);
 }

@@ -422,7 +422,7 @@ pp_sequence_trans(PG_FUNCTION_ARGS)
 		(void) SeqCachedPattern(fcinfo, VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), nconds);
 		old = MemoryContextSwitchTo(aggcxt);
 		l = EventListNew(EVENT_LIST_SEQUENCE, nconds, 0, 0, VARDATA_ANY(pattern),
-						 VARSIZE_ANY_EXHDR(pattern), 4);
+						 VARSIZE_ANY_EXHDR(pattern), PORTRAIT_EVENT_INITIAL_ROWS);
 		MemoryContextSwitchTo(old);
 	}
 	else

@@ -1,7 +1,7 @@
 -- retention, cohort_activity, cohort_matrix, session_id: agreement with
 -- hand-written SQL, errors, parallel plans.
 BEGIN;
-SELECT plan(15);
+SELECT plan(16);
 SET LOCAL timezone = 'Asia/Shanghai';
 
 -- retention equals its definition written with bool_or
@@ -40,6 +40,20 @@ SELECT results_eq(
 SELECT is((SELECT count(*) FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 10)),
           (SELECT count(DISTINCT date_trunc('day', m)) * 11 FROM (SELECT min(ts) AS m FROM behaviour_events GROUP BY uid) t),
           'one row per cohort and offset 0..periods');
+
+-- periods follow the session time zone through DST changes (half-hour DST
+-- in Lord Howe), as date_trunc does
+SET LOCAL timezone = 'Australia/Lord_Howe';
+SELECT is_empty($$
+  SELECT g, p FROM (
+    SELECT g, p, ts, portrait.cohort_activity(ts, p, 0) AS a
+      FROM (SELECT g, timestamptz '2023-01-01' + (hashint4(g) & 2147483647) % (730 * 86400) * interval '1 second' AS ts
+              FROM generate_series(1, 5000) g) s,
+           unnest(ARRAY['day', 'week', 'month', 'quarter', 'year']) p
+     GROUP BY 1, 2, 3) t
+   WHERE (a).cohort <> date_trunc(p, ts)$$,
+  'cohort periods equal date_trunc in a zone with half-hour DST');
+SET LOCAL timezone = 'Asia/Shanghai';
 
 -- session_id equals the lag()-based hand-written form
 SELECT results_eq(
