@@ -462,18 +462,28 @@ AbTransVariant(FunctionCallInfo fcinfo, AbState **sp, int alphaarg)
 	return &s->v[i];
 }
 
-Datum
-pp_ab_conversion_trans(PG_FUNCTION_ARGS)
+/* Transition body: one converted flag (conversion) or one value (Welch). */
+static Datum
+AbTrans(FunctionCallInfo fcinfo, bool conversion)
 {
 	AbState    *s;
 	AbVariant  *v = AbTransVariant(fcinfo, &s, 3);
 
 	if (v)
 	{
-		bool		conv = PG_GETARG_BOOL(2);
+		double		x;
 
-		AbAddValue(v, conv ? 1.0 : 0.0);
-		v->successes += conv ? 1 : 0;
+		if (conversion)
+		{
+			x = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
+			v->successes += PG_GETARG_BOOL(2) ? 1 : 0;
+		}
+		else
+		{
+			x = PG_GETARG_FLOAT8(2);
+			CheckFinite(x, "welch_test value");
+		}
+		AbAddValue(v, x);
 	}
 	if (s == NULL)
 		PG_RETURN_NULL();
@@ -481,21 +491,15 @@ pp_ab_conversion_trans(PG_FUNCTION_ARGS)
 }
 
 Datum
+pp_ab_conversion_trans(PG_FUNCTION_ARGS)
+{
+	return AbTrans(fcinfo, true);
+}
+
+Datum
 pp_ab_welch_trans(PG_FUNCTION_ARGS)
 {
-	AbState    *s;
-	AbVariant  *v = AbTransVariant(fcinfo, &s, 3);
-
-	if (v)
-	{
-		double		x = PG_GETARG_FLOAT8(2);
-
-		CheckFinite(x, "welch_test value");
-		AbAddValue(v, x);
-	}
-	if (s == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_POINTER(s);
+	return AbTrans(fcinfo, false);
 }
 
 Datum

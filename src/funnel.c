@@ -231,79 +231,6 @@ FunnelLeadingLevels(const bool *reached, int nsteps)
 	return k;
 }
 
-/*
- * The chain search without strict_once: per level, the first and last
- * timestamps of the chain that reached it most recently.
- */
-static int
-FunnelLevel(const EventRow *rows, int64 n, int nsteps, int flags, uint64 window)
-{
-	bool		reached[PORTRAIT_FUNNEL_MAX_STEPS] = {0};
-	int64		first[PORTRAIT_FUNNEL_MAX_STEPS];
-	int64		last[PORTRAIT_FUNNEL_MAX_STEPS];
-	bool		started = false;
-	bool		order = (flags & FUNNEL_STRICT_ORDER) != 0;
-	int64		b = 0;
-
-	if (n == 0)
-		return 0;
-	if (!order && nsteps == 1)
-		return 1;
-
-	while (b < n)
-	{
-		int64		e = b;
-		int64		t = rows[b].ts;
-
-		while (e < n && rows[e].ts == t)
-			e++;
-		/* events at one time come in step order; rows meeting no step first */
-		for (int s = order ? -1 : 0; s < nsteps; s++)
-			for (int64 i = b; i < e; i++)
-			{
-				uint32		m = rows[i].mask;
-
-				if (s < 0)
-				{
-					if (m != 0)
-						continue;
-					if (started)
-						return FunnelMaxLevel(reached, nsteps);
-					continue;
-				}
-				if (!(m & ((uint32) 1 << s)))
-					continue;
-				if (s == 0)
-				{
-					reached[0] = true;
-					first[0] = last[0] = t;
-					started = true;
-				}
-				else if ((flags & FUNNEL_STRICT_DEDUPLICATION) && reached[s])
-					return FunnelMaxLevel(reached, nsteps);
-				else if (order && started && !reached[s - 1])
-					return FunnelLeadingLevels(reached, nsteps);
-				else if (reached[s - 1])
-				{
-					bool		ok = (uint64) t - (uint64) first[s - 1] <= window;
-
-					if (flags & FUNNEL_STRICT_INCREASE)
-						ok = ok && last[s - 1] < t;
-					if (ok)
-					{
-						reached[s] = true;
-						first[s] = first[s - 1];
-						last[s] = t;
-						if (s + 1 == nsteps)
-							return nsteps;
-					}
-				}
-			}
-		b = e;
-	}
-	return FunnelMaxLevel(reached, nsteps);
-}
-
 /* A partial chain of strict_once: its times and the rows it used per level. */
 typedef struct FunnelChain
 {
@@ -320,25 +247,133 @@ typedef struct FunnelLevelChains
 } FunnelLevelChains;
 
 /*
- * The chain search with strict_once: a row may fill only one step of a
- * chain, so every partial chain is kept with the rows it used (chains out of
- * the window are dropped).  The number of live chains is bounded by
+ * Search state.  Without strict_once each level keeps the first and last
+ * time of the chain that reached it most recently (a later start is never
+ * worse).  With strict_once a row may fill only one step of a chain, so
+ * every partial chain is kept with the rows it used; chains out of the
+ * window are dropped and the number alive is bounded by
  * PORTRAIT_FUNNEL_MAX_CHAINS.
  */
-static int
-FunnelLevelOnce(const EventRow *rows, int64 n, int nsteps, int flags, uint64 window)
+typedef struct FunnelSearch
 {
-	FunnelLevelChains lv[PORTRAIT_FUNNEL_MAX_STEPS] = {0};
-	bool		reached[PORTRAIT_FUNNEL_MAX_STEPS] = {0};
+	int			nsteps;
+	int			flags;
+	uint64		window;
+	bool		reached[PORTRAIT_FUNNEL_MAX_STEPS];
+	int64		first[PORTRAIT_FUNNEL_MAX_STEPS];
+	int64		last[PORTRAIT_FUNNEL_MAX_STEPS];
+	FunnelLevelChains lv[PORTRAIT_FUNNEL_MAX_STEPS];
+	int64		live;
+} FunnelSearch;
+
+/* Can a chain (first, last) take a step at time t? */
+static inline bool
+FunnelFits(const FunnelSearch *fs, int64 first, int64 last, int64 t)
+{
+	bool		ok = (uint64) t - (uint64) first <= fs->window;
+
+	if (fs->flags & FUNNEL_STRICT_INCREASE)
+		ok = ok && last < t;
+	return ok;
+}
+
+/* Append a chain at level s extending from (NULL for a new chain). */
+static void
+FunnelAddChain(FunnelSearch *fs, int s, const FunnelChain *from, int64 t, int32 row)
+{
+	FunnelLevelChains *to = &fs->lv[s];
+	FunnelChain *nc;
+
+	if (++fs->live > PORTRAIT_FUNNEL_MAX_CHAINS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("window_funnel strict_once tracks more than %d partial chains",
+						PORTRAIT_FUNNEL_MAX_CHAINS),
+				 errdetail("Many rows meet several steps at once within one window."),
+				 errhint("Use a shorter window, fewer overlapping conditions, or drop strict_once.")));
+	if (to->n >= to->cap)
+	{
+		to->cap = Max(8, to->cap * 2);
+		to->chains = to->chains ? repalloc(to->chains, sizeof(FunnelChain) * to->cap)
+			: palloc(sizeof(FunnelChain) * to->cap);
+	}
+	nc = &to->chains[to->n++];
+	if (from)
+	{
+		memcpy(nc->path, from->path, sizeof(int32) * s);
+		nc->first = from->first;
+	}
+	else
+		nc->first = t;
+	nc->last = t;
+	nc->path[s] = row;
+}
+
+/*
+ * Step s (s >= 1) at time t by row: extend the chains of level s - 1.
+ * Returns true when the last step is reached.
+ */
+static bool
+FunnelStep(FunnelSearch *fs, int s, int64 t, int32 row)
+{
+	FunnelLevelChains *prev = &fs->lv[s - 1];
+
+	if (!(fs->flags & FUNNEL_STRICT_ONCE))
+	{
+		if (!FunnelFits(fs, fs->first[s - 1], fs->last[s - 1], t))
+			return false;
+		fs->reached[s] = true;
+		fs->first[s] = fs->first[s - 1];
+		fs->last[s] = t;
+		return s + 1 == fs->nsteps;
+	}
+	for (int c = 0; c < prev->n; c++)
+	{
+		FunnelChain *from = &prev->chains[c];
+		bool		ok = true;
+
+		if ((uint64) t - (uint64) from->first > fs->window)
+		{
+			/* never in the window again: drop it */
+			memmove(from, from + 1, sizeof(FunnelChain) * (prev->n - c - 1));
+			prev->n--;
+			fs->live--;
+			c--;
+			continue;
+		}
+		for (int k = 0; k < s && ok; k++)
+			ok = from->path[k] != row;
+		if (!ok || !FunnelFits(fs, from->first, from->last, t))
+			continue;
+		FunnelAddChain(fs, s, from, t, row);
+		fs->reached[s] = true;
+		if (s + 1 == fs->nsteps)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The chain search over rows in canonical order: the events at one time are
+ * taken in step order (rows meeting no step first, which only strict_order
+ * keeps), a row meeting several steps being one event per step.
+ */
+static int
+FunnelLevel(const EventRow *rows, int64 n, int nsteps, int flags, uint64 window)
+{
+	FunnelSearch *fs;
 	bool		started = false;
 	bool		order = (flags & FUNNEL_STRICT_ORDER) != 0;
-	int64		live = 0;
 	int64		b = 0;
 
 	if (n == 0)
 		return 0;
 	if (!order && nsteps == 1)
 		return 1;
+	fs = palloc0(sizeof(FunnelSearch));
+	fs->nsteps = nsteps;
+	fs->flags = flags;
+	fs->window = window;
 
 	while (b < n)
 	{
@@ -352,85 +387,34 @@ FunnelLevelOnce(const EventRow *rows, int64 n, int nsteps, int flags, uint64 win
 			for (int64 i = b; i < e; i++)
 			{
 				uint32		m = rows[i].mask;
-				FunnelLevelChains *to;
 
 				if (s < 0)
 				{
-					if (m != 0)
-						continue;
-					if (started)
-						return FunnelMaxLevel(reached, nsteps);
+					/* strict_order: an event meeting no step ends the search */
+					if (m == 0 && started)
+						return FunnelMaxLevel(fs->reached, nsteps);
 					continue;
 				}
 				if (!(m & ((uint32) 1 << s)))
 					continue;
-				if (s > 0 && (flags & FUNNEL_STRICT_DEDUPLICATION) && reached[s])
-					return FunnelMaxLevel(reached, nsteps);
-				if (s > 0 && order && started && !reached[s - 1])
-					return FunnelLeadingLevels(reached, nsteps);
-				if (s > 0 && !reached[s - 1])
-					continue;
-
-				to = &lv[s];
-				for (int c = 0; s == 0 ? c < 1 : c < lv[s - 1].n; c++)
+				if (s == 0)
 				{
-					FunnelChain *from = s > 0 ? &lv[s - 1].chains[c] : NULL;
-					FunnelChain *nc;
-					bool		ok = true;
-
-					if (from)
-					{
-						ok = (uint64) t - (uint64) from->first <= window;
-						if (!ok)
-						{
-							/* never in the window again: drop it */
-							memmove(from, from + 1, sizeof(FunnelChain) * (lv[s - 1].n - c - 1));
-							lv[s - 1].n--;
-							live--;
-							c--;
-							continue;
-						}
-						for (int k = 0; k < s && ok; k++)
-							ok = from->path[k] != (int32) i;
-						if (ok && (flags & FUNNEL_STRICT_INCREASE))
-							ok = from->last < t;
-					}
-					if (!ok)
-						continue;
-					if (++live > PORTRAIT_FUNNEL_MAX_CHAINS)
-						ereport(ERROR,
-								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-								 errmsg("window_funnel strict_once tracks more than %d partial chains",
-										PORTRAIT_FUNNEL_MAX_CHAINS),
-								 errdetail("Many rows meet several steps at once within one window."),
-								 errhint("Use a shorter window, fewer overlapping conditions, or drop strict_once.")));
-					if (to->n >= to->cap)
-					{
-						to->cap = Max(8, to->cap * 2);
-						to->chains = to->chains ? repalloc(to->chains, sizeof(FunnelChain) * to->cap)
-							: palloc(sizeof(FunnelChain) * to->cap);
-						/* from may have moved only if to == its level, which it never is */
-					}
-					nc = &to->chains[to->n++];
-					if (from)
-					{
-						memcpy(nc->path, from->path, sizeof(int32) * s);
-						nc->first = from->first;
-					}
-					else
-						nc->first = t;
-					nc->last = t;
-					nc->path[s] = (int32) i;
-					reached[s] = true;
-					if (s == 0)
-						started = true;
-					if (s + 1 == nsteps)
-						return nsteps;
+					fs->reached[0] = true;
+					fs->first[0] = fs->last[0] = t;
+					if (flags & FUNNEL_STRICT_ONCE)
+						FunnelAddChain(fs, 0, NULL, t, (int32) i);
+					started = true;
 				}
+				else if ((flags & FUNNEL_STRICT_DEDUPLICATION) && fs->reached[s])
+					return FunnelMaxLevel(fs->reached, nsteps);
+				else if (order && started && !fs->reached[s - 1])
+					return FunnelLeadingLevels(fs->reached, nsteps);
+				else if (fs->reached[s - 1] && FunnelStep(fs, s, t, (int32) i))
+					return nsteps;
 			}
 		b = e;
 	}
-	return FunnelMaxLevel(reached, nsteps);
+	return FunnelMaxLevel(fs->reached, nsteps);
 }
 
 Datum
@@ -449,10 +433,7 @@ pp_window_funnel_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("window_funnel handles at most %d events per group", PG_INT32_MAX)));
 	rows = EventListSorted(l);
-	if (l->flags & FUNNEL_STRICT_ONCE)
-		level = FunnelLevelOnce(rows, l->n, l->nconds, l->flags, (uint64) l->param);
-	else
-		level = FunnelLevel(rows, l->n, l->nconds, l->flags, (uint64) l->param);
+	level = FunnelLevel(rows, l->n, l->nconds, l->flags, (uint64) l->param);
 	pfree(rows);
 	PG_RETURN_INT32(level);
 }

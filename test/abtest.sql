@@ -70,23 +70,13 @@ SELECT is('0.05;2;1:a;3;1;0.3333333333333333;0.6666666666666666;1:b;2;2;1;0'::po
           '0.05;2;1:a;3;1;0.3333333333333333;0.6666666666666666;1:b;2;2;1;0', 'ab_state text round trip');
 
 -- order independence and parallel plans (Chan merge)
-CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE r text; s text := '';
-BEGIN
-  FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP s := s || r || E'\n'; END LOOP;
-  RETURN s;
-END $f$;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
-SELECT matches(pg_temp.plan_text($$SELECT portrait.welch_test(variant, value) FROM behaviour_welch_values$$),
+SELECT behaviour_force_parallel(2);
+SELECT matches(behaviour_plan($$SELECT portrait.welch_test(variant, value) FROM behaviour_welch_values$$),
                'Partial Aggregate', 'welch_test runs as a partial aggregate');
 CREATE TEMP TABLE par AS
 SELECT (portrait.welch_test(variant, value)).*, (portrait.ab_test(variant, value > 20)).p_value AS ab_p
   FROM behaviour_welch_values;
-SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT behaviour_force_parallel(0);
 CREATE TEMP TABLE ser AS
 SELECT (portrait.welch_test(variant, value)).*, (portrait.ab_test(variant, value > 20)).p_value AS ab_p
   FROM behaviour_welch_values;

@@ -59,18 +59,8 @@ SELECT results_eq(
   'levels do not depend on row order');
 
 -- parallel plans: partial aggregation, same answer as serial
-CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE r text; s text := '';
-BEGIN
-  FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP s := s || r || E'\n'; END LOOP;
-  RETURN s;
-END $f$;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
-SELECT matches(pg_temp.plan_text($$SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events$$),
+SELECT behaviour_force_parallel(2);
+SELECT matches(behaviour_plan($$SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events$$),
                'Partial Aggregate', 'window_funnel runs as a partial aggregate');
 CREATE TEMP TABLE par AS
 SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay') AS all_level,
@@ -80,7 +70,7 @@ SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', na
 CREATE TEMP TABLE par_group AS
 SELECT uid, portrait.window_funnel('3 days', 'strict_order', ts, name = 'view', name = 'cart') AS level
   FROM behaviour_events GROUP BY uid;
-SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT behaviour_force_parallel(0);
 SELECT results_eq(
   $$SELECT all_level, once_level, counts FROM par$$,
   $$SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay'),

@@ -82,23 +82,13 @@ SELECT throws_ok($$SELECT portrait.session_id(ts, '-1 second') OVER (ORDER BY ts
                  'negative session gap is refused');
 
 -- parallel plans
-CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE r text; s text := '';
-BEGIN
-  FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP s := s || r || E'\n'; END LOOP;
-  RETURN s;
-END $f$;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
-SELECT matches(pg_temp.plan_text($$SELECT uid % 10, portrait.cohort_activity(ts, 'week', 8), portrait.retention(name = 'view', name = 'pay') FROM behaviour_events GROUP BY 1$$),
+SELECT behaviour_force_parallel(2);
+SELECT matches(behaviour_plan($$SELECT uid % 10, portrait.cohort_activity(ts, 'week', 8), portrait.retention(name = 'view', name = 'pay') FROM behaviour_events GROUP BY 1$$),
                'Partial (Hash|Group)?Aggregate', 'cohort_activity and retention run as partial aggregates');
 CREATE TEMP TABLE par AS
 SELECT uid % 10 AS g, portrait.cohort_activity(ts, 'week', 8) AS a, portrait.retention(name = 'view', name = 'pay') AS r
   FROM behaviour_events GROUP BY 1;
-SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT behaviour_force_parallel(0);
 SELECT results_eq(
   $$SELECT g, a::text, r FROM par ORDER BY g$$,
   $$SELECT uid % 10, portrait.cohort_activity(ts, 'week', 8)::text, portrait.retention(name = 'view', name = 'pay')

@@ -45,25 +45,15 @@ SELECT is(portrait.sequence_count(repeat('(?1)(?t==1)', 63) || '(?1)', ts, true)
   FROM generate_series(1, 200000) g, LATERAL (SELECT timestamptz '2024-01-01' + g * interval '1 second' AS ts) t;
 
 -- parallel plans
-CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE r text; s text := '';
-BEGIN
-  FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP s := s || r || E'\n'; END LOOP;
-  RETURN s;
-END $f$;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
-SELECT matches(pg_temp.plan_text($$SELECT uid % 7, portrait.sequence_count('(?1).*(?2)(?t<=3600)(?3)', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events GROUP BY 1$$),
+SELECT behaviour_force_parallel(2);
+SELECT matches(behaviour_plan($$SELECT uid % 7, portrait.sequence_count('(?1).*(?2)(?t<=3600)(?3)', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events GROUP BY 1$$),
                'Partial (Hash|Group)?Aggregate', 'sequence_count runs as a partial aggregate');
 CREATE TEMP TABLE par AS
 SELECT uid % 7 AS g,
        portrait.sequence_count('(?1).*(?2)(?t<=3600)(?3)', ts, name = 'view', name = 'cart', name = 'pay') AS c,
        portrait.sequence_match('(?1)(?t>=86400)(?1)', ts, name = 'pay') AS m
   FROM behaviour_events GROUP BY 1;
-SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT behaviour_force_parallel(0);
 SELECT results_eq(
   $$SELECT g, c, m FROM par ORDER BY g$$,
   $$SELECT uid % 7, portrait.sequence_count('(?1).*(?2)(?t<=3600)(?3)', ts, name = 'view', name = 'cart', name = 'pay'),
