@@ -71,6 +71,12 @@ SELECT portrait.window_funnel('1 hour', ts, true, true) AS "default",
 SELECT portrait.window_funnel('1 hour', 'strict_once', ts, true, true)
   FROM (VALUES ('2024-01-01 10:00'::timestamptz), ('2024-01-01 10:00')) v(ts);
 
+-- The mode form resolves by the type of the timestamp argument: with a
+-- timestamptz column (or a typed literal) it is unambiguous.  Only when every
+-- argument is an untyped literal can PostgreSQL not choose.
+SELECT portrait.window_funnel('1 hour', 'strict_order', timestamptz '2024-01-01 10:00', true);
+SELECT portrait.window_funnel('1 hour', timestamptz '2024-01-01 10:00', true);
+
 -- Modes combine.
 SELECT portrait.window_funnel('1 hour', 'strict_order, strict_increase', ts, e = 'A', e = 'B')
   FROM (VALUES ('2024-01-01 10:00'::timestamptz, 'A'), ('2024-01-01 10:00', 'B')) v(ts, e);

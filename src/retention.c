@@ -368,7 +368,8 @@ CohortAdd(CohortState *s, int32 v)
 /* Per-call-site cache: the period text parses once per query. */
 typedef struct CohortCache
 {
-	char	   *period_text;
+	char	   *period_text;	/* the period argument as given */
+	int			period_len;
 	CohortPeriod period;
 	ZoneCache	zones;
 } CohortCache;
@@ -380,7 +381,7 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 	MemoryContext old;
 	CohortState *s;
 	CohortCache *c = fcinfo->flinfo->fn_extra;
-	char	   *ptext;
+	text	   *ptext;
 	int32		periods;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
@@ -395,24 +396,25 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort periods must be between 0 and %d, not %d",
 						PORTRAIT_COHORT_MAX_PERIODS, periods)));
-	ptext = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	if (c == NULL || strcmp(c->period_text, ptext) != 0)
+	ptext = PG_GETARG_TEXT_PP(2);
+	if (c == NULL || c->period_len != (int) VARSIZE_ANY_EXHDR(ptext) ||
+		memcmp(c->period_text, VARDATA_ANY(ptext), c->period_len) != 0)
 	{
-		CohortPeriod p = CohortParsePeriod(PG_GETARG_TEXT_PP(2));
+		CohortPeriod p = CohortParsePeriod(ptext);
 
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		if (c == NULL)
 			c = palloc0(sizeof(CohortCache));
-		c->period_text = pstrdup(ptext);
+		c->period_text = text_to_cstring(ptext);
+		c->period_len = VARSIZE_ANY_EXHDR(ptext);
 		c->period = p;
 		fcinfo->flinfo->fn_extra = c;
 		MemoryContextSwitchTo(old);
 	}
-	pfree(ptext);
 	if (PG_ARGISNULL(0))
 	{
 		old = MemoryContextSwitchTo(aggcxt);
-		s = CohortStateNew(c->period, periods, 4);
+		s = CohortStateNew(c->period, periods, 8);
 		MemoryContextSwitchTo(old);
 	}
 	else
