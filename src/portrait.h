@@ -34,6 +34,7 @@ extern void PortraitFormatDouble(StringInfo buf, double x);
 extern double PortraitParseDouble(const char **pos, const char *typname, const char *input);
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
 extern void PortraitExpectChar(const char **pos, char c, const char *typname, const char *input);
+extern void PortraitSortDoubles(double *v, size_t n);
 
 /*
  * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in

@@ -152,6 +152,16 @@ run_tests() {
 		failed=$((failed + 1))
 	fi
 
+	log "dump and restore"
+	set +e
+	out=$(PGBIN=$PGBIN "$ROOT/test/dump_restore.sh" 2>&1)
+	rc=$?
+	set -e
+	printf '%s\n' "$out"
+	passed=$((passed + $(printf '%s\n' "$out" | grep -cE '^ok ' || true)))
+	failed=$((failed + $(printf '%s\n' "$out" | grep -cE '^not ok ' || true)))
+	[ $rc -ne 0 ] && failed=$((failed + 1))
+
 	if grep -q "terminated by signal" "$WORK/server.log"; then
 		log "the server crashed:"
 		grep -B2 -A5 "terminated by signal" "$WORK/server.log" >&2
