@@ -201,6 +201,7 @@ StudentUpperQuantile(double p, double df)
 
 /* ---------- checks ---------- */
 
+/* alpha at argno, or the default when the call has no such argument; 22023 outside (0, 1). */
 static double
 AbAlpha(FunctionCallInfo fcinfo, int argno)
 {
@@ -220,6 +221,7 @@ AbAlpha(FunctionCallInfo fcinfo, int argno)
 	return alpha;
 }
 
+/* 22023 unless 0 <= conv <= n and n > 0. */
 static void
 AbCheckCounts(int64 conv, int64 n, const char *variant)
 {
@@ -343,6 +345,7 @@ typedef struct AbState
 	char		labels[FLEXIBLE_ARRAY_MEMBER];
 } AbState;
 
+/* Label of variant i (NUL-terminated). */
 static inline const char *
 AbLabel(const AbState *s, int i)
 {
@@ -490,18 +493,21 @@ AbTrans(FunctionCallInfo fcinfo, bool conversion)
 	PG_RETURN_POINTER(s);
 }
 
+/* ab_test aggregate transition. */
 Datum
 pp_ab_conversion_trans(PG_FUNCTION_ARGS)
 {
 	return AbTrans(fcinfo, true);
 }
 
+/* welch_test transition. */
 Datum
 pp_ab_welch_trans(PG_FUNCTION_ARGS)
 {
 	return AbTrans(fcinfo, false);
 }
 
+/* Combine: merge the variants of b into a by label. */
 Datum
 pp_ab_combine(PG_FUNCTION_ARGS)
 {
@@ -562,6 +568,7 @@ AbOrder(const AbState *s, int *ia, int *ib, int minn)
 							AbLabel(s, i), (long long) s->v[i].n, minn)));
 }
 
+/* ab_test aggregate final: the readout of A (first label) against B. */
 Datum
 pp_ab_conversion_final(PG_FUNCTION_ARGS)
 {
@@ -660,6 +667,7 @@ pp_ab_state_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
+/* Text input of portrait.ab_state; every field is checked. */
 Datum
 pp_ab_state_in(PG_FUNCTION_ARGS)
 {

@@ -273,6 +273,7 @@ pp_event_list_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
+/* Text input of portrait.event_list; every field is checked. */
 Datum
 pp_event_list_in(PG_FUNCTION_ARGS)
 {

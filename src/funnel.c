@@ -96,6 +96,7 @@ typedef struct FunnelModeCache
 	int			flags;
 } FunnelModeCache;
 
+/* Mode flags of mode, parsed once per distinct mode text in a query. */
 static int
 FunnelCachedMode(FunctionCallInfo fcinfo, text *mode)
 {
@@ -188,12 +189,14 @@ FunnelTrans(FunctionCallInfo fcinfo, int flags, int tsarg)
 	PG_RETURN_POINTER(l);
 }
 
+/* window_funnel(window, ts, VARIADIC steps) transition. */
 Datum
 pp_window_funnel_trans(PG_FUNCTION_ARGS)
 {
 	return FunnelTrans(fcinfo, 0, 2);
 }
 
+/* window_funnel(window, mode, ts, VARIADIC steps) transition. */
 Datum
 pp_window_funnel_trans_mode(PG_FUNCTION_ARGS)
 {
@@ -204,6 +207,7 @@ pp_window_funnel_trans_mode(PG_FUNCTION_ARGS)
 	return FunnelTrans(fcinfo, flags, 3);
 }
 
+/* Combine: the rows of both partial states. */
 Datum
 pp_window_funnel_combine(PG_FUNCTION_ARGS)
 {
@@ -417,6 +421,7 @@ FunnelLevel(const EventRow *rows, int64 n, int nsteps, int flags, uint64 window)
 	return FunnelMaxLevel(fs->reached, nsteps);
 }
 
+/* Final: sort the rows canonically, then run the chain search. */
 Datum
 pp_window_funnel_final(PG_FUNCTION_ARGS)
 {
@@ -451,6 +456,7 @@ FunnelCountsNew(int n)
 	return construct_array(zeros, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
+/* Length of a funnel_counts state or result; 22000 unless a plain int8[]. */
 static inline int
 FunnelCountsLength(ArrayType *a)
 {
@@ -510,6 +516,7 @@ pp_funnel_counts_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* Combine: element-wise sum of two count arrays. */
 Datum
 pp_funnel_counts_combine(PG_FUNCTION_ARGS)
 {

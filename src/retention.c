@@ -47,6 +47,7 @@ PG_FUNCTION_INFO_V1(pp_session_id);
 #define RetentionMask(s)		((uint32) ((s) & 0xFFFFFFFF))
 #define RetentionCount(s)		((int) ((s) >> 32))
 
+/* retention transition: OR in the conditions this row meets. */
 Datum
 pp_retention_trans(PG_FUNCTION_ARGS)
 {
@@ -72,6 +73,7 @@ pp_retention_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(s | mask);
 }
 
+/* Combine: OR of two states with the same number of conditions. */
 Datum
 pp_retention_combine(PG_FUNCTION_ARGS)
 {
@@ -125,6 +127,7 @@ typedef enum CohortPeriod
 
 static const char *const period_names[] = {NULL, "day", "week", "month", "quarter", "year"};
 
+/* Period kind of a period name (case-insensitive); 22023 if unknown. */
 static CohortPeriod
 CohortParsePeriod(text *t)
 {
@@ -179,6 +182,7 @@ typedef struct ZoneCache
 	int32		tz[ZONE_CACHE_SIZE];
 } ZoneCache;
 
+/* Offset of the session time zone at ts, from the bucket cache when possible. */
 static int
 ZoneCachedOffset(ZoneCache *zc, TimestampTz ts)
 {
@@ -302,6 +306,7 @@ typedef struct CohortState
 
 #define CohortStateSize(cap) (offsetof(CohortState, idx) + sizeof(int32) * (cap))
 
+/* A new empty cohort_activity state with room for cap periods. */
 static CohortState *
 CohortStateNew(int period, int periods, int cap)
 {
@@ -374,6 +379,7 @@ typedef struct CohortCache
 	ZoneCache	zones;
 } CohortCache;
 
+/* cohort_activity transition: add the period holding ts. */
 Datum
 pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 {
@@ -433,6 +439,7 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/* Combine: the union of both period sets. */
 Datum
 pp_cohort_activity_combine(PG_FUNCTION_ARGS)
 {
@@ -515,6 +522,7 @@ pp_cohort_state_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
+/* Text input of portrait.cohort_state. */
 Datum
 pp_cohort_state_in(PG_FUNCTION_ARGS)
 {

@@ -67,6 +67,7 @@ typedef struct SeqPattern
 	SeqGap		gap[PORTRAIT_SEQUENCE_MAX_ITEMS + 1];
 } SeqPattern;
 
+/* Raise 22P02 for a malformed pattern, naming the 1-based position of pos. */
 static void
 SeqSyntaxError(const char *pattern, const char *pos, const char *what)
 {
@@ -242,6 +243,7 @@ SeqBasesPrune(SeqBases *b, int64 t, int64 usec)
 		b->head++;
 }
 
+/* Add time t (ascending) after dropping the times too old to match again. */
 static void
 SeqBasesPush(SeqBases *b, int64 t, int64 usec)
 {
@@ -361,6 +363,7 @@ typedef struct SeqCache
 	SeqPattern	pat;
 } SeqCache;
 
+/* The parsed pattern, parsed once per distinct pattern in a query. */
 static const SeqPattern *
 SeqCachedPattern(FunctionCallInfo fcinfo, const char *text, int32 textlen, int nconds)
 {
@@ -447,6 +450,7 @@ pp_sequence_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(l);
 }
 
+/* Combine: the rows of both partial states. */
 Datum
 pp_sequence_combine(PG_FUNCTION_ARGS)
 {
@@ -473,12 +477,14 @@ SeqFinal(FunctionCallInfo fcinfo, bool count)
 	return r;
 }
 
+/* sequence_match final: whether the pattern occurs. */
 Datum
 pp_sequence_match_final(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(SeqFinal(fcinfo, false) > 0);
 }
 
+/* sequence_count final: the number of non-overlapping occurrences. */
 Datum
 pp_sequence_count_final(PG_FUNCTION_ARGS)
 {
