@@ -27,6 +27,9 @@
 PG_FUNCTION_INFO_V1(pp_event_list_in);
 PG_FUNCTION_INFO_V1(pp_event_list_out);
 
+/* below this size a list is rounded up to a power of two (AllocSet's chunk sizes) */
+#define PORTRAIT_EVENT_ROUND_LIMIT 8192
+
 static const char *const event_kind_names[] = {NULL, "funnel", "sequence"};
 
 /* Bytes of a list holding textlen bytes of text and room for cap rows. */
@@ -46,6 +49,19 @@ EventListNew(int kind, int nconds, int flags, int64 param, const char *text, int
 
 	cap = Max(cap, 4);
 	sz = EventListBytes(textlen, cap);
+	if (sz <= PORTRAIT_EVENT_ROUND_LIMIT)
+	{
+		/*
+		 * Small allocations come in power-of-two chunks anyway: use the
+		 * whole chunk, so that fewer groups ever need to grow.
+		 */
+		Size		chunk = 64;
+
+		while (chunk < sz)
+			chunk *= 2;
+		cap = (chunk - EventListBytes(textlen, 0)) / (sizeof(int64) + sizeof(uint32));
+		sz = EventListBytes(textlen, cap);
+	}
 	if (sz > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
