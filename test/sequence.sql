@@ -1,7 +1,7 @@
 -- sequence_match / sequence_count: reference answers, errors, scale,
 -- parallel plans.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 -- ClickHouse's backtracking matcher restated in
 -- test/data/behaviour/make_reference.py: 400 random histories x 4 patterns
@@ -38,6 +38,13 @@ SELECT throws_ok($$SELECT portrait.sequence_match(repeat('(?1)', 65), now(), tru
                  'sequence pattern has more than 64 events', 'pattern length limit');
 SELECT throws_ok($$SELECT portrait.sequence_match('(?1)', now(), VARIADIC array_fill(true, ARRAY[33]))$$, '54000', NULL,
                  'more than 32 conditions');
+
+-- a state moved as text (as Citus moves partial states) keeps its pattern
+SELECT is(portrait.sequence_count_final(
+            'sequence;2;0;0;10:(?1).*(?2);3;1000000:1,2000000:3,3000000:2'::portrait.event_list::text::portrait.event_list),
+          1::bigint, 'sequence state survives a text round trip');
+SELECT is(portrait.window_funnel_final('funnel;3;4;60000000;0:;3;0:1,0:2,61000000:4'::portrait.event_list::text::portrait.event_list),
+          1, 'funnel state with its window and mode survives a text round trip');
 
 -- bounded engine: 200000 events, a pattern with 64 items and == conditions
 SELECT is(portrait.sequence_count(repeat('(?1)(?t==1)', 63) || '(?1)', ts, true),
