@@ -1064,7 +1064,12 @@ RfmScoreTuple(FunctionCallInfo fcinfo, RfmScoreCache *c, const RfmBreaks *b,
 	for (int d = 0; d < 3; d++)
 		s[d] = ScoreOne(b, d, row[d]);
 	if (b->buckets <= 9)
-		snprintf(code, sizeof(code), "%d%d%d", s[0], s[1], s[2]);
+	{
+		code[0] = '0' + s[0];
+		code[1] = '0' + s[1];
+		code[2] = '0' + s[2];
+		code[3] = '\0';
+	}
 	else
 		snprintf(code, sizeof(code), "%d-%d-%d", s[0], s[1], s[2]);
 	segment = RfmApplyMap(map, s[0], s[1], s[2], b->mean_score);

@@ -108,7 +108,12 @@ run_demo() {
 	psql_q -d postgres -c "CREATE DATABASE portrait_demo"
 	psql_q -d portrait_demo -c "CREATE EXTENSION pg_portrait"
 	load_sample portrait_demo "${DEMO_CUSTOMERS:-50000}"
-	psql_q -d portrait_demo -P footer=off -f "$ROOT/test/demo/portrait.sql"
+	# one session: later parts read the temp tables of test/demo/portrait.sql
+	local parts=(-f "$ROOT/test/demo/portrait.sql")
+	for f in "$ROOT"/test/demo/*.sql; do
+		[ "$(basename "$f")" = portrait.sql ] || parts+=(-f "$f")
+	done
+	psql_q -d portrait_demo -P footer=off "${parts[@]}"
 }
 
 run_tests() {

@@ -14,13 +14,17 @@
 --
 --   Purchase behaviour follows a "buy till you die" (BG/NBD-like) story:
 --     * every customer has a purchase rate drawn from a gamma distribution
---       (very heterogeneous: a few buy weekly, most a few times a year),
---       scaled up for tier1/tier2 cities, 25-44 year olds and the 'app' channel;
+--       with shape 0.5 (very heterogeneous: from a few times a year to
+--       several times a week), scaled up for tier1/tier2 cities, 25-44 year
+--       olds, women and the 'app' channel;
 --     * after each purchase (including the first) the customer drops out for
 --       good with a customer-specific probability drawn from a beta
---       distribution, so many customers become inactive over time;
+--       distribution (lower for app users, big cities and 25-44 year olds),
+--       so many customers become inactive over time and about a third of
+--       them never buy a second time;
 --     * while alive, purchase days form a Bernoulli/Poisson process (geometric
 --       gaps of at least one day); the first order is on the signup day;
+--       times of day follow a quiet-night / busy-evening profile;
 --     * the spend level of a customer is log-normal (higher in tier1 cities
 --       and for 25-54 year olds), each order multiplies it by log-normal
 --       noise plus a rare "big ticket" factor: mostly 20-500 CNY, long tail;
@@ -28,7 +32,9 @@
 --       ~1.5% of orders are refunded (negative row, same day or up to 7 days
 --       later, never after the as-of time), ~0.5% of orders have amount NULL.
 --   With the default 50000 customers this gives roughly 500k order rows; the
---   size scales linearly with :customers.
+--   size scales linearly with :customers.  A one-row summary (counts, refund
+--   and NULL counts, one-order share, same-day repeat share, time range) is
+--   printed at the end.
 --
 -- How to run
 --   psql -v ON_ERROR_STOP=1 -v customers=50000 -v seed=42 -f test/data/sample.sql
@@ -81,7 +87,7 @@ CREATE SCHEMA demo;
 -- whitened with a per-seed constant (folded at plan time).
 CREATE FUNCTION pg_temp.u(seed bigint, id bigint, k bigint) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT ((hashint8extended(0, ($2 << 20 | $3) # hashint8extended($1, 7919)) >> 11)::float8
+$$ SELECT ((hashint8extended(0, (($2 << 20) | $3) # hashint8extended($1, 7919)) >> 11)::float8
            + 4503599627370496.5::float8) / 9007199254740992.0::float8 $$;
 
 -- Standard normal via Box-Muller from the two uniforms (k, k+1).
@@ -321,27 +327,36 @@ days AS MATERIALIZED (
                 THEN pg_temp.u(:seed, customer_id, 116 + 32 * j) END AS ud1
     FROM days0
 )
-SELECT row_number() OVER (ORDER BY d.customer_id, v.es, d.j, v.sub) AS order_id,
-       d.customer_id,
-       to_timestamp(v.es::float8) AS ordered_at,
-       v.amount
-FROM days d
-CROSS JOIN LATERAL (VALUES
-    (0, d.es0, d.amt0),
-    (1, d.es1, d.amt1),
+SELECT row_number() OVER (ORDER BY customer_id, es, j, sub) AS order_id,
+       customer_id,
+       to_timestamp(es::float8) AS ordered_at,
+       amount
+FROM (
+    SELECT customer_id, j, 0 AS sub, es0 AS es, amt0 AS amount
+    FROM days
+    UNION ALL
+    SELECT customer_id, j, 1, es1, amt1
+    FROM days
+    WHERE es1 IS NOT NULL
+    UNION ALL
     -- refunds: negated amount, 10 minutes to 7 days later (skewed early),
     -- never after the end of the observation
-    (2, d.es0 + floor(least(600, 1735660799 - d.es0)
-                      + d.ud0 * d.ud0 * (least(604800, 1735660799 - d.es0)
-                                         - least(600, 1735660799 - d.es0)))::bigint, -d.amt0),
-    (3, d.es1 + floor(least(600, 1735660799 - d.es1)
-                      + d.ud1 * d.ud1 * (least(604800, 1735660799 - d.es1)
-                                         - least(600, 1735660799 - d.es1)))::bigint, -d.amt1)
-) AS v(sub, es, amount)
-WHERE v.sub = 0
-   OR (v.sub = 1 AND d.es1 IS NOT NULL)
-   OR (v.sub = 2 AND d.ud0 IS NOT NULL AND d.amt0 IS NOT NULL)
-   OR (v.sub = 3 AND d.ud1 IS NOT NULL AND d.amt1 IS NOT NULL);
+    SELECT customer_id, j, 2,
+           es0 + floor(least(600, 1735660799 - es0)
+                       + ud0 * ud0 * (least(604800, 1735660799 - es0)
+                                      - least(600, 1735660799 - es0)))::bigint,
+           -amt0
+    FROM days
+    WHERE ud0 IS NOT NULL AND amt0 IS NOT NULL
+    UNION ALL
+    SELECT customer_id, j, 3,
+           es1 + floor(least(600, 1735660799 - es1)
+                       + ud1 * ud1 * (least(604800, 1735660799 - es1)
+                                      - least(600, 1735660799 - es1)))::bigint,
+           -amt1
+    FROM days
+    WHERE ud1 IS NOT NULL AND amt1 IS NOT NULL
+) AS o;
 
 DROP TABLE latent;
 
