@@ -17,9 +17,9 @@ set -euo pipefail
 EVENTS=${BENCH_EVENTS:-10000000}
 PER=${BENCH_EVENTS_PER_CUSTOMER:-20}
 RUNS=${BENCH_RUNS:-3}
-psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+run_psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
-psql -v events="$EVENTS" -v per="$PER" <<'SQL'
+run_psql -v events="$EVENTS" -v per="$PER" <<'SQL'
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_events;
 -- customer g / per; each customer starts on one of the first 60 days and is
@@ -37,7 +37,7 @@ SELECT (g / :per)::int AS uid,
 VACUUM ANALYZE bench_events;
 SQL
 
-psql -v runs="$RUNS" <<'SQL'
+run_psql -v runs="$RUNS" <<'SQL'
 SET TimeZone = 'Asia/Shanghai';
 SET work_mem = '256MB';
 -- Run two queries alternately, each into a temp table (its answer), and
