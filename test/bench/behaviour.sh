@@ -38,6 +38,7 @@ VACUUM ANALYZE bench_events;
 SQL
 
 run_psql -v runs="$RUNS" <<'SQL'
+SET client_min_messages = warning;
 SET TimeZone = 'Asia/Shanghai';
 SET work_mem = '256MB';
 -- Run two queries alternately, each into a temp table (its answer), and
