@@ -14,7 +14,12 @@ OBJS = \
 	src/rfm.o \
 	src/bgnbd.o \
 	src/gamma_gamma.o \
-	src/logit.o
+	src/logit.o \
+	src/events.o \
+	src/funnel.o \
+	src/retention.o \
+	src/sequence.o \
+	src/abtest.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -25,11 +30,16 @@ SQL_MODULES = \
 	src/rfm.sql \
 	src/bgnbd.sql \
 	src/gamma_gamma.sql \
-	src/logit.sql
+	src/logit.sql \
+	src/events.sql \
+	src/funnel.sql \
+	src/retention.sql \
+	src/sequence.sql \
+	src/abtest.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma logit
+REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma logit funnel retention sequence abtest
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

@@ -10,8 +10,10 @@
 
 #include <math.h>
 
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/expandeddatum.h"
 #include "utils/jsonb.h"
 
@@ -34,6 +36,16 @@ extern double PortraitParseDouble(const char **pos, const char *typname, const c
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
 extern void PortraitExpectChar(const char **pos, char c, const char *typname, const char *input);
 extern void PortraitSortDoubles(double *v, size_t n);
+
+/*
+ * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in
+ * PostgreSQL's macro).
+ */
+static inline char *
+PortraitArrayData(ArrayType *a)
+{
+	return (char *) a + (ARR_HASNULL(a) ? (Size) a->dataoffset : (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
+}
 
 /* Neumaier-compensated sum, so that results hardly depend on row order. */
 typedef struct KahanSum
@@ -212,6 +224,56 @@ extern PointsState *PointsGetState(FunctionCallInfo fcinfo, int argno, int dim, 
 extern void PointsAppend(PointsState *ps, const double *row);
 extern PointsState *PointsRead(Datum d);
 extern Datum PointsCombine(FunctionCallInfo fcinfo);
+
+/* ---------- events.c: timed condition bitmasks (behaviour aggregates) ---------- */
+
+#define PORTRAIT_EVENT_MAX_CONDS 32
+#define PORTRAIT_EVENT_INITIAL_ROWS 16
+
+typedef enum EventListKind
+{
+	EVENT_LIST_FUNNEL = 1,
+	EVENT_LIST_SEQUENCE = 2
+} EventListKind;
+
+/*
+ * Aggregate state of window_funnel and sequence_match/count: options, then
+ * textlen bytes of text (the pattern), MAXALIGN'ed, then cap timestamps and
+ * cap condition masks.  n rows are used.
+ */
+typedef struct EventList
+{
+	int32		vl_len_;
+	uint8		kind;			/* EventListKind */
+	uint8		nconds;			/* number of conditions, 1..32 */
+	uint16		flags;			/* funnel modes */
+	int32		textlen;
+	int64		param;			/* funnel window in microseconds */
+	int64		n;
+	int64		cap;
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} EventList;
+
+#define EventListText(l)	((char *) (l)->data)
+#define EventListTs(l)		((int64 *) ((l)->data + MAXALIGN((l)->textlen)))
+#define EventListMask(l)	((uint32 *) (EventListTs(l) + (l)->cap))
+
+/* One row of an event list in canonical (timestamp, mask) order. */
+typedef struct EventRow
+{
+	int64		ts;
+	uint32		mask;
+	uint32		pad;
+} EventRow;
+
+extern EventList *EventListNew(int kind, int nconds, int flags, int64 param, const char *text,
+							   int32 textlen, int64 cap);
+extern EventList *EventListAppend(EventList *l, int64 ts, uint32 mask);
+extern void EventListCheckSame(const EventList *a, const EventList *b);
+extern Datum EventListCombine(FunctionCallInfo fcinfo);
+extern EventRow *EventListSorted(const EventList *l);
+extern uint32 EventConditionMask(ArrayType *conds, int maxconds, int *nconds, const char *what);
+extern int64 EventIntervalUsec(const Interval *iv, const char *what);
 
 /* ---------- linalg.c: the only caller of LAPACK ---------- */
 
