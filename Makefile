@@ -35,11 +35,12 @@ SQL_MODULES = \
 	src/funnel.sql \
 	src/retention.sql \
 	src/sequence.sql \
-	src/abtest.sql
+	src/abtest.sql \
+	src/profile.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma logit funnel retention sequence abtest
+REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

@@ -1,0 +1,334 @@
+
+-- ==================== profile: lifecycle stages, profile tables, BI views ====================
+
+-- ---------- tables ----------
+
+CREATE TABLE @extschema@.profile_run (
+    run_id      bigserial PRIMARY KEY,
+    target      text NOT NULL,
+    started_at  timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL,
+    inserted    bigint NOT NULL,
+    updated     bigint NOT NULL,
+    deleted     bigint NOT NULL,
+    unchanged   bigint NOT NULL,
+    status      text NOT NULL
+);
+COMMENT ON TABLE @extschema@.profile_run IS 'One row per completed refresh_profile run: target, times and row counts';
+COMMENT ON COLUMN @extschema@.profile_run.run_id IS 'Run number, increasing';
+COMMENT ON COLUMN @extschema@.profile_run.target IS 'Schema-qualified, quoted name of the profile table';
+COMMENT ON COLUMN @extschema@.profile_run.started_at IS 'Start of the refresh (statement clock)';
+COMMENT ON COLUMN @extschema@.profile_run.finished_at IS 'End of the refresh (wall clock before commit)';
+COMMENT ON COLUMN @extschema@.profile_run.inserted IS 'Rows inserted (keys new in the source)';
+COMMENT ON COLUMN @extschema@.profile_run.updated IS 'Rows rewritten because a non-key column changed';
+COMMENT ON COLUMN @extschema@.profile_run.deleted IS 'Rows deleted (keys gone from the source)';
+COMMENT ON COLUMN @extschema@.profile_run.unchanged IS 'Rows left as they were';
+COMMENT ON COLUMN @extschema@.profile_run.status IS 'succeeded (a failed refresh rolls back and leaves no row)';
+CREATE INDEX profile_run_target ON @extschema@.profile_run (target, run_id);
+COMMENT ON INDEX @extschema@.profile_run_target IS 'Latest runs of a target';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_run', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_run_run_id_seq', '');
+
+CREATE TABLE @extschema@.profile_history (
+    run_id      bigint NOT NULL,
+    target      text NOT NULL,
+    key         text NOT NULL,
+    op          text NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+    column_name text,
+    old_value   text,
+    new_value   text,
+    changed_at  timestamptz NOT NULL
+);
+COMMENT ON TABLE @extschema@.profile_history IS 'Changes made by refresh_profile: one row per changed tracked column (update), per deleted column value (delete) or per new key (insert)';
+COMMENT ON COLUMN @extschema@.profile_history.run_id IS 'The run (profile_run.run_id) that made the change';
+COMMENT ON COLUMN @extschema@.profile_history.target IS 'Schema-qualified, quoted name of the profile table';
+COMMENT ON COLUMN @extschema@.profile_history.key IS 'The row''s key as text';
+COMMENT ON COLUMN @extschema@.profile_history.op IS 'insert, update or delete';
+COMMENT ON COLUMN @extschema@.profile_history.column_name IS 'The tracked column (NULL for an insert)';
+COMMENT ON COLUMN @extschema@.profile_history.old_value IS 'Value before the run, as text (NULL for an insert)';
+COMMENT ON COLUMN @extschema@.profile_history.new_value IS 'Value after the run, as text (NULL for a delete)';
+COMMENT ON COLUMN @extschema@.profile_history.changed_at IS 'Start of the run';
+CREATE INDEX profile_history_run ON @extschema@.profile_history (target, run_id, column_name);
+COMMENT ON INDEX @extschema@.profile_history_run IS 'Changes of one run of a target';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_history', '');
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.lifecycle_stage(recency_days double precision, tenure_days double precision,
+                                            repeat_frequency double precision DEFAULT NULL,
+                                            repeat_span_days double precision DEFAULT NULL,
+                                            previous_stage text DEFAULT NULL,
+                                            options jsonb DEFAULT '{}',
+                                            model @extschema@.model DEFAULT NULL)
+    RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb := coalesce(options, '{}');
+    k text;
+    mode text := coalesce(o->>'mode', 'fixed');
+    new_days float8;
+    at_risk float8;
+    dormant float8;
+    churned float8;
+    unit float8;
+    level float8;       -- how far gone: days, rhythm ratio, or 1 - P(alive)
+    stage text;
+BEGIN
+    FOR k IN SELECT jsonb_object_keys(o) LOOP
+        IF k NOT IN ('mode', 'new_days', 'at_risk_days', 'dormant_days', 'churned_days',
+                     'at_risk_ratio', 'dormant_ratio', 'churned_ratio',
+                     'at_risk_p_alive', 'dormant_p_alive', 'churned_p_alive', 'model_unit_days') THEN
+            RAISE EXCEPTION 'unknown lifecycle option "%"', k USING ERRCODE = '22023',
+                HINT = 'Options are mode, new_days, at_risk_days, dormant_days, churned_days, at_risk_ratio, dormant_ratio, churned_ratio, at_risk_p_alive, dormant_p_alive, churned_p_alive and model_unit_days.';
+        END IF;
+        IF k <> 'mode' AND jsonb_typeof(o->k) <> 'number' THEN
+            RAISE EXCEPTION 'lifecycle option "%" must be a number', k USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    IF mode NOT IN ('fixed', 'rhythm') THEN
+        RAISE EXCEPTION 'unknown lifecycle mode "%"', mode USING ERRCODE = '22023',
+            HINT = 'Use "fixed" (day thresholds) or "rhythm" (the customer''s own purchase interval).';
+    END IF;
+    IF previous_stage IS NOT NULL
+       AND previous_stage NOT IN ('new', 'active', 'at_risk', 'dormant', 'churned', 'reactivated') THEN
+        RAISE EXCEPTION 'unknown previous lifecycle stage "%"', previous_stage USING ERRCODE = '22023',
+            HINT = 'Stages are new, active, at_risk, dormant, churned and reactivated.';
+    END IF;
+    IF recency_days IS NULL OR tenure_days IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF recency_days IN ('NaN', 'Infinity', '-Infinity') OR tenure_days IN ('NaN', 'Infinity', '-Infinity')
+       OR repeat_frequency IN ('NaN', 'Infinity', '-Infinity') OR repeat_span_days IN ('NaN', 'Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'lifecycle_stage arguments must be finite' USING ERRCODE = '22000';
+    END IF;
+    IF recency_days < 0 OR tenure_days < recency_days OR repeat_frequency < 0 OR repeat_span_days < 0
+       OR repeat_span_days > tenure_days THEN
+        RAISE EXCEPTION 'inconsistent purchase summary'
+            USING ERRCODE = '22023',
+                  DETAIL = format('recency_days %s, tenure_days %s, repeat_frequency %s, repeat_span_days %s.',
+                                  recency_days, tenure_days, repeat_frequency, repeat_span_days),
+                  HINT = 'Pass rfm_summary''s fields: 0 <= recency_days <= tenure_days, 0 <= repeat_span_days <= tenure_days.';
+    END IF;
+
+    new_days := coalesce((o->>'new_days')::float8, 30);
+    at_risk := coalesce((o->>'at_risk_days')::float8, 90);
+    dormant := coalesce((o->>'dormant_days')::float8, 180);
+    churned := coalesce((o->>'churned_days')::float8, 365);
+    level := recency_days;
+    IF mode = 'rhythm' AND model IS NOT NULL AND repeat_frequency >= 1 THEN
+        -- P(alive) of BG/NBD; a customer without repeat purchases is always alive in
+        -- that model, so those keep the day thresholds
+        unit := coalesce((o->>'model_unit_days')::float8, 1);
+        IF unit <= 0 THEN
+            RAISE EXCEPTION 'model_unit_days must be positive' USING ERRCODE = '22023';
+        END IF;
+        at_risk := 1 - coalesce((o->>'at_risk_p_alive')::float8, 0.5);
+        dormant := 1 - coalesce((o->>'dormant_p_alive')::float8, 0.25);
+        churned := 1 - coalesce((o->>'churned_p_alive')::float8, 0.1);
+        level := 1 - @extschema@.p_alive(repeat_frequency, (tenure_days - recency_days) / unit,
+                                         tenure_days / unit, model);
+    ELSIF mode = 'rhythm' AND repeat_frequency >= 1 AND repeat_span_days > 0 THEN
+        -- the gap since the last purchase in units of the customer's mean interval
+        at_risk := coalesce((o->>'at_risk_ratio')::float8, 2.5);
+        dormant := coalesce((o->>'dormant_ratio')::float8, 5);
+        churned := coalesce((o->>'churned_ratio')::float8, 10);
+        level := recency_days / (repeat_span_days / repeat_frequency);
+    END IF;
+    IF NOT (new_days >= 0 AND at_risk >= 0 AND at_risk <= dormant AND dormant <= churned) THEN
+        RAISE EXCEPTION 'lifecycle thresholds must be non-negative and increasing'
+            USING ERRCODE = '22023',
+                  DETAIL = format('new %s, at_risk %s, dormant %s, churned %s.', new_days, at_risk, dormant, churned),
+                  HINT = 'Order them at_risk <= dormant <= churned (for P(alive): at_risk_p_alive >= dormant_p_alive >= churned_p_alive).';
+    END IF;
+
+    IF level > churned THEN
+        stage := 'churned';
+    ELSIF level > dormant THEN
+        stage := 'dormant';
+    ELSIF level > at_risk THEN
+        stage := 'at_risk';
+    ELSIF tenure_days <= new_days THEN
+        stage := 'new';
+    ELSIF previous_stage IN ('dormant', 'churned') THEN
+        stage := 'reactivated';
+    ELSE
+        stage := 'active';
+    END IF;
+    RETURN stage;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm; reactivated needs the previous stage';
+
+CREATE PROCEDURE @extschema@.refresh_profile(target regclass, source text, key name DEFAULT 'customer_id',
+                                             options jsonb DEFAULT '{}')
+    LANGUAGE plpgsql SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb := coalesce(options, '{}');
+    opt text;
+    tname text;
+    wait boolean;
+    history boolean;
+    tracked text[];
+    cols text[];            -- target columns other than the key, in attnum order
+    src_cols text[];
+    col_list text;          -- "a", "b"
+    cast_list text;         -- s."a"::type AS "a", ...
+    diff_values text;       -- ('a', t."a"::text, s."a"::text, t."a" IS DISTINCT FROM s."a"), ...
+    old_values text;        -- ('a', d."a"::text), ...
+    k text := quote_ident(key);
+    run bigint;
+    started timestamptz := clock_timestamp();
+    n_src bigint;
+    n_ins bigint;
+    n_upd bigint;
+    n_del bigint;
+    dup text;
+BEGIN
+    IF target IS NULL OR source IS NULL OR key IS NULL THEN
+        RAISE EXCEPTION 'refresh_profile target, source and key must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    FOR opt IN SELECT jsonb_object_keys(o) LOOP
+        IF opt NOT IN ('wait', 'track', 'history') THEN
+            RAISE EXCEPTION 'unknown refresh_profile option "%"', opt USING ERRCODE = '22023',
+                HINT = 'Options are wait (boolean), track (array of column names) and history (boolean).';
+        END IF;
+    END LOOP;
+    IF jsonb_typeof(o->'wait') NOT IN ('boolean') OR jsonb_typeof(o->'history') NOT IN ('boolean') THEN
+        RAISE EXCEPTION 'refresh_profile options wait and history must be booleans' USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_typeof(o->'track') <> 'array' THEN
+        RAISE EXCEPTION 'refresh_profile option track must be an array of column names' USING ERRCODE = '22023';
+    END IF;
+    wait := coalesce((o->>'wait')::boolean, true);
+    history := coalesce((o->>'history')::boolean, true);
+
+    SELECT format('%I.%I', n.nspname, c.relname) INTO tname
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = target AND c.relkind IN ('r', 'p');
+    IF tname IS NULL THEN
+        RAISE EXCEPTION 'refresh_profile target % is not a table', target USING ERRCODE = '22023';
+    END IF;
+
+    -- one refresh per target at a time; the lock ends with the transaction
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock(hashtext('portrait.refresh_profile'), target::oid::int);
+    ELSIF NOT pg_try_advisory_xact_lock(hashtext('portrait.refresh_profile'), target::oid::int) THEN
+        RAISE EXCEPTION 'a refresh of % is already running', tname USING ERRCODE = '55P03',
+            DETAIL = 'Option wait is false, so this refresh does not queue behind it.',
+            HINT = 'Retry later, or pass {"wait": true} to wait for the running refresh.';
+    END IF;
+
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = target AND attname = key AND attnum > 0 AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'key column "%" is not a column of %', key, tname USING ERRCODE = '22023';
+    END IF;
+    SELECT array_agg(attname::text ORDER BY attnum),
+           string_agg(format('s.%I::%s AS %I', attname, format_type(atttypid, atttypmod), attname), ', ' ORDER BY attnum)
+    INTO cols, cast_list
+    FROM pg_attribute
+    WHERE attrelid = target AND attnum > 0 AND NOT attisdropped AND attname <> key AND attgenerated = '';
+    cols := coalesce(cols, '{}');
+    cast_list := format('s.%I::%s AS %I', key,
+                        (SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = target AND attname = key),
+                        key) || coalesce(', ' || cast_list, '');
+
+    IF o ? 'track' THEN
+        tracked := ARRAY(SELECT jsonb_array_elements_text(o->'track'));
+        SELECT c INTO opt FROM unnest(tracked) c WHERE c <> ALL (cols) LIMIT 1;
+        IF opt IS NOT NULL THEN
+            RAISE EXCEPTION 'tracked column "%" is not a non-key column of %', opt, tname USING ERRCODE = '22023';
+        END IF;
+    ELSE
+        tracked := cols;
+    END IF;
+
+    -- the source runs unchanged (its errors reach the caller as they are), then is
+    -- cast to the target's column types so that comparisons are exact
+    IF to_regclass('pg_temp.portrait_refresh_source') IS NOT NULL THEN
+        DROP TABLE pg_temp.portrait_refresh_source;
+    END IF;
+    EXECUTE format('CREATE TEMP TABLE portrait_refresh_source ON COMMIT DROP AS SELECT * FROM (%s) s LIMIT 0', source);
+    src_cols := ARRAY(SELECT attname::text FROM pg_attribute
+                      WHERE attrelid = 'pg_temp.portrait_refresh_source'::regclass AND attnum > 0 AND NOT attisdropped);
+    DROP TABLE pg_temp.portrait_refresh_source;
+    SELECT c INTO opt FROM unnest(cols || key::text) c WHERE c <> ALL (src_cols) LIMIT 1;
+    IF opt IS NOT NULL THEN
+        RAISE EXCEPTION 'the source has no column "%"', opt USING ERRCODE = '22023',
+            DETAIL = format('The source must return the columns of %s by name.', tname);
+    END IF;
+    SELECT c INTO opt FROM unnest(src_cols) c WHERE c <> ALL (cols || key::text) LIMIT 1;
+    IF opt IS NOT NULL THEN
+        RAISE EXCEPTION 'the source column "%" is not a column of %', opt, tname USING ERRCODE = '22023';
+    END IF;
+    EXECUTE format('CREATE TEMP TABLE portrait_refresh_source ON COMMIT DROP AS SELECT %s FROM (%s) s', cast_list, source);
+    GET DIAGNOSTICS n_src = ROW_COUNT;
+    EXECUTE format('SELECT %1$s::text FROM pg_temp.portrait_refresh_source GROUP BY %1$s HAVING count(*) > 1 LIMIT 1', k) INTO dup;
+    IF dup IS NOT NULL THEN
+        RAISE EXCEPTION 'the source returns key % more than once', quote_literal(dup) USING ERRCODE = '21000';
+    END IF;
+    EXECUTE format('SELECT 1 FROM pg_temp.portrait_refresh_source WHERE %s IS NULL LIMIT 1', k) INTO dup;
+    IF dup IS NOT NULL THEN
+        RAISE EXCEPTION 'the source returns a NULL key' USING ERRCODE = '22004';
+    END IF;
+    EXECUTE format('CREATE UNIQUE INDEX ON pg_temp.portrait_refresh_source (%s)', k);
+    ANALYZE pg_temp.portrait_refresh_source;
+
+    run := nextval('@extschema@.profile_run_run_id_seq');
+    col_list := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) c);
+
+    -- changed rows: history first (old values), then one rewrite per changed row
+    IF history AND cardinality(tracked) > 0 THEN
+        diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, s.%2$I::text, t.%2$I IS DISTINCT FROM s.%2$I)', c, c), ', ')
+                        FROM unnest(tracked) c);
+        EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
+                        FROM %2$s t JOIN pg_temp.portrait_refresh_source s ON s.%1$s = t.%1$s
+                        CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n, changed) WHERE v.changed',
+                       k, tname, diff_values)
+        USING run, tname, started;
+    END IF;
+    IF cardinality(cols) > 0 THEN
+        EXECUTE format('UPDATE %1$s t SET (%2$s) = (SELECT %3$s) FROM pg_temp.portrait_refresh_source s
+                        WHERE s.%4$s = t.%4$s AND (%5$s) IS DISTINCT FROM (%3$s)',
+                       tname, col_list,
+                       (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(cols) c), k,
+                       (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(cols) c));
+        GET DIAGNOSTICS n_upd = ROW_COUNT;
+    ELSE
+        n_upd := 0;
+    END IF;
+
+    -- vanished keys: their tracked values go to the history as they are deleted
+    IF history AND cardinality(tracked) > 0 THEN
+        old_values := (SELECT string_agg(format('(%L, d.%I::text)', c, c), ', ') FROM unnest(tracked) c);
+        EXECUTE format('WITH d AS (DELETE FROM %1$s t WHERE NOT EXISTS
+                                   (SELECT 1 FROM pg_temp.portrait_refresh_source s WHERE s.%2$s = t.%2$s) RETURNING t.*),
+                            h AS (INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
+                                  SELECT $1, $2, d.%2$s::text, ''delete'', v.c, v.o, NULL, $3
+                                  FROM d CROSS JOIN LATERAL (VALUES %3$s) v(c, o))
+                       SELECT count(*) FROM d', tname, k, old_values)
+        INTO n_del USING run, tname, started;
+    ELSE
+        EXECUTE format('DELETE FROM %1$s t WHERE NOT EXISTS
+                        (SELECT 1 FROM pg_temp.portrait_refresh_source s WHERE s.%2$s = t.%2$s)', tname, k);
+        GET DIAGNOSTICS n_del = ROW_COUNT;
+    END IF;
+
+    -- new keys: one history row each (all their values are new)
+    EXECUTE format('WITH i AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM pg_temp.portrait_refresh_source s
+                               WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.%3$s = s.%3$s) RETURNING %3$s),
+                        h AS (INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
+                              SELECT $1, $2, i.%3$s::text, ''insert'', NULL, NULL, NULL, $3 FROM i WHERE $4)
+                   SELECT count(*) FROM i',
+                   tname, k || coalesce(', ' || col_list, ''), k)
+    INTO n_ins USING run, tname, started, history;
+
+    INSERT INTO @extschema@.profile_run (run_id, target, started_at, finished_at, inserted, updated, deleted, unchanged, status)
+    VALUES (run, tname, started, clock_timestamp(), n_ins, n_upd, n_del, n_src - n_ins - n_upd, 'succeeded');
+    DROP TABLE pg_temp.portrait_refresh_source;
+END
+$$;
+COMMENT ON PROCEDURE @extschema@.refresh_profile(regclass, text, name, jsonb) IS 'Make a profile table equal to a query''s result in one transaction, writing only changed rows, recording changes in profile_history and the run in profile_run';

@@ -1,0 +1,123 @@
+-- Lifecycle stages, refresh_profile and the profile views.
+BEGIN;
+SELECT plan(40);
+
+-- ---------- lifecycle_stage: error paths ----------
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '22023',
+                 'unknown lifecycle option "bogus"', 'unknown option');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"at_risk_days": "ten"}')$$, '22023',
+                 'lifecycle option "at_risk_days" must be a number', 'option of the wrong type');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"mode": "moon"}')$$, '22023',
+                 'unknown lifecycle mode "moon"', 'unknown mode');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, previous_stage => 'sleepy')$$, '22023',
+                 'unknown previous lifecycle stage "sleepy"', 'unknown previous stage');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage('NaN', 100)$$, '22000',
+                 'lifecycle_stage arguments must be finite', 'NaN');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 'Infinity')$$, '22000',
+                 'lifecycle_stage arguments must be finite', 'infinite tenure');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(-1, 100)$$, '22023',
+                 'inconsistent purchase summary', 'negative recency');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(200, 100)$$, '22023',
+                 'inconsistent purchase summary', 'recency beyond tenure');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, 2, 150)$$, '22023',
+                 'inconsistent purchase summary', 'span beyond tenure');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"at_risk_days": 200}')$$, '22023',
+                 'lifecycle thresholds must be non-negative and increasing', 'thresholds out of order');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, 3, 80, NULL, '{"mode": "rhythm", "model_unit_days": 0}',
+                   '{"kind": "bgnbd", "format": 1, "r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4, "unit": "days", "log_likelihood": 0, "n": 1000, "penalizer": 0, "iterations": 0, "converged": true}')$$,
+                 '22023', 'model_unit_days must be positive', 'model unit not positive');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, 3, 80, NULL, '{"mode": "rhythm"}',
+                   (SELECT portrait.rfm_breaks(r, f, m) FROM (VALUES (1, 1, 1.0), (2, 2, 2.0)) v(r, f, m)))$$,
+                 '22023', NULL, 'a model of another kind');
+SELECT is(portrait.lifecycle_stage(10, 100, 3, 90, 'churned'), 'reactivated', 'dormant or churned before, recent now: reactivated');
+SELECT is(portrait.lifecycle_stage(10, 20, 1, 10, 'churned'), 'new', 'new wins over reactivated');
+SELECT is(portrait.lifecycle_stage(10, 370, 12, 360, NULL, '{"mode": "rhythm"}'), 'active', 'monthly buyer after 10 days: active');
+SELECT is(portrait.lifecycle_stage(30, 400, 52, 364, NULL, '{"mode": "rhythm"}'), 'at_risk', 'weekly buyer after 30 days: at risk');
+
+-- ---------- refresh_profile ----------
+CREATE SCHEMA "odd ""schema"";";
+CREATE TABLE "odd ""schema"";"."prof; DROP TABLE x" ("cust ""id""" int PRIMARY KEY, "seg ment;" text, "val'ue" numeric);
+CREATE TABLE public.profile_src1 AS SELECT g AS id, 'S' || (g % 3) AS seg, g * 1.5 AS val FROM generate_series(1, 20) g;
+
+CALL portrait.refresh_profile('"odd ""schema"";"."prof; DROP TABLE x"',
+     'SELECT id AS "cust ""id""", seg AS "seg ment;", val AS "val''ue" FROM public.profile_src1', 'cust "id"');
+SELECT results_eq($$SELECT inserted, updated, deleted, unchanged, status FROM portrait.profile_run ORDER BY run_id DESC LIMIT 1$$,
+                  $$VALUES (20::bigint, 0::bigint, 0::bigint, 0::bigint, 'succeeded'::text)$$, 'first run inserts every row (hostile names)');
+SELECT is((SELECT count(*)::int FROM "odd ""schema"";"."prof; DROP TABLE x"), 20, 'target filled');
+
+UPDATE public.profile_src1 SET seg = 'X' WHERE id IN (1, 2, 3);
+UPDATE public.profile_src1 SET val = val + 1 WHERE id = 4;
+DELETE FROM public.profile_src1 WHERE id = 20;
+INSERT INTO public.profile_src1 VALUES (21, 'S0', 1);
+CREATE TEMP TABLE before AS SELECT ctid AS tid, * FROM "odd ""schema"";"."prof; DROP TABLE x";
+CALL portrait.refresh_profile('"odd ""schema"";"."prof; DROP TABLE x"',
+     'SELECT id AS "cust ""id""", seg AS "seg ment;", val AS "val''ue" FROM public.profile_src1', 'cust "id"');
+SELECT results_eq($$SELECT inserted, updated, deleted, unchanged FROM portrait.profile_run ORDER BY run_id DESC LIMIT 1$$,
+                  $$VALUES (1::bigint, 4::bigint, 1::bigint, 15::bigint)$$, 'second run counts: 1 inserted, 4 updated, 1 deleted, 15 unchanged');
+SELECT set_eq($$SELECT "cust ""id""", "seg ment;", "val'ue" FROM "odd ""schema"";"."prof; DROP TABLE x"$$,
+              $$SELECT id, seg, val FROM public.profile_src1$$, 'target equals the source');
+SELECT is((SELECT count(*)::int FROM before b JOIN "odd ""schema"";"."prof; DROP TABLE x" t ON t.ctid = b.tid), 15,
+          'unchanged rows are not rewritten (same ctid)');
+SELECT set_eq($$SELECT key, op, column_name, old_value, new_value FROM portrait.profile_history
+                WHERE run_id = (SELECT max(run_id) FROM portrait.profile_run)$$,
+              $$VALUES ('1', 'update', 'seg ment;', 'S1', 'X'), ('2', 'update', 'seg ment;', 'S2', 'X'),
+                       ('3', 'update', 'seg ment;', 'S0', 'X'), ('4', 'update', 'val''ue', '6.0', '7.0'),
+                       ('20', 'delete', 'seg ment;', 'S2', NULL), ('20', 'delete', 'val''ue', '30.0', NULL),
+                       ('21', 'insert', NULL, NULL, NULL)$$, 'history records every change');
+SELECT is((SELECT target FROM portrait.profile_run ORDER BY run_id DESC LIMIT 1), '"odd ""schema"";"."prof; DROP TABLE x"',
+          'run table names the target quoted');
+
+-- tracked columns only
+UPDATE public.profile_src1 SET seg = 'Y', val = 0 WHERE id = 5;
+CALL portrait.refresh_profile('"odd ""schema"";"."prof; DROP TABLE x"',
+     'SELECT id AS "cust ""id""", seg AS "seg ment;", val AS "val''ue" FROM public.profile_src1', 'cust "id"', '{"track": ["seg ment;"]}');
+SELECT results_eq($$SELECT column_name, old_value, new_value FROM portrait.profile_history
+                    WHERE run_id = (SELECT max(run_id) FROM portrait.profile_run)$$,
+                  $$VALUES ('seg ment;'::text, 'S2'::text, 'Y'::text)$$, 'only tracked columns are recorded');
+
+-- nothing changed: nothing written
+CALL portrait.refresh_profile('"odd ""schema"";"."prof; DROP TABLE x"',
+     'SELECT id AS "cust ""id""", seg AS "seg ment;", val AS "val''ue" FROM public.profile_src1', 'cust "id"');
+SELECT results_eq($$SELECT inserted + updated + deleted, unchanged FROM portrait.profile_run ORDER BY run_id DESC LIMIT 1$$,
+                  $$VALUES (0::bigint, 20::bigint)$$, 'unchanged source: no writes');
+
+-- errors: the source's own errors come back unchanged; the profile stays as it was
+SELECT throws_ok($$CALL portrait.refresh_profile('"odd ""schema"";"."prof; DROP TABLE x"',
+                  'SELECT id AS "cust ""id""", seg AS "seg ment;", 1 / (id - 7) AS "val''ue" FROM public.profile_src1', 'cust "id"')$$,
+                 '22012', 'division by zero', 'an error in the source comes back unchanged');
+SELECT set_eq($$SELECT "cust ""id""", "seg ment;", "val'ue" FROM "odd ""schema"";"."prof; DROP TABLE x"$$,
+              $$SELECT id, seg, val FROM public.profile_src1$$, 'a failed refresh leaves the profile untouched');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id', 'nope')$$, '22023',
+                 'key column "nope" is not a column of public.profile_src1', 'unknown key column');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg', 'id')$$, '22023',
+                 'the source has no column "val"', 'source lacks a column');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val, 2 AS extra', 'id')$$, '22023',
+                 'the source column "extra" is not a column of public.profile_src1', 'source has an extra column');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val FROM generate_series(1, 2)', 'id')$$, '21000',
+                 'the source returns key ''1'' more than once', 'duplicate keys');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT NULL::int AS id, ''a'' AS seg, 1 AS val', 'id')$$, '22004',
+                 'the source returns a NULL key', 'NULL key');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', NULL, 'id')$$, '22004',
+                 'refresh_profile target, source and key must not be NULL', 'NULL source');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"speed": 1}')$$, '22023',
+                 'unknown refresh_profile option "speed"', 'unknown option');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"wait": "yes"}')$$, '22023',
+                 'refresh_profile options wait and history must be booleans', 'wait not a boolean');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"track": "seg"}')$$, '22023',
+                 'refresh_profile option track must be an array of column names', 'track not an array');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"track": ["id"]}')$$, '22023',
+                 'tracked column "id" is not a non-key column of public.profile_src1', 'tracking the key');
+CREATE ROLE portrait_profile_nobody;
+GRANT USAGE ON SCHEMA portrait, "odd ""schema"";" TO portrait_profile_nobody;
+SET LOCAL ROLE portrait_profile_nobody;
+SELECT throws_ok($$CALL portrait.refresh_profile('"odd ""schema"";"."prof; DROP TABLE x"',
+                  'SELECT 1 AS "cust ""id""", ''a'' AS "seg ment;", 1 AS "val''ue"', 'cust "id"')$$, '42501',
+                 NULL, 'caller''s privileges: a role without rights on the target cannot refresh it');
+RESET ROLE;
+CREATE VIEW public.profile_v AS SELECT 1 AS id;
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_v', 'SELECT 1 AS id', 'id')$$, '22023',
+                 'refresh_profile target public.profile_v is not a table', 'a view is not a target');
+SELECT lives_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT id, seg, val FROM public.profile_src1', 'id', '{"wait": false, "history": false}')$$,
+                'wait false and nobody else refreshing: runs');
+SELECT * FROM finish();
+ROLLBACK;
