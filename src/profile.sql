@@ -332,3 +332,148 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE @extschema@.refresh_profile(regclass, text, name, jsonb) IS 'Make a profile table equal to a query''s result in one transaction, writing only changed rows, recording changes in profile_history and the run in profile_run';
+
+CREATE FUNCTION @extschema@.profile_views(target regclass, options jsonb DEFAULT '{}')
+    RETURNS SETOF text LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb := coalesce(options, '{}');
+    opt text;
+    nsp text;
+    rel text;
+    tname text;
+    prefix text;
+    k int;
+    key text;
+    seg text;
+    clu text;
+    col jsonb := '{}';      -- measure -> SQL expression over the profile (NULL::float8 when absent)
+    measure text;
+    vname text;
+    bad boolean;
+    aggs text;
+BEGIN
+    FOR opt IN SELECT jsonb_object_keys(o) LOOP
+        IF opt NOT IN ('key', 'segment', 'cluster', 'revenue', 'recency', 'frequency', 'monetary', 'churn_risk',
+                       'clv', 'min_customers', 'prefix') THEN
+            RAISE EXCEPTION 'unknown profile_views option "%"', opt USING ERRCODE = '22023',
+                HINT = 'Options are key, segment, cluster, revenue, recency, frequency, monetary, churn_risk, clv (column names), min_customers and prefix.';
+        END IF;
+    END LOOP;
+    SELECT n.nspname, c.relname INTO nsp, rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = target AND c.relkind IN ('r', 'p', 'v', 'm');
+    IF rel IS NULL THEN
+        RAISE EXCEPTION 'profile_views target % is not a table or view', target USING ERRCODE = '22023';
+    END IF;
+    tname := format('%I.%I', nsp, rel);
+    prefix := coalesce(o->>'prefix', rel);
+    bad := o ? 'min_customers' AND CASE WHEN jsonb_typeof(o->'min_customers') = 'number'
+                                        THEN (o->>'min_customers')::numeric < 1 OR (o->>'min_customers')::numeric % 1 <> 0
+                                        ELSE true END;
+    IF bad THEN
+        RAISE EXCEPTION 'profile_views option min_customers must be a positive integer' USING ERRCODE = '22023';
+    END IF;
+    k := coalesce((o->>'min_customers')::int, 5);
+    key := coalesce(o->>'key', 'customer_id');
+    seg := coalesce(o->>'segment', 'segment');
+    clu := coalesce(o->>'cluster', 'cluster');
+    FOR opt IN SELECT unnest(ARRAY[key, seg]) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = opt AND attnum > 0 AND NOT attisdropped) THEN
+            RAISE EXCEPTION 'column "%" is not a column of %', opt, tname USING ERRCODE = '22023',
+                HINT = 'Name the key and segment columns with the options key and segment.';
+        END IF;
+    END LOOP;
+    FOR measure, opt IN SELECT m, coalesce(o->>m, d)
+                        FROM (VALUES ('revenue', 'monetary'), ('recency', 'recency_days'), ('frequency', 'frequency'),
+                                     ('monetary', 'monetary'), ('churn_risk', 'churn_risk'), ('clv', 'clv')) v(m, d) LOOP
+        col := col || jsonb_build_object(measure,
+            CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = opt AND attnum > 0 AND NOT attisdropped)
+                 THEN format('p.%I::float8', opt) ELSE 'NULL::float8' END);
+    END LOOP;
+    aggs := format('count(*) AS customers, count(*)::float8 / sum(count(*)) OVER () AS share,
+                    sum(%s) AS revenue, avg(%s) AS avg_recency_days, avg(%s) AS avg_frequency,
+                    avg(%s) AS avg_monetary, avg(%s) AS avg_churn_risk, avg(%s) AS avg_clv',
+                   col->>'revenue', col->>'recency', col->>'frequency', col->>'monetary', col->>'churn_risk', col->>'clv');
+
+    -- segment overview
+    vname := format('%I.%I', nsp, prefix || '_segments');
+    EXECUTE format('CREATE OR REPLACE VIEW %s AS SELECT g.segment, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
+                        g.avg_monetary, g.avg_churn_risk, g.avg_clv
+                    FROM (SELECT p.%I::text AS segment, %s, count(*) AS n FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
+                   vname, seg, aggs, tname, seg, k);
+    EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
+                   format('Segment overview of %s (groups of fewer than %s customers left out)', tname, k));
+    PERFORM @extschema@.profile_comment_columns(vname::regclass);
+    RETURN NEXT vname;
+
+    -- migration between the last two runs: keys without a change of the segment in the
+    -- last run stayed where they are; new keys come from NULL, deleted ones go to NULL
+    vname := format('%I.%I', nsp, prefix || '_migration');
+    EXECUTE format($v$CREATE OR REPLACE VIEW %1$s AS
+        WITH last AS (SELECT max(r.run_id) AS run_id FROM @extschema@.profile_run r WHERE r.target = %2$L),
+             ch AS (SELECT h.key, h.op, h.old_value FROM @extschema@.profile_history h, last
+                    WHERE h.target = %2$L AND h.run_id = last.run_id
+                      AND (h.op = 'insert' OR h.column_name = %3$L)),
+             moves AS (SELECT CASE WHEN c.key IS NULL THEN p.%4$I::text WHEN c.op = 'insert' THEN NULL ELSE c.old_value END AS from_segment,
+                              p.%4$I::text AS to_segment
+                       FROM %5$s p LEFT JOIN ch c ON c.key = p.%6$I::text
+                       UNION ALL
+                       SELECT c.old_value, NULL FROM ch c WHERE c.op = 'delete')
+        SELECT m.from_segment, m.to_segment, count(*) AS customers,
+               count(*)::float8 / sum(count(*)) OVER (PARTITION BY m.from_segment) AS share_of_from
+        FROM moves m GROUP BY m.from_segment, m.to_segment HAVING count(*) >= %7$s$v$,
+        vname, tname, seg, seg, tname, key, k);
+    EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
+                   format('Segment migration of %s in its last refresh (groups of fewer than %s customers left out)', tname, k));
+    PERFORM @extschema@.profile_comment_columns(vname::regclass);
+    RETURN NEXT vname;
+
+    -- cluster profiles, when there is a cluster column
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = clu AND attnum > 0 AND NOT attisdropped) THEN
+        vname := format('%I.%I', nsp, prefix || '_clusters');
+        EXECUTE format('CREATE OR REPLACE VIEW %s AS SELECT g.cluster, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
+                            g.avg_monetary, g.avg_churn_risk, g.avg_clv, g.top_segment
+                        FROM (SELECT p.%I::text AS cluster, %s, mode() WITHIN GROUP (ORDER BY p.%I::text) AS top_segment, count(*) AS n
+                              FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
+                       vname, clu, aggs, seg, tname, clu, k);
+        EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
+                       format('Cluster profiles of %s (groups of fewer than %s customers left out)', tname, k));
+        PERFORM @extschema@.profile_comment_columns(vname::regclass);
+        RETURN NEXT vname;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.profile_views(regclass, jsonb) IS 'Create (or replace) the BI views of a profile table: <name>_segments, <name>_migration and, with a cluster column, <name>_clusters; returns their names';
+
+CREATE FUNCTION @extschema@.profile_comment_columns(view regclass)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN SELECT a.attname, d.comment
+             FROM pg_attribute a
+             JOIN (VALUES ('segment', 'Segment name'),
+                          ('cluster', 'Cluster label'),
+                          ('customers', 'Number of customers'),
+                          ('share', 'Share of all customers (0 to 1) before small groups are left out'),
+                          ('revenue', 'Sum of monetary value'),
+                          ('avg_recency_days', 'Mean days since the last purchase'),
+                          ('avg_frequency', 'Mean number of purchases'),
+                          ('avg_monetary', 'Mean monetary value'),
+                          ('avg_churn_risk', 'Mean churn risk (1 - P(alive))'),
+                          ('avg_clv', 'Mean customer lifetime value'),
+                          ('top_segment', 'Most common segment in the cluster'),
+                          ('from_segment', 'Segment before the last refresh (NULL: new customer)'),
+                          ('to_segment', 'Segment after the last refresh (NULL: customer removed)'),
+                          ('share_of_from', 'Share of the from segment''s customers that made this move')) d(name, comment)
+               ON d.name = a.attname
+             WHERE a.attrelid = view AND a.attnum > 0 LOOP
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', view, c.attname, c.comment);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.profile_comment_columns(regclass) IS 'Comment the columns of a view made by profile_views';
