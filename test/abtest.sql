@@ -70,13 +70,13 @@ SELECT is('0.05;2;1:a;3;1;0.3333333333333333;0.6666666666666666;1:b;2;2;1;0'::po
           '0.05;2;1:a;3;1;0.3333333333333333;0.6666666666666666;1:b;2;2;1;0', 'ab_state text round trip');
 
 -- order independence and parallel plans (Chan merge)
-SELECT behaviour_force_parallel(2);
-SELECT matches(behaviour_plan($$SELECT portrait.welch_test(variant, value) FROM behaviour_welch_values$$),
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT portrait.welch_test(variant, value) FROM behaviour_welch_values$$),
                'Partial Aggregate', 'welch_test runs as a partial aggregate');
 CREATE TEMP TABLE par AS
 SELECT (portrait.welch_test(variant, value)).*, (portrait.ab_test(variant, value > 20)).p_value AS ab_p
   FROM behaviour_welch_values;
-SELECT behaviour_force_parallel(0);
+CALL test_helpers.force_serial();
 CREATE TEMP TABLE ser AS
 SELECT (portrait.welch_test(variant, value)).*, (portrait.ab_test(variant, value > 20)).p_value AS ab_p
   FROM behaviour_welch_values;

@@ -122,18 +122,8 @@ SELECT is((SELECT portrait.bgnbd_fit(f, s, t)::text
 SELECT ok((SELECT portrait.bgnbd_fit(x, t_x, t) FROM cdnow.summary_ref WHERE false) IS NULL,
           'no rows: NULL model');
 
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; acc text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
-    RETURN acc;
-END $$;
-SELECT matches(pg_temp.plan_of('SELECT portrait.bgnbd_fit(repeat_frequency, repeat_span_days, tenure_days) FROM bgnbd_days'),
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of('SELECT portrait.bgnbd_fit(repeat_frequency, repeat_span_days, tenure_days) FROM bgnbd_days'),
                'Partial Aggregate', 'bgnbd_fit runs as a partial aggregate in parallel workers');
 SELECT is((SELECT portrait.bgnbd_fit(repeat_frequency, repeat_span_days, tenure_days)::text FROM bgnbd_days),
           (SELECT m::text FROM serial_model), 'parallel bgnbd_fit gives the identical model');
@@ -141,11 +131,7 @@ SELECT is((SELECT portrait.bgnbd_fit(repeat_frequency, repeat_span_days, tenure_
           (SELECT portrait.bgnbd_fit(repeat_frequency, repeat_span_days, tenure_days, '{"penalizer": 0.001}')::text
              FROM (SELECT * FROM bgnbd_days ORDER BY customer_id LIMIT 100000) s),
           'parallel bgnbd_fit with options equals serial');
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET parallel_leader_participation;
+CALL test_helpers.reset_parallel();
 
 -- ---------- partial states moved as text (what Citus does between nodes) ----------
 

@@ -59,8 +59,8 @@ SELECT results_eq(
   'levels do not depend on row order');
 
 -- parallel plans: partial aggregation, same answer as serial
-SELECT behaviour_force_parallel(2);
-SELECT matches(behaviour_plan($$SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events$$),
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events$$),
                'Partial Aggregate', 'window_funnel runs as a partial aggregate');
 CREATE TEMP TABLE par AS
 SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay') AS all_level,
@@ -70,7 +70,7 @@ SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', na
 CREATE TEMP TABLE par_group AS
 SELECT uid, portrait.window_funnel('3 days', 'strict_order', ts, name = 'view', name = 'cart') AS level
   FROM behaviour_events GROUP BY uid;
-SELECT behaviour_force_parallel(0);
+CALL test_helpers.force_serial();
 SELECT results_eq(
   $$SELECT all_level, once_level, counts FROM par$$,
   $$SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay'),

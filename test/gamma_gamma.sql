@@ -77,18 +77,8 @@ SELECT ok((SELECT (portrait.gamma_gamma_fit(x, zbar, '{"penalizer": 0.01}')::jso
 
 -- a plain table: temporary tables are never scanned by parallel workers
 CREATE TABLE gg_days AS SELECT * FROM cdnow.summary_ref, generate_series(1, 20) copy;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; acc text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
-    RETURN acc;
-END $$;
-SELECT matches(pg_temp.plan_of('SELECT portrait.gamma_gamma_fit(x, zbar) FROM gg_days'), 'Partial Aggregate',
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of('SELECT portrait.gamma_gamma_fit(x, zbar) FROM gg_days'), 'Partial Aggregate',
                'gamma_gamma_fit runs as a partial aggregate in parallel workers');
 CREATE TEMP TABLE par AS SELECT portrait.gamma_gamma_fit(x, zbar)::text AS m FROM gg_days;
 SET LOCAL max_parallel_workers_per_gather = 0;
@@ -98,11 +88,7 @@ SET LOCAL max_parallel_workers_per_gather = 2;
 SELECT is((SELECT portrait.bgnbd_fit(x, t_x, t, '{"unit": "weeks"}')::text FROM gg_days),
           (SELECT portrait.bgnbd_fit(x, t_x, t, '{"unit": "weeks"}')::text FROM (SELECT * FROM gg_days ORDER BY customer_id OFFSET 0) s),
           'parallel bgnbd_fit with options equals the fit of sorted rows');
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET parallel_leader_participation;
+CALL test_helpers.reset_parallel();
 
 -- ---------- bad input ----------
 

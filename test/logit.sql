@@ -172,24 +172,13 @@ FROM logit_par;
 CREATE TEMP TABLE serial_train AS
 SELECT portrait.logit_train('logit_par'::regclass, 'churned', ARRAY['tenure_months', 'monthly_spend', 'support_calls', 'discount_rate', 'mobile_app']) AS m;
 
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
+CALL test_helpers.force_parallel();
 
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; acc text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
-    RETURN acc;
-END $$;
-
-SELECT matches(pg_temp.plan_of('SELECT portrait.logit_fit(churned = 1, ARRAY[tenure_months, monthly_spend]) FROM logit_par'),
+SELECT matches(test_helpers.plan_of('SELECT portrait.logit_fit(churned = 1, ARRAY[tenure_months, monthly_spend]) FROM logit_par'),
                'Partial Aggregate', 'logit_fit runs as a partial aggregate in parallel workers');
-SELECT matches(pg_temp.plan_of('SELECT portrait.logit_step(churned = 1, ARRAY[tenure_months, monthly_spend], ARRAY[0, 0, 0]::float8[]) FROM logit_par'),
+SELECT matches(test_helpers.plan_of('SELECT portrait.logit_step(churned = 1, ARRAY[tenure_months, monthly_spend], ARRAY[0, 0, 0]::float8[]) FROM logit_par'),
                'Partial Aggregate', 'logit_step (the step of logit_train) runs as a partial aggregate');
-SELECT matches(pg_temp.plan_of('SELECT portrait.auc(monthly_spend, churned = 1) FROM logit_par'),
+SELECT matches(test_helpers.plan_of('SELECT portrait.auc(monthly_spend, churned = 1) FROM logit_par'),
                'Partial Aggregate', 'auc runs as a partial aggregate');
 
 CREATE TEMP TABLE par AS
@@ -208,11 +197,7 @@ SELECT cmp_ok((SELECT max(abs(a.coef / b.coef - 1)) FROM serial_train,
                           ARRAY['tenure_months', 'monthly_spend', 'support_calls', 'discount_rate', 'mobile_app'])) WITH ORDINALITY b
                 WHERE a.ordinality = b.ordinality), '<=', 1e-9::float8, 'logit_train with parallel step scans equals serial within 1e-9');
 
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET parallel_leader_participation;
+CALL test_helpers.reset_parallel();
 
 -- ---------- states move between nodes as text ----------
 

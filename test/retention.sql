@@ -82,13 +82,13 @@ SELECT throws_ok($$SELECT portrait.session_id(ts, '-1 second') OVER (ORDER BY ts
                  'negative session gap is refused');
 
 -- parallel plans
-SELECT behaviour_force_parallel(2);
-SELECT matches(behaviour_plan($$SELECT uid % 10, portrait.cohort_activity(ts, 'week', 8), portrait.retention(name = 'view', name = 'pay') FROM behaviour_events GROUP BY 1$$),
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT uid % 10, portrait.cohort_activity(ts, 'week', 8), portrait.retention(name = 'view', name = 'pay') FROM behaviour_events GROUP BY 1$$),
                'Partial (Hash|Group)?Aggregate', 'cohort_activity and retention run as partial aggregates');
 CREATE TEMP TABLE par AS
 SELECT uid % 10 AS g, portrait.cohort_activity(ts, 'week', 8) AS a, portrait.retention(name = 'view', name = 'pay') AS r
   FROM behaviour_events GROUP BY 1;
-SELECT behaviour_force_parallel(0);
+CALL test_helpers.force_serial();
 SELECT results_eq(
   $$SELECT g, a::text, r FROM par ORDER BY g$$,
   $$SELECT uid % 10, portrait.cohort_activity(ts, 'week', 8)::text, portrait.retention(name = 'view', name = 'pay')

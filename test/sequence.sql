@@ -52,15 +52,15 @@ SELECT is(portrait.sequence_count(repeat('(?1)(?t==1)', 63) || '(?1)', ts, true)
   FROM generate_series(1, 200000) g, LATERAL (SELECT timestamptz '2024-01-01' + g * interval '1 second' AS ts) t;
 
 -- parallel plans
-SELECT behaviour_force_parallel(2);
-SELECT matches(behaviour_plan($$SELECT uid % 7, portrait.sequence_count('(?1).*(?2)(?t<=3600)(?3)', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events GROUP BY 1$$),
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT uid % 7, portrait.sequence_count('(?1).*(?2)(?t<=3600)(?3)', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events GROUP BY 1$$),
                'Partial (Hash|Group)?Aggregate', 'sequence_count runs as a partial aggregate');
 CREATE TEMP TABLE par AS
 SELECT uid % 7 AS g,
        portrait.sequence_count('(?1).*(?2)(?t<=3600)(?3)', ts, name = 'view', name = 'cart', name = 'pay') AS c,
        portrait.sequence_match('(?1)(?t>=86400)(?1)', ts, name = 'pay') AS m
   FROM behaviour_events GROUP BY 1;
-SELECT behaviour_force_parallel(0);
+CALL test_helpers.force_serial();
 SELECT results_eq(
   $$SELECT g, c, m FROM par ORDER BY g$$,
   $$SELECT uid % 7, portrait.sequence_count('(?1).*(?2)(?t<=3600)(?3)', ts, name = 'view', name = 'cart', name = 'pay'),
