@@ -16,7 +16,7 @@ MODE=${1:-test}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGVER=15
 PGBIN=/usr/lib/postgresql/$PGVER/bin
-PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl"
+PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2"
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -157,15 +157,20 @@ run_tests() {
 		failed=$((failed + 1))
 	fi
 
-	log "dump and restore"
-	set +e
-	out=$(PGBIN=$PGBIN "$ROOT/test/dump_restore.sh" 2>&1)
-	rc=$?
-	set -e
-	printf '%s\n' "$out"
-	passed=$((passed + $(printf '%s\n' "$out" | grep -cE '^ok ' || true)))
-	failed=$((failed + $(printf '%s\n' "$out" | grep -cE '^not ok ' || true)))
-	[ $rc -ne 0 ] && failed=$((failed + 1))
+	# scripts that print TAP against the running cluster (dump and restore, concurrent
+	# sessions, a client driver)
+	local script
+	for script in dump_restore.sh profile_concurrency.sh profile_bi.py; do
+		log "$script"
+		set +e
+		out=$(PGBIN=$PGBIN "$ROOT/test/$script" 2>&1)
+		rc=$?
+		set -e
+		printf '%s\n' "$out"
+		passed=$((passed + $(printf '%s\n' "$out" | grep -cE '^ok ' || true)))
+		failed=$((failed + $(printf '%s\n' "$out" | grep -cE '^not ok ' || true)))
+		[ $rc -ne 0 ] && failed=$((failed + 1))
+	done
 
 	if grep -q "terminated by signal" "$WORK/server.log"; then
 		log "the server crashed:"
