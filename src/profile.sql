@@ -27,6 +27,7 @@ COMMENT ON COLUMN @extschema@.profile_run.status IS 'succeeded (a failed refresh
 CREATE INDEX profile_run_target ON @extschema@.profile_run (target, run_id);
 COMMENT ON INDEX @extschema@.profile_run_target IS 'Latest runs of a target';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_run', '');
+COMMENT ON SEQUENCE @extschema@.profile_run_run_id_seq IS 'Run numbers of profile_run';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_run_run_id_seq', '');
 
 CREATE TABLE @extschema@.profile_history (
@@ -265,15 +266,18 @@ BEGIN
     END IF;
     EXECUTE format('CREATE TEMP TABLE portrait_refresh_source ON COMMIT DROP AS SELECT %s FROM (%s) s', cast_list, source);
     GET DIAGNOSTICS n_src = ROW_COUNT;
-    EXECUTE format('SELECT %1$s::text FROM pg_temp.portrait_refresh_source GROUP BY %1$s HAVING count(*) > 1 LIMIT 1', k) INTO dup;
-    IF dup IS NOT NULL THEN
-        RAISE EXCEPTION 'the source returns key % more than once', quote_literal(dup) USING ERRCODE = '21000';
-    END IF;
     EXECUTE format('SELECT 1 FROM pg_temp.portrait_refresh_source WHERE %s IS NULL LIMIT 1', k) INTO dup;
     IF dup IS NOT NULL THEN
         RAISE EXCEPTION 'the source returns a NULL key' USING ERRCODE = '22004';
     END IF;
-    EXECUTE format('CREATE UNIQUE INDEX ON pg_temp.portrait_refresh_source (%s)', k);
+    -- the unique index finds duplicate keys (the join below needs one source row per key)
+    BEGIN
+        EXECUTE format('CREATE UNIQUE INDEX ON pg_temp.portrait_refresh_source (%s)', k);
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS dup = PG_EXCEPTION_DETAIL;
+        RAISE EXCEPTION 'the source returns a key more than once' USING ERRCODE = '21000', DETAIL = dup,
+            HINT = 'The source must return one row per key.';
+    END;
     ANALYZE pg_temp.portrait_refresh_source;
 
     run := nextval('@extschema@.profile_run_run_id_seq');
@@ -285,9 +289,11 @@ BEGIN
                         FROM unnest(tracked) c);
         EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
                         SELECT $1, $2, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
-                        FROM %2$s t JOIN pg_temp.portrait_refresh_source s ON s.%1$s = t.%1$s
+                        FROM %2$s t JOIN pg_temp.portrait_refresh_source s ON s.%1$s = t.%1$s AND (%4$s) IS DISTINCT FROM (%5$s)
                         CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n, changed) WHERE v.changed',
-                       k, tname, diff_values)
+                       k, tname, diff_values,
+                       (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(tracked) c),
+                       (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(tracked) c))
         USING run, tname, started;
     END IF;
     IF cardinality(cols) > 0 THEN

@@ -94,7 +94,7 @@ SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val, 2 AS extra', 'id')$$, '22023',
                  'the source column "extra" is not a column of public.profile_src1', 'source has an extra column');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val FROM generate_series(1, 2)', 'id')$$, '21000',
-                 'the source returns key ''1'' more than once', 'duplicate keys');
+                 'the source returns a key more than once', 'duplicate keys');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT NULL::int AS id, ''a'' AS seg, 1 AS val', 'id')$$, '22004',
                  'the source returns a NULL key', 'NULL key');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', NULL, 'id')$$, '22004',
