@@ -177,8 +177,8 @@ DECLARE
     src_cols text[];
     col_list text;          -- "a", "b"
     cast_list text;         -- s."a"::type AS "a", ...
-    diff_values text;       -- ('a', t."a"::text, s."a"::text, t."a" IS DISTINCT FROM s."a"), ...
-    old_values text;        -- ('a', d."a"::text), ...
+    diff_values text;       -- ('a', t."a"::text, (d.src)."a"::text, t."a" IS DISTINCT FROM (d.src)."a"), ...
+    old_values text;        -- ('a', t."a"::text), ...
     k text := quote_ident(key);
     run bigint;
     started timestamptz := clock_timestamp();
@@ -186,6 +186,8 @@ DECLARE
     n_ins bigint;
     n_upd bigint;
     n_del bigint;
+    n_tgt bigint;
+    n_null bigint;
     dup text;
 BEGIN
     IF target IS NULL OR source IS NULL OR key IS NULL THEN
@@ -248,6 +250,9 @@ BEGIN
 
     -- the source runs unchanged (its errors reach the caller as they are), then is
     -- cast to the target's column types so that comparisons are exact
+    IF to_regclass('pg_temp.portrait_refresh_diff') IS NOT NULL THEN
+        DROP TABLE pg_temp.portrait_refresh_diff;
+    END IF;
     IF to_regclass('pg_temp.portrait_refresh_source') IS NOT NULL THEN
         DROP TABLE pg_temp.portrait_refresh_source;
     END IF;
@@ -266,74 +271,85 @@ BEGIN
     END IF;
     EXECUTE format('CREATE TEMP TABLE portrait_refresh_source ON COMMIT DROP AS SELECT %s FROM (%s) s', cast_list, source);
     GET DIAGNOSTICS n_src = ROW_COUNT;
-    EXECUTE format('SELECT 1 FROM pg_temp.portrait_refresh_source WHERE %s IS NULL LIMIT 1', k) INTO dup;
-    IF dup IS NOT NULL THEN
-        RAISE EXCEPTION 'the source returns a NULL key' USING ERRCODE = '22004';
-    END IF;
-    -- the unique index finds duplicate keys (the join below needs one source row per key)
-    BEGIN
-        EXECUTE format('CREATE UNIQUE INDEX ON pg_temp.portrait_refresh_source (%s)', k);
-    EXCEPTION WHEN unique_violation THEN
-        GET STACKED DIAGNOSTICS dup = PG_EXCEPTION_DETAIL;
-        RAISE EXCEPTION 'the source returns a key more than once' USING ERRCODE = '21000', DETAIL = dup,
-            HINT = 'The source must return one row per key.';
-    END;
-    ANALYZE pg_temp.portrait_refresh_source;
-
     run := nextval('@extschema@.profile_run_run_id_seq');
     col_list := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) c);
+    EXECUTE format('SELECT count(*) FROM %s', tname) INTO n_tgt;
+
+    -- one pass over target and source finds every difference: keys only in the
+    -- source (insert), only in the target (delete), or with a changed column (update)
+    EXECUTE format('CREATE TEMP TABLE portrait_refresh_diff ON COMMIT DROP AS
+                    SELECT t.ctid AS tid,
+                           CASE WHEN t.ctid IS NULL THEN ''insert'' WHEN s.ctid IS NULL THEN ''delete'' ELSE ''update'' END AS op,
+                           s AS src
+                    FROM %1$s t FULL JOIN pg_temp.portrait_refresh_source s ON s.%2$s = t.%2$s
+                    WHERE t.ctid IS NULL OR s.ctid IS NULL OR %3$s',
+                   tname, k,
+                   coalesce((SELECT format('(%s) IS DISTINCT FROM (%s)', string_agg(format('t.%I', c), ', '),
+                                           string_agg(format('s.%I', c), ', '))
+                             FROM unnest(cols) c), 'false'));
+    EXECUTE format('SELECT count(*) FILTER (WHERE op = ''insert''), count(*) FILTER (WHERE op = ''update''),
+                           count(*) FILTER (WHERE op = ''delete''), count(*) FILTER (WHERE op = ''insert'' AND (src).%s IS NULL)
+                    FROM pg_temp.portrait_refresh_diff', k)
+    INTO n_ins, n_upd, n_del, n_null;
+    IF n_null > 0 THEN
+        RAISE EXCEPTION 'the source returns a NULL key' USING ERRCODE = '22004';
+    END IF;
+    -- every source row not inserted matched one target row that stays: otherwise a key repeats
+    IF n_src - n_ins <> n_tgt - n_del THEN
+        EXECUTE format('SELECT %1$s::text FROM pg_temp.portrait_refresh_source GROUP BY %1$s HAVING count(*) > 1 LIMIT 1', k) INTO dup;
+        IF dup IS NOT NULL THEN
+            RAISE EXCEPTION 'the source returns a key more than once' USING ERRCODE = '21000',
+                DETAIL = format('Key %s is returned more than once.', quote_literal(dup)),
+                HINT = 'The source must return one row per key.';
+        END IF;
+        RAISE EXCEPTION 'the key column of % is not unique', tname USING ERRCODE = '21000',
+            HINT = 'Give the key column a primary key or unique constraint.';
+    END IF;
+    ANALYZE pg_temp.portrait_refresh_diff;
 
     -- changed rows: history first (old values), then one rewrite per changed row
-    IF history AND cardinality(tracked) > 0 THEN
-        diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, s.%2$I::text, t.%2$I IS DISTINCT FROM s.%2$I)', c, c), ', ')
+    IF history AND cardinality(tracked) > 0 AND n_upd > 0 THEN
+        diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, (d.src).%2$I::text, t.%2$I IS DISTINCT FROM (d.src).%2$I)', c, c), ', ')
                         FROM unnest(tracked) c);
         EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
                         SELECT $1, $2, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
-                        FROM %2$s t JOIN pg_temp.portrait_refresh_source s ON s.%1$s = t.%1$s AND (%4$s) IS DISTINCT FROM (%5$s)
-                        CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n, changed) WHERE v.changed',
-                       k, tname, diff_values,
-                       (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(tracked) c),
-                       (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(tracked) c))
+                        FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON t.ctid = d.tid
+                        CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n, changed) WHERE d.op = ''update'' AND v.changed',
+                       k, tname, diff_values)
         USING run, tname, started;
     END IF;
-    IF cardinality(cols) > 0 THEN
-        EXECUTE format('UPDATE %1$s t SET (%2$s) = (SELECT %3$s) FROM pg_temp.portrait_refresh_source s
-                        WHERE s.%4$s = t.%4$s AND (%5$s) IS DISTINCT FROM (%3$s)',
-                       tname, col_list,
-                       (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(cols) c), k,
-                       (SELECT string_agg(format('t.%I', c), ', ') FROM unnest(cols) c));
-        GET DIAGNOSTICS n_upd = ROW_COUNT;
-    ELSE
-        n_upd := 0;
+    IF n_upd > 0 THEN
+        EXECUTE format('UPDATE %1$s t SET (%2$s) = (SELECT %3$s) FROM pg_temp.portrait_refresh_diff d
+                        WHERE t.ctid = d.tid AND d.op = ''update''',
+                       tname, col_list, (SELECT string_agg(format('(d.src).%I', c), ', ') FROM unnest(cols) c));
     END IF;
 
     -- vanished keys: their tracked values go to the history as they are deleted
-    IF history AND cardinality(tracked) > 0 THEN
-        old_values := (SELECT string_agg(format('(%L, d.%I::text)', c, c), ', ') FROM unnest(tracked) c);
-        EXECUTE format('WITH d AS (DELETE FROM %1$s t WHERE NOT EXISTS
-                                   (SELECT 1 FROM pg_temp.portrait_refresh_source s WHERE s.%2$s = t.%2$s) RETURNING t.*),
-                            h AS (INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
-                                  SELECT $1, $2, d.%2$s::text, ''delete'', v.c, v.o, NULL, $3
-                                  FROM d CROSS JOIN LATERAL (VALUES %3$s) v(c, o))
-                       SELECT count(*) FROM d', tname, k, old_values)
-        INTO n_del USING run, tname, started;
-    ELSE
-        EXECUTE format('DELETE FROM %1$s t WHERE NOT EXISTS
-                        (SELECT 1 FROM pg_temp.portrait_refresh_source s WHERE s.%2$s = t.%2$s)', tname, k);
-        GET DIAGNOSTICS n_del = ROW_COUNT;
+    IF n_del > 0 THEN
+        old_values := coalesce((SELECT string_agg(format('(%L, t.%I::text)', c, c), ', ') FROM unnest(tracked) c), '(NULL, NULL)');
+        EXECUTE format('WITH del AS (DELETE FROM %1$s t USING pg_temp.portrait_refresh_diff d
+                                     WHERE t.ctid = d.tid AND d.op = ''delete'' RETURNING t.*)
+                        INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, t.%2$s::text, ''delete'', v.c, v.o, NULL, $3
+                        FROM del t CROSS JOIN LATERAL (VALUES %3$s) v(c, o) WHERE $4',
+                       tname, k, old_values)
+        USING run, tname, started, history AND cardinality(tracked) > 0;
     END IF;
 
     -- new keys: one history row each (all their values are new)
-    EXECUTE format('WITH i AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM pg_temp.portrait_refresh_source s
-                               WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.%3$s = s.%3$s) RETURNING %3$s),
-                        h AS (INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
-                              SELECT $1, $2, i.%3$s::text, ''insert'', NULL, NULL, NULL, $3 FROM i WHERE $4)
-                   SELECT count(*) FROM i',
-                   tname, k || coalesce(', ' || col_list, ''), k)
-    INTO n_ins USING run, tname, started, history;
+    IF n_ins > 0 THEN
+        EXECUTE format('WITH ins AS (INSERT INTO %1$s (%2$s) SELECT %3$s FROM pg_temp.portrait_refresh_diff d
+                                     WHERE d.op = ''insert'' RETURNING %4$s)
+                        INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, ins.%4$s::text, ''insert'', NULL, NULL, NULL, $3 FROM ins WHERE $4',
+                       tname, k || coalesce(', ' || col_list, ''),
+                       (SELECT string_agg(format('(d.src).%I', c), ', ') FROM unnest(key::text || cols) c), k)
+        USING run, tname, started, history;
+    END IF;
 
     INSERT INTO @extschema@.profile_run (run_id, target, started_at, finished_at, inserted, updated, deleted, unchanged, status)
     VALUES (run, tname, started, clock_timestamp(), n_ins, n_upd, n_del, n_src - n_ins - n_upd, 'succeeded');
+    DROP TABLE pg_temp.portrait_refresh_diff;
     DROP TABLE pg_temp.portrait_refresh_source;
 END
 $$;

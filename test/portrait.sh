@@ -16,7 +16,7 @@ MODE=${1:-test}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGVER=15
 PGBIN=/usr/lib/postgresql/$PGVER/bin
-PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2"
+PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2 postgresql-$PGVER-cron"
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -90,6 +90,14 @@ start_cluster() {
 		timezone = 'Asia/Shanghai'
 		${EXTRA_CONF:-}
 	EOF
+	if [ "$MODE" = test ]; then
+		# the scheduling test: pg_cron runs its jobs in the test database over the socket
+		cat >>"$WORK/data/postgresql.conf" <<-EOF
+			shared_preload_libraries = 'pg_cron'
+			cron.database_name = 'portrait_test'
+			cron.host = '$WORK/sock'
+		EOF
+	fi
 	touch "$WORK/server.log"
 	[ "$(id -u)" = 0 ] && chown postgres: "$WORK/server.log"
 	run_pg "$INST/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null
@@ -158,9 +166,9 @@ run_tests() {
 	fi
 
 	# scripts that print TAP against the running cluster (dump and restore, concurrent
-	# sessions, a client driver)
+	# sessions, a client driver, a scheduled job)
 	local script
-	for script in dump_restore.sh profile_concurrency.sh profile_bi.py; do
+	for script in dump_restore.sh profile_concurrency.sh profile_bi.py profile_cron.sh; do
 		log "$script"
 		set +e
 		out=$(PGBIN=$PGBIN "$ROOT/test/$script" 2>&1)
