@@ -17,6 +17,9 @@ CREATE TABLE summary AS
 SELECT g AS customer_id, (g * 37) % 400 AS recency, 1 + (g * 13) % 9 AS frequency, ((g * 7919) % 1000) / 3.0 AS monetary
 FROM generate_series(1, 500) g;
 CREATE TABLE models AS SELECT 'rfm'::text AS name, portrait.rfm_breaks(recency, frequency, monetary) AS model FROM summary;
+CREATE TABLE profile (customer_id int PRIMARY KEY, recency int);
+CALL portrait.refresh_profile('public.profile', 'SELECT customer_id, recency FROM public.summary WHERE customer_id > 10');
+CALL portrait.refresh_profile('public.profile', 'SELECT customer_id, recency + 1 AS recency FROM public.summary WHERE customer_id < 400');
 SQL
 score_sql="SELECT md5(string_agg(format('%s %s %s %s', customer_id, s, portrait.rfm_segment((s).r, (s).f, (s).m, 'mine'),
             portrait.rfm_segment((s).r, (s).f, (s).m, 'cn8', m.model)), ',' ORDER BY customer_id))
@@ -25,6 +28,9 @@ rules_sql="SELECT md5(string_agg(format('%s', r), ',' ORDER BY map, priority)) F
 before_scores=$(psql -d dump_src -c "$score_sql")
 before_rules=$(psql -d dump_src -c "$rules_sql")
 before_model=$(psql -d dump_src -c "SELECT model::text FROM models")
+profile_sql="SELECT md5(string_agg(format('%s', r), ',' ORDER BY run_id)) FROM portrait.profile_run r UNION ALL
+             SELECT md5(string_agg(format('%s', h), ',' ORDER BY run_id, key, op, column_name)) FROM portrait.profile_history h"
+before_profile=$(psql -d dump_src -c "$profile_sql")
 
 "$PGBIN/pg_dump" -Fc -d dump_src -f "$tmp/db.dump"
 psql -d postgres -c "CREATE DATABASE dump_dst"
@@ -35,9 +41,11 @@ check() {
 	n=$((n + 1))
 	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
 }
-echo "1..4"
+echo "1..6"
 check "segment rules equal after restore (edited built-in and user map kept)" "$before_rules" "$(psql -d dump_dst -c "$rules_sql")"
 check "stored model identical after restore" "$before_model" "$(psql -d dump_dst -c "SELECT model::text FROM models")"
 check "scores and segments equal after restore" "$before_scores" "$(psql -d dump_dst -c "$score_sql")"
 check "no duplicate rules after restore" "0" "$(psql -d dump_dst -c "SELECT count(*) FROM (SELECT map, priority FROM portrait.rfm_segment_rule GROUP BY 1, 2 HAVING count(*) > 1) d")"
+check "refresh runs and profile history equal after restore (configuration tables)" "$before_profile" "$(psql -d dump_dst -c "$profile_sql")"
+check "run numbers continue after restore" "3" "$(psql -d dump_dst -c "SELECT nextval('portrait.profile_run_run_id_seq')")"
 psql -d postgres -c "DROP DATABASE dump_src" -c "DROP DATABASE dump_dst"

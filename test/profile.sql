@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(40);
+SELECT plan(46);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '22023',
@@ -119,5 +119,19 @@ SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_v', 'SELECT 1 A
                  'refresh_profile target public.profile_v is not a table', 'a view is not a target');
 SELECT lives_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT id, seg, val FROM public.profile_src1', 'id', '{"wait": false, "history": false}')$$,
                 'wait false and nobody else refreshing: runs');
+
+-- ---------- profile_views: error paths ----------
+SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"colour": "red"}')$$, '22023',
+                 'unknown profile_views option "colour"', 'views: unknown option');
+SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"key": "id", "segment": "seg", "min_customers": 0}')$$, '22023',
+                 'profile_views option min_customers must be a positive integer', 'views: min_customers 0');
+SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"key": "id", "segment": "seg", "min_customers": "many"}')$$, '22023',
+                 'profile_views option min_customers must be a positive integer', 'views: min_customers not a number');
+SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"key": "id"}')$$, '22023',
+                 'column "segment" is not a column of public.profile_src1', 'views: no segment column');
+SELECT throws_ok($$SELECT portrait.profile_views('pg_catalog.pg_class_oid_index'::regclass)$$, '22023',
+                 'profile_views target pg_class_oid_index is not a table or view', 'views: an index is not a profile');
+SELECT is((SELECT array_agg(v ORDER BY v) FROM portrait.profile_views('public.profile_src1', '{"key": "id", "segment": "seg", "prefix": "p s"}') v),
+          ARRAY['public."p s_migration"', 'public."p s_segments"'], 'views: names quoted, no cluster view without a cluster column');
 SELECT * FROM finish();
 ROLLBACK;
