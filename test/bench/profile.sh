@@ -59,5 +59,5 @@ awk -v o="$best_ours" -v n="$best_naive" 'BEGIN {
 	printf "| method | time (best of 3) | WAL bytes |\n|---|---|---|\n";
 	printf "| TRUNCATE + INSERT | %d ms | %.1f MB |\n", b[1], b[2] / 1048576;
 	printf "| refresh_profile | %d ms | %.1f MB |\n", a[1], a[2] / 1048576;
-	printf "| ratio (naive / ours) | %.1fx faster | %.1fx less WAL |\n", b[1] / a[1], b[2] / a[2] }'
+	printf "| naive / refresh_profile | %.2f | %.1f |\n", b[1] / a[1], b[2] / a[2] }'
 q -c "DROP TABLE bench_src, bench_next, bench_ours, bench_naive; DELETE FROM portrait.profile_history WHERE target = 'public.bench_ours'"
