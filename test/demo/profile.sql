@@ -1,7 +1,7 @@
 -- The profile table: a portrait kept up to date by refresh_profile, read through views.
 \pset border 1
 SET client_min_messages = warning;
-DROP TABLE IF EXISTS demo.customer_profile, demo.profile_summary, demo.profile_models;
+DROP TABLE IF EXISTS demo.customer_profile, demo.profile_summary, demo.profile_models CASCADE;
 
 -- the profile table a dashboard reads
 CREATE TABLE demo.customer_profile (
@@ -116,6 +116,7 @@ FROM portrait.profile_run WHERE target = 'demo.customer_profile' ORDER BY run_id
 
 \echo
 \echo '== Segment migration in the last refresh (view demo.customer_profile_migration), moves only'
+\echo '(the RFM breaks are those of the first run, so a month without orders lowers R: Champions who did not buy in January become Loyal Customers)'
 SELECT from_segment, to_segment, customers, round((100 * share_of_from)::numeric, 1) AS pct_of_from
 FROM demo.customer_profile_migration WHERE from_segment IS DISTINCT FROM to_segment
 ORDER BY customers DESC LIMIT 15;
