@@ -10,7 +10,8 @@ OBJS = \
 	src/model.o \
 	src/points.o \
 	src/linalg.o \
-	src/rfm.o
+	src/rfm.o \
+	src/kmeans.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -18,11 +19,12 @@ SQL_MODULES = \
 	src/header.sql \
 	src/model.sql \
 	src/points.sql \
-	src/rfm.sql
+	src/rfm.sql \
+	src/kmeans.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

@@ -12,6 +12,7 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -30,6 +31,7 @@ PG_FUNCTION_INFO_V1(pp_model_kind);
 
 static const ModelKindSpec *const model_kinds[] = {
 	&RfmModelKind,
+	&KmeansModelKind,
 };
 
 #define MODEL_NAME_MAX 63
@@ -452,10 +454,28 @@ TextArrayElem(const ModelField *f, int i)
 	return s;
 }
 
+/* A text array field as a palloc'd array of pointers into the model. */
+const char **
+ModelGetTextArray(const PortraitModel *m, const char *name, int *n)
+{
+	const ModelField *f = FieldOfType(m, name, MF_TEXT_ARRAY);
+	const char **v;
+
+	*n = f ? f->rows : 0;
+	if (f == NULL)
+		return NULL;
+	v = palloc(sizeof(char *) * Max(f->rows, 1));
+	for (int i = 0; i < f->rows; i++)
+		v[i] = TextArrayElem(f, i);
+	return v;
+}
+
 /* ---------- cached parse ---------- */
 
 typedef struct ModelCache
 {
+	bool		has_ext;		/* the model came as this on-disk TOAST pointer */
+	struct varatt_external ext;
 	Size		len;
 	char	   *bytes;
 	void	   *parsed;
@@ -475,9 +495,27 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 		memcmp(raw, c->bytes, c->len) == 0)
 		return c->parsed;
 
+	/*
+	 * A model joined from a table arrives as the same TOAST pointer on every
+	 * row; TOAST values are immutable, so the pointer identifies the value.
+	 */
+	if (c != NULL && c->has_ext && VARATT_IS_EXTERNAL_ONDISK(raw))
+	{
+		struct varatt_external ext;
+
+		VARATT_EXTERNAL_GET_POINTER(ext, raw);
+		if (memcmp(&ext, &c->ext, sizeof(ext)) == 0)
+			return c->parsed;
+	}
+
 	m = DatumGetPortraitModel(PointerGetDatum(raw));
 	if (c != NULL && VARSIZE(m) == c->len && memcmp(m, c->bytes, c->len) == 0)
+	{
+		c->has_ext = VARATT_IS_EXTERNAL_ONDISK(raw);
+		if (c->has_ext)
+			VARATT_EXTERNAL_GET_POINTER(c->ext, raw);
 		return c->parsed;
+	}
 
 	ModelCheckKind(m, kind, func);
 	if (c == NULL)
@@ -493,6 +531,9 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 	c->bytes = MemoryContextAlloc(c->cxt, c->len);
 	memcpy(c->bytes, m, c->len);
 	c->parsed = parse((PortraitModel *) c->bytes, c->cxt);
+	c->has_ext = VARATT_IS_EXTERNAL_ONDISK(raw);
+	if (c->has_ext)
+		VARATT_EXTERNAL_GET_POINTER(c->ext, raw);
 	return c->parsed;
 }
 

@@ -12,6 +12,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/expandeddatum.h"
 
 /* ---------- common.c: argument checks and conversions ---------- */
@@ -32,6 +33,15 @@ extern void PortraitFormatDouble(StringInfo buf, double x);
 extern double PortraitParseDouble(const char **pos, const char *typname, const char *input);
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
 extern void PortraitExpectChar(const char **pos, char c, const char *typname, const char *input);
+extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
+
+/* Segment profiles: deviations (standard units) that make a label term. */
+#define PORTRAIT_PROFILE_MIN_Z		0.5
+#define PORTRAIT_PROFILE_STRONG_Z	1.5
+extern char *PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms);
+
+/* Module initialisation called from _PG_init (settings). */
+extern void PortraitKmeansInit(void);
 
 /* Neumaier-compensated sum, so that results hardly depend on row order. */
 typedef struct KahanSum
@@ -162,6 +172,7 @@ extern const char *ModelGetText(const PortraitModel *m, const char *name);
 extern const double *ModelGetFloatArray(const PortraitModel *m, const char *name, int *n);
 extern const int64 *ModelGetIntArray(const PortraitModel *m, const char *name, int *n);
 extern const double *ModelGetFloatMatrix(const PortraitModel *m, const char *name, int *rows, int *cols);
+extern const char **ModelGetTextArray(const PortraitModel *m, const char *name, int *n);
 extern const char *ModelKindName(PortraitModelKind kind);
 
 /*
@@ -175,6 +186,7 @@ extern void *ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, Portra
 
 /* Kinds defined by the modules. */
 extern const ModelKindSpec RfmModelKind;
+extern const ModelKindSpec KmeansModelKind;
 
 /* ---------- points.c: collected rows of a fixed width ---------- */
 
@@ -190,6 +202,7 @@ typedef struct PointsFlat
 	int64		n;
 	int64		param;			/* aggregate-specific constant, e.g. buckets */
 	double		values[FLEXIBLE_ARRAY_MEMBER];
+	/* after the n * dim values: the aux text, up to the varlena's end */
 } PointsFlat;
 
 typedef struct PointsState
@@ -200,12 +213,15 @@ typedef struct PointsState
 	int64		capacity;		/* rows allocated */
 	int64		param;
 	double	   *values;			/* n * dim, row-major */
+	char	   *aux;			/* aggregate-specific constant text, e.g. options */
+	Size		auxlen;			/* bytes of aux (no terminator); 0 if none */
 } PointsState;
 
 extern PointsState *PointsGetState(FunctionCallInfo fcinfo, int argno, int dim, int64 param);
 extern void PointsAppend(PointsState *ps, const double *row);
 extern PointsState *PointsRead(Datum d);
 extern Datum PointsCombine(FunctionCallInfo fcinfo);
+extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 
 /* ---------- linalg.c: the only caller of LAPACK ---------- */
 

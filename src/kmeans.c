@@ -1,0 +1,1329 @@
+/*
+ * kmeans.c
+ *		K-means segmentation: the kmeans_fit aggregate (model kind "kmeans"),
+ *		assignment and distance scoring, centroid profiles, the silhouette
+ *		aggregate and the per-iteration step of the streaming trainer.
+ *
+ * kmeans_fit collects its rows in a portrait.points state and fits in the
+ * final function: rows are sorted lexicographically first, so the model does
+ * not depend on row order or on how parallel workers split the input.  The
+ * fit is exact Lloyd (scikit-learn's semantics for tol, n_init, k-means++
+ * and the final assignment step), accelerated with Hamerly's bounds, which
+ * skip distance computations that provably cannot change an assignment.
+ *
+ * Clusters are numbered 1..k: by size, largest first (ties by centroid),
+ * except with explicit initial centroids, where cluster j is the one that
+ * started from the j-th given centroid.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/pg_prng.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "portrait.h"
+
+#define PORTRAIT_KMEANS_MAX_K			10000
+#define PORTRAIT_KMEANS_MAX_DIM			1000
+#define PORTRAIT_KMEANS_DEFAULT_N_INIT	10
+#define PORTRAIT_KMEANS_MAX_N_INIT		1000
+#define PORTRAIT_KMEANS_DEFAULT_MAX_ITER 300
+#define PORTRAIT_KMEANS_MAX_MAX_ITER	100000
+#define PORTRAIT_KMEANS_DEFAULT_TOL		1e-4
+#define PORTRAIT_KMEANS_LABEL_TERMS		3
+/* bytes the fit needs per row besides the row itself: label, two bounds */
+#define PORTRAIT_KMEANS_ROW_WORK		(sizeof(int32) + 2 * sizeof(double))
+/* relative slack on Hamerly's bound tests, larger than their rounding error */
+#define PORTRAIT_KMEANS_BOUND_SLACK		1e-9
+#define PORTRAIT_SILHOUETTE_DEFAULT_EXACT 10000
+#define PORTRAIT_SILHOUETTE_MAX_EXACT	100000
+
+/* portrait.kmeans_memory_limit, in kB */
+static int	kmeans_memory_limit = 1024 * 1024;
+
+typedef enum KmInit
+{
+	KM_INIT_PLUSPLUS,
+	KM_INIT_RANDOM,
+	KM_INIT_EXPLICIT
+} KmInit;
+
+typedef enum KmAlgorithm
+{
+	KM_ALG_HAMERLY,
+	KM_ALG_LLOYD
+} KmAlgorithm;
+
+static const char *const init_names[] = {"k-means++", "random", "explicit"};
+static const char *const algorithm_names[] = {"hamerly", "lloyd"};
+
+typedef struct KmOptions
+{
+	int64		seed;
+	int			n_init;
+	int			max_iter;
+	double		tol;
+	KmInit		init;
+	double	   *init_centers;	/* rows x cols, original units */
+	int			init_rows;
+	int			init_cols;
+	bool		standardize;
+	int			nnames;
+	char	  **names;
+	KmAlgorithm algorithm;
+	int64		sample_size;	/* kmeans_train only */
+} KmOptions;
+
+/* Everything one fit works on; the arrays live in the fit's memory context. */
+typedef struct KmFit
+{
+	int64		n;
+	int			d;
+	int			k;
+	double	   *x;				/* n x d, sorted, scaled when standardizing */
+	double	   *mean;			/* population mean and sd of the raw features */
+	double	   *sd;
+	double	   *scale;			/* sd, or 1 where sd is 0 or not standardizing */
+	double	   *shift;			/* mean, or 0 when not standardizing */
+	double		tol_abs;
+	int			max_iter;
+	KmAlgorithm algorithm;
+	pg_prng_state rng;
+	int32	   *labels;
+	double	   *upper;			/* Hamerly: bound on distance to own center */
+	double	   *lower;			/* Hamerly: bound on distance to any other */
+	double	   *sums;			/* k x d */
+	int64	   *counts;
+	double	   *moved;			/* k: how far each center moved */
+	double	   *half_gap;		/* k: half the distance to the nearest other center */
+	double	   *newc;			/* k x d */
+} KmFit;
+
+PG_FUNCTION_INFO_V1(pp_kmeans_fit_trans);
+PG_FUNCTION_INFO_V1(pp_kmeans_fit_trans_opts);
+PG_FUNCTION_INFO_V1(pp_kmeans_fit_combine);
+PG_FUNCTION_INFO_V1(pp_kmeans_fit_final);
+PG_FUNCTION_INFO_V1(pp_kmeans_assign);
+PG_FUNCTION_INFO_V1(pp_kmeans_distance);
+PG_FUNCTION_INFO_V1(pp_kmeans_centroids);
+
+/* Settings of the k-means module. */
+void
+PortraitKmeansInit(void)
+{
+	DefineCustomIntVariable("portrait.kmeans_memory_limit",
+							"Memory kmeans_fit may use for its rows and working arrays.",
+							"Above it kmeans_fit stops with an error that points to kmeans_train.",
+							&kmeans_memory_limit,
+							1024 * 1024, 64, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+}
+
+/* ---------- checks ---------- */
+
+static void
+pg_attribute_noreturn()
+BadOption(const char *fmt,...)
+pg_attribute_printf(1, 2);
+
+/* An unusable option: 22023 with the option in the detail. */
+static void
+BadOption(const char *fmt,...)
+{
+	char		detail[512];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid k-means option"),
+			 errdetail("%s", detail),
+			 errhint("Options are seed, n_init, max_iter, tol, init, standardize, feature_names and algorithm.")));
+}
+
+static void
+CheckK(int64 k)
+{
+	if (k < 1 || k > PORTRAIT_KMEANS_MAX_K)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be between 1 and %d, not %lld", PORTRAIT_KMEANS_MAX_K, (long long) k),
+				 errhint("Choose k between 2 and the number of distinct customers; compare several with portrait.silhouette.")));
+}
+
+static void
+CheckDim(int d)
+{
+	if (d < 1 || d > PORTRAIT_KMEANS_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("features must hold between 1 and %d values, not %d", PORTRAIT_KMEANS_MAX_DIM, d)));
+}
+
+/* Rows the memory budget allows for rows of d features. */
+static int64
+MaxRows(int d)
+{
+	Size		limit = (Size) kmeans_memory_limit * 1024;
+
+	return (int64) (limit / (sizeof(double) * d + PORTRAIT_KMEANS_ROW_WORK));
+}
+
+static void
+pg_attribute_noreturn()
+OverBudget(int64 n, int d)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("kmeans_fit needs more memory than portrait.kmeans_memory_limit allows"),
+			 errdetail("%lld rows of %d features need %zu kB; the limit is %d kB.",
+					   (long long) n, d,
+					   (size_t) (mul_size(n, sizeof(double) * d + PORTRAIT_KMEANS_ROW_WORK) / 1024),
+					   kmeans_memory_limit),
+			 errhint("Use portrait.kmeans_train, which streams the rows, or raise portrait.kmeans_memory_limit.")));
+}
+
+/* ---------- options ---------- */
+
+static double
+JsonNumber(JsonbValue *v, const char *key)
+{
+	double		d;
+
+	if (v->type != jbvNumeric)
+		BadOption("Option \"%s\" must be a number.", key);
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	if (isnan(d) || isinf(d))
+		BadOption("Option \"%s\" must be a finite number.", key);
+	return d;
+}
+
+static int64
+JsonInt(JsonbValue *v, const char *key, int64 lo, int64 hi)
+{
+	double		d = JsonNumber(v, key);
+
+	if (d != floor(d) || d < (double) lo || d > (double) hi)
+		BadOption("Option \"%s\" must be an integer between " INT64_FORMAT " and " INT64_FORMAT ".",
+				  key, lo, hi);
+	return (int64) d;
+}
+
+/* Elements of a JSON array value (nested containers stay jbvBinary). */
+static JsonbValue *
+JsonArrayElems(JsonbValue *v, const char *key, int *n)
+{
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	JsonbValue *out;
+	int			cap = 8;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		BadOption("Option \"%s\" must be an array.", key);
+	out = palloc(sizeof(JsonbValue) * cap);
+	*n = 0;
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (*n >= cap)
+		{
+			cap *= 2;
+			out = repalloc(out, sizeof(JsonbValue) * cap);
+		}
+		out[(*n)++] = e;
+	}
+	return out;
+}
+
+/* Explicit initial centroids: an array of k arrays of d numbers. */
+static void
+ParseInitCenters(JsonbValue *v, KmOptions *o)
+{
+	int			rows;
+	JsonbValue *r = JsonArrayElems(v, "init", &rows);
+
+	if (rows < 1)
+		BadOption("Option \"init\" must be \"k-means++\", \"random\" or an array of centroids.");
+	for (int i = 0; i < rows; i++)
+	{
+		int			cols;
+		JsonbValue *c;
+
+		if (r[i].type != jbvBinary)
+			BadOption("Option \"init\" must be an array of arrays of numbers (one per cluster).");
+		c = JsonArrayElems(&r[i], "init", &cols);
+		if (i == 0)
+		{
+			o->init_cols = cols;
+			o->init_centers = palloc(sizeof(double) * rows * Max(cols, 1));
+		}
+		else if (cols != o->init_cols)
+			BadOption("Initial centroid %d has %d values where the first has %d.", i + 1, cols, o->init_cols);
+		for (int j = 0; j < cols; j++)
+			o->init_centers[i * cols + j] = JsonNumber(&c[j], "init");
+	}
+	o->init_rows = rows;
+	o->init = KM_INIT_EXPLICIT;
+}
+
+/* Options from their canonical JSON text (NULL: all defaults). */
+static void
+ParseOptions(const char *text, KmOptions *o, bool train)
+{
+	Jsonb	   *jb;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	memset(o, 0, sizeof(KmOptions));
+	o->n_init = PORTRAIT_KMEANS_DEFAULT_N_INIT;
+	o->max_iter = PORTRAIT_KMEANS_DEFAULT_MAX_ITER;
+	o->tol = PORTRAIT_KMEANS_DEFAULT_TOL;
+	o->init = KM_INIT_PLUSPLUS;
+	o->standardize = true;
+	o->algorithm = KM_ALG_HAMERLY;
+	o->sample_size = 100000;
+	if (text == NULL)
+		return;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	if (!JB_ROOT_IS_OBJECT(jb))
+		BadOption("Options must be a JSON object, such as '{\"seed\": 42}'.");
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		tok = JsonbIteratorNext(&it, &v, true);
+		if (strcmp(key, "seed") == 0)
+			o->seed = JsonInt(&v, key, PG_INT64_MIN / 2, PG_INT64_MAX / 2);
+		else if (strcmp(key, "n_init") == 0)
+			o->n_init = JsonInt(&v, key, 1, PORTRAIT_KMEANS_MAX_N_INIT);
+		else if (strcmp(key, "max_iter") == 0)
+			o->max_iter = JsonInt(&v, key, 1, PORTRAIT_KMEANS_MAX_MAX_ITER);
+		else if (strcmp(key, "tol") == 0)
+		{
+			o->tol = JsonNumber(&v, key);
+			if (o->tol < 0)
+				BadOption("Option \"tol\" must not be negative.");
+		}
+		else if (strcmp(key, "init") == 0)
+		{
+			if (v.type == jbvString)
+			{
+				char	   *s = pnstrdup(v.val.string.val, v.val.string.len);
+
+				if (strcmp(s, "k-means++") == 0)
+					o->init = KM_INIT_PLUSPLUS;
+				else if (strcmp(s, "random") == 0)
+					o->init = KM_INIT_RANDOM;
+				else
+					BadOption("Option \"init\" must be \"k-means++\", \"random\" or an array of centroids, not \"%s\".", s);
+			}
+			else
+				ParseInitCenters(&v, o);
+		}
+		else if (strcmp(key, "standardize") == 0)
+		{
+			if (v.type != jbvBool)
+				BadOption("Option \"standardize\" must be true or false.");
+			o->standardize = v.val.boolean;
+		}
+		else if (strcmp(key, "feature_names") == 0)
+		{
+			JsonbValue *e = JsonArrayElems(&v, key, &o->nnames);
+
+			o->names = palloc(sizeof(char *) * Max(o->nnames, 1));
+			for (int i = 0; i < o->nnames; i++)
+			{
+				if (e[i].type != jbvString)
+					BadOption("Option \"feature_names\" must be an array of strings.");
+				o->names[i] = pnstrdup(e[i].val.string.val, e[i].val.string.len);
+			}
+		}
+		else if (strcmp(key, "algorithm") == 0)
+		{
+			char	   *s;
+
+			if (v.type != jbvString)
+				BadOption("Option \"algorithm\" must be \"hamerly\" or \"lloyd\".");
+			s = pnstrdup(v.val.string.val, v.val.string.len);
+			if (strcmp(s, "hamerly") == 0)
+				o->algorithm = KM_ALG_HAMERLY;
+			else if (strcmp(s, "lloyd") == 0)
+				o->algorithm = KM_ALG_LLOYD;
+			else
+				BadOption("Option \"algorithm\" must be \"hamerly\" or \"lloyd\", not \"%s\".", s);
+		}
+		else if (train && strcmp(key, "sample_size") == 0)
+			o->sample_size = JsonInt(&v, key, 1000, PG_INT32_MAX);
+		else
+			BadOption("Unknown option \"%s\".", key);
+	}
+	if (o->init == KM_INIT_EXPLICIT)
+		o->n_init = 1;
+}
+
+/* Options given with k rows of d features: the shapes must agree. */
+static void
+CheckOptionShapes(const KmOptions *o, int k, int d)
+{
+	if (o->init == KM_INIT_EXPLICIT && (o->init_rows != k || o->init_cols != d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("initial centroids must be %d rows of %d values, not %d rows of %d",
+						k, d, o->init_rows, o->init_cols),
+				 errhint("Give one initial centroid per cluster, each with one value per feature.")));
+	if (o->names != NULL && o->nnames != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("feature_names must hold %d names, not %d", d, o->nnames)));
+}
+
+/* ---------- kmeans_fit: transition ---------- */
+
+/* Per-call-site cache: the last options value and its canonical text. */
+typedef struct KmTransCache
+{
+	Size		rawlen;
+	char	   *raw;
+	char	   *text;
+	int			k;
+} KmTransCache;
+
+/*
+ * The options text for this row, parsed and checked once per distinct
+ * options value (normally once per query).
+ */
+static const char *
+OptionsText(FunctionCallInfo fcinfo, int argno, int k)
+{
+	KmTransCache *c = fcinfo->flinfo->fn_extra;
+	Jsonb	   *jb;
+	KmOptions	o;
+	MemoryContext old;
+
+	if (PG_ARGISNULL(argno))
+		return "{}";
+	jb = PG_GETARG_JSONB_P(argno);
+	if (c != NULL && c->k == k && c->rawlen == VARSIZE(jb) && memcmp(c->raw, jb, c->rawlen) == 0)
+		return c->text;
+
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (c == NULL)
+		c = fcinfo->flinfo->fn_extra = palloc0(sizeof(KmTransCache));
+	c->text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	c->rawlen = VARSIZE(jb);
+	c->raw = palloc(c->rawlen);
+	memcpy(c->raw, jb, c->rawlen);
+	c->k = k;
+	MemoryContextSwitchTo(old);
+
+	/* early errors: the options are checked before any row is collected */
+	ParseOptions(c->text, &o, false);
+	if (o.init == KM_INIT_EXPLICIT && o.init_rows != k)
+		CheckOptionShapes(&o, k, o.init_cols);
+	return c->text;
+}
+
+/* (state, features, k [, options]): collect one row. */
+static Datum
+KmeansFitTrans(FunctionCallInfo fcinfo, bool has_options)
+{
+	ArrayType  *a;
+	const double *v;
+	int			d;
+	int			k;
+	const char *opts;
+	PointsState *ps;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("k must not be NULL")));
+	k = PG_GETARG_INT32(2);
+	CheckK(k);
+	/* a NULL features array is a row without data: skipped */
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	opts = has_options ? OptionsText(fcinfo, 3, k) : NULL;
+	a = PG_GETARG_ARRAYTYPE_P(1);
+	v = PortraitFloatArray(a, &d, "features");
+	CheckDim(d);
+	ps = PointsGetState(fcinfo, 0, d, k);
+	if (opts != NULL)
+		PointsSetAux(ps, opts, strlen(opts));
+	if (unlikely(ps->n >= MaxRows(d)))
+		OverBudget(ps->n + 1, d);
+	PointsAppend(ps, v);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+}
+
+Datum
+pp_kmeans_fit_trans(PG_FUNCTION_ARGS)
+{
+	return KmeansFitTrans(fcinfo, false);
+}
+
+Datum
+pp_kmeans_fit_trans_opts(PG_FUNCTION_ARGS)
+{
+	return KmeansFitTrans(fcinfo, true);
+}
+
+Datum
+pp_kmeans_fit_combine(PG_FUNCTION_ARGS)
+{
+	return PointsCombine(fcinfo);
+}
+
+/* ---------- the fit ---------- */
+
+static inline double
+Dist2(const double *a, const double *b, int d)
+{
+	double		s = 0;
+
+	for (int j = 0; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return s;
+}
+
+/* Nearest center of x (lowest index on ties); its and the runner-up's d2. */
+static inline int
+Nearest2(const double *x, const double *c, int k, int d, double *best, double *second)
+{
+	int			a = 0;
+	double		b1 = DBL_MAX;
+	double		b2 = DBL_MAX;
+
+	for (int j = 0; j < k; j++)
+	{
+		double		t = Dist2(x, c + (Size) j * d, d);
+
+		if (t < b1)
+		{
+			b2 = b1;
+			b1 = t;
+			a = j;
+		}
+		else if (t < b2)
+			b2 = t;
+	}
+	*best = b1;
+	*second = b2;
+	return a;
+}
+
+static int
+CmpRows(const void *a, const void *b, void *arg)
+{
+	const double *x = a;
+	const double *y = b;
+	int			d = *(const int *) arg;
+
+	for (int j = 0; j < d; j++)
+	{
+		if (x[j] < y[j])
+			return -1;
+		if (x[j] > y[j])
+			return 1;
+	}
+	return 0;
+}
+
+/* Rows that differ from their predecessor in the sorted data. */
+static int64
+CountDistinct(const double *x, int64 n, int d)
+{
+	int64		m = n > 0 ? 1 : 0;
+
+	for (int64 i = 1; i < n; i++)
+		if (CmpRows(x + (i - 1) * d, x + i * d, &d) != 0)
+			m++;
+	return m;
+}
+
+/*
+ * Population mean and sd of each feature; with standardize, replace the
+ * data by z-scores (a constant feature has scale 1 and becomes 0).  The
+ * absolute tolerance is tol times the mean variance of the data clustered.
+ */
+static void
+Standardize(KmFit *f, bool standardize, double tol)
+{
+	int			d = f->d;
+	double		varsum = 0;
+
+	for (int j = 0; j < d; j++)
+	{
+		double		s = 0;
+		double		ss = 0;
+
+		for (int64 i = 0; i < f->n; i++)
+			s += f->x[i * d + j];
+		f->mean[j] = s / f->n;
+		for (int64 i = 0; i < f->n; i++)
+		{
+			double		t = f->x[i * d + j] - f->mean[j];
+
+			ss += t * t;
+		}
+		f->sd[j] = sqrt(ss / f->n);
+		f->scale[j] = (standardize && f->sd[j] > 0) ? f->sd[j] : 1.0;
+		f->shift[j] = standardize ? f->mean[j] : 0.0;
+		varsum += (ss / f->n) / (f->scale[j] * f->scale[j]);
+	}
+	if (standardize)
+		for (int64 i = 0; i < f->n; i++)
+			for (int j = 0; j < d; j++)
+				f->x[i * d + j] = (f->x[i * d + j] - f->shift[j]) / f->scale[j];
+	f->tol_abs = tol * varsum / d;
+}
+
+/* Greedy k-means++ (scikit-learn's: 2 + ln k candidates per center). */
+static void
+SeedPlusPlus(KmFit *f, double *centers)
+{
+	int64		n = f->n;
+	int			d = f->d;
+	int			trials = 2 + (int) log(f->k);
+	double	   *closest = f->upper;
+	double	   *cum = f->lower;
+	int64		first = (int64) pg_prng_uint64_range(&f->rng, 0, n - 1);
+	double		pot = 0;
+
+	memcpy(centers, f->x + first * d, sizeof(double) * d);
+	for (int64 i = 0; i < n; i++)
+	{
+		closest[i] = Dist2(f->x + i * d, centers, d);
+		pot += closest[i];
+	}
+	for (int c = 1; c < f->k; c++)
+	{
+		double		acc = 0;
+		int64		best = -1;
+		double		bestpot = DBL_MAX;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int64 i = 0; i < n; i++)
+		{
+			acc += closest[i];
+			cum[i] = acc;
+		}
+		for (int t = 0; t < trials; t++)
+		{
+			double		r = pg_prng_double(&f->rng) * acc;
+			int64		lo = 0;
+			int64		hi = n - 1;
+			double		cpot = 0;
+			const double *cx;
+
+			/* first row whose cumulative weight exceeds r */
+			while (lo < hi)
+			{
+				int64		mid = lo + (hi - lo) / 2;
+
+				if (cum[mid] > r)
+					hi = mid;
+				else
+					lo = mid + 1;
+			}
+			while (lo > 0 && closest[lo] == 0)
+				lo--;
+			cx = f->x + lo * d;
+			for (int64 i = 0; i < n; i++)
+				cpot += Min(closest[i], Dist2(f->x + i * d, cx, d));
+			if (cpot < bestpot)
+			{
+				bestpot = cpot;
+				best = lo;
+			}
+		}
+		memcpy(centers + (Size) c * d, f->x + best * d, sizeof(double) * d);
+		for (int64 i = 0; i < n; i++)
+			closest[i] = Min(closest[i], Dist2(f->x + i * d, centers + (Size) c * d, d));
+		pot = bestpot;
+	}
+	(void) pot;
+}
+
+/* k distinct rows chosen uniformly among the distinct rows. */
+static void
+SeedRandom(KmFit *f, double *centers)
+{
+	int32	   *idx = f->labels;
+	int64		m = 0;
+
+	for (int64 i = 0; i < f->n; i++)
+		if (i == 0 || CmpRows(f->x + (i - 1) * f->d, f->x + i * f->d, &f->d) != 0)
+			idx[m++] = (int32) i;
+	for (int c = 0; c < f->k; c++)
+	{
+		int64		j = (int64) pg_prng_uint64_range(&f->rng, c, m - 1);
+		int32		t = idx[c];
+
+		idx[c] = idx[j];
+		idx[j] = t;
+		memcpy(centers + (Size) c * f->d, f->x + (int64) idx[c] * f->d, sizeof(double) * f->d);
+	}
+}
+
+/*
+ * An empty cluster gets the row farthest from its own center (scikit-learn's
+ * rule); that row leaves its old cluster's sums.  Rare, so the exact
+ * distances are recomputed here.
+ */
+static void
+RelocateEmpty(KmFit *f, const double *centers)
+{
+	int			d = f->d;
+
+	for (int j = 0; j < f->k; j++)
+	{
+		int64		far = -1;
+		double		fard = -1;
+
+		if (f->counts[j] > 0)
+			continue;
+		for (int64 i = 0; i < f->n; i++)
+		{
+			int			a = f->labels[i];
+			double		t;
+
+			if (f->counts[a] <= 1)
+				continue;
+			t = Dist2(f->x + i * d, centers + (Size) a * d, d);
+			if (t > fard)
+			{
+				fard = t;
+				far = i;
+			}
+		}
+		if (far < 0)
+			continue;
+		for (int c = 0; c < d; c++)
+		{
+			f->sums[(Size) f->labels[far] * d + c] -= f->x[far * d + c];
+			f->sums[(Size) j * d + c] = f->x[far * d + c];
+		}
+		f->counts[f->labels[far]]--;
+		f->counts[j] = 1;
+	}
+}
+
+/* Half the distance from each center to its nearest other center. */
+static void
+HalfGaps(KmFit *f, const double *centers)
+{
+	for (int j = 0; j < f->k; j++)
+		f->half_gap[j] = DBL_MAX;
+	for (int j = 0; j < f->k; j++)
+		for (int l = j + 1; l < f->k; l++)
+		{
+			double		g = 0.5 * sqrt(Dist2(centers + (Size) j * f->d, centers + (Size) l * f->d, f->d));
+
+			f->half_gap[j] = Min(f->half_gap[j], g);
+			f->half_gap[l] = Min(f->half_gap[l], g);
+		}
+}
+
+/*
+ * Lloyd iterations from the given centers, updated in place.  Returns the
+ * iterations run; *converged says whether tol (or unchanged labels) ended
+ * them.  Hamerly's bounds only skip work: assignments equal plain Lloyd's.
+ */
+static int
+Lloyd(KmFit *f, double *centers, bool *converged)
+{
+	int64		n = f->n;
+	int			d = f->d;
+	int			k = f->k;
+	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && k > 1;
+	int			it;
+
+	*converged = false;
+	for (int64 i = 0; i < n; i++)
+		f->labels[i] = -1;
+	for (it = 0; it < f->max_iter; it++)
+	{
+		int64		changed = 0;
+		double		shift = 0;
+		double		max1 = 0;
+		double		max2 = 0;
+		int			argmax = -1;
+
+		CHECK_FOR_INTERRUPTS();
+		if (hamerly && it > 0)
+			HalfGaps(f, centers);
+		for (int64 i = 0; i < n; i++)
+		{
+			const double *xi = f->x + i * d;
+			int			a = f->labels[i];
+			double		b1;
+			double		b2;
+			int			na;
+
+			if (hamerly && a >= 0)
+			{
+				double		m = Max(f->half_gap[a], f->lower[i]);
+
+				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
+					continue;
+				f->upper[i] = sqrt(Dist2(xi, centers + (Size) a * d, d));
+				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
+					continue;
+			}
+			na = Nearest2(xi, centers, k, d, &b1, &b2);
+			if (na != a)
+			{
+				changed++;
+				f->labels[i] = na;
+			}
+			if (hamerly)
+			{
+				f->upper[i] = sqrt(b1);
+				f->lower[i] = sqrt(b2);
+			}
+		}
+
+		/* new centers: means of the clusters, in row order */
+		memset(f->sums, 0, sizeof(double) * k * d);
+		memset(f->counts, 0, sizeof(int64) * k);
+		for (int64 i = 0; i < n; i++)
+		{
+			double	   *s = f->sums + (Size) f->labels[i] * d;
+			const double *xi = f->x + i * d;
+
+			for (int j = 0; j < d; j++)
+				s[j] += xi[j];
+			f->counts[f->labels[i]]++;
+		}
+		for (int j = 0; j < k; j++)
+			if (f->counts[j] == 0)
+			{
+				RelocateEmpty(f, centers);
+				break;
+			}
+		for (int j = 0; j < k; j++)
+		{
+			double	   *nc = f->newc + (Size) j * d;
+
+			if (f->counts[j] == 0)
+				memcpy(nc, centers + (Size) j * d, sizeof(double) * d);
+			else
+				for (int c = 0; c < d; c++)
+					nc[c] = f->sums[(Size) j * d + c] / f->counts[j];
+			f->moved[j] = Dist2(nc, centers + (Size) j * d, d);
+			shift += f->moved[j];
+			f->moved[j] = sqrt(f->moved[j]);
+			if (f->moved[j] > max1)
+			{
+				max2 = max1;
+				max1 = f->moved[j];
+				argmax = j;
+			}
+			else if (f->moved[j] > max2)
+				max2 = f->moved[j];
+		}
+		memcpy(centers, f->newc, sizeof(double) * k * d);
+
+		/* scikit-learn's tests: unchanged labels, or total squared shift <= tol */
+		if (it > 0 && changed == 0)
+		{
+			*converged = true;
+			it++;
+			break;
+		}
+		if (shift <= f->tol_abs)
+		{
+			*converged = true;
+			it++;
+			break;
+		}
+		if (hamerly)
+			for (int64 i = 0; i < n; i++)
+			{
+				int			a = f->labels[i];
+
+				f->upper[i] += f->moved[a];
+				f->lower[i] -= (a == argmax) ? max2 : max1;
+			}
+	}
+	return it;
+}
+
+/* Final assignment: labels, sizes and inertia of the given centers. */
+static double
+AssignAll(KmFit *f, const double *centers)
+{
+	double		inertia = 0;
+
+	memset(f->counts, 0, sizeof(int64) * f->k);
+	for (int64 i = 0; i < f->n; i++)
+	{
+		double		b1;
+		double		b2;
+		int			a = Nearest2(f->x + i * f->d, centers, f->k, f->d, &b1, &b2);
+
+		f->labels[i] = a;
+		f->counts[a]++;
+		inertia += b1;
+	}
+	return inertia;
+}
+
+/* Cluster order for numbering: larger first, then by centroid. */
+typedef struct KmOrder
+{
+	int64		size;
+	const double *c;
+	int			d;
+	int			j;
+} KmOrder;
+
+static int
+CmpClusters(const void *a, const void *b)
+{
+	const KmOrder *x = a;
+	const KmOrder *y = b;
+	int			d = x->d;
+	int			r;
+
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	r = CmpRows(x->c, y->c, &d);
+	if (r != 0)
+		return r;
+	return (x->j > y->j) - (x->j < y->j);
+}
+
+/* Result of a fit, before it becomes a model. */
+typedef struct KmResult
+{
+	double	   *centers;		/* k x d, scaled space */
+	int64	   *sizes;
+	double		inertia;
+	int			iterations;
+	bool		converged;
+} KmResult;
+
+/*
+ * Fit k clusters to the n x d rows at x (sorted and standardized here, in
+ * place).  The caller has checked the memory budget.
+ */
+static void
+FitKmeans(KmFit *f, const KmOptions *o, KmResult *res)
+{
+	int			k = f->k;
+	int			d = f->d;
+	double	   *centers = palloc(sizeof(double) * k * d);
+	int64		distinct;
+
+	qsort_arg(f->x, f->n, sizeof(double) * d, CmpRows, &f->d);
+	distinct = CountDistinct(f->x, f->n, d);
+	if (k > distinct)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k = %d is larger than the number of distinct rows, %lld", k, (long long) distinct),
+				 errhint("Choose a k no larger than the number of distinct feature vectors.")));
+
+	f->mean = palloc(sizeof(double) * d);
+	f->sd = palloc(sizeof(double) * d);
+	f->scale = palloc(sizeof(double) * d);
+	f->shift = palloc(sizeof(double) * d);
+	Standardize(f, o->standardize, o->tol);
+	f->max_iter = o->max_iter;
+	f->algorithm = o->algorithm;
+	pg_prng_seed(&f->rng, (uint64) o->seed);
+
+	f->labels = palloc_extended(mul_size(sizeof(int32), f->n), MCXT_ALLOC_HUGE);
+	f->upper = palloc_extended(mul_size(sizeof(double), f->n), MCXT_ALLOC_HUGE);
+	f->lower = palloc_extended(mul_size(sizeof(double), f->n), MCXT_ALLOC_HUGE);
+	f->sums = palloc(sizeof(double) * k * d);
+	f->newc = palloc(sizeof(double) * k * d);
+	f->counts = palloc(sizeof(int64) * k);
+	f->moved = palloc(sizeof(double) * k);
+	f->half_gap = palloc(sizeof(double) * k);
+
+	res->centers = palloc(sizeof(double) * k * d);
+	res->sizes = palloc(sizeof(int64) * k);
+	res->inertia = DBL_MAX;
+	res->iterations = 0;
+	res->converged = false;
+	for (int run = 0; run < o->n_init; run++)
+	{
+		bool		conv;
+		int			iters;
+		double		inertia;
+
+		if (o->init == KM_INIT_EXPLICIT)
+		{
+			for (int j = 0; j < k; j++)
+				for (int c = 0; c < d; c++)
+					centers[j * d + c] = (o->init_centers[j * d + c] - f->shift[c]) / f->scale[c];
+		}
+		else if (o->init == KM_INIT_RANDOM)
+			SeedRandom(f, centers);
+		else
+			SeedPlusPlus(f, centers);
+		iters = Lloyd(f, centers, &conv);
+		inertia = AssignAll(f, centers);
+		/* the first run with the lowest inertia wins */
+		if (inertia < res->inertia)
+		{
+			res->inertia = inertia;
+			res->iterations = iters;
+			res->converged = conv;
+			memcpy(res->centers, centers, sizeof(double) * k * d);
+			memcpy(res->sizes, f->counts, sizeof(int64) * k);
+		}
+	}
+
+	if (o->init != KM_INIT_EXPLICIT)
+	{
+		KmOrder    *ord = palloc(sizeof(KmOrder) * k);
+
+		for (int j = 0; j < k; j++)
+		{
+			ord[j].size = res->sizes[j];
+			ord[j].c = res->centers + (Size) j * d;
+			ord[j].d = d;
+			ord[j].j = j;
+		}
+		qsort(ord, k, sizeof(KmOrder), CmpClusters);
+		for (int j = 0; j < k; j++)
+		{
+			memcpy(centers + (Size) j * d, ord[j].c, sizeof(double) * d);
+			f->counts[j] = ord[j].size;
+		}
+		memcpy(res->centers, centers, sizeof(double) * k * d);
+		memcpy(res->sizes, f->counts, sizeof(int64) * k);
+	}
+}
+
+/* ---------- the model ---------- */
+
+static const ModelFieldSpec kmeans_fields[] = {
+	{"k", MF_INT, true},
+	{"dim", MF_INT, true},
+	{"n", MF_INT, true},
+	{"feature_names", MF_TEXT_ARRAY, false},
+	{"standardize", MF_BOOL, true},
+	{"mean", MF_FLOAT_ARRAY, true},
+	{"sd", MF_FLOAT_ARRAY, true},
+	{"centroids", MF_FLOAT_MATRIX, true},
+	{"centroids_scaled", MF_FLOAT_MATRIX, true},
+	{"sizes", MF_INT_ARRAY, true},
+	{"inertia", MF_FLOAT, true},
+	{"iterations", MF_INT, true},
+	{"converged", MF_BOOL, true},
+	{"seed", MF_INT, false},
+	{"n_init", MF_INT, false},
+	{"init", MF_TEXT, false},
+	{"algorithm", MF_TEXT, false},
+	{"trainer", MF_TEXT, false},
+};
+
+static void
+pg_attribute_noreturn()
+BadKmeansModel(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid portrait.model"),
+			 errdetail("%s", detail)));
+}
+
+/* Cross-field checks of a kmeans model. */
+static void
+KmeansValidate(const PortraitModel *m)
+{
+	int64		k = ModelGetInt(m, "k");
+	int64		d = ModelGetInt(m, "dim");
+	int64		n = ModelGetInt(m, "n");
+	int			rows;
+	int			cols;
+	int			len;
+	const int64 *sizes;
+	const double *sd;
+	int64		total = 0;
+
+	if (k < 1 || k > PORTRAIT_KMEANS_MAX_K || d < 1 || d > PORTRAIT_KMEANS_MAX_DIM || n < k)
+		BadKmeansModel("A kmeans model needs 1 <= k <= n and 1 <= dim <= 1000.");
+	ModelGetFloatMatrix(m, "centroids", &rows, &cols);
+	if (rows != k || cols != d)
+		BadKmeansModel("Field \"centroids\" must be k rows of dim numbers.");
+	ModelGetFloatMatrix(m, "centroids_scaled", &rows, &cols);
+	if (rows != k || cols != d)
+		BadKmeansModel("Field \"centroids_scaled\" must be k rows of dim numbers.");
+	ModelGetFloatArray(m, "mean", &len);
+	if (len != d)
+		BadKmeansModel("Field \"mean\" must hold dim numbers.");
+	sd = ModelGetFloatArray(m, "sd", &len);
+	if (len != d)
+		BadKmeansModel("Field \"sd\" must hold dim numbers.");
+	for (int j = 0; j < d; j++)
+		if (sd[j] < 0)
+			BadKmeansModel("Field \"sd\" must not hold negative numbers.");
+	sizes = ModelGetIntArray(m, "sizes", &len);
+	if (len != k)
+		BadKmeansModel("Field \"sizes\" must hold k counts.");
+	for (int j = 0; j < k; j++)
+	{
+		if (sizes[j] < 0)
+			BadKmeansModel("Field \"sizes\" must not hold negative counts.");
+		total += sizes[j];
+	}
+	if (total != n)
+		BadKmeansModel("Field \"sizes\" must add up to n.");
+	if (ModelGetField(m, "feature_names") != NULL &&
+		ModelGetField(m, "feature_names")->rows != d)
+		BadKmeansModel("Field \"feature_names\" must hold dim names.");
+	if (ModelGetFloat(m, "inertia") < 0)
+		BadKmeansModel("Field \"inertia\" must not be negative.");
+}
+
+const ModelKindSpec KmeansModelKind = {
+	PORTRAIT_KIND_KMEANS, "kmeans", kmeans_fields, lengthof(kmeans_fields), KmeansValidate
+};
+
+/* Build the model of a fit (centroids_scaled as fitted, centroids in original units). */
+static PortraitModel *
+KmeansToModel(const KmFit *f, const KmOptions *o, const KmResult *r, const char *trainer)
+{
+	ModelBuilder *mb = ModelBuild(PORTRAIT_KIND_KMEANS);
+	int			k = f->k;
+	int			d = f->d;
+	double	   *orig = palloc(sizeof(double) * k * d);
+
+	for (int j = 0; j < k; j++)
+		for (int c = 0; c < d; c++)
+			orig[j * d + c] = r->centers[j * d + c] * f->scale[c] + f->shift[c];
+	ModelPutInt(mb, "k", k);
+	ModelPutInt(mb, "dim", d);
+	ModelPutInt(mb, "n", f->n);
+	if (o->names != NULL)
+		ModelPutTextArray(mb, "feature_names", (const char *const *) o->names, o->nnames);
+	ModelPutBool(mb, "standardize", o->standardize);
+	ModelPutFloatArray(mb, "mean", f->mean, d);
+	ModelPutFloatArray(mb, "sd", f->sd, d);
+	ModelPutFloatMatrix(mb, "centroids", orig, k, d);
+	ModelPutFloatMatrix(mb, "centroids_scaled", r->centers, k, d);
+	ModelPutIntArray(mb, "sizes", r->sizes, k);
+	ModelPutFloat(mb, "inertia", r->inertia);
+	ModelPutInt(mb, "iterations", r->iterations);
+	ModelPutBool(mb, "converged", r->converged);
+	ModelPutInt(mb, "seed", o->seed);
+	ModelPutInt(mb, "n_init", o->n_init);
+	ModelPutText(mb, "init", init_names[o->init]);
+	ModelPutText(mb, "algorithm", algorithm_names[o->algorithm]);
+	ModelPutText(mb, "trainer", trainer);
+	return ModelFinish(mb);
+}
+
+/*
+ * Final function: sort, standardize and fit in a context of its own (the
+ * rows are sorted in place: the aggregate is FINALFUNC_MODIFY = READ_WRITE).
+ */
+Datum
+pp_kmeans_fit_final(PG_FUNCTION_ARGS)
+{
+	PointsState *ps;
+	KmOptions	o;
+	KmFit		f;
+	KmResult	r;
+	MemoryContext cxt;
+	MemoryContext old;
+	PortraitModel *m;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	ps = PointsRead(PG_GETARG_DATUM(0));
+	if (ps->n == 0)
+		PG_RETURN_NULL();
+	if (ps->n > MaxRows(ps->dim))
+		OverBudget(ps->n, ps->dim);
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "kmeans_fit", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	ParseOptions(ps->aux, &o, false);
+	CheckOptionShapes(&o, (int) ps->param, ps->dim);
+	memset(&f, 0, sizeof(f));
+	f.n = ps->n;
+	f.d = ps->dim;
+	f.k = (int) ps->param;
+	f.x = ps->values;
+	FitKmeans(&f, &o, &r);
+	MemoryContextSwitchTo(old);
+	m = KmeansToModel(&f, &o, &r, "kmeans_fit");
+	MemoryContextDelete(cxt);
+	PG_RETURN_POINTER(m);
+}
+
+/* ---------- using a model ---------- */
+
+typedef struct KmModel
+{
+	int			k;
+	int			d;
+	int64		n;
+	double	   *centers;		/* scaled space */
+	double	   *shift;
+	double	   *scale;
+	double	   *row;			/* scratch: one scaled row */
+} KmModel;
+
+static void *
+KmeansParse(const PortraitModel *m, MemoryContext cxt)
+{
+	KmModel    *km = MemoryContextAllocZero(cxt, sizeof(KmModel));
+	bool		standardize = ModelGetBool(m, "standardize");
+	int			rows;
+	int			cols;
+	int			len;
+	const double *mean = ModelGetFloatArray(m, "mean", &len);
+	const double *sd = ModelGetFloatArray(m, "sd", &len);
+	const double *c = ModelGetFloatMatrix(m, "centroids_scaled", &rows, &cols);
+
+	km->k = rows;
+	km->d = cols;
+	km->n = ModelGetInt(m, "n");
+	km->centers = MemoryContextAlloc(cxt, sizeof(double) * rows * cols);
+	memcpy(km->centers, c, sizeof(double) * rows * cols);
+	km->shift = MemoryContextAlloc(cxt, sizeof(double) * cols);
+	km->scale = MemoryContextAlloc(cxt, sizeof(double) * cols);
+	km->row = MemoryContextAlloc(cxt, sizeof(double) * cols);
+	for (int j = 0; j < cols; j++)
+	{
+		km->shift[j] = standardize ? mean[j] : 0.0;
+		km->scale[j] = (standardize && sd[j] > 0) ? sd[j] : 1.0;
+	}
+	return km;
+}
+
+/* Nearest cluster (0-based) of a features argument; *d2 its squared distance. */
+static int
+AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
+{
+	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
+								 func, KmeansParse);
+	int			d;
+	const double *v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(0), &d, "features");
+	double		second;
+
+	if (d != km->d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("features has %d values but the model was fitted on %d", d, km->d),
+				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
+	for (int j = 0; j < d; j++)
+		km->row[j] = (v[j] - km->shift[j]) / km->scale[j];
+	return Nearest2(km->row, km->centers, km->k, d, d2, &second);
+}
+
+Datum
+pp_kmeans_assign(PG_FUNCTION_ARGS)
+{
+	double		d2;
+
+	PG_RETURN_INT32(AssignArg(fcinfo, "kmeans_assign", &d2) + 1);
+}
+
+Datum
+pp_kmeans_distance(PG_FUNCTION_ARGS)
+{
+	double		d2;
+
+	AssignArg(fcinfo, "kmeans_distance", &d2);
+	PG_RETURN_FLOAT8(sqrt(d2));
+}
+
+static Datum
+Float8ArrayDatum(const double *v, int n)
+{
+	Datum	   *e = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		e[i] = Float8GetDatum(v[i]);
+	return PointerGetDatum(construct_array(e, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* One row per cluster: size, share, centroid, deviations and a label. */
+Datum
+pp_kmeans_centroids(PG_FUNCTION_ARGS)
+{
+	PortraitModel *m = PG_GETARG_PORTRAIT_MODEL(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			k;
+	int			d;
+	int			len;
+	const double *c;
+	const double *mean;
+	const double *sd;
+	const int64 *sizes;
+	int64		n;
+	const char **names;
+	double	   *z;
+
+	ModelCheckKind(m, PORTRAIT_KIND_KMEANS, "kmeans_centroids");
+	InitMaterializedSRF(fcinfo, 0);
+	c = ModelGetFloatMatrix(m, "centroids", &k, &d);
+	mean = ModelGetFloatArray(m, "mean", &len);
+	sd = ModelGetFloatArray(m, "sd", &len);
+	sizes = ModelGetIntArray(m, "sizes", &len);
+	n = ModelGetInt(m, "n");
+	names = ModelGetTextArray(m, "feature_names", &len);
+	if (names == NULL)
+	{
+		names = palloc(sizeof(char *) * d);
+		for (int j = 0; j < d; j++)
+			names[j] = psprintf("f%d", j + 1);
+	}
+	z = palloc(sizeof(double) * d);
+	for (int j = 0; j < k; j++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {0};
+
+		for (int c2 = 0; c2 < d; c2++)
+			z[c2] = sd[c2] > 0 ? (c[j * d + c2] - mean[c2]) / sd[c2] : 0.0;
+		values[0] = Int32GetDatum(j + 1);
+		values[1] = Int64GetDatum(sizes[j]);
+		values[2] = Float8GetDatum((double) sizes[j] / n);
+		values[3] = Float8ArrayDatum(c + (Size) j * d, d);
+		values[4] = Float8ArrayDatum(z, d);
+		values[5] = CStringGetTextDatum(PortraitProfileLabel(z, names, d, PORTRAIT_KMEANS_LABEL_TERMS));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
