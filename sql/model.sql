@@ -18,12 +18,19 @@ SELECT '{"kind": "rfm", "format": 1, "buckets": 2, "n": 1, "recency": [0.1],
 SELECT '{"n": 9, "format": 1, "mean_score": [2, 2, 2], "monetary": [1, 2], "frequency": [1, 2],
          "recency": [2, 1], "buckets": 3, "kind": "rfm"}'::portrait.model;
 
+-- The binary form (COPY BINARY, drivers' binary mode) round-trips too.
+CREATE TABLE models (m portrait.model);
+INSERT INTO models VALUES (:'m');
+\copy models TO 'results/models.bin' WITH (FORMAT binary)
+\copy models FROM 'results/models.bin' WITH (FORMAT binary)
+SELECT count(DISTINCT m::text) AS distinct_models, count(*) AS rows FROM models;
+DROP TABLE models;
+
 -- A cast to jsonb, for BI tools and jsonb operators.
 SELECT (:'m'::portrait.model::jsonb) -> 'monetary' AS monetary_cuts;
 SELECT jsonb_typeof(:'m'::portrait.model::jsonb -> 'buckets');
 
--- Malformed models are refused with SQLSTATE 22P02.
-\set VERBOSITY sqlstate
+-- Malformed models are refused (SQLSTATE 22P02; test/rfm.sql checks the codes).
 SELECT 'not json'::portrait.model;
 SELECT '[1, 2]'::portrait.model;
 SELECT '{"kind": "nonsense", "format": 1}'::portrait.model;
@@ -37,6 +44,5 @@ SELECT '{"kind": "rfm", "format": 1, "buckets": 3, "n": 9, "recency": [2, 1], "f
          "monetary": [1, 2], "mean_score": [2, 2, 2], "extra": 1}'::portrait.model;
 SELECT '{"kind": "rfm", "format": 1, "buckets": 3, "n": 9, "recency": [2, 1], "frequency": [1, 2],
          "monetary": [1, 1e400], "mean_score": [2, 2, 2]}'::portrait.model;
-\set VERBOSITY default
 SELECT '{"kind": "rfm", "format": 1, "buckets": 3, "n": 9, "recency": [1, 2], "frequency": [1, 2],
          "monetary": [1, 2], "mean_score": [2, 2, 2]}'::portrait.model;

@@ -1,4 +1,5 @@
 -- rfm_summary: one customer's purchase summary as of a day.
+SET datestyle = 'ISO, YMD';
 SET TimeZone = 'Asia/Shanghai';
 
 CREATE TABLE orders (customer_id int, ordered_at timestamptz, amount numeric);
@@ -29,7 +30,7 @@ FROM (VALUES ('2024-12-31 01:00+08'::timestamptz)) v(t);
 SET TimeZone = 'UTC';
 SELECT (portrait.rfm_summary(t, 1.0, '2024-12-31')).recency_days
 FROM (VALUES ('2024-12-31 01:00+08'::timestamptz)) v(t);
-RESET TimeZone;
+SET TimeZone = 'Asia/Shanghai';
 
 -- date and timestamp inputs, float8 amounts
 SELECT (portrait.rfm_summary(d, a, date '1997-09-30')).*

@@ -123,7 +123,7 @@ BadModel(bool from_text, const char *fmt,...)
 	va_end(ap);
 	ereport(ERROR,
 			(errcode(from_text ? ERRCODE_INVALID_TEXT_REPRESENTATION : ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid portrait.model"),
+			 from_text ? errmsg("invalid input syntax for type portrait.model") : errmsg("invalid portrait.model"),
 			 errdetail_internal("%s", detail)));
 }
 

@@ -728,7 +728,7 @@ RfmValidate(const PortraitModel *m)
 	if (buckets < 2 || buckets > PORTRAIT_RFM_MAX_BUCKETS || ModelGetInt(m, "n") < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid portrait.model"),
+				 errmsg("invalid input syntax for type portrait.model"),
 				 errdetail("An rfm model needs 2 to %d buckets and n >= 1.", PORTRAIT_RFM_MAX_BUCKETS)));
 	for (int d = 0; d < 3; d++)
 	{
@@ -736,14 +736,14 @@ RfmValidate(const PortraitModel *m)
 		if (n != buckets - 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid portrait.model"),
+					 errmsg("invalid input syntax for type portrait.model"),
 					 errdetail("Field \"%s\" must hold buckets - 1 = %lld cut points, not %d.",
 							   dim_names[d], (long long) buckets - 1, n)));
 		for (int j = 1; j < n; j++)
 			if (d == DIM_R ? v[j] > v[j - 1] : v[j] < v[j - 1])
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						 errmsg("invalid portrait.model"),
+						 errmsg("invalid input syntax for type portrait.model"),
 						 errdetail("Cut points of \"%s\" must be %s.", dim_names[d],
 								   d == DIM_R ? "non-increasing" : "non-decreasing")));
 	}
@@ -751,13 +751,13 @@ RfmValidate(const PortraitModel *m)
 	if (n != 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid portrait.model"),
+				 errmsg("invalid input syntax for type portrait.model"),
 				 errdetail("Field \"mean_score\" must hold 3 numbers (r, f, m).")));
 	v = ModelGetFloatArray(m, "mean_value", &n);
 	if (v != NULL && n != 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid portrait.model"),
+				 errmsg("invalid input syntax for type portrait.model"),
 				 errdetail("Field \"mean_value\" must hold 3 numbers (recency, frequency, monetary).")));
 }
 

@@ -90,6 +90,8 @@ start_cluster() {
 		timezone = 'Asia/Shanghai'
 		${EXTRA_CONF:-}
 	EOF
+	touch "$WORK/server.log"
+	[ "$(id -u)" = 0 ] && chown postgres: "$WORK/server.log"
 	run_pg "$INST/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null
 	export PGHOST="$WORK/sock" PGPORT=5432 PGUSER=postgres
 }
@@ -106,7 +108,7 @@ run_demo() {
 	psql_q -d postgres -c "CREATE DATABASE portrait_demo"
 	psql_q -d portrait_demo -c "CREATE EXTENSION pg_portrait"
 	load_sample portrait_demo "${DEMO_CUSTOMERS:-50000}"
-	psql_q -d portrait_demo -P footer=off -f "$ROOT/test/demo.sql"
+	psql_q -d portrait_demo -P footer=off -f "$ROOT/test/demo/portrait.sql"
 }
 
 run_tests() {
@@ -133,17 +135,20 @@ run_tests() {
 		psql_q -d portrait_test -f "$f" >/dev/null
 	done
 	set +e
-	out=$(cd "$ROOT" && pg_prove -d portrait_test test/*.sql 2>&1)
+	out=$(cd "$ROOT" && pg_prove --verbose -d portrait_test test/*.sql 2>&1)
 	rc=$?
 	set -e
-	printf '%s\n' "$out"
-	local tests tapfailed
-	tests=$(printf '%s\n' "$out" | sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' | tail -n 1)
-	tapfailed=$(printf '%s\n' "$out" | sed -n 's/.*Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' | awk '{s+=$1} END {print s+0}')
-	tests=${tests:-0}
-	passed=$((passed + tests - tapfailed))
-	failed=$((failed + tapfailed))
-	if [ $rc -ne 0 ] && [ "$tapfailed" -eq 0 ]; then
+	printf '%s\n' "$out" | grep -vE '^ok ' || true
+	# every assertion is one test; planned-but-not-run ones and files that died count as failed
+	local ok notok missing died
+	ok=$(printf '%s\n' "$out" | grep -cE '^ok ' || true)
+	notok=$(printf '%s\n' "$out" | grep -cE '^not ok ' || true)
+	missing=$(printf '%s\n' "$out" | sed -n 's/.*You planned \([0-9]*\) tests but ran \([0-9]*\).*/\1 \2/p' |
+		awk '{ if ($1 > $2) s += $1 - $2 } END { print s + 0 }')
+	died=$(printf '%s\n' "$out" | grep -c 'No plan found' || true)
+	passed=$((passed + ok))
+	failed=$((failed + notok + missing + died))
+	if [ $rc -ne 0 ] && [ $((notok + missing + died)) -eq 0 ]; then
 		failed=$((failed + 1))
 	fi
 

@@ -33,7 +33,7 @@ FROM rfm r, rfm_model m WHERE r.recency_days IS NOT NULL;
 SELECT segment, count(*) AS customers,
        round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS share_pct,
        round(sum(monetary)::numeric, 0) AS revenue,
-       round(100.0 * sum(monetary) / sum(sum(monetary)) OVER (), 1) AS revenue_pct,
+       round((100.0 * sum(monetary) / sum(sum(monetary)) OVER ())::numeric, 1) AS revenue_pct,
        round(avg(recency_days), 0) AS avg_recency_days,
        round(avg(frequency), 1) AS avg_frequency,
        round(avg(monetary)::numeric, 0) AS avg_monetary,
