@@ -1,7 +1,7 @@
 -- k-means: fits on small known data, invariances, scoring, profiles and
 -- every documented error.
 BEGIN;
-SELECT plan(44);
+SELECT plan(49);
 
 -- SQLSTATE, message and detail of an error, for checks beyond throws_ok.
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -133,6 +133,43 @@ SET LOCAL portrait.kmeans_memory_limit = '64kB';
 SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 5) FROM cust$$, '54000',
                  'kmeans_fit needs more memory than portrait.kmeans_memory_limit allows', 'over the memory budget: 54000');
 RESET portrait.kmeans_memory_limit;
+
+-- ---------- parallel plans: the same model as a serial one ----------
+
+-- a plain table (temporary ones cannot be read by parallel workers)
+CREATE TABLE km_par AS SELECT customer_id, f FROM cust;
+ANALYZE km_par;
+CREATE TEMP TABLE serial_m AS
+SELECT portrait.kmeans_fit(f, 6, '{"seed": 5, "feature_names": ["recency", "frequency", "monetary"]}') AS m FROM km_par;
+CREATE TEMP TABLE serial_sizes AS SELECT portrait.kmeans_assign(f, m) AS c, count(*) AS n FROM km_par, serial_m GROUP BY 1;
+
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_leader_participation = off;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; acc text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
+    RETURN acc;
+END $$;
+SELECT matches(pg_temp.plan_of($$SELECT portrait.kmeans_fit(f, 6, '{"seed": 5}') FROM km_par$$),
+               'Partial Aggregate', 'kmeans_fit runs as a partial aggregate in parallel workers');
+SELECT is((SELECT portrait.kmeans_fit(f, 6, '{"seed": 5, "feature_names": ["recency", "frequency", "monetary"]}')::text FROM km_par),
+          (SELECT m::text FROM serial_m), 'parallel kmeans_fit gives the identical model');
+SELECT matches(pg_temp.plan_of($$SELECT portrait.kmeans_assign(f, m), count(*) FROM km_par, serial_m GROUP BY 1$$),
+               'Parallel Seq Scan', 'kmeans_assign runs in parallel workers');
+SELECT set_eq($$SELECT portrait.kmeans_assign(f, m), count(*) FROM km_par, serial_m GROUP BY 1$$,
+              $$SELECT c, n FROM serial_sizes$$, 'parallel kmeans_assign: the same segments as serial');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+-- partial states move between nodes as text, options included
+SELECT is('2;5;2;1,2,3,4;{"seed": 1}'::portrait.points::text, '2;5;2;1,2,3,4;{"seed": 1}',
+          'a kmeans_fit state with its options reads back from text');
 
 -- ---------- cancel: statement_timeout stops a long fit at once ----------
 
