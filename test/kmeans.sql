@@ -1,7 +1,7 @@
 -- k-means: fits on small known data, invariances, scoring, profiles and
 -- every documented error.
 BEGIN;
-SELECT plan(49);
+SELECT plan(57);
 
 -- SQLSTATE, message and detail of an error, for checks beyond throws_ok.
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -133,6 +133,40 @@ SET LOCAL portrait.kmeans_memory_limit = '64kB';
 SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 5) FROM cust$$, '54000',
                  'kmeans_fit needs more memory than portrait.kmeans_memory_limit allows', 'over the memory budget: 54000');
 RESET portrait.kmeans_memory_limit;
+
+-- ---------- silhouette and choosing k ----------
+
+CREATE TEMP VIEW pts AS SELECT id, f, portrait.kmeans_assign(f, m) AS c FROM two, two_m WHERE f IS NOT NULL;
+
+SELECT is((SELECT row(s.n, s.rows_used, s.exact)::text FROM (SELECT (portrait.silhouette(f, portrait.kmeans_assign(f, m))).* FROM two, two_m) s),
+          '(6,6,t)', 'silhouette: exact on small inputs, NULL rows skipped');
+SELECT ok((SELECT abs((SELECT (portrait.silhouette(f, portrait.kmeans_assign(f, m))).silhouette FROM two, two_m) - avg((b - a) / greatest(a, b))) < 1e-12
+             FROM (SELECT p.id,
+                          (SELECT avg(sqrt((p.f[1] - q.f[1]) ^ 2 + (p.f[2] - q.f[2]) ^ 2)) FROM pts q WHERE q.c = p.c AND q.id <> p.id) AS a,
+                          (SELECT min(md) FROM (SELECT avg(sqrt((p.f[1] - q.f[1]) ^ 2 + (p.f[2] - q.f[2]) ^ 2)) AS md
+                                                   FROM pts q WHERE q.c <> p.c GROUP BY q.c) o) AS b
+                     FROM pts p) s),
+          'silhouette equals its definition computed in SQL');
+SELECT is((SELECT row(s.n, s.rows_used, s.exact)::text FROM (SELECT (portrait.silhouette(f, portrait.kmeans_assign(f, m), 1000)).* FROM cust, cust_m) s),
+          '(50000,1000,f)', 'silhouette above max_exact: a sample, and the output says so');
+SELECT is((SELECT (portrait.silhouette(f, c, 1000)).silhouette FROM (SELECT f, portrait.kmeans_assign(f, m) AS c FROM cust, cust_m ORDER BY md5(f::text)) s),
+          (SELECT (portrait.silhouette(f, portrait.kmeans_assign(f, m), 1000)).silhouette FROM cust, cust_m),
+          'the sampled silhouette does not depend on row order');
+SELECT throws_ok($$SELECT portrait.silhouette(f, 1) FROM two$$, '22023', 'silhouette needs at least 2 clusters, not 1',
+                 'silhouette of one cluster: 22023');
+SELECT throws_ok($$SELECT portrait.silhouette(f, 1, 1) FROM two$$, '22023', 'max_exact must be between 2 and 100000, not 1',
+                 'silhouette with a bad max_exact: 22023');
+-- one statement compares k: inertia falls with k, silhouette peaks at the true k
+SELECT is((SELECT array_agg(k ORDER BY sil DESC) FROM (
+             SELECT k, (s).silhouette AS sil
+               FROM generate_series(2, 4) k,
+                    LATERAL (SELECT portrait.kmeans_fit(f, k, '{"seed": 1, "standardize": false}') AS m
+                               FROM kmeans_ref.points WHERE dataset = 'blobs') fit,
+                    LATERAL (SELECT portrait.silhouette(portrait.kmeans_scale(f, fit.m), portrait.kmeans_assign(f, fit.m)) AS s
+                               FROM kmeans_ref.points WHERE dataset = 'blobs') sil) x),
+          '{4,3,2}'::int[], 'comparing k in one statement: the silhouette ranks the true k = 4 first on blobs');
+SELECT is((SELECT portrait.kmeans_scale('{10,11}', m) FROM two_m), '{10,11}'::float8[],
+          'kmeans_scale without standardize is the identity');
 
 -- ---------- parallel plans: the same model as a serial one ----------
 

@@ -1,8 +1,9 @@
 -- k-means against scikit-learn (test/data/kmeans/make_reference.py): the
 -- same explicit initial centroids give the same centroids (1e-6) and labels;
--- k-means++ with n_init = 10 reaches an inertia within 1% of scikit-learn's.
+-- k-means++ with n_init = 10 reaches an inertia within 1% of scikit-learn's;
+-- the exact silhouette equals silhouette_score.
 BEGIN;
-SELECT plan(19);
+SELECT plan(22);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- the customers' log-RFM features, as exported into customers.csv
@@ -55,6 +56,11 @@ SELECT cmp_ok((SELECT abs((f.pp::jsonb ->> 'inertia')::float8 / r.pp_inertia - 1
                 || (SELECT round((f.pp::jsonb ->> 'inertia')::numeric, 4) FROM fits f WHERE dataset = s) || ', scikit-learn '
                 || (SELECT round(pp_inertia::numeric, 4) FROM kmeans_ref.reference WHERE dataset = s) || ')')
   FROM unnest(ARRAY['blobs', 'anisotropic', 'dominant', 'customers']) s;
+
+SELECT cmp_ok((SELECT abs((portrait.silhouette(p.f, p.label)).silhouette / r.silhouette - 1)
+                 FROM kmeans_ref.points p JOIN kmeans_ref.reference r USING (dataset) WHERE dataset = s GROUP BY r.silhouette),
+              '<', 1e-9::float8, s || ': exact silhouette equals scikit-learn''s silhouette_score (1e-9 relative)')
+  FROM unnest(ARRAY['blobs', 'anisotropic', 'dominant']) s;
 
 SELECT * FROM finish();
 ROLLBACK;
