@@ -17,21 +17,26 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "common/pg_prng.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 
 #include "portrait.h"
 
@@ -119,6 +124,15 @@ PG_FUNCTION_INFO_V1(pp_kmeans_assign);
 PG_FUNCTION_INFO_V1(pp_kmeans_distance);
 PG_FUNCTION_INFO_V1(pp_kmeans_centroids);
 PG_FUNCTION_INFO_V1(pp_kmeans_scale);
+PG_FUNCTION_INFO_V1(pp_kmeans_stats_trans);
+PG_FUNCTION_INFO_V1(pp_kmeans_stats_combine);
+PG_FUNCTION_INFO_V1(pp_kmeans_step_trans);
+PG_FUNCTION_INFO_V1(pp_kmeans_step_combine);
+PG_FUNCTION_INFO_V1(pp_kmeans_sample);
+PG_FUNCTION_INFO_V1(pp_kmeans_train_init);
+PG_FUNCTION_INFO_V1(pp_kmeans_train_update);
+PG_FUNCTION_INFO_V1(pp_kmeans_train_query);
+PG_FUNCTION_INFO_V1(pp_kmeans_train_table);
 PG_FUNCTION_INFO_V1(pp_silhouette_trans);
 PG_FUNCTION_INFO_V1(pp_silhouette_trans_sample);
 PG_FUNCTION_INFO_V1(pp_silhouette_combine);
@@ -1558,4 +1572,555 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 	values[2] = Int64GetDatum(s);
 	values[3] = BoolGetDatum(s == n);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* ---------- kmeans_train: the streaming trainer's steps ---------- */
+
+/*
+ * States of kmeans_stats and kmeans_step are float8[] (movable as text
+ * between nodes), allocated once in the aggregate context and then updated
+ * in place.
+ *
+ * kmeans_stats: [d, n, mean 1..d, m2 1..d] (Welford; Chan et al. to combine)
+ * kmeans_step:  [k, d, inertia, counts 1..k, sums k x d] in the model's space
+ */
+#define STATS_LEN(d)		(2 + 2 * (d))
+/* ARR_DATA_PTR of a state (never has NULLs), without -Wsign-compare noise */
+#define STATE_DATA(a)		((double *) ((char *) (a) + ARR_OVERHEAD_NONULLS(1)))
+#define STEP_LEN(k, d)		(3 + (k) + (k) * (d))
+
+static ArrayType *
+NewStateArray(FunctionCallInfo fcinfo, int len)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	ArrayType  *a;
+	Datum	   *zeros;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "k-means step called in non-aggregate context");
+	old = MemoryContextSwitchTo(aggcxt);
+	zeros = palloc0(sizeof(Datum) * len);
+	for (int i = 0; i < len; i++)
+		zeros[i] = Float8GetDatum(0.0);
+	a = construct_array(zeros, len, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	MemoryContextSwitchTo(old);
+	return a;
+}
+
+/* The values of a state array, checked to be a state of the given length. */
+static double *
+StateValues(ArrayType *a, int expect, const char *what)
+{
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_DIMS(a)[0] < 3 ||
+		(expect >= 0 && ARR_DIMS(a)[0] != expect))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s state", what)));
+	return STATE_DATA(a);
+}
+
+static int
+StepLenOf(ArrayType *a)
+{
+	double	   *v = StateValues(a, -1, "kmeans_step");
+
+	if (v[0] < 1 || v[0] > PORTRAIT_KMEANS_MAX_K || v[1] < 1 || v[1] > PORTRAIT_KMEANS_MAX_DIM ||
+		ARR_DIMS(a)[0] != STEP_LEN((int) v[0], (int) v[1]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid kmeans_step state")));
+	return ARR_DIMS(a)[0];
+}
+
+Datum
+pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
+{
+	ArrayType  *st;
+	double	   *s;
+	const double *v;
+	int			d;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(1), &d, "features");
+	CheckDim(d);
+	if (PG_ARGISNULL(0))
+	{
+		st = NewStateArray(fcinfo, STATS_LEN(d));
+		STATE_DATA(st)[0] = d;
+	}
+	else
+		st = PG_GETARG_ARRAYTYPE_P(0);
+	s = StateValues(st, -1, "kmeans_stats");
+	if ((int) s[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("all rows must have the same number of values"),
+				 errdetail("A row has %d values where earlier rows had %d.", d, (int) s[0])));
+	s[1] += 1;
+	for (int j = 0; j < d; j++)
+	{
+		double		delta = v[j] - s[2 + j];
+
+		s[2 + j] += delta / s[1];
+		s[2 + d + j] += delta * (v[j] - s[2 + j]);
+	}
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+Datum
+pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a;
+	double	   *x;
+	const double *y;
+	int			d;
+	double		n;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	y = StateValues(PG_GETARG_ARRAYTYPE_P(1), -1, "kmeans_stats");
+	d = (int) y[0];
+	if (PG_ARGISNULL(0))
+	{
+		a = NewStateArray(fcinfo, STATS_LEN(d));
+		memcpy(STATE_DATA(a), y, sizeof(double) * STATS_LEN(d));
+		PG_RETURN_ARRAYTYPE_P(a);
+	}
+	a = PG_GETARG_ARRAYTYPE_P(0);
+	x = StateValues(a, STATS_LEN(d), "kmeans_stats");
+	if ((int) x[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("all rows must have the same number of values")));
+	n = x[1] + y[1];
+	if (y[1] > 0)
+	{
+		for (int j = 0; j < d; j++)
+		{
+			double		delta = y[2 + j] - x[2 + j];
+
+			x[2 + j] += delta * y[1] / n;
+			x[2 + d + j] += y[2 + d + j] + delta * delta * x[1] * y[1] / n;
+		}
+		x[1] = n;
+	}
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* (state, features, model): counts, sums and inertia of the model's assignment. */
+Datum
+pp_kmeans_step_trans(PG_FUNCTION_ARGS)
+{
+	KmModel    *km;
+	ArrayType  *st;
+	double	   *s;
+	const double *v;
+	int			d;
+	int			a;
+	double		d2;
+	double		second;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model must not be NULL")));
+	km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 2, PORTRAIT_KIND_KMEANS, "kmeans_step", KmeansParse);
+	v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(1), &d, "features");
+	if (d != km->d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("features has %d values but the model was fitted on %d", d, km->d)));
+	if (PG_ARGISNULL(0))
+	{
+		st = NewStateArray(fcinfo, STEP_LEN(km->k, d));
+		STATE_DATA(st)[0] = km->k;
+		STATE_DATA(st)[1] = d;
+	}
+	else
+		st = PG_GETARG_ARRAYTYPE_P(0);
+	s = StateValues(st, STEP_LEN(km->k, d), "kmeans_step");
+	for (int j = 0; j < d; j++)
+		km->row[j] = (v[j] - km->shift[j]) / km->scale[j];
+	a = Nearest2(km->row, km->centers, km->k, d, &d2, &second);
+	s[2] += d2;
+	s[3 + a] += 1;
+	for (int j = 0; j < d; j++)
+		s[3 + km->k + (Size) a * d + j] += km->row[j];
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+Datum
+pp_kmeans_step_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a;
+	double	   *x;
+	const double *y;
+	int			len;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	len = StepLenOf(PG_GETARG_ARRAYTYPE_P(1));
+	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
+	if (PG_ARGISNULL(0))
+	{
+		a = NewStateArray(fcinfo, len);
+		memcpy(STATE_DATA(a), y, sizeof(double) * len);
+		PG_RETURN_ARRAYTYPE_P(a);
+	}
+	a = PG_GETARG_ARRAYTYPE_P(0);
+	x = StateValues(a, len, "kmeans_step");
+	if (x[0] != y[0] || x[1] != y[1])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans_step states of different shapes cannot be combined")));
+	for (int i = 2; i < len; i++)
+		x[i] += y[i];
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/*
+ * A number in [0, 1) from the row's values and a seed: rows with
+ * kmeans_sample(f, seed) < p are a sample of about p of the rows that does
+ * not depend on row order or on the plan.
+ */
+Datum
+pp_kmeans_sample(PG_FUNCTION_ARGS)
+{
+	int			d;
+	const double *v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(0), &d, "features");
+	uint64		h = hash_bytes_extended((const unsigned char *) v, sizeof(double) * d,
+										(uint64) PG_GETARG_INT64(1));
+
+	PG_RETURN_FLOAT8((double) (h >> 11) * (1.0 / 9007199254740992.0));
+}
+
+/* Fit state of a kmeans model, for building its successor. */
+static void
+ModelToFit(const PortraitModel *m, KmFit *f, KmOptions *o, KmResult *r)
+{
+	int			len;
+	int			rows;
+	int			cols;
+	const char **names;
+
+	memset(f, 0, sizeof(KmFit));
+	memset(o, 0, sizeof(KmOptions));
+	memset(r, 0, sizeof(KmResult));
+	f->k = ModelGetInt(m, "k");
+	f->d = ModelGetInt(m, "dim");
+	f->n = ModelGetInt(m, "n");
+	o->standardize = ModelGetBool(m, "standardize");
+	f->mean = (double *) ModelGetFloatArray(m, "mean", &len);
+	f->sd = (double *) ModelGetFloatArray(m, "sd", &len);
+	f->scale = palloc(sizeof(double) * f->d);
+	f->shift = palloc(sizeof(double) * f->d);
+	for (int j = 0; j < f->d; j++)
+	{
+		f->scale[j] = (o->standardize && f->sd[j] > 0) ? f->sd[j] : 1.0;
+		f->shift[j] = o->standardize ? f->mean[j] : 0.0;
+	}
+	names = ModelGetTextArray(m, "feature_names", &o->nnames);
+	o->names = (char **) names;
+	o->seed = ModelGetInt(m, "seed");
+	o->n_init = ModelGetInt(m, "n_init");
+	o->init = KM_INIT_PLUSPLUS;
+	o->algorithm = KM_ALG_LLOYD;
+	r->centers = palloc(sizeof(double) * f->k * f->d);
+	memcpy(r->centers, ModelGetFloatMatrix(m, "centroids_scaled", &rows, &cols), sizeof(double) * f->k * f->d);
+	r->sizes = palloc(sizeof(int64) * f->k);
+	memcpy(r->sizes, ModelGetIntArray(m, "sizes", &len), sizeof(int64) * f->k);
+	r->inertia = ModelGetFloat(m, "inertia");
+	r->iterations = ModelGetInt(m, "iterations");
+	r->converged = ModelGetBool(m, "converged");
+}
+
+/*
+ * kmeans_train_init(stats, sample_model, options): the trainer's first
+ * model: the whole input's scaler (from kmeans_stats) and the centroids of
+ * a kmeans_fit on a sample, moved into that scaler's units.
+ */
+Datum
+pp_kmeans_train_init(PG_FUNCTION_ARGS)
+{
+	const double *st = StateValues(PG_GETARG_ARRAYTYPE_P(0), -1, "kmeans_stats");
+	PortraitModel *sm = PG_GETARG_PORTRAIT_MODEL(1);
+	char	   *opts = PG_ARGISNULL(2) ? NULL :
+		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
+	KmOptions	o;
+	KmFit		f;
+	KmResult	r;
+	int			rows;
+	int			cols;
+	const double *c;
+
+	ModelCheckKind(sm, PORTRAIT_KIND_KMEANS, "kmeans_train_init");
+	ParseOptions(opts, &o, true);
+	memset(&f, 0, sizeof(f));
+	f.d = (int) st[0];
+	f.n = (int64) st[1];
+	f.k = ModelGetInt(sm, "k");
+	c = ModelGetFloatMatrix(sm, "centroids", &rows, &cols);
+	if (cols != f.d || ARR_DIMS(PG_GETARG_ARRAYTYPE_P(0))[0] != STATS_LEN(f.d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the sample model and the statistics have different feature counts")));
+	CheckOptionShapes(&o, f.k, f.d);
+	f.mean = palloc(sizeof(double) * f.d);
+	f.sd = palloc(sizeof(double) * f.d);
+	f.scale = palloc(sizeof(double) * f.d);
+	f.shift = palloc(sizeof(double) * f.d);
+	for (int j = 0; j < f.d; j++)
+	{
+		f.mean[j] = st[2 + j];
+		f.sd[j] = sqrt(Max(st[2 + f.d + j], 0) / f.n);
+		f.scale[j] = (o.standardize && f.sd[j] > 0) ? f.sd[j] : 1.0;
+		f.shift[j] = o.standardize ? f.mean[j] : 0.0;
+	}
+	r.centers = palloc(sizeof(double) * f.k * f.d);
+	for (int j = 0; j < f.k; j++)
+		for (int i = 0; i < f.d; i++)
+			r.centers[j * f.d + i] = (c[j * f.d + i] - f.shift[i]) / f.scale[i];
+	r.sizes = palloc0(sizeof(int64) * f.k);
+	r.sizes[0] = f.n;			/* provisional: the first step counts them */
+	r.inertia = 0;
+	r.iterations = 0;
+	r.converged = false;
+	o.algorithm = KM_ALG_LLOYD;
+	PG_RETURN_POINTER(KmeansToModel(&f, &o, &r, "kmeans_train"));
+}
+
+/*
+ * kmeans_train_update(model, step, options, final): one Lloyd update from a
+ * kmeans_step over the whole input.  A cluster that got no rows keeps its
+ * centroid.  Converged when the total squared shift is at most tol times
+ * the mean feature variance.  With final, only sizes and inertia are taken
+ * from the step (the centroids stay).
+ */
+Datum
+pp_kmeans_train_update(PG_FUNCTION_ARGS)
+{
+	PortraitModel *m = PG_GETARG_PORTRAIT_MODEL(0);
+	const double *st;
+	char	   *opts = PG_ARGISNULL(2) ? NULL :
+		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
+	bool		final = PG_GETARG_BOOL(3);
+	KmOptions	o;
+	KmOptions	mo;
+	KmFit		f;
+	KmResult	r;
+	double		shift = 0;
+	double		varsum = 0;
+	int			k;
+	int			d;
+
+	ModelCheckKind(m, PORTRAIT_KIND_KMEANS, "kmeans_train_update");
+	ParseOptions(opts, &o, true);
+	ModelToFit(m, &f, &mo, &r);
+	k = f.k;
+	d = f.d;
+	st = StateValues(PG_GETARG_ARRAYTYPE_P(1), STEP_LEN(k, d), "kmeans_step");
+	if ((int) st[0] != k || (int) st[1] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the kmeans_step state does not belong to this model")));
+	for (int j = 0; j < k; j++)
+		r.sizes[j] = (int64) st[3 + j];
+	f.n = 0;
+	for (int j = 0; j < k; j++)
+		f.n += r.sizes[j];
+	r.inertia = st[2];
+	if (!final)
+	{
+		for (int j = 0; j < k; j++)
+		{
+			if (r.sizes[j] == 0)
+				continue;
+			for (int i = 0; i < d; i++)
+			{
+				double		c = st[3 + k + (Size) j * d + i] / r.sizes[j];
+				double		t = c - r.centers[j * d + i];
+
+				shift += t * t;
+				r.centers[j * d + i] = c;
+			}
+		}
+		for (int i = 0; i < d; i++)
+			varsum += f.sd[i] * f.sd[i] / (f.scale[i] * f.scale[i]);
+		r.iterations++;
+		r.converged = shift <= o.tol * varsum / d;
+	}
+	PG_RETURN_POINTER(KmeansToModel(&f, &mo, &r, "kmeans_train"));
+}
+
+/* One row, one column from a query run through SPI (NULL if no value). */
+static Datum
+SpiValue(int rc, const char *what, bool *isnull)
+{
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "kmeans_train: %s query failed", what);
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+}
+
+/*
+ * The driver of kmeans_train.  from is a FROM item (a quoted relation name
+ * or a parenthesised query with an alias) and col the quoted features
+ * column; both run with the caller's privileges and search_path.  Our own
+ * functions are called schema-qualified.
+ */
+static Datum
+TrainDriver(FunctionCallInfo fcinfo, const char *from, const char *col, int k, Jsonb *options)
+{
+	Oid			fn = fcinfo->flinfo->fn_oid;
+	Oid			modeltype = get_func_rettype(fn);
+	const char *nsp = quote_identifier(get_namespace_name(get_func_namespace(fn)));
+	KmOptions	o;
+	Datum		opts = JsonbPGetDatum(options);
+	Datum		fitopts;
+	Datum		stats;
+	Datum		model;
+	Datum		step;
+	bool		isnull;
+	int64		n;
+	SPIPlanPtr	stepplan;
+	Oid			fitargt[4] = {INT4OID, JSONBOID, FLOAT8OID, INT8OID};
+	Datum		fitargs[4];
+	int			iter;
+
+	CheckK(k);
+	ParseOptions(JsonbToCString(NULL, &options->root, VARSIZE(options)), &o, true);
+	if (o.init == KM_INIT_EXPLICIT)
+		CheckOptionShapes(&o, k, o.init_cols);
+
+	SPI_connect();
+
+	/* the scaler: one scan */
+	stats = SpiValue(SPI_execute(psprintf("SELECT %s.kmeans_stats(%s) FROM %s", nsp, col, from), true, 0),
+					 "statistics", &isnull);
+	if (isnull)
+	{
+		SPI_finish();
+		PG_RETURN_NULL();
+	}
+	n = (int64) STATE_DATA(DatumGetArrayTypeP(stats))[1];
+
+	/* the start: kmeans_fit (k-means++, n_init restarts) on a seeded sample */
+	fitopts = DirectFunctionCall2(jsonb_delete, opts, CStringGetTextDatum("sample_size"));
+	fitopts = DirectFunctionCall2(jsonb_delete, fitopts, CStringGetTextDatum("max_iter"));
+	fitopts = DirectFunctionCall2(jsonb_delete, fitopts, CStringGetTextDatum("tol"));
+	fitargs[0] = Int32GetDatum(k);
+	fitargs[1] = fitopts;
+	fitargs[2] = Float8GetDatum((double) o.sample_size / n);
+	fitargs[3] = Int64GetDatum(o.seed);
+	model = SpiValue(SPI_execute_with_args(psprintf("SELECT %s.kmeans_fit(%s, $1, $2) FROM %s "
+													"WHERE $3 >= 1 OR %s.kmeans_sample(%s, $4) < $3",
+													nsp, col, from, nsp, col),
+										   4, fitargt, fitargs, NULL, true, 0),
+					 "sample", &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans_train's sample is empty"),
+				 errhint("Raise the sample_size option.")));
+	model = DirectFunctionCall3(pp_kmeans_train_init, stats, model, opts);
+
+	/* Lloyd iterations: one parallel-safe aggregate scan each */
+	stepplan = SPI_prepare_cursor(psprintf("SELECT %s.kmeans_step(%s, $1) FROM %s", nsp, col, from),
+								  1, &modeltype, CURSOR_OPT_PARALLEL_OK);
+	if (stepplan == NULL)
+		elog(ERROR, "kmeans_train: could not prepare the step query");
+	for (iter = 0; iter <= o.max_iter; iter++)
+	{
+		bool		last;
+
+		CHECK_FOR_INTERRUPTS();
+		step = SpiValue(SPI_execute_plan(stepplan, &model, NULL, true, 0), "step", &isnull);
+		if (isnull)
+			elog(ERROR, "kmeans_train: the input changed during training");
+		/* after convergence or max_iter, one more scan gives sizes and inertia */
+		last = iter == o.max_iter || ModelGetBool(DatumGetPortraitModel(model), "converged");
+		model = DirectFunctionCall4(pp_kmeans_train_update, model, step, opts, BoolGetDatum(last));
+		if (last)
+			break;
+	}
+	model = SPI_datumTransfer(model, false, -1);
+	SPI_finish();
+	return model;
+}
+
+/* Whether source looks like a query (else it names a relation). */
+static bool
+IsQuery(const char *s)
+{
+	static const char *const words[] = {"select", "with", "values", "table"};
+
+	while (isspace((unsigned char) *s))
+		s++;
+	if (*s == '(')
+		return true;
+	for (int i = 0; i < (int) lengthof(words); i++)
+	{
+		size_t		len = strlen(words[i]);
+
+		if (pg_strncasecmp(s, words[i], len) == 0 &&
+			(s[len] == '\0' || isspace((unsigned char) s[len]) || s[len] == '('))
+			return true;
+	}
+	return false;
+}
+
+static char *
+QuotedRelation(Oid relid)
+{
+	char	   *rel = get_rel_name(relid);
+
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel);
+}
+
+/* kmeans_train(source text, features, k, options): a query or a relation name. */
+Datum
+pp_kmeans_train_query(PG_FUNCTION_ARGS)
+{
+	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *from;
+
+	if (IsQuery(source))
+		from = psprintf("(%s) AS kmeans_source", source);
+	else
+		from = QuotedRelation(RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(source)),
+											   NoLock, false));
+	return TrainDriver(fcinfo, from, quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(1))),
+					   PG_GETARG_INT32(2), PG_GETARG_JSONB_P(3));
+}
+
+/* kmeans_train(source regclass, features, k, options) */
+Datum
+pp_kmeans_train_table(PG_FUNCTION_ARGS)
+{
+	return TrainDriver(fcinfo, QuotedRelation(PG_GETARG_OID(0)),
+					   quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(1))),
+					   PG_GETARG_INT32(2), PG_GETARG_JSONB_P(3));
 }

@@ -100,3 +100,60 @@ CREATE AGGREGATE @extschema@.silhouette(features double precision[], cluster int
     COMBINEFUNC = @extschema@.silhouette_combine, FINALFUNC = @extschema@.silhouette_final,
     FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.silhouette(double precision[], integer, integer) IS 'Mean silhouette of a clustering (Euclidean); exact up to max_exact rows, above that on a seeded sample of max_exact';
+
+-- ---------- kmeans_train: the streaming trainer ----------
+
+CREATE FUNCTION @extschema@.kmeans_stats_trans(double precision[], double precision[])
+    RETURNS double precision[] AS 'MODULE_PATHNAME', 'pp_kmeans_stats_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_stats_trans(double precision[], double precision[]) IS 'Transition function of kmeans_stats';
+
+CREATE FUNCTION @extschema@.kmeans_stats_combine(double precision[], double precision[])
+    RETURNS double precision[] AS 'MODULE_PATHNAME', 'pp_kmeans_stats_combine'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_stats_combine(double precision[], double precision[]) IS 'Combine function of kmeans_stats';
+
+CREATE FUNCTION @extschema@.kmeans_step_trans(double precision[], double precision[], @extschema@.model)
+    RETURNS double precision[] AS 'MODULE_PATHNAME', 'pp_kmeans_step_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_step_trans(double precision[], double precision[], @extschema@.model) IS 'Transition function of kmeans_step';
+
+CREATE FUNCTION @extschema@.kmeans_step_combine(double precision[], double precision[])
+    RETURNS double precision[] AS 'MODULE_PATHNAME', 'pp_kmeans_step_combine'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_step_combine(double precision[], double precision[]) IS 'Combine function of kmeans_step';
+
+CREATE FUNCTION @extschema@.kmeans_sample(features double precision[], seed bigint)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'pp_kmeans_sample'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_sample(double precision[], bigint) IS 'A number in [0, 1) hashed from the features and a seed: WHERE kmeans_sample(f, seed) < p keeps a row-order independent sample';
+
+CREATE FUNCTION @extschema@.kmeans_train_init(stats double precision[], sample_model @extschema@.model, options jsonb)
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_kmeans_train_init'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_train_init(double precision[], @extschema@.model, jsonb) IS 'kmeans_train: the first model, from the input''s statistics and a fit on a sample';
+
+CREATE FUNCTION @extschema@.kmeans_train_update(model @extschema@.model, step double precision[], options jsonb, final boolean)
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_kmeans_train_update'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_train_update(@extschema@.model, double precision[], jsonb, boolean) IS 'kmeans_train: one Lloyd update of a model from a kmeans_step over the input';
+
+CREATE AGGREGATE @extschema@.kmeans_stats(features double precision[]) (
+    SFUNC = @extschema@.kmeans_stats_trans, STYPE = double precision[],
+    COMBINEFUNC = @extschema@.kmeans_stats_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.kmeans_stats(double precision[]) IS 'Count, per-feature means and sums of squared deviations of feature vectors (state of kmeans_train''s scaler)';
+
+CREATE AGGREGATE @extschema@.kmeans_step(features double precision[], model @extschema@.model) (
+    SFUNC = @extschema@.kmeans_step_trans, STYPE = double precision[],
+    COMBINEFUNC = @extschema@.kmeans_step_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.kmeans_step(double precision[], @extschema@.model) IS 'One k-means scan: per-cluster counts and sums and the inertia of the model''s assignment';
+
+CREATE FUNCTION @extschema@.kmeans_train(source text, features text, k integer, options jsonb DEFAULT '{}')
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_kmeans_train_query'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_train(text, text, integer, jsonb) IS 'K-means at scale over a query (or a table name): its float8[] features column, k; one parallel aggregate scan per Lloyd iteration, started from kmeans_fit on a seeded sample';
+
+CREATE FUNCTION @extschema@.kmeans_train(source regclass, features text, k integer, options jsonb DEFAULT '{}')
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_kmeans_train_table'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.kmeans_train(regclass, text, integer, jsonb) IS 'K-means at scale over a table or view: one parallel aggregate scan per Lloyd iteration, started from kmeans_fit on a seeded sample';

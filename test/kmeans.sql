@@ -1,7 +1,7 @@
 -- k-means: fits on small known data, invariances, scoring, profiles and
 -- every documented error.
 BEGIN;
-SELECT plan(57);
+SELECT plan(72);
 
 -- SQLSTATE, message and detail of an error, for checks beyond throws_ok.
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -196,6 +196,11 @@ SELECT matches(pg_temp.plan_of($$SELECT portrait.kmeans_assign(f, m), count(*) F
                'Parallel Seq Scan', 'kmeans_assign runs in parallel workers');
 SELECT set_eq($$SELECT portrait.kmeans_assign(f, m), count(*) FROM km_par, serial_m GROUP BY 1$$,
               $$SELECT c, n FROM serial_sizes$$, 'parallel kmeans_assign: the same segments as serial');
+SELECT matches(pg_temp.plan_of((SELECT format('SELECT portrait.kmeans_step(f, %L::portrait.model) FROM km_par', m) FROM serial_m)),
+               'Partial Aggregate', 'kmeans_train''s step runs as a partial aggregate in parallel workers');
+SELECT matches(pg_temp.plan_of($$SELECT portrait.kmeans_stats(f) FROM km_par$$),
+               'Partial Aggregate', 'kmeans_train''s statistics run as a partial aggregate in parallel workers');
+CREATE TEMP TABLE par_train AS SELECT portrait.kmeans_train('km_par'::regclass, 'f', 6, '{"seed": 5}') AS m;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
@@ -204,6 +209,40 @@ RESET parallel_leader_participation;
 -- partial states move between nodes as text, options included
 SELECT is('2;5;2;1,2,3,4;{"seed": 1}'::portrait.points::text, '2;5;2;1,2,3,4;{"seed": 1}',
           'a kmeans_fit state with its options reads back from text');
+
+-- ---------- kmeans_train: the streaming trainer ----------
+
+CREATE TEMP TABLE train_m AS SELECT portrait.kmeans_train('km_par'::regclass, 'f', 6, '{"seed": 5}') AS m;
+SELECT is((SELECT m::jsonb ->> 'trainer' FROM train_m), 'kmeans_train', 'kmeans_train makes a kmeans model');
+SELECT cmp_ok((SELECT abs((t.m::jsonb ->> 'inertia')::float8 / (s.m::jsonb ->> 'inertia')::float8 - 1) FROM train_m t, serial_m s),
+              '<=', 0.01::float8, 'kmeans_train: inertia within 1% of kmeans_fit''s (sample of 100000: all rows)');
+SELECT cmp_ok((SELECT abs((t.m::jsonb ->> 'inertia')::float8 / (s.m::jsonb ->> 'inertia')::float8 - 1)
+                 FROM (SELECT portrait.kmeans_train('km_par'::regclass, 'f', 6, '{"seed": 5, "sample_size": 2000}') AS m) t, serial_m s),
+              '<=', 0.01::float8, 'kmeans_train from a 2000-row sample: inertia within 1% of kmeans_fit''s');
+SELECT ok((SELECT abs((t.m::jsonb ->> 'inertia')::float8 / (p.m::jsonb ->> 'inertia')::float8 - 1) < 1e-9 FROM train_m t, par_train p),
+          'kmeans_train with parallel workers: the same inertia (1e-9 relative)');
+SELECT is((SELECT sum(x::bigint) FROM train_m, jsonb_array_elements_text(m::jsonb -> 'sizes') x), 50000::numeric,
+          'kmeans_train: sizes count every row');
+SELECT ok((SELECT abs((portrait.kmeans_train('SELECT f AS "my f" FROM km_par', 'my f', 6, '{"seed": 5}')::jsonb ->> 'inertia')::float8
+                      / (m::jsonb ->> 'inertia')::float8 - 1) < 1e-9 FROM train_m),
+          'kmeans_train over a query, with a quoted column name: the same fit');
+SELECT ok((SELECT abs((portrait.kmeans_train('km_par', 'f', 6, '{"seed": 5}')::jsonb ->> 'inertia')::float8
+                      / (m::jsonb ->> 'inertia')::float8 - 1) < 1e-9 FROM train_m),
+          'kmeans_train over a table named as text: the same fit');
+SELECT ok((SELECT portrait.kmeans_train('SELECT f FROM km_par WHERE false', 'f', 3)) IS NULL, 'kmeans_train of no rows: NULL');
+SELECT throws_ok($$SELECT portrait.kmeans_train('km_par'::regclass, 'f) FROM km_par; DROP TABLE km_par; --', 3)$$, '42703', NULL,
+                 'kmeans_train quotes the column name: an injection attempt is just an unknown column');
+SELECT has_table('km_par', 'the table survived the injection attempt');
+SELECT throws_ok($$SELECT portrait.kmeans_train('km_par'::regclass, 'f', 0)$$, '22023', 'k must be between 1 and 10000, not 0',
+                 'kmeans_train with k < 1: 22023');
+SELECT throws_ok($$SELECT portrait.kmeans_train('km_par'::regclass, 'f', 3, '{"sample_size": 5}')$$, '22023', 'invalid k-means option',
+                 'kmeans_train with a bad sample_size: 22023');
+CREATE ROLE km_nopriv;
+GRANT USAGE ON SCHEMA portrait TO km_nopriv;
+SET LOCAL ROLE km_nopriv;
+SELECT throws_ok($$SELECT portrait.kmeans_train('km_par'::regclass, 'f', 3)$$, '42501', NULL,
+                 'kmeans_train runs with the caller''s privileges');
+RESET ROLE;
 
 -- ---------- cancel: statement_timeout stops a long fit at once ----------
 
