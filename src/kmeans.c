@@ -1445,15 +1445,6 @@ pp_silhouette_combine(PG_FUNCTION_ARGS)
 	return PointsCombine(fcinfo);
 }
 
-static int
-CmpDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The mean silhouette (Rousseeuw 1987) with Euclidean distances: for each
  * row, a = mean distance to the rest of its cluster, b = the smallest mean
@@ -1517,7 +1508,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 	labels = palloc(sizeof(double) * s);
 	for (int64 i = 0; i < s; i++)
 		labels[i] = ps->values[idx[i] * w + d];
-	qsort(labels, s, sizeof(double), CmpDoubles);
+	PortraitSortDoubles(labels, s);
 	for (int64 i = 0; i < s; i++)
 		if (i == 0 || labels[i] != labels[i - 1])
 			labels[m++] = labels[i];
