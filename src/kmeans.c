@@ -638,7 +638,13 @@ Standardize(KmFit *f, bool standardize, double tol)
 	f->tol_abs = tol * varsum / d;
 }
 
-/* Greedy k-means++ (scikit-learn's: 2 + ln k candidates per center). */
+/*
+ * Greedy k-means++ (scikit-learn's: 2 + ln k candidates per center, the one
+ * that lowers the potential most wins).  All candidates of a step are
+ * scored in one pass over the rows.  On return labels[i] is the row's
+ * nearest center (the lowest on ties) and upper[i] its squared distance,
+ * which is the first Lloyd assignment.
+ */
 static void
 SeedPlusPlus(KmFit *f, double *centers)
 {
@@ -647,20 +653,22 @@ SeedPlusPlus(KmFit *f, double *centers)
 	int			trials = 2 + (int) log(f->k);
 	double	   *closest = f->upper;
 	double	   *cum = f->lower;
+	int32	   *near = f->labels;
+	int64	   *cand = palloc(sizeof(int64) * trials);
+	double	   *cpot = palloc(sizeof(double) * trials);
 	int64		first = (int64) pg_prng_uint64_range(&f->rng, 0, n - 1);
-	double		pot = 0;
 
 	memcpy(centers, f->x + first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
 	{
 		closest[i] = Dist2(f->x + i * d, centers, d);
-		pot += closest[i];
+		near[i] = 0;
 	}
 	for (int c = 1; c < f->k; c++)
 	{
 		double		acc = 0;
-		int64		best = -1;
-		double		bestpot = DBL_MAX;
+		int			best = 0;
+		const double *bx;
 
 		CHECK_FOR_INTERRUPTS();
 		for (int64 i = 0; i < n; i++)
@@ -673,8 +681,6 @@ SeedPlusPlus(KmFit *f, double *centers)
 			double		r = pg_prng_double(&f->rng) * acc;
 			int64		lo = 0;
 			int64		hi = n - 1;
-			double		cpot = 0;
-			const double *cx;
 
 			/* first row whose cumulative weight exceeds r */
 			while (lo < hi)
@@ -688,21 +694,34 @@ SeedPlusPlus(KmFit *f, double *centers)
 			}
 			while (lo > 0 && closest[lo] == 0)
 				lo--;
-			cx = f->x + lo * d;
-			for (int64 i = 0; i < n; i++)
-				cpot += Min(closest[i], Dist2(f->x + i * d, cx, d));
-			if (cpot < bestpot)
+			cand[t] = lo;
+			cpot[t] = 0;
+		}
+		for (int64 i = 0; i < n; i++)
+		{
+			const double *xi = f->x + i * d;
+
+			for (int t = 0; t < trials; t++)
+				cpot[t] += Min(closest[i], Dist2(xi, f->x + cand[t] * d, d));
+		}
+		for (int t = 1; t < trials; t++)
+			if (cpot[t] < cpot[best])
+				best = t;
+		bx = f->x + cand[best] * d;
+		memcpy(centers + (Size) c * d, bx, sizeof(double) * d);
+		for (int64 i = 0; i < n; i++)
+		{
+			double		t = Dist2(f->x + i * d, bx, d);
+
+			if (t < closest[i])
 			{
-				bestpot = cpot;
-				best = lo;
+				closest[i] = t;
+				near[i] = c;
 			}
 		}
-		memcpy(centers + (Size) c * d, f->x + best * d, sizeof(double) * d);
-		for (int64 i = 0; i < n; i++)
-			closest[i] = Min(closest[i], Dist2(f->x + i * d, centers + (Size) c * d, d));
-		pot = bestpot;
 	}
-	(void) pot;
+	pfree(cand);
+	pfree(cpot);
 }
 
 /* k distinct rows chosen uniformly among the distinct rows. */
@@ -791,7 +810,7 @@ HalfGaps(KmFit *f, const double *centers)
  * them.  Hamerly's bounds only skip work: assignments equal plain Lloyd's.
  */
 static int
-Lloyd(KmFit *f, double *centers, bool *converged)
+Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 {
 	int64		n = f->n;
 	int			d = f->d;
@@ -800,8 +819,18 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 	int			it;
 
 	*converged = false;
-	for (int64 i = 0; i < n; i++)
-		f->labels[i] = -1;
+	if (hamerly && seeded)
+	{
+		/* k-means++ left each row's nearest center and squared distance */
+		for (int64 i = 0; i < n; i++)
+		{
+			f->upper[i] = sqrt(f->upper[i]);
+			f->lower[i] = 0;
+		}
+	}
+	else
+		for (int64 i = 0; i < n; i++)
+			f->labels[i] = -1;
 	for (it = 0; it < f->max_iter; it++)
 	{
 		int64		changed = 0;
@@ -811,7 +840,7 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 		int			argmax = -1;
 
 		CHECK_FOR_INTERRUPTS();
-		if (hamerly && it > 0)
+		if (hamerly)
 			HalfGaps(f, centers);
 		for (int64 i = 0; i < n; i++)
 		{
@@ -884,6 +913,14 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 				max2 = f->moved[j];
 		}
 		memcpy(centers, f->newc, sizeof(double) * k * d);
+		if (hamerly)
+			for (int64 i = 0; i < n; i++)
+			{
+				int			a = f->labels[i];
+
+				f->upper[i] += f->moved[a];
+				f->lower[i] -= (a == argmax) ? max2 : max1;
+			}
 
 		/* scikit-learn's tests: unchanged labels, or total squared shift <= tol */
 		if (it > 0 && changed == 0)
@@ -898,31 +935,41 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 			it++;
 			break;
 		}
-		if (hamerly)
-			for (int64 i = 0; i < n; i++)
-			{
-				int			a = f->labels[i];
-
-				f->upper[i] += f->moved[a];
-				f->lower[i] -= (a == argmax) ? max2 : max1;
-			}
 	}
 	return it;
 }
 
-/* Final assignment: labels, sizes and inertia of the given centers. */
+/*
+ * Final assignment: labels, sizes and inertia of the given centers.  With
+ * Hamerly's bounds (current for these centers after Lloyd) a row whose
+ * bounds prove its center nearest only needs that one distance.
+ */
 static double
 AssignAll(KmFit *f, const double *centers)
 {
 	double		inertia = 0;
+	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && f->k > 1;
 
+	if (hamerly)
+		HalfGaps(f, centers);
 	memset(f->counts, 0, sizeof(int64) * f->k);
 	for (int64 i = 0; i < f->n; i++)
 	{
+		const double *xi = f->x + i * f->d;
 		double		b1;
 		double		b2;
-		int			a = Nearest2(f->x + i * f->d, centers, f->k, f->d, &b1, &b2);
+		int			a = f->labels[i];
 
+		if (hamerly)
+		{
+			double		m = Max(f->half_gap[a], f->lower[i]);
+
+			b1 = Dist2(xi, centers + (Size) a * f->d, f->d);
+			if (Min(f->upper[i], sqrt(b1)) * (1 + PORTRAIT_KMEANS_BOUND_SLACK) >= m)
+				a = Nearest2(xi, centers, f->k, f->d, &b1, &b2);
+		}
+		else
+			a = Nearest2(xi, centers, f->k, f->d, &b1, &b2);
 		f->labels[i] = a;
 		f->counts[a]++;
 		inertia += b1;
@@ -1024,7 +1071,7 @@ FitKmeans(KmFit *f, const KmOptions *o, KmResult *res)
 			SeedRandom(f, centers);
 		else
 			SeedPlusPlus(f, centers);
-		iters = Lloyd(f, centers, &conv);
+		iters = Lloyd(f, centers, o->init == KM_INIT_PLUSPLUS, &conv);
 		inertia = AssignAll(f, centers);
 		/* the first run with the lowest inertia wins */
 		if (inertia < res->inertia)
