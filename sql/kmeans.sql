@@ -31,6 +31,20 @@ SELECT (m::jsonb) -> 'centroids' AS centroids, (m::jsonb) -> 'sizes' AS sizes,
   FROM (SELECT portrait.kmeans_fit(f, 2, '{"init": [[0, 3], [2, 6]], "standardize": false}') AS m
           FROM km_customers) s;
 
+-- Choosing k: inertia and silhouette for k = 2 and 3 in one statement
+-- (silhouette in the model's space: kmeans_scale).
+SELECT k, round(((m::jsonb) ->> 'inertia')::numeric, 4) AS inertia,
+       round((s).silhouette::numeric, 4) AS silhouette, (s).n, (s).exact
+  FROM generate_series(2, 3) k,
+       LATERAL (SELECT portrait.kmeans_fit(f, k, '{"seed": 1}') AS m FROM km_customers) fit,
+       LATERAL (SELECT portrait.silhouette(portrait.kmeans_scale(f, fit.m), portrait.kmeans_assign(f, fit.m)) AS s
+                  FROM km_customers) sil
+ ORDER BY k;
+
+-- The streaming trainer over a table: one aggregate scan per iteration.
+SELECT (m::jsonb) -> 'centroids' AS centroids, (m::jsonb) -> 'sizes' AS sizes, (m::jsonb) ->> 'trainer' AS trainer
+  FROM (SELECT portrait.kmeans_train('km_customers'::regclass, 'f', 2, '{"seed": 1}') AS m) s;
+
 -- Errors.
 \set VERBOSITY sqlstate
 SELECT portrait.kmeans_fit(f, 9) FROM km_customers;
