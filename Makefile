@@ -10,7 +10,16 @@ OBJS = \
 	src/model.o \
 	src/points.o \
 	src/linalg.o \
+	src/optim.o \
 	src/rfm.o \
+	src/bgnbd.o \
+	src/gamma_gamma.o \
+	src/logit.o \
+	src/events.o \
+	src/funnel.o \
+	src/retention.o \
+	src/sequence.o \
+	src/abtest.o \
 	src/kmeans.o
 
 # The install script is assembled from the per-module SQL next to the C code,
@@ -20,11 +29,19 @@ SQL_MODULES = \
 	src/model.sql \
 	src/points.sql \
 	src/rfm.sql \
+	src/bgnbd.sql \
+	src/gamma_gamma.sql \
+	src/logit.sql \
+	src/events.sql \
+	src/funnel.sql \
+	src/retention.sql \
+	src/sequence.sql \
+	src/abtest.sql \
 	src/kmeans.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans
+REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma logit funnel retention sequence abtest kmeans
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

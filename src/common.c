@@ -49,9 +49,7 @@ PortraitFloatArray(ArrayType *a, int *n, const char *what)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not contain NULL elements", what)));
 	*n = ARR_DIMS(a)[0];
-	/* ARR_DATA_PTR, spelled out to keep -Wsign-compare quiet */
-	v = (const double *) ((const char *) a +
-						  (ARR_HASNULL(a) ? (Size) a->dataoffset : ARR_OVERHEAD_NONULLS(1)));
+	v = (const double *) PortraitArrayData(a);
 	for (int i = 0; i < *n; i++)
 		if (unlikely(isnan(v[i]) || isinf(v[i])))
 			ereport(ERROR,

@@ -1457,6 +1457,28 @@ Float8ArrayDatum(const double *v, int n)
 	return PointerGetDatum(construct_array(e, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
+/*
+ * The d feature names of a model (f1, f2, ... when it has none); *given
+ * says whether the model has names.
+ */
+static const char **
+FeatureNames(const PortraitModel *m, int d, bool *given)
+{
+	int			n;
+	const char *s = ModelGetTextArray(m, "feature_names", &n);
+	const char **names = palloc(sizeof(char *) * d);
+
+	for (int j = 0; j < d; j++)
+	{
+		names[j] = s != NULL ? s : psprintf("f%d", j + 1);
+		if (s != NULL)
+			s += strlen(s) + 1;
+	}
+	if (given)
+		*given = s != NULL;
+	return names;
+}
+
 /* One row per cluster: size, share, centroid, deviations and a label. */
 Datum
 pp_kmeans_centroids(PG_FUNCTION_ARGS)
@@ -1481,13 +1503,7 @@ pp_kmeans_centroids(PG_FUNCTION_ARGS)
 	sd = ModelGetFloatArray(m, "sd", &len);
 	sizes = ModelGetIntArray(m, "sizes", &len);
 	n = ModelGetInt(m, "n");
-	names = ModelGetTextArray(m, "feature_names", &len);
-	if (names == NULL)
-	{
-		names = palloc(sizeof(char *) * d);
-		for (int j = 0; j < d; j++)
-			names[j] = psprintf("f%d", j + 1);
-	}
+	names = FeatureNames(m, d, NULL);
 	z = palloc(sizeof(double) * d);
 	for (int j = 0; j < k; j++)
 	{
@@ -1706,8 +1722,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
  * kmeans_step:  [k, d, inertia, counts 1..k, sums k x d] in the model's space
  */
 #define STATS_LEN(d)		(2 + 2 * (d))
-/* ARR_DATA_PTR of a state (never has NULLs), without -Wsign-compare noise */
-#define STATE_DATA(a)		((double *) ((char *) (a) + ARR_OVERHEAD_NONULLS(1)))
+#define STATE_DATA(a)		((double *) PortraitArrayData(a))
 #define STEP_LEN(k, d)		(3 + (k) + (k) * (d))
 
 static ArrayType *
@@ -1937,6 +1952,7 @@ ModelToFit(const PortraitModel *m, KmFit *f, KmOptions *o, KmResult *r)
 	int			rows;
 	int			cols;
 	const char **names;
+	bool		given;
 
 	memset(f, 0, sizeof(KmFit));
 	memset(o, 0, sizeof(KmOptions));
@@ -1954,8 +1970,9 @@ ModelToFit(const PortraitModel *m, KmFit *f, KmOptions *o, KmResult *r)
 		f->scale[j] = (o->standardize && f->sd[j] > 0) ? f->sd[j] : 1.0;
 		f->shift[j] = o->standardize ? f->mean[j] : 0.0;
 	}
-	names = ModelGetTextArray(m, "feature_names", &o->nnames);
-	o->names = (char **) names;
+	names = FeatureNames(m, f->d, &given);
+	o->names = given ? (char **) names : NULL;
+	o->nnames = given ? f->d : 0;
 	o->seed = ModelGetInt(m, "seed");
 	o->n_init = ModelGetInt(m, "n_init");
 	o->init = KM_INIT_PLUSPLUS;

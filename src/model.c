@@ -31,6 +31,9 @@ PG_FUNCTION_INFO_V1(pp_model_kind);
 
 static const ModelKindSpec *const model_kinds[] = {
 	&RfmModelKind,
+	&BgnbdModelKind,
+	&GammaGammaModelKind,
+	&LogitModelKind,
 	&KmeansModelKind,
 };
 
@@ -443,6 +446,19 @@ ModelGetFloatMatrix(const PortraitModel *m, const char *name, int *rows, int *co
 	return f ? (const double *) FieldData(f) : NULL;
 }
 
+/*
+ * Text array fields: the first of *n consecutive NUL-terminated strings
+ * (NULL when the field is absent).
+ */
+const char *
+ModelGetTextArray(const PortraitModel *m, const char *name, int *n)
+{
+	const ModelField *f = FieldOfType(m, name, MF_TEXT_ARRAY);
+
+	*n = f ? f->rows : 0;
+	return f ? (const char *) FieldData(f) : NULL;
+}
+
 /* Text array fields: the i-th string. */
 static const char *
 TextArrayElem(const ModelField *f, int i)
@@ -452,22 +468,6 @@ TextArrayElem(const ModelField *f, int i)
 	while (i-- > 0)
 		s += strlen(s) + 1;
 	return s;
-}
-
-/* A text array field as a palloc'd array of pointers into the model. */
-const char **
-ModelGetTextArray(const PortraitModel *m, const char *name, int *n)
-{
-	const ModelField *f = FieldOfType(m, name, MF_TEXT_ARRAY);
-	const char **v;
-
-	*n = f ? f->rows : 0;
-	if (f == NULL)
-		return NULL;
-	v = palloc(sizeof(char *) * Max(f->rows, 1));
-	for (int i = 0; i < f->rows; i++)
-		v[i] = TextArrayElem(f, i);
-	return v;
 }
 
 /* ---------- cached parse ---------- */

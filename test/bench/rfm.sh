@@ -9,12 +9,14 @@
 set -euo pipefail
 CUSTOMERS=${BENCH_CUSTOMERS:-200000}
 RUNS=${BENCH_RUNS:-5}
-psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+run_psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
-psql -v customers="$CUSTOMERS" -v seed=42 -f "$ROOT/test/data/sample.sql" >/dev/null
-psql -c "VACUUM ANALYZE demo.orders"
+if [ -z "${BENCH_REUSE_DATA:-}" ]; then
+	run_psql -v customers="$CUSTOMERS" -v seed=42 -f "$ROOT/test/data/sample.sql" >/dev/null
+	run_psql -c "VACUUM ANALYZE demo.orders"
+fi
 
-psql -v runs="$RUNS" <<'SQL'
+run_psql -v runs="$RUNS" <<'SQL'
 SET TimeZone = 'Asia/Shanghai';
 -- Best wall time of each query, the queries run in turn (so that load from
 -- outside hits all alike); whole-row references in the queries keep the
