@@ -181,35 +181,21 @@ CREATE TEMP TABLE serial_m AS
 SELECT portrait.kmeans_fit(f, 6, '{"seed": 5, "feature_names": ["recency", "frequency", "monetary"]}') AS m FROM km_par;
 CREATE TEMP TABLE serial_sizes AS SELECT portrait.kmeans_assign(f, m) AS c, count(*) AS n FROM km_par, serial_m GROUP BY 1;
 
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; acc text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
-    RETURN acc;
-END $$;
-SELECT matches(pg_temp.plan_of($$SELECT portrait.kmeans_fit(f, 6, '{"seed": 5}') FROM km_par$$),
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT portrait.kmeans_fit(f, 6, '{"seed": 5}') FROM km_par$$),
                'Partial Aggregate', 'kmeans_fit runs as a partial aggregate in parallel workers');
 SELECT is((SELECT portrait.kmeans_fit(f, 6, '{"seed": 5, "feature_names": ["recency", "frequency", "monetary"]}')::text FROM km_par),
           (SELECT m::text FROM serial_m), 'parallel kmeans_fit gives the identical model');
-SELECT matches(pg_temp.plan_of($$SELECT portrait.kmeans_assign(f, m), count(*) FROM km_par, serial_m GROUP BY 1$$),
+SELECT matches(test_helpers.plan_of($$SELECT portrait.kmeans_assign(f, m), count(*) FROM km_par, serial_m GROUP BY 1$$),
                'Parallel Seq Scan', 'kmeans_assign runs in parallel workers');
 SELECT set_eq($$SELECT portrait.kmeans_assign(f, m), count(*) FROM km_par, serial_m GROUP BY 1$$,
               $$SELECT c, n FROM serial_sizes$$, 'parallel kmeans_assign: the same segments as serial');
-SELECT matches(pg_temp.plan_of((SELECT format('SELECT portrait.kmeans_step(f, %L::portrait.model) FROM km_par', m) FROM serial_m)),
+SELECT matches(test_helpers.plan_of((SELECT format('SELECT portrait.kmeans_step(f, %L::portrait.model) FROM km_par', m) FROM serial_m)),
                'Partial Aggregate', 'kmeans_train''s step runs as a partial aggregate in parallel workers');
-SELECT matches(pg_temp.plan_of($$SELECT portrait.kmeans_stats(f) FROM km_par$$),
+SELECT matches(test_helpers.plan_of($$SELECT portrait.kmeans_stats(f) FROM km_par$$),
                'Partial Aggregate', 'kmeans_train''s statistics run as a partial aggregate in parallel workers');
 CREATE TEMP TABLE par_train AS SELECT portrait.kmeans_train('km_par'::regclass, 'f', 6, '{"seed": 5}') AS m;
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET parallel_leader_participation;
+CALL test_helpers.reset_parallel();
 -- partial states move between nodes as text, options included
 SELECT is('2;5;2;1,2,3,4;{"seed": 1}'::portrait.points::text, '2;5;2;1,2,3,4;{"seed": 1}',
           'a kmeans_fit state with its options reads back from text');
