@@ -139,10 +139,11 @@ PortraitNumericToDouble(Datum num, const char *what)
 	int			exp10;
 	double		r;
 
-	if (VARATT_IS_EXTENDED(v))
+	/* short (1-byte header) values from tuples are fine; toasted ones are not */
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
 		goto slow;
 
-	p = (const uint8 *) VARDATA(v);
+	p = (const uint8 *) VARDATA_ANY(v);
 	memcpy(&header, p, sizeof(uint16));
 	if ((header & NUM_SIGN_MASK) == NUM_SPECIAL)
 		goto slow;
@@ -162,7 +163,7 @@ PortraitNumericToDouble(Datum num, const char *what)
 		memcpy(&w, p + sizeof(uint16), sizeof(int16));
 		weight = w;
 	}
-	ndigits = (VARSIZE(v) - VARHDRSZ - hdrlen) / sizeof(int16);
+	ndigits = (VARSIZE_ANY_EXHDR(v) - hdrlen) / sizeof(int16);
 	if (ndigits == 0)
 		return 0.0;
 	if (ndigits > 4)
@@ -250,4 +251,18 @@ PortraitExpectChar(const char **pos, char c, const char *typname, const char *in
 	if (**pos != c)
 		BadInput(typname, input);
 	(*pos)++;
+}
+
+/* Ascending in-place sort of doubles (no NaNs), inlined comparisons. */
+#define ST_SORT SortDoublesImpl
+#define ST_ELEMENT_TYPE double
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+void
+PortraitSortDoubles(double *v, size_t n)
+{
+	SortDoublesImpl(v, n);
 }

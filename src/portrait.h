@@ -33,6 +33,7 @@ extern void PortraitFormatDouble(StringInfo buf, double x);
 extern double PortraitParseDouble(const char **pos, const char *typname, const char *input);
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
 extern void PortraitExpectChar(const char **pos, char c, const char *typname, const char *input);
+extern void PortraitSortDoubles(double *v, size_t n);
 extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
 
 /* Segment profiles: deviations (standard units) that make a label term. */

@@ -23,6 +23,7 @@
 #include "utils/datetime.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "pgtime.h"
 #include "windowapi.h"
 
 #include "portrait.h"
@@ -86,13 +87,21 @@ PG_FUNCTION_INFO_V1(pp_rfm_segment);
 
 /* ---------- days ---------- */
 
-/* Remembers the UTC range of the last local day seen (most rows repeat it). */
+/*
+ * Remembers a UTC range over which the session time zone's offset is
+ * constant, so that most rows get their local day by one division instead
+ * of a full calendar conversion.
+ */
 typedef struct DayCache
 {
+	pg_tz	   *tz;
 	TimestampTz lo;
 	TimestampTz hi;
-	int32		day;
+	int64		offset;			/* microseconds east of UTC */
 } DayCache;
+
+#define UNIX_TO_PG_SECS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+#define ZONE_LOOKBACK_SECS ((int64) 400 * SECS_PER_DAY)
 
 static void
 NotFinite(const char *what)
@@ -102,54 +111,65 @@ NotFinite(const char *what)
 			 errmsg("%s must be a finite date or time", what)));
 }
 
-static int
-UtcOffsetAt(TimestampTz t)
+static inline int64
+FloorDiv(int64 a, int64 b)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tz;
+	int64		q = a / b;
 
-	if (timestamp2tm(t, &tz, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return tz;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Find the offset at ts and a range around it where the offset holds. */
+static void
+ZoneRange(TimestampTz ts, DayCache *c)
+{
+	pg_time_t	secs = (pg_time_t) (FloorDiv(ts, USECS_PER_SEC) + UNIX_TO_PG_SECS);
+	pg_time_t	t = secs - ZONE_LOOKBACK_SECS;
+	long int	before_off;
+	long int	after_off;
+	int			before_dst;
+	int			after_dst;
+	pg_time_t	boundary;
+	int			r = 0;
+
+	c->tz = session_timezone;
+	/* walk the transitions from a year back until the one after ts */
+	for (int i = 0; i < 64; i++)
+	{
+		r = pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary,
+								 &after_off, &after_dst, session_timezone);
+		if (r != 1 || boundary > secs)
+			break;
+		t = boundary;
+	}
+	if (r < 0 || (r == 1 && boundary <= secs))
+	{
+		/* unexpected: fall back to a one-instant range */
+		int			tz = 0;
+		struct pg_tm tm;
+		fsec_t		fsec;
+
+		if (timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		c->lo = ts;
+		c->hi = ts + 1;
+		c->offset = (int64) -tz * USECS_PER_SEC;
+		return;
+	}
+	c->lo = (TimestampTz) (t - UNIX_TO_PG_SECS) * USECS_PER_SEC;
+	c->hi = r == 1 ? (TimestampTz) (boundary - UNIX_TO_PG_SECS) * USECS_PER_SEC : PG_INT64_MAX;
+	c->offset = (int64) before_off * USECS_PER_SEC;
 }
 
 /* The session-local calendar day of a timestamptz. */
-static int32
+static inline int32
 TstzDay(TimestampTz ts, DayCache *c)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tz;
-	int32		day;
-	int64		tod;
-	TimestampTz lo;
-
-	if (ts >= c->lo && ts < c->hi)
-		return c->day;
-	if (timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	day = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
-	tod = ((int64) ((tm.tm_hour * 60 + tm.tm_min) * 60 + tm.tm_sec)) * USECS_PER_SEC + fsec;
-	lo = ts - tod;
-
-	/* cache the whole day only when no offset change falls inside it */
-	if (UtcOffsetAt(lo) == tz && UtcOffsetAt(lo + USECS_PER_DAY - 1) == tz)
-	{
-		c->lo = lo;
-		c->hi = lo + USECS_PER_DAY;
-	}
-	else
-	{
-		c->lo = ts;
-		c->hi = ts + 1;
-	}
-	c->day = day;
-	return day;
+	if (unlikely(ts < c->lo || ts >= c->hi || c->tz != session_timezone))
+		ZoneRange(ts, c);
+	return (int32) FloorDiv(ts + c->offset, USECS_PER_DAY);
 }
 
 /* Raw value (date widened to int64) and calendar day of a time datum. */
@@ -172,11 +192,7 @@ TimeValue(Datum d, RfmTimeType tt, int32 *day, DayCache *cache, const char *what
 		if (TIMESTAMP_NOT_FINITE(v))
 			NotFinite(what);
 		if (tt == RFM_TIMESTAMP)
-		{
-			int64		q = v / USECS_PER_DAY;
-
-			*day = (int32) ((v < 0 && q * USECS_PER_DAY != v) ? q - 1 : q);
-		}
+			*day = (int32) FloorDiv(v, USECS_PER_DAY);
 		else
 			*day = TstzDay(v, cache);
 		return v;
@@ -213,7 +229,9 @@ DayText(int32 day)
 static RfmState *
 RfmStateNew(int capacity)
 {
-	RfmState   *s = palloc0(RfmStateSize(capacity));
+	RfmState   *s = palloc(RfmStateSize(capacity));
+
+	memset(s, 0, offsetof(RfmState, days));
 
 	SET_VARSIZE(s, RfmStateSize(capacity));
 	s->version = RFM_STATE_VERSION;
@@ -225,7 +243,7 @@ RfmStateNew(int capacity)
 static RfmState *
 RfmStateGrow(const RfmState *s, int need)
 {
-	int			cap = Max(s->capacity, 4);
+	int			cap = Max(s->capacity, 8);
 	RfmState   *n;
 
 	while (cap < need)
@@ -315,7 +333,7 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 		DayCache	ascache = {0};
 
 		as_of = TimeValue(PG_GETARG_DATUM(3), tt, &as_of_day, &ascache, "as_of");
-		s = RfmStateNew(4);
+		s = RfmStateNew(8);
 		s->timetype = tt;
 		s->as_of = as_of;
 		s->as_of_day = as_of_day;
@@ -474,7 +492,7 @@ Datum
 pp_rfm_summary_final(PG_FUNCTION_ARGS)
 {
 	RfmState   *s;
-	TupleDesc	tupdesc;
+	TupleDesc	tupdesc = fcinfo->flinfo->fn_extra;
 	Datum		values[12];
 	bool		nulls[12] = {0};
 	double		gross;
@@ -482,8 +500,17 @@ pp_rfm_summary_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	s = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "rfm_summary must return a composite type");
+	if (tupdesc == NULL)
+	{
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "rfm_summary must return a composite type");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 
 	gross = KahanValue(&s->gross);
 	values[1] = Int64GetDatum(s->purchases);
@@ -514,7 +541,6 @@ pp_rfm_summary_final(PG_FUNCTION_ARGS)
 		values[8] = Int32GetDatum(last - first);
 		values[9] = Float8GetDatum(x > 0 ? (gross - s->first_day_total) / x : 0.0);
 	}
-	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -654,15 +680,6 @@ ScoreOne(const RfmBreaks *b, int dim, double v)
 	return s;
 }
 
-static int
-CmpDouble(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 static void
 CheckBuckets(int64 buckets)
 {
@@ -699,7 +716,7 @@ RfmComputeBreaks(const double *rows, int64 n, int buckets, RfmBreaks *out)
 			KahanAdd(&vs, v);
 			col[i] = d == DIM_R ? -v : v;
 		}
-		qsort(col, n, sizeof(double), CmpDouble);
+		PortraitSortDoubles(col, n);
 		for (int j = 1; j < buckets; j++)
 		{
 			int64		k = (j * n + buckets - 1) / buckets;	/* ceil(j n / B) */
@@ -909,7 +926,7 @@ RfmLoadMap(const char *name, MemoryContext cxt)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args(
 		"SELECT segment, relative, r_low, r_high, f_low, f_high, m_low, m_high, fm_low, fm_high "
-		"FROM portrait.rfm_segment_rule WHERE map = $1 ORDER BY priority",
+		"FROM portrait.rfm_segment_rule WHERE map OPERATOR(pg_catalog.=) $1 ORDER BY priority",
 		1, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading portrait.rfm_segment_rule failed: %d", ret);
@@ -994,6 +1011,7 @@ typedef struct RfmScoreCache
 {
 	void	   *model_slot;
 	RfmMap	   *map;
+	MemoryContext mapcxt;		/* holds map; reset when another map is asked for */
 	TupleDesc	tupdesc;
 } RfmScoreCache;
 
@@ -1010,14 +1028,25 @@ ScoreCache(FunctionCallInfo fcinfo)
 	return c;
 }
 
+/* The map named name (NULL: the standard map), loaded once per query. */
 static const RfmMap *
 CachedMap(FunctionCallInfo fcinfo, RfmScoreCache *c, text *name)
 {
-	char	   *s = text_to_cstring(name);
+	const char *s = name ? VARDATA_ANY(name) : "standard";
+	size_t		len = name ? VARSIZE_ANY_EXHDR(name) : strlen("standard");
 
-	if (c->map == NULL || strcmp(c->map->name, s) != 0)
-		c->map = RfmLoadMap(s, fcinfo->flinfo->fn_mcxt);
-	pfree(s);
+	if (c->map == NULL || strlen(c->map->name) != len || memcmp(c->map->name, s, len) != 0)
+	{
+		char	   *cs = pnstrdup(s, len);
+
+		if (c->mapcxt == NULL)
+			c->mapcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "rfm segment map",
+											  ALLOCSET_SMALL_SIZES);
+		c->map = NULL;
+		MemoryContextReset(c->mapcxt);
+		c->map = RfmLoadMap(cs, c->mapcxt);
+		pfree(cs);
+	}
 	return c->map;
 }
 
@@ -1035,7 +1064,12 @@ RfmScoreTuple(FunctionCallInfo fcinfo, RfmScoreCache *c, const RfmBreaks *b,
 	for (int d = 0; d < 3; d++)
 		s[d] = ScoreOne(b, d, row[d]);
 	if (b->buckets <= 9)
-		snprintf(code, sizeof(code), "%d%d%d", s[0], s[1], s[2]);
+	{
+		code[0] = '0' + s[0];
+		code[1] = '0' + s[1];
+		code[2] = '0' + s[2];
+		code[3] = '\0';
+	}
 	else
 		snprintf(code, sizeof(code), "%d-%d-%d", s[0], s[1], s[2]);
 	segment = RfmApplyMap(map, s[0], s[1], s[2], b->mean_score);
@@ -1079,7 +1113,7 @@ pp_rfm_score(PG_FUNCTION_ARGS)
 	}
 	c = ScoreCache(fcinfo);
 	b = ModelCached(fcinfo, &c->model_slot, 3, PORTRAIT_KIND_RFM, "rfm_score", RfmParseModel);
-	mapname = PG_NARGS() > 4 ? PG_GETARG_TEXT_PP(4) : cstring_to_text("standard");
+	mapname = PG_NARGS() > 4 ? PG_GETARG_TEXT_PP(4) : NULL;
 	PG_RETURN_DATUM(RfmScoreTuple(fcinfo, c, b, row, CachedMap(fcinfo, c, mapname)));
 }
 
@@ -1170,7 +1204,7 @@ pp_rfm_score_window(PG_FUNCTION_ARGS)
 		mapname = DatumGetTextPP(md);
 	}
 	else
-		mapname = cstring_to_text("standard");
+		mapname = NULL;
 	PG_RETURN_DATUM(RfmScoreTuple(fcinfo, c, &st->breaks, row, CachedMap(fcinfo, c, mapname)));
 }
 
@@ -1181,7 +1215,7 @@ pp_rfm_segment(PG_FUNCTION_ARGS)
 	RfmScoreCache *c = ScoreCache(fcinfo);
 	const RfmBreaks *b = NULL;
 	const char *segment;
-	text	   *mapname = PG_NARGS() > 3 ? PG_GETARG_TEXT_PP(3) : cstring_to_text("standard");
+	text	   *mapname = PG_NARGS() > 3 ? PG_GETARG_TEXT_PP(3) : NULL;
 
 	if (PG_NARGS() > 4)
 		b = ModelCached(fcinfo, &c->model_slot, 4, PORTRAIT_KIND_RFM, "rfm_segment", RfmParseModel);

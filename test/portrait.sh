@@ -108,7 +108,12 @@ run_demo() {
 	psql_q -d postgres -c "CREATE DATABASE portrait_demo"
 	psql_q -d portrait_demo -c "CREATE EXTENSION pg_portrait"
 	load_sample portrait_demo "${DEMO_CUSTOMERS:-50000}"
-	psql_q -d portrait_demo -P footer=off -f "$ROOT/test/demo/portrait.sql"
+	# one session: later parts read the temp tables of test/demo/portrait.sql
+	local parts=(-f "$ROOT/test/demo/portrait.sql")
+	for f in "$ROOT"/test/demo/*.sql; do
+		[ "$(basename "$f")" = portrait.sql ] || parts+=(-f "$f")
+	done
+	psql_q -d portrait_demo -P footer=off "${parts[@]}"
 }
 
 run_tests() {
@@ -151,6 +156,16 @@ run_tests() {
 	if [ $rc -ne 0 ] && [ $((notok + missing + died)) -eq 0 ]; then
 		failed=$((failed + 1))
 	fi
+
+	log "dump and restore"
+	set +e
+	out=$(PGBIN=$PGBIN "$ROOT/test/dump_restore.sh" 2>&1)
+	rc=$?
+	set -e
+	printf '%s\n' "$out"
+	passed=$((passed + $(printf '%s\n' "$out" | grep -cE '^ok ' || true)))
+	failed=$((failed + $(printf '%s\n' "$out" | grep -cE '^not ok ' || true)))
+	[ $rc -ne 0 ] && failed=$((failed + 1))
 
 	if grep -q "terminated by signal" "$WORK/server.log"; then
 		log "the server crashed:"

@@ -1,7 +1,7 @@
 -- RFM: reference data, equivalence with plain SQL, ties, both scoring forms,
 -- parallel plans, and every documented error.
 BEGIN;
-SELECT plan(46);
+SELECT plan(47);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW golden test (Fader, Hardie & Lee calibration summary) ----------
@@ -22,6 +22,36 @@ SELECT cmp_ok((SELECT max(abs((s).repeat_avg_value - r.zbar)) FROM cd_sum JOIN c
               '<=', 0.005000001::float8, 'CDNOW: zbar within 0.005');
 SELECT is((SELECT count(*)::int FROM cd_sum JOIN cdnow.summary_ref r USING (customer_id)
             WHERE r.x = 0 AND (s).repeat_avg_value <> 0), 0, 'CDNOW: zbar is 0 when x = 0');
+
+-- ---------- calendar days in any session time zone ----------
+
+-- rfm_summary derives local days from cached offset ranges; it must agree
+-- with timestamptz::date everywhere: DST changes, half-hour and 45-minute
+-- zones, historical local-mean-time offsets with seconds.
+CREATE FUNCTION pg_temp.day_mismatches(zone text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    EXECUTE format('SET LOCAL TimeZone = %L', zone);
+    SELECT count(*) INTO n FROM (
+        SELECT g, (portrait.rfm_summary(ts, 1.0, timestamptz '2100-01-01')).recency_days AS rd, min(ts) AS ts
+        FROM (SELECT g, timestamptz '1850-01-01' + (hashint8(g) & 8191) * interval '9 days 1 hour 17 minutes'
+                        + ((hashint8(g * 7) & 4095) * interval '1 minute') AS ts
+                FROM generate_series(1, 6000) g
+              UNION ALL
+              SELECT 100000 + h, timestamptz '2024-03-09 22:00 America/New_York' + h * interval '30 minutes'
+                FROM generate_series(0, 200) h
+              UNION ALL
+              SELECT 200000 + h, timestamptz '2024-11-02 22:00 America/New_York' + h * interval '30 minutes'
+                FROM generate_series(0, 200) h) v
+        GROUP BY g) x
+    WHERE rd <> (timestamptz '2100-01-01')::date - ts::date;
+    RETURN n;
+END $$;
+SELECT is((SELECT sum(pg_temp.day_mismatches(z))::int FROM unnest(ARRAY['Asia/Shanghai', 'UTC', 'America/New_York',
+            'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/Sao_Paulo', 'Pacific/Apia',
+            'America/St_Johns']) z), 0,
+          'local days agree with timestamptz::date in nine time zones, 1850-2060, across DST changes');
+SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- equivalence with plain SQL on the generated data ----------
 

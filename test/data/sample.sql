@@ -14,13 +14,17 @@
 --
 --   Purchase behaviour follows a "buy till you die" (BG/NBD-like) story:
 --     * every customer has a purchase rate drawn from a gamma distribution
---       (very heterogeneous: a few buy weekly, most a few times a year),
---       scaled up for tier1/tier2 cities, 25-44 year olds and the 'app' channel;
+--       with shape 0.5 (very heterogeneous: from a few times a year to
+--       several times a week), scaled up for tier1/tier2 cities, 25-44 year
+--       olds, women and the 'app' channel;
 --     * after each purchase (including the first) the customer drops out for
 --       good with a customer-specific probability drawn from a beta
---       distribution, so many customers become inactive over time;
+--       distribution (lower for app users, big cities and 25-44 year olds),
+--       so many customers become inactive over time and about a third of
+--       them never buy a second time;
 --     * while alive, purchase days form a Bernoulli/Poisson process (geometric
 --       gaps of at least one day); the first order is on the signup day;
+--       times of day follow a quiet-night / busy-evening profile;
 --     * the spend level of a customer is log-normal (higher in tier1 cities
 --       and for 25-54 year olds), each order multiplies it by log-normal
 --       noise plus a rare "big ticket" factor: mostly 20-500 CNY, long tail;
@@ -28,7 +32,9 @@
 --       ~1.5% of orders are refunded (negative row, same day or up to 7 days
 --       later, never after the as-of time), ~0.5% of orders have amount NULL.
 --   With the default 50000 customers this gives roughly 500k order rows; the
---   size scales linearly with :customers.
+--   size scales linearly with :customers.  A one-row summary (counts, refund
+--   and NULL counts, one-order share, same-day repeat share, time range) is
+--   printed at the end.
 --
 -- How to run
 --   psql -v ON_ERROR_STOP=1 -v customers=50000 -v seed=42 -f test/data/sample.sql
@@ -61,6 +67,10 @@
 SET TimeZone = 'Asia/Shanghai';
 SET client_min_messages = warning;
 SET work_mem = '256MB';
+-- the generator queries are huge inlined expressions: JIT compilation (in
+-- particular with inlining/optimization at larger sizes) costs far more time
+-- than it could ever save here
+SET jit = off;
 
 DROP SCHEMA IF EXISTS demo CASCADE;
 CREATE SCHEMA demo;
@@ -76,19 +86,19 @@ CREATE SCHEMA demo;
 -- mix), so (id, k) are packed into the salt (k < 2^20, id < 2^43) and
 -- whitened with a per-seed constant (folded at plan time).
 CREATE FUNCTION pg_temp.u(seed bigint, id bigint, k bigint) RETURNS float8
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
-$$ SELECT ((hashint8extended(0, ($2 << 20 | $3) # hashint8extended($1, 7919)) >> 11)::float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT ((hashint8extended(0, (($2 << 20) | $3) # hashint8extended($1, 7919)) >> 11)::float8
            + 4503599627370496.5::float8) / 9007199254740992.0::float8 $$;
 
 -- Standard normal via Box-Muller from the two uniforms (k, k+1).
 CREATE FUNCTION pg_temp.z(seed bigint, id bigint, k bigint) RETURNS float8
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT sqrt(-2.0 * ln(pg_temp.u($1, $2, $3)))
           * cos(2.0 * pi() * pg_temp.u($1, $2, $3 + 1)) $$;
 
 -- Seconds after midnight for an order / signup: quiet night, busy evening.
 CREATE FUNCTION pg_temp.tod(u1 float8, u2 float8) RETURNS int
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT CASE WHEN $1 < 0.05 THEN floor($2 * 25200)::int            -- 00-07
                WHEN $1 < 0.32 THEN 25200 + floor($2 * 18000)::int    -- 07-12
                WHEN $1 < 0.60 THEN 43200 + floor($2 * 21600)::int    -- 12-18
@@ -100,8 +110,11 @@ $$ SELECT CASE WHEN $1 < 0.05 THEN floor($2 * 25200)::int            -- 00-07
 --   draw indexes 0..19 of each customer are used here
 --   day 0 = 2023-01-01, day 730 = 2024-12-31 (local time, +08:00)
 -- -----------------------------------------------------------------------------
+-- The CTEs are MATERIALIZED on purpose: PostgreSQL has no common-subexpression
+-- elimination, and flattening them would copy each (hash-heavy) expression
+-- into every place that references its column.
 CREATE TEMP TABLE latent AS
-WITH base AS (
+WITH base AS MATERIALIZED (
     SELECT g::bigint AS customer_id,
            pg_temp.u(:seed, g, 0) AS u_region,
            pg_temp.u(:seed, g, 1) AS u_tier,
@@ -110,10 +123,11 @@ WITH base AS (
            pg_temp.u(:seed, g, 4) AS u_channel,
            -- signups grow over time (density ~ day^0.15)
            least(730, floor(731 * power(pg_temp.u(:seed, g, 5), 1.0 / 1.15)))::int AS signup_day,
-           pg_temp.tod(pg_temp.u(:seed, g, 6), pg_temp.u(:seed, g, 7)) AS signup_tod
+           pg_temp.u(:seed, g, 6) AS u_tod1,
+           pg_temp.u(:seed, g, 7) AS u_tod2
     FROM generate_series(1, (:customers)::bigint) AS g
 ),
-attr1 AS (
+attr1 AS MATERIALIZED (
     SELECT b.*,
            CASE WHEN u_region < 0.30 THEN '华东'
                 WHEN u_region < 0.50 THEN '华南'
@@ -127,10 +141,11 @@ attr1 AS (
                 WHEN u_age < 0.78 THEN '35-44'
                 WHEN u_age < 0.92 THEN '45-54'
                 ELSE '55+' END AS age_band,
-           CASE WHEN u_gender < 0.57 THEN 'F' ELSE 'M' END AS gender
+           CASE WHEN u_gender < 0.57 THEN 'F' ELSE 'M' END AS gender,
+           pg_temp.tod(u_tod1, u_tod2) AS signup_tod
     FROM base b
 ),
-attr AS (
+attr AS MATERIALIZED (
     SELECT a.*,
            -- richer regions have more tier1/tier2 customers
            CASE WHEN u_tier < t1 THEN 'tier1'
@@ -157,7 +172,7 @@ attr AS (
                              WHEN '华北' THEN 0.24 ELSE 0.08 END AS t1
     ) t
 ),
-mult AS (
+mult AS MATERIALIZED (
     SELECT a.*,
            -- purchase-rate multipliers
              (CASE city_tier WHEN 'tier1' THEN 1.40 WHEN 'tier2' THEN 1.15
@@ -183,7 +198,7 @@ mult AS (
            AS spend_mult
     FROM attr a
 ),
-draws AS (
+draws AS MATERIALIZED (
     SELECT m.*,
            -- purchase rate per day while alive: gamma(shape 0.5) = scale * Z^2 / 2,
            --   mean 46/yr (median ~21/yr) before the segment multipliers, so
@@ -193,7 +208,7 @@ draws AS (
            -- dropout probability after each purchase: Beta(0.5, 1.5) * multiplier
            --   (mean 0.25, many loyal customers near 0 and a one-and-done tail),
            --   Beta = X / (X + Y), X ~ gamma(0.5) = Z^2/2, Y ~ gamma(1.5) = Exp + Z^2/2
-           least(0.95, greatest(0.002, drop_mult * bx / (bx + by))) AS p_drop,
+           least(0.95, greatest(0.002, drop_mult / (1.0 + by / bx))) AS p_drop,
            pg_temp.u(:seed, customer_id, 12) AS u_life,
            -- log of the customer's typical order value (log-normal spend level)
            ln(95.0 * spend_mult) + 0.55 * pg_temp.z(:seed, customer_id, 13) AS spend_mu,
@@ -254,7 +269,7 @@ CREATE TABLE demo.orders (
 );
 
 INSERT INTO demo.orders
-WITH days AS (
+WITH days0 AS (
     -- signup-day purchase: shortly (< 1 h) after signing up, same day
     SELECT l.customer_id, 0 AS j, l.signup_day AS day,
            l.signup_tod + floor(pg_temp.u(:seed, l.customer_id, 101)
@@ -264,64 +279,84 @@ WITH days AS (
     UNION ALL
     -- repeat purchases: cumulated geometric gaps (>= 1 day) while alive
     SELECT l.customer_id, r.j, l.signup_day + r.gap_sum::int AS day,
-           pg_temp.tod(pg_temp.u(:seed, l.customer_id, 101 + 32 * r.j),
-                       pg_temp.u(:seed, l.customer_id, 102 + 32 * r.j)) AS tod,
+           pg_temp.tod(r.u1, r.u2) AS tod,
            l.spend_mu, l.p_extra
     FROM latent l
     CROSS JOIN LATERAL (
+        -- (a window subquery is never flattened: u1, u2 are computed once)
         SELECT s.j,
                sum(1.0 + floor(-ln(pg_temp.u(:seed, l.customer_id, 100 + 32 * s.j)) / l.lam))
-                   OVER (ORDER BY s.j) AS gap_sum
+                   OVER (ORDER BY s.j) AS gap_sum,
+               pg_temp.u(:seed, l.customer_id, 101 + 32 * s.j) AS u1,
+               pg_temp.u(:seed, l.customer_id, 102 + 32 * s.j) AS u2
         FROM generate_series(1, l.n_cap) AS s(j)
     ) r
     WHERE l.n_cap > 0
       AND l.signup_day + r.gap_sum <= 730
 ),
-purch AS (
-    -- main order of the purchase day
-    SELECT d.customer_id, d.j, 0 AS sub,
-           1672502400::bigint + d.day * 86400 + d.tod AS es,
-           CASE WHEN pg_temp.u(:seed, d.customer_id, 109 + 32 * d.j) < 0.005 THEN NULL
-                ELSE greatest(1.00, round((
-                       exp(d.spend_mu + 0.45 * pg_temp.z(:seed, d.customer_id, 105 + 32 * d.j) - 0.10)
-                     * CASE WHEN pg_temp.u(:seed, d.customer_id, 107 + 32 * d.j) < 0.015
-                            THEN 2.0 + 6.0 * pg_temp.u(:seed, d.customer_id, 108 + 32 * d.j)
-                            ELSE 1.0 END)::numeric, 2))
-           END AS amount
-    FROM days d
-    UNION ALL
-    -- add-on order later on the same day (smaller basket)
-    SELECT d.customer_id, d.j, 1 AS sub,
-           1672502400::bigint + d.day * 86400 + d.tod
-             + floor(pg_temp.u(:seed, d.customer_id, 104 + 32 * d.j) * (86400 - d.tod))::int AS es,
-           CASE WHEN pg_temp.u(:seed, d.customer_id, 112 + 32 * d.j) < 0.005 THEN NULL
-                ELSE greatest(1.00, round((
-                       0.6 * exp(d.spend_mu + 0.50 * pg_temp.z(:seed, d.customer_id, 110 + 32 * d.j) - 0.125)
-                     )::numeric, 2))
-           END AS amount
-    FROM days d
-    WHERE pg_temp.u(:seed, d.customer_id, 103 + 32 * d.j) < d.p_extra
-),
-allrows AS (
-    SELECT customer_id, j, sub, es, amount FROM purch
-    UNION ALL
-    -- refunds: negated amount, 10 minutes to 7 days later (skewed early),
-    -- never after the end of the observation
-    SELECT p.customer_id, p.j, p.sub + 2 AS sub,
-           p.es + floor(least(600, 1735660799 - p.es)
-                        + power(pg_temp.u(:seed, p.customer_id, 114 + 2 * p.sub + 32 * p.j), 2)
-                          * (least(604800, 1735660799 - p.es) - least(600, 1735660799 - p.es)))::bigint AS es,
-           -p.amount AS amount
-    FROM purch p
-    WHERE p.amount IS NOT NULL
-      AND pg_temp.u(:seed, p.customer_id, 113 + 2 * p.sub + 32 * p.j) < 0.015
+days AS MATERIALIZED (
+    -- one row per purchase day with everything needed for its up to four
+    -- order rows (main, add-on, refund of main, refund of add-on)
+    SELECT customer_id, j,
+           1672502400::bigint + day * 86400 + tod AS es0,
+           -- add-on order later on the same day; NULL = no add-on
+           CASE WHEN pg_temp.u(:seed, customer_id, 103 + 32 * j) < p_extra
+                THEN 1672502400::bigint + day * 86400 + tod
+                     + floor(pg_temp.u(:seed, customer_id, 104 + 32 * j) * (86400 - tod))::bigint
+           END AS es1,
+           -- main order amount: log-normal around the customer's level, rare
+           -- big tickets (x2..x8), 0.5% unknown (NULL)
+           CASE WHEN pg_temp.u(:seed, customer_id, 109 + 32 * j) >= 0.005 THEN
+                greatest(1.00, round((
+                    exp(spend_mu + 0.45 * pg_temp.z(:seed, customer_id, 105 + 32 * j) - 0.10)
+                  * CASE WHEN pg_temp.u(:seed, customer_id, 107 + 32 * j) < 0.015
+                         THEN 2.0 + 6.0 * pg_temp.u(:seed, customer_id, 108 + 32 * j)
+                         ELSE 1.0 END)::numeric, 2))
+           END AS amt0,
+           -- add-on amount (smaller basket), computed only if there is an add-on
+           CASE WHEN pg_temp.u(:seed, customer_id, 103 + 32 * j) < p_extra
+                 AND pg_temp.u(:seed, customer_id, 112 + 32 * j) >= 0.005 THEN
+                greatest(1.00, round((
+                    0.6 * exp(spend_mu + 0.50 * pg_temp.z(:seed, customer_id, 110 + 32 * j) - 0.125)
+                )::numeric, 2))
+           END AS amt1,
+           -- refund delay draws; NULL = not refunded (~1.5% are)
+           CASE WHEN pg_temp.u(:seed, customer_id, 113 + 32 * j) < 0.015
+                THEN pg_temp.u(:seed, customer_id, 114 + 32 * j) END AS ud0,
+           CASE WHEN pg_temp.u(:seed, customer_id, 115 + 32 * j) < 0.015
+                THEN pg_temp.u(:seed, customer_id, 116 + 32 * j) END AS ud1
+    FROM days0
 )
 SELECT row_number() OVER (ORDER BY customer_id, es, j, sub) AS order_id,
        customer_id,
        to_timestamp(es::float8) AS ordered_at,
        amount
-FROM allrows
-ORDER BY 1;
+FROM (
+    SELECT customer_id, j, 0 AS sub, es0 AS es, amt0 AS amount
+    FROM days
+    UNION ALL
+    SELECT customer_id, j, 1, es1, amt1
+    FROM days
+    WHERE es1 IS NOT NULL
+    UNION ALL
+    -- refunds: negated amount, 10 minutes to 7 days later (skewed early),
+    -- never after the end of the observation
+    SELECT customer_id, j, 2,
+           es0 + floor(least(600, 1735660799 - es0)
+                       + ud0 * ud0 * (least(604800, 1735660799 - es0)
+                                      - least(600, 1735660799 - es0)))::bigint,
+           -amt0
+    FROM days
+    WHERE ud0 IS NOT NULL AND amt0 IS NOT NULL
+    UNION ALL
+    SELECT customer_id, j, 3,
+           es1 + floor(least(600, 1735660799 - es1)
+                       + ud1 * ud1 * (least(604800, 1735660799 - es1)
+                                      - least(600, 1735660799 - es1)))::bigint,
+           -amt1
+    FROM days
+    WHERE ud1 IS NOT NULL AND amt1 IS NOT NULL
+) AS o;
 
 DROP TABLE latent;
 
@@ -361,6 +396,7 @@ ANALYZE demo.orders;
 
 RESET client_min_messages;
 RESET work_mem;
+RESET jit;
 
 -- -----------------------------------------------------------------------------
 -- Summary
