@@ -11,7 +11,8 @@ OBJS = \
 	src/points.o \
 	src/linalg.o \
 	src/rfm.o \
-	src/kmeans.o
+	src/kmeans.o \
+	src/tgi.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -20,11 +21,12 @@ SQL_MODULES = \
 	src/model.sql \
 	src/points.sql \
 	src/rfm.sql \
-	src/kmeans.sql
+	src/kmeans.sql \
+	src/tgi.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm
