@@ -44,6 +44,22 @@ FROM prof, portrait.tgi_table(p, min_count => 2);
 -- "very" from 1.5), as k-means cluster profiles are labelled.
 SELECT portrait.profile_label(p) AS label, portrait.profile_label(p, terms => 1) AS one_term FROM prof;
 
+-- The record form: the columns of a row are the attributes (numbers: means;
+-- text, booleans and any other type: counted values).  No jsonb is built per
+-- row, so it is the fast form; it gives the same profile.
+SELECT attribute, value, group_count, population_count, round(tgi::numeric, 2) AS tgi,
+       round(group_mean::numeric, 4) AS group_mean
+FROM (SELECT portrait.tgi(seg = 'A', a) AS p
+      FROM cust c, LATERAL (SELECT c.region, c.tier, c.spend) a) x, portrait.tgi_table(p);
+SELECT (SELECT portrait.tgi(seg = 'A', a)::text FROM cust c, LATERAL (SELECT c.region, c.tier, c.spend) a)
+       = (SELECT p::text FROM prof) AS same_as_jsonb;
+-- dates by their text, booleans as true/false, integers as numbers
+SELECT attribute, value, group_count, population_count, group_mean, population_mean
+FROM (SELECT portrait.tgi(g, r) AS p
+      FROM (VALUES (true, date '2024-01-01', true, 3), (false, date '2024-01-01', false, 5),
+                   (false, date '2024-01-02', NULL, NULL)) v(g, day, vip, n),
+           LATERAL (SELECT v.day, v.vip, v.n) r) x, portrait.tgi_table(p);
+
 -- Every segment at once: profile_agg per segment with GROUP BY, the
 -- population is the profile_merge of the segments' profiles (one scan).
 WITH s AS (
@@ -73,10 +89,11 @@ FROM (SELECT portrait.tgi(g, a) AS p
 SELECT p::text::portrait.profile::text = p::text AS round_trip FROM prof;
 
 -- Errors.
-SELECT portrait.tgi(true, '[1, 2]');
-SELECT portrait.tgi(true, '{"a": {"b": 1}}');
+SELECT portrait.tgi(true, '[1, 2]'::jsonb);
+SELECT portrait.tgi(true, '{"a": {"b": 1}}'::jsonb);
 SELECT portrait.tgi(true, a) FROM (VALUES ('{"a": 1}'::jsonb), ('{"a": "x"}')) v(a);
 SELECT portrait.profile_agg(jsonb_build_object('id', g::text)) FROM generate_series(1, 1001) g;
+SELECT portrait.profile_agg(r) FROM (SELECT 'NaN'::float8 AS x) r;
 SELECT * FROM prof, portrait.tgi_table(p, min_count => -1);
 SELECT portrait.profile_label(p, terms => 0) FROM prof;
 -- a group profile must come from the population's rows

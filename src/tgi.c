@@ -19,14 +19,18 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 
 #include "portrait.h"
 
@@ -100,6 +104,8 @@ PG_FUNCTION_INFO_V1(pp_profile_in);
 PG_FUNCTION_INFO_V1(pp_profile_out);
 PG_FUNCTION_INFO_V1(pp_tgi_trans);
 PG_FUNCTION_INFO_V1(pp_profile_agg_trans);
+PG_FUNCTION_INFO_V1(pp_tgi_trans_record);
+PG_FUNCTION_INFO_V1(pp_profile_agg_trans_record);
 PG_FUNCTION_INFO_V1(pp_profile_combine);
 PG_FUNCTION_INFO_V1(pp_tgi_table);
 PG_FUNCTION_INFO_V1(pp_tgi_table_population);
@@ -209,26 +215,42 @@ KindMismatch(const ProfAttr *a)
 			 errhint("Pass the attribute as text in every row (to_jsonb(x::text)) to profile its values, or as a number to profile its mean.")));
 }
 
-/* Index of the attribute name, inserted (kind unknown) if new. */
+/* Position of the attribute name in ps (sorted), or where it would go. */
 static int
-ProfileAttr(ProfileState *ps, const char *name, int len)
+SearchAttr(const ProfileState *ps, const char *name, int len, bool *found)
 {
 	int			lo = 0;
 	int			hi = ps->nattrs;
-	ProfAttr   *a;
 
+	*found = false;
 	while (lo < hi)
 	{
 		int			mid = (lo + hi) / 2;
 		int			c = CompareBytes(ps->attrs[mid].name, ps->attrs[mid].namelen, name, len);
 
 		if (c == 0)
+		{
+			*found = true;
 			return mid;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* Index of the attribute name, inserted (kind unknown) if new. */
+static int
+ProfileAttr(ProfileState *ps, const char *name, int len)
+{
+	bool		found;
+	int			lo = SearchAttr(ps, name, len, &found);
+	ProfAttr   *a;
+
+	if (found)
+		return lo;
 	if (ps->nattrs >= PORTRAIT_TGI_MAX_ATTRS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -591,14 +613,67 @@ ProfileScratch(ProfileState *ps, int n)
 	ps->capkeys = cap;
 }
 
+/* Count a row: every attribute it has is added after this. */
+static inline void
+ProfileCountRow(ProfileState *ps, bool in_group)
+{
+	ProfileTouch(ps);
+	ps->n_all++;
+	if (in_group)
+		ps->n_group++;
+}
+
 /*
- * Count one row's attributes.  The jsonb object is read in place (keys,
- * then values, as jsonb stores them), so a row allocates nothing once its
- * attribute values have been seen.  Rows usually carry the same keys in the
- * same positions, so the attribute of each key position is remembered.
+ * The attribute of the row's pos-th key or column.  Rows usually carry the
+ * same attributes in the same positions, so the attribute of each position
+ * is remembered (and checked by name).
+ */
+static inline ProfAttr *
+ProfileAttrAt(ProfileState *ps, int pos, const char *name, int len)
+{
+	int			idx;
+
+	if (unlikely(pos >= ps->capkeys))
+		ProfileScratch(ps, pos + 1);
+	idx = ps->hint[pos];
+	if (idx < 0 || idx >= ps->nattrs || ps->attrs[idx].namelen != len ||
+		memcmp(ps->attrs[idx].name, name, len) != 0)
+	{
+		idx = ProfileAttr(ps, name, len);
+		ps->hint[pos] = idx;
+	}
+	return &ps->attrs[idx];
+}
+
+static inline void
+ProfileAddNumber(ProfAttr *a, double x, bool in_group)
+{
+	SetKind(a, KIND_NUMERIC);
+	CheckFinite(x, a->name);
+	MomentsAdd(&a->all, x);
+	if (in_group)
+		MomentsAdd(&a->group, x);
+}
+
+static inline void
+ProfileAddValue(ProfileState *ps, ProfAttr *a, const char *str, int len, bool in_group)
+{
+	ProfValue  *v;
+
+	SetKind(a, KIND_CATEGORY);
+	v = ProfileValue(ps, a, str, len);
+	v->all++;
+	if (in_group)
+		v->group++;
+}
+
+/*
+ * Count one row given as a jsonb object.  It is read in place (keys, then
+ * values, as jsonb stores them), so a row allocates nothing once its
+ * attribute values have been seen.
  */
 static void
-ProfileAddRow(ProfileState *ps, Jsonb *jb, bool in_group)
+ProfileAddJsonb(ProfileState *ps, Jsonb *jb, bool in_group)
 {
 	JsonbContainer *jc = &jb->root;
 	int			n;
@@ -608,10 +683,7 @@ ProfileAddRow(ProfileState *ps, Jsonb *jb, bool in_group)
 
 	if (!JsonContainerIsObject(jc))
 		NotObject();
-	ProfileTouch(ps);
-	ps->n_all++;
-	if (in_group)
-		ps->n_group++;
+	ProfileCountRow(ps, in_group);
 	n = JsonContainerSize(jc);
 	if (n == 0)
 		return;
@@ -631,55 +703,208 @@ ProfileAddRow(ProfileState *ps, Jsonb *jb, bool in_group)
 	for (int i = 0; i < n; i++)
 	{
 		uint32		klen = (i + 1 < n ? ps->keyoff[i + 1] : keysend) - ps->keyoff[i];
-		const char *key = base + ps->keyoff[i];
 		JEntry		je = jc->children[n + i];
 		uint32		voff = off;
-		uint32		vlen;
-		int			idx = ps->hint[i];
 		ProfAttr   *a;
 
 		off = JBE_HAS_OFF(je) ? JBE_OFFLENFLD(je) : off + JBE_OFFLENFLD(je);
-		vlen = off - voff;
-		if (idx < 0 || idx >= ps->nattrs || ps->attrs[idx].namelen != (int) klen ||
-			memcmp(ps->attrs[idx].name, key, klen) != 0)
-		{
-			idx = ProfileAttr(ps, key, klen);
-			ps->hint[i] = idx;
-		}
-		a = &ps->attrs[idx];
-
+		a = ProfileAttrAt(ps, i, base + ps->keyoff[i], klen);
 		if (JBE_ISNULL(je))
 			continue;			/* the NULL bucket is what the counts leave */
 		if (JBE_ISNUMERIC(je))
-		{
-			Numeric		num = (Numeric) (base + INTALIGN(voff));
-			double		x;
-
-			SetKind(a, KIND_NUMERIC);
-			x = PortraitNumericToDouble(NumericGetDatum(num), a->name);
-			CheckFinite(x, a->name);
-			MomentsAdd(&a->all, x);
-			if (in_group)
-				MomentsAdd(&a->group, x);
-		}
+			ProfileAddNumber(a, PortraitNumericToDouble(NumericGetDatum((Numeric) (base + INTALIGN(voff))),
+														a->name), in_group);
+		else if (JBE_ISSTRING(je))
+			ProfileAddValue(ps, a, base + voff, off - voff, in_group);
+		else if (JBE_ISBOOL_TRUE(je))
+			ProfileAddValue(ps, a, "true", 4, in_group);
+		else if (JBE_ISBOOL_FALSE(je))
+			ProfileAddValue(ps, a, "false", 5, in_group);
 		else
-		{
-			ProfValue  *v;
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("attribute \"%.*s\" has a nested value", a->namelen, a->name),
+					 errhint("Each attribute must be a string, number, boolean or null.")));
+	}
+}
 
-			if (JBE_ISCONTAINER(je))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("attribute \"%.*s\" has a nested value", a->namelen, a->name),
-						 errhint("Each attribute must be a string, number, boolean or null.")));
-			SetKind(a, KIND_CATEGORY);
-			if (JBE_ISSTRING(je))
-				v = ProfileValue(ps, a, base + voff, vlen);
-			else
-				v = JBE_ISBOOL_TRUE(je) ? ProfileValue(ps, a, "true", 4)
-					: ProfileValue(ps, a, "false", 5);
-			v->all++;
-			if (in_group)
-				v->group++;
+/* How a record column is read. */
+typedef enum ColumnRead
+{
+	COL_SKIP,					/* dropped column */
+	COL_INT2,
+	COL_INT4,
+	COL_INT8,
+	COL_FLOAT4,
+	COL_FLOAT8,
+	COL_NUMERIC,
+	COL_BOOL,
+	COL_TEXT,					/* text, varchar, char: the bytes */
+	COL_OUTPUT					/* anything else: its text output */
+} ColumnRead;
+
+/* fn_extra of the record forms: the row type's columns, read without lookups. */
+typedef struct RecordCache
+{
+	Oid			typid;
+	int32		typmod;
+	TupleDesc	desc;
+	ColumnRead *read;
+	FmgrInfo   *out;
+	Datum	   *values;
+	bool	   *nulls;
+} RecordCache;
+
+static RecordCache *
+RecordCacheFor(FunctionCallInfo fcinfo, Oid typid, int32 typmod)
+{
+	RecordCache *rc = fcinfo->flinfo->fn_extra;
+	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+	MemoryContext old;
+	TupleDesc	desc;
+	int			n;
+
+	if (rc != NULL && rc->typid == typid && rc->typmod == typmod)
+		return rc;
+	if (rc == NULL)
+		rc = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(cxt, sizeof(RecordCache));
+	desc = lookup_rowtype_tupdesc(typid, typmod);
+	old = MemoryContextSwitchTo(cxt);
+	rc->desc = CreateTupleDescCopy(desc);
+	MemoryContextSwitchTo(old);
+	ReleaseTupleDesc(desc);
+	n = rc->desc->natts;
+	if (n > PORTRAIT_TGI_MAX_ATTRS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a profile can have at most %d attributes", PORTRAIT_TGI_MAX_ATTRS),
+				 errhint("Profile fewer attributes at a time.")));
+	rc->read = MemoryContextAllocZero(cxt, sizeof(ColumnRead) * Max(n, 1));
+	rc->out = MemoryContextAllocZero(cxt, sizeof(FmgrInfo) * Max(n, 1));
+	rc->values = MemoryContextAllocZero(cxt, sizeof(Datum) * Max(n, 1));
+	rc->nulls = MemoryContextAllocZero(cxt, sizeof(bool) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(rc->desc, i);
+
+		if (att->attisdropped)
+			rc->read[i] = COL_SKIP;
+		else
+			switch (att->atttypid)
+			{
+				case INT2OID:
+					rc->read[i] = COL_INT2;
+					break;
+				case INT4OID:
+					rc->read[i] = COL_INT4;
+					break;
+				case INT8OID:
+					rc->read[i] = COL_INT8;
+					break;
+				case FLOAT4OID:
+					rc->read[i] = COL_FLOAT4;
+					break;
+				case FLOAT8OID:
+					rc->read[i] = COL_FLOAT8;
+					break;
+				case NUMERICOID:
+					rc->read[i] = COL_NUMERIC;
+					break;
+				case BOOLOID:
+					rc->read[i] = COL_BOOL;
+					break;
+				case TEXTOID:
+				case VARCHAROID:
+				case BPCHAROID:
+					rc->read[i] = COL_TEXT;
+					break;
+				default:
+					{
+						Oid			outfn;
+						bool		varlena;
+
+						getTypeOutputInfo(att->atttypid, &outfn, &varlena);
+						fmgr_info_cxt(outfn, &rc->out[i], cxt);
+						rc->read[i] = COL_OUTPUT;
+					}
+			}
+	}
+	rc->typid = typid;
+	rc->typmod = typmod;
+	return rc;
+}
+
+/*
+ * Count one row given as a record: a column is an attribute named like the
+ * column; numbers (integers, floats, numeric) are numeric attributes, text
+ * columns are counted by their bytes, booleans as true/false, any other type
+ * by its text output.  Nothing is allocated per row for text and numbers.
+ */
+static void
+ProfileAddRecord(FunctionCallInfo fcinfo, ProfileState *ps, HeapTupleHeader th, bool in_group)
+{
+	RecordCache *rc = RecordCacheFor(fcinfo, HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
+	HeapTupleData tup;
+
+	tup.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tup.t_self);
+	tup.t_tableOid = InvalidOid;
+	tup.t_data = th;
+	heap_deform_tuple(&tup, rc->desc, rc->values, rc->nulls);
+	ProfileCountRow(ps, in_group);
+	for (int i = 0; i < rc->desc->natts; i++)
+	{
+		const char *name = NameStr(TupleDescAttr(rc->desc, i)->attname);
+		Datum		d = rc->values[i];
+		ProfAttr   *a;
+
+		if (rc->read[i] == COL_SKIP)
+			continue;
+		a = ProfileAttrAt(ps, i, name, strlen(name));
+		if (rc->nulls[i])
+			continue;
+		switch (rc->read[i])
+		{
+			case COL_INT2:
+				ProfileAddNumber(a, DatumGetInt16(d), in_group);
+				break;
+			case COL_INT4:
+				ProfileAddNumber(a, DatumGetInt32(d), in_group);
+				break;
+			case COL_INT8:
+				ProfileAddNumber(a, (double) DatumGetInt64(d), in_group);
+				break;
+			case COL_FLOAT4:
+				ProfileAddNumber(a, DatumGetFloat4(d), in_group);
+				break;
+			case COL_FLOAT8:
+				ProfileAddNumber(a, DatumGetFloat8(d), in_group);
+				break;
+			case COL_NUMERIC:
+				ProfileAddNumber(a, PortraitNumericToDouble(d, a->name), in_group);
+				break;
+			case COL_BOOL:
+				if (DatumGetBool(d))
+					ProfileAddValue(ps, a, "true", 4, in_group);
+				else
+					ProfileAddValue(ps, a, "false", 5, in_group);
+				break;
+			case COL_TEXT:
+				{
+					text	   *t = DatumGetTextPP(d);
+
+					ProfileAddValue(ps, a, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), in_group);
+				}
+				break;
+			case COL_OUTPUT:
+				{
+					char	   *s = OutputFunctionCall(&rc->out[i], d);
+
+					ProfileAddValue(ps, a, s, strlen(s), in_group);
+				}
+				break;
+			case COL_SKIP:
+				break;
 		}
 	}
 }
@@ -691,7 +916,18 @@ pp_tgi_trans(PG_FUNCTION_ARGS)
 	ProfileState *ps = ProfileGetState(fcinfo, 0);
 
 	if (!PG_ARGISNULL(2))
-		ProfileAddRow(ps, PG_GETARG_JSONB_P(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+		ProfileAddJsonb(ps, PG_GETARG_JSONB_P(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+}
+
+/* tgi(in_group, attrs record): the columns of a row are the attributes. */
+Datum
+pp_tgi_trans_record(PG_FUNCTION_ARGS)
+{
+	ProfileState *ps = ProfileGetState(fcinfo, 0);
+
+	if (!PG_ARGISNULL(2))
+		ProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
@@ -702,7 +938,18 @@ pp_profile_agg_trans(PG_FUNCTION_ARGS)
 	ProfileState *ps = ProfileGetState(fcinfo, 0);
 
 	if (!PG_ARGISNULL(1))
-		ProfileAddRow(ps, PG_GETARG_JSONB_P(1), true);
+		ProfileAddJsonb(ps, PG_GETARG_JSONB_P(1), true);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+}
+
+/* profile_agg(attrs record) */
+Datum
+pp_profile_agg_trans_record(PG_FUNCTION_ARGS)
+{
+	ProfileState *ps = ProfileGetState(fcinfo, 0);
+
+	if (!PG_ARGISNULL(1))
+		ProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), true);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
@@ -869,22 +1116,10 @@ NotInPopulation(const ProfAttr *a, const char *why)
 static const ProfAttr *
 FindAttr(const ProfileState *ps, const char *name, int len)
 {
-	int			lo = 0;
-	int			hi = ps->nattrs;
+	bool		found;
+	int			i = SearchAttr(ps, name, len, &found);
 
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-		int			c = CompareBytes(ps->attrs[mid].name, ps->attrs[mid].namelen, name, len);
-
-		if (c == 0)
-			return &ps->attrs[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return found ? &ps->attrs[i] : NULL;
 }
 
 /*

@@ -29,6 +29,16 @@ CREATE FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, jsonb)
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, jsonb) IS 'Transition function of tgi';
 
+CREATE FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record)
+    RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_tgi_trans_record'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record) IS 'Transition function of tgi over a record';
+
+CREATE FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, record)
+    RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_profile_agg_trans_record'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, record) IS 'Transition function of profile_agg over a record';
+
 CREATE FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, jsonb)
     RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_profile_agg_trans'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -73,6 +83,16 @@ CREATE AGGREGATE @extschema@.tgi(in_group boolean, attrs jsonb) (
     SFUNC = @extschema@.tgi_trans, STYPE = @extschema@.profile,
     COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.tgi(boolean, jsonb) IS 'Profile of the rows where in_group is true against all rows, for every attribute of attrs (text: value counts, numbers: moments) in one pass; read it with tgi_table and profile_label';
+
+CREATE AGGREGATE @extschema@.tgi(in_group boolean, attrs record) (
+    SFUNC = @extschema@.tgi_trans, STYPE = @extschema@.profile,
+    COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.tgi(boolean, record) IS 'Profile of the rows where in_group is true against all rows, the columns of attrs being the attributes (numbers: moments, other types: value counts); the fast form of tgi(boolean, jsonb)';
+
+CREATE AGGREGATE @extschema@.profile_agg(attrs record) (
+    SFUNC = @extschema@.profile_agg_trans, STYPE = @extschema@.profile,
+    COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.profile_agg(record) IS 'Profile of the rows for every column of attrs (e.g. one segment with GROUP BY segment); the fast form of profile_agg(jsonb)';
 
 CREATE AGGREGATE @extschema@.profile_agg(attrs jsonb) (
     SFUNC = @extschema@.profile_agg_trans, STYPE = @extschema@.profile,

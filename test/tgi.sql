@@ -2,7 +2,7 @@
 -- equivalence with the plain two-GROUP-BY SQL on the generated data, both
 -- designs agree, row order and parallel plans do not matter, every error.
 BEGIN;
-SELECT plan(44);
+SELECT plan(51);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- customers with their attributes, RFM segment (window form) and spend;
@@ -21,6 +21,9 @@ CREATE FUNCTION pg_temp.attrs(c tg_cust) RETURNS jsonb LANGUAGE sql IMMUTABLE AS
     SELECT jsonb_build_object('region', c.region, 'city_tier', c.city_tier, 'age_band', c.age_band,
                               'gender', c.gender, 'channel', c.channel,
                               'monetary', c.monetary, 'frequency', c.frequency) $$;
+CREATE FUNCTION pg_temp.cat(c tg_cust) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('region', c.region, 'city_tier', c.city_tier, 'age_band', c.age_band,
+                              'gender', c.gender, 'channel', c.channel, 'segment', c.segment) $$;
 -- |a - b| <= tol * max(1, |b|), NULLs equal
 CREATE FUNCTION pg_temp.close(a float8, b float8, tol float8 DEFAULT 1e-9) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
     SELECT (a IS NULL AND b IS NULL) OR abs(a - b) <= tol * greatest(1, abs(b)) $$;
@@ -113,11 +116,23 @@ SELECT is((SELECT count(*)::int FROM portrait.tgi_table((SELECT p FROM champ), 5
           (SELECT count(*)::int FROM portrait.tgi_table((SELECT p FROM champ)) WHERE group_count >= 500),
           'min_count 500 keeps exactly the rows with at least 500 Champions');
 
+-- ---------- the record form gives the same profile as the jsonb form ----------
+
+CREATE TEMP TABLE champ_rec AS
+SELECT portrait.tgi(segment = 'Champions', a) AS p
+FROM tg_cust t, LATERAL (SELECT t.region, t.city_tier, t.age_band, t.gender, t.channel, t.monetary, t.frequency) a;
+SELECT is((SELECT count(*)::int FROM portrait.tgi_table((SELECT p FROM champ_rec)) a
+             FULL JOIN portrait.tgi_table((SELECT p FROM champ)) b USING (attribute, value)
+            WHERE NOT (a.group_count = b.group_count AND a.population_count = b.population_count
+                       AND pg_temp.close(a.group_mean, b.group_mean, 1e-12) AND pg_temp.close(a.z, b.z))),
+          0, 'tgi(bool, record) equals tgi(bool, jsonb) on the demo data');
+SELECT set_eq($$SELECT t.segment, portrait.profile_agg(a)::text FROM tg_cust t,
+                   LATERAL (SELECT t.region, t.city_tier, t.age_band, t.gender, t.channel, t.segment) a GROUP BY t.segment$$,
+              $$SELECT segment, portrait.profile_agg(pg_temp.cat(t))::text FROM tg_cust t GROUP BY segment$$,
+              'profile_agg(record) and profile_agg(jsonb): identical text profiles per segment');
+
 -- ---------- row order does not matter ----------
 
-CREATE FUNCTION pg_temp.cat(c tg_cust) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
-    SELECT jsonb_build_object('region', c.region, 'city_tier', c.city_tier, 'age_band', c.age_band,
-                              'gender', c.gender, 'channel', c.channel, 'segment', c.segment) $$;
 SELECT is((SELECT portrait.tgi(segment = 'Champions', pg_temp.cat(t) ORDER BY md5(customer_id::text))::text FROM tg_cust t),
           (SELECT portrait.tgi(segment = 'Champions', pg_temp.cat(t) ORDER BY customer_id DESC)::text FROM tg_cust t),
           'counts are the same (identical state) in any row order');
@@ -178,9 +193,9 @@ SELECT results_eq($$SELECT group_count, group_mean FROM portrait.tgi_table(
 
 -- ---------- errors ----------
 
-SELECT throws_ok($$SELECT portrait.tgi(true, '[1]')$$, '22023', 'attrs must be a jsonb object', 'attrs not an object');
-SELECT throws_ok($$SELECT portrait.profile_agg('"x"')$$, '22023', 'attrs must be a jsonb object', 'attrs a scalar');
-SELECT throws_ok($$SELECT portrait.tgi(true, '{"a": [1]}')$$, '22023', 'attribute "a" has a nested value', 'nested value');
+SELECT throws_ok($$SELECT portrait.tgi(true, '[1]'::jsonb)$$, '22023', 'attrs must be a jsonb object', 'attrs not an object');
+SELECT throws_ok($$SELECT portrait.profile_agg('"x"'::jsonb)$$, '22023', 'attrs must be a jsonb object', 'attrs a scalar');
+SELECT throws_ok($$SELECT portrait.tgi(true, '{"a": [1]}'::jsonb)$$, '22023', 'attribute "a" has a nested value', 'nested value');
 SELECT throws_ok($$SELECT portrait.tgi(true, a) FROM (VALUES ('{"a": "x"}'::jsonb), ('{"a": 2}')) v(a)$$, '22000',
                  'attribute "a" is a number in some rows and text in others', 'text then number');
 SELECT throws_ok($$SELECT portrait.profile_merge(p) FROM (VALUES ('1;1;1;1;1:a:c:1:1:x:1:1'::portrait.profile), ('1;1;1;1;1:a:n:1:5:0:1:5:0')) v(p)$$,
@@ -189,6 +204,17 @@ SELECT throws_ok($$SELECT portrait.profile_agg(jsonb_build_object('id', g::text)
                  'attribute "id" has more than 1000 distinct values', 'too many distinct values');
 SELECT throws_ok($$SELECT portrait.profile_agg(a) FROM (SELECT jsonb_object_agg('k' || g, 1) AS a FROM generate_series(1, 1001) g) x$$, '54000',
                  'a profile can have at most 1000 attributes', 'too many attributes');
+SELECT throws_ok($$SELECT portrait.profile_agg(r) FROM (SELECT 'NaN'::float8 AS x) r$$, '22000',
+                 'x must be a finite number, not NaN', 'a NaN number in a record');
+SELECT throws_ok($$SELECT portrait.tgi(true, r) FROM (SELECT '-Infinity'::real AS x) r$$, '22000',
+                 'x must be a finite number, not -Infinity', 'an infinite number in a record');
+SELECT throws_ok($$SELECT portrait.tgi(true, r) FROM (SELECT 'NaN'::numeric AS x) r$$, '22000',
+                 'x must be a finite number, not NaN', 'a NaN numeric in a record');
+SELECT throws_ok((SELECT 'SELECT portrait.profile_agg(r) FROM (SELECT ' || string_agg(g || ' AS c' || g, ', ') || ') r'
+                    FROM generate_series(1, 1001) g), '54000', 'a profile can have at most 1000 attributes',
+                 'a record with too many columns');
+SELECT throws_ok($$SELECT portrait.tgi(true, r) FROM (SELECT g::text AS id FROM generate_series(1, 1001) g) r$$, '54000',
+                 'attribute "id" has more than 1000 distinct values', 'too many distinct values of a record column');
 SELECT throws_ok($$SELECT portrait.tgi_table((SELECT p FROM champ), -1)$$, '22023',
                  'min_count must be zero or positive, not -1', 'negative min_count');
 SELECT throws_ok($$SELECT portrait.profile_label((SELECT p FROM champ), 11)$$, '22023',
