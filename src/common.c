@@ -253,13 +253,31 @@ PortraitExpectChar(const char **pos, char c, const char *typname, const char *in
 	(*pos)++;
 }
 
-/* Ascending in-place sort of doubles (no NaNs), inlined comparisons. */
+/* Ascending in-place sort of doubles (no NaNs). */
+#if PG_VERSION_NUM >= 140000
+/* inlined comparisons through the sort template (PostgreSQL 14 and later) */
 #define ST_SORT SortDoublesImpl
 #define ST_ELEMENT_TYPE double
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
 #define ST_SCOPE static
 #define ST_DEFINE
 #include "lib/sort_template.h"
+#else
+static int
+CmpDouble(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+SortDoublesImpl(double *v, size_t n)
+{
+	qsort(v, n, sizeof(double), CmpDouble);
+}
+#endif
 
 void
 PortraitSortDoubles(double *v, size_t n)
