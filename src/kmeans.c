@@ -1259,15 +1259,15 @@ KmeansParse(const PortraitModel *m, MemoryContext cxt)
 	return km;
 }
 
-/* Nearest cluster (0-based) of a features argument; *d2 its squared distance. */
-static int
-AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
+/*
+ * The features argument at argno in the model's space, in km->row; the
+ * model must have been fitted on as many features.
+ */
+static const double *
+ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
 {
-	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
-								 func, KmeansParse);
 	int			d;
-	const double *v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(0), &d, "features");
-	double		second;
+	const double *v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(argno), &d, "features");
 
 	if (d != km->d)
 		ereport(ERROR,
@@ -1276,7 +1276,18 @@ AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
 				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
 	for (int j = 0; j < d; j++)
 		km->row[j] = (v[j] - km->shift[j]) / km->scale[j];
-	return Nearest2(km->row, km->centers, km->k, d, d2, &second);
+	return km->row;
+}
+
+/* Nearest cluster (0-based) of a features argument; *d2 its squared distance. */
+static int
+AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
+{
+	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
+								 func, KmeansParse);
+	double		second;
+
+	return Nearest2(ScaledArg(fcinfo, 0, km), km->centers, km->k, km->d, d2, &second);
 }
 
 Datum
@@ -1304,17 +1315,8 @@ pp_kmeans_scale(PG_FUNCTION_ARGS)
 {
 	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
 								 "kmeans_scale", KmeansParse);
-	int			d;
-	const double *v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(0), &d, "features");
 
-	if (d != km->d)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features has %d values but the model was fitted on %d", d, km->d),
-				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
-	for (int j = 0; j < d; j++)
-		km->row[j] = (v[j] - km->shift[j]) / km->scale[j];
-	PG_RETURN_DATUM(Float8ArrayDatum(km->row, d));
+	PG_RETURN_DATUM(Float8ArrayDatum(ScaledArg(fcinfo, 0, km), km->d));
 }
 
 static Datum
@@ -1443,15 +1445,6 @@ pp_silhouette_combine(PG_FUNCTION_ARGS)
 	return PointsCombine(fcinfo);
 }
 
-static int
-CmpDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The mean silhouette (Rousseeuw 1987) with Euclidean distances: for each
  * row, a = mean distance to the rest of its cluster, b = the smallest mean
@@ -1515,7 +1508,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 	labels = palloc(sizeof(double) * s);
 	for (int64 i = 0; i < s; i++)
 		labels[i] = ps->values[idx[i] * w + d];
-	qsort(labels, s, sizeof(double), CmpDoubles);
+	PortraitSortDoubles(labels, s);
 	for (int64 i = 0; i < s; i++)
 		if (i == 0 || labels[i] != labels[i - 1])
 			labels[m++] = labels[i];
@@ -1724,7 +1717,6 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	KmModel    *km;
 	ArrayType  *st;
 	double	   *s;
-	const double *v;
 	int			d;
 	int			a;
 	double		d2;
@@ -1741,11 +1733,8 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model must not be NULL")));
 	km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 2, PORTRAIT_KIND_KMEANS, "kmeans_step", KmeansParse);
-	v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(1), &d, "features");
-	if (d != km->d)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features has %d values but the model was fitted on %d", d, km->d)));
+	ScaledArg(fcinfo, 1, km);
+	d = km->d;
 	if (PG_ARGISNULL(0))
 	{
 		st = NewStateArray(fcinfo, STEP_LEN(km->k, d));
@@ -1755,8 +1744,6 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	else
 		st = PG_GETARG_ARRAYTYPE_P(0);
 	s = StateValues(st, STEP_LEN(km->k, d), "kmeans_step");
-	for (int j = 0; j < d; j++)
-		km->row[j] = (v[j] - km->shift[j]) / km->scale[j];
 	a = Nearest2(km->row, km->centers, km->k, d, &d2, &second);
 	s[2] += d2;
 	s[3 + a] += 1;

@@ -474,6 +474,7 @@ ModelGetTextArray(const PortraitModel *m, const char *name, int *n)
 
 typedef struct ModelCache
 {
+	bool		stable;			/* the argument is a constant or a query parameter */
 	bool		has_ext;		/* the model came as this on-disk TOAST pointer */
 	struct varatt_external ext;
 	Size		len;
@@ -489,6 +490,10 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 	ModelCache *c = *slot;
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	PortraitModel *m;
+
+	/* a constant or a query parameter cannot change during the query */
+	if (c != NULL && c->stable)
+		return c->parsed;
 
 	/* the common case: the same untoasted model as the previous row */
 	if (c != NULL && !VARATT_IS_EXTENDED(raw) && VARSIZE(raw) == c->len &&
@@ -531,6 +536,7 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 	c->bytes = MemoryContextAlloc(c->cxt, c->len);
 	memcpy(c->bytes, m, c->len);
 	c->parsed = parse((PortraitModel *) c->bytes, c->cxt);
+	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
 	c->has_ext = VARATT_IS_EXTERNAL_ONDISK(raw);
 	if (c->has_ext)
 		VARATT_EXTERNAL_GET_POINTER(c->ext, raw);

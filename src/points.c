@@ -129,7 +129,7 @@ PointsSetAux(PointsState *ps, const char *aux, Size len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("aggregate options must be the same for all rows of a group"),
-				 errdetail("A row has options %.*s where earlier rows had %s.",
+				 errdetail("A row has options %.*s where earlier rows had %.200s.",
 						   (int) Min(len, 200), aux, ps->aux)));
 }
 

@@ -1,7 +1,7 @@
 -- k-means: fits on small known data, invariances, scoring, profiles and
 -- every documented error.
 BEGIN;
-SELECT plan(72);
+SELECT plan(73);
 
 -- SQLSTATE, message and detail of an error, for checks beyond throws_ok.
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -89,6 +89,10 @@ SELECT is((SELECT label FROM portrait.kmeans_centroids('{"kind": "kmeans", "form
 SELECT is((SELECT m::jsonb -> 'centroids' FROM (SELECT portrait.kmeans_fit(f, 2, '{"init": [[10, 10], [0, 0]], "standardize": false}') AS m FROM two) x),
           '[[10.333333333333334, 10.333333333333334], [0.3333333333333333, 0.3333333333333333]]'::jsonb,
           'explicit initial centroids: cluster j started from the j-th');
+SELECT is((SELECT (m::jsonb -> 'centroids')::text || ' ' || (m::jsonb -> 'sizes')::text
+             FROM (SELECT portrait.kmeans_fit(f, 2, '{"init": [[0, 0], [100, 100]], "standardize": false}') AS m FROM two) x),
+          '[[0.3333333333333333, 0.3333333333333333], [10.333333333333334, 10.333333333333334]] [3, 3]',
+          'an empty cluster is re-seeded with the row farthest from its centroid');
 SELECT ok((SELECT abs((m::jsonb ->> 'inertia')::float8 - 8.0 / 3) < 1e-12 FROM (SELECT portrait.kmeans_fit(f, 2, '{"init": "random", "seed": 3, "standardize": false}') AS m FROM two) x),
           'random initialisation');
 SELECT is((SELECT m::jsonb -> 'sd' FROM (SELECT portrait.kmeans_fit(ARRAY[f[1], 5], 2) AS m FROM two WHERE f IS NOT NULL) x), '[5.022173057773122, 0]'::jsonb,

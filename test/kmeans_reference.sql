@@ -3,7 +3,7 @@
 -- k-means++ with n_init = 10 reaches an inertia within 1% of scikit-learn's;
 -- the exact silhouette equals silhouette_score.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- the customers' log-RFM features, as exported into customers.csv
@@ -61,6 +61,11 @@ SELECT cmp_ok((SELECT abs((portrait.silhouette(p.f, p.label)).silhouette / r.sil
                  FROM kmeans_ref.points p JOIN kmeans_ref.reference r USING (dataset) WHERE dataset = s GROUP BY r.silhouette),
               '<', 1e-9::float8, s || ': exact silhouette equals scikit-learn''s silhouette_score (1e-9 relative)')
   FROM unnest(ARRAY['blobs', 'anisotropic', 'dominant']) s;
+
+SELECT set_eq($$SELECT dataset, portrait.kmeans_fit(f, 3, '{"seed": 1}')::text FROM kmeans_ref.points GROUP BY dataset$$,
+              $$SELECT dataset, (SELECT portrait.kmeans_fit(f, 3, '{"seed": 1}')::text FROM kmeans_ref.points p WHERE p.dataset = d.dataset)
+                  FROM (SELECT DISTINCT dataset FROM kmeans_ref.points) d$$,
+              'one model per group with GROUP BY: the same models as separate fits');
 
 SELECT * FROM finish();
 ROLLBACK;
