@@ -5,15 +5,18 @@
 # GROUP BY with avg/var_samp against the totals) and with profile_agg +
 # profile_merge + tgi_table, on the same generated data, in one run.
 # Environment: ROOT, PSQL, DB (from test/portrait.sh bench); BENCH_CUSTOMERS
-# (default 200000); BENCH_RUNS (default 3, best run kept, run alternately).
+# (default 200000); BENCH_RUNS (default 3, best run kept, run alternately);
+# BENCH_REUSE_DATA=1 keeps the demo schema already in DB.
 set -euo pipefail
 CUSTOMERS=${BENCH_CUSTOMERS:-200000}
 RUNS=${BENCH_RUNS:-3}
-psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+run_psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
-psql -v customers="$CUSTOMERS" -v seed=42 -f "$ROOT/test/data/sample.sql" >/dev/null
+if [ -z "${BENCH_REUSE_DATA:-}" ]; then
+	run_psql -v customers="$CUSTOMERS" -v seed=42 -f "$ROOT/test/data/sample.sql" >/dev/null
+fi
 
-psql -v runs="$RUNS" <<'SQL'
+run_psql -v runs="$RUNS" <<'SQL'
 SET TimeZone = 'Asia/Shanghai';
 -- one row per customer: 7 text attributes, 3 numbers, the RFM segment
 CREATE TABLE bench_cust AS
