@@ -2,7 +2,7 @@
 -- equivalence with the plain two-GROUP-BY SQL on the generated data, both
 -- designs agree, row order and parallel plans do not matter, every error.
 BEGIN;
-SELECT plan(51);
+SELECT plan(61);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- customers with their attributes, RFM segment (window form) and spend;
@@ -234,6 +234,20 @@ SELECT throws_ok($$SELECT '2;0;0;0'::portrait.profile$$, '22P02', NULL, 'text fo
 SELECT throws_ok($$SELECT '1;1;1;1;1:a:c:2:1:y:1:1:1:x:0:0'::portrait.profile$$, '22P02', NULL, 'text form: unsorted values');
 SELECT throws_ok($$SELECT '1;1;1;1;1:a:n:2:1:0:1:1:0'::portrait.profile$$, '22P02', NULL, 'text form: more numbers than rows');
 SELECT throws_ok($$SELECT '1;1;1;1;1:a:c:1:1:x:1:1;'::portrait.profile$$, '22P02', NULL, 'text form: trailing text');
+
+SELECT throws_ok($$SELECT portrait.tgi_table('1;1;1;1;1:a:c:1:1:x:1:1'::portrait.profile, '1;1;1;1;1:a:n:1:5:0:1:5:0'::portrait.profile)$$,
+                 '22000', 'attribute "a" is a number in some rows and text in others', 'group text attribute, population numeric');
+SELECT throws_ok($$SELECT portrait.tgi_table('1;2;2;1;1:a:n:2:1:0:2:1:0'::portrait.profile, '1;3;3;1;1:a:n:1:1:0:1:1:0'::portrait.profile)$$,
+                 '22000', 'group profile is not part of the population profile', 'group with more numbers than the population');
+SELECT throws_ok($$SELECT portrait.tgi_table('1;2;2;1;1:a:u'::portrait.profile, '1;3;3;1;1:a:c:1:1:x:2:2'::portrait.profile)$$,
+                 '22000', 'group profile is not part of the population profile', 'group with more NULLs than the population');
+SELECT throws_ok($$SELECT '1;1;1;2;1:b:u;1:a:u'::portrait.profile$$, '22P02', NULL, 'text form: unsorted attributes');
+SELECT throws_ok($$SELECT '1;1;1;1;1:a:c:1:1:x:2:1'::portrait.profile$$, '22P02', NULL, 'text form: group count above the count');
+SELECT throws_ok($$SELECT '1;1;1;1;9:a:u'::portrait.profile$$, '22P02', NULL, 'text form: string shorter than its length');
+SELECT throws_ok($$SELECT '1;1;1;1;1:a:n:1:1:-1:1:1:0'::portrait.profile$$, '22P02', NULL, 'text form: negative M2');
+SELECT throws_ok($$SELECT '1;1;1;1;1:a:z'::portrait.profile$$, '22P02', NULL, 'text form: unknown attribute kind');
+SELECT throws_ok($$SELECT '1;1;1;1001'::portrait.profile$$, '22P02', NULL, 'text form: attribute count out of range');
+SELECT throws_ok($$SELECT '1;1;2;1;1:a:c:2:1:x:1:2:1:y:1:1'::portrait.profile$$, '22P02', NULL, 'text form: counts add up to more than the rows');
 
 SELECT * FROM finish();
 ROLLBACK;
