@@ -30,8 +30,14 @@ SELECT p FROM prof;
 --     z = (80 - 44.4444) / sqrt(902.7778 * (1/3 - 1/9)) = 35.5556 / 14.1639 = 2.5103;
 --     rest = {20, 10, 30, 20, 40, 40}: mean 26.6667, M2 = 733.3333;
 --     pooled SD = sqrt((800 + 733.3333) / 7) = 14.8004, d = 53.3333 / 14.8004 = 3.6035
+--   95% interval of a TGI: Wilson interval of the group share divided by the
+--   population share; east: z^2/n = 3.8415 / 4 = 0.9604, centre
+--     (0.5 + 0.4802) / 1.9604 = 0.5, half 1.96 * sqrt(0.0625 + 0.0600) / 1.9604
+--     = 0.3500: share in [0.1500, 0.8500], TGI in [37.51, 212.49];
+--   t3 (0 of 4): share in [0, 0.4899], TGI in [0, 163.30]
 SELECT attribute, value, group_count, group_share, population_count, population_share,
-       round(tgi::numeric, 2) AS tgi, round(z::numeric, 4) AS z,
+       round(tgi::numeric, 2) AS tgi, round(tgi_low::numeric, 2) AS tgi_low,
+       round(tgi_high::numeric, 2) AS tgi_high, round(z::numeric, 4) AS z,
        round(effect_size::numeric, 4) AS effect_size, round(group_mean::numeric, 4) AS group_mean,
        round(population_mean::numeric, 4) AS population_mean
 FROM prof, portrait.tgi_table(p);

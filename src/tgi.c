@@ -39,6 +39,7 @@
 #define PORTRAIT_TGI_MAX_ATTRS		1000
 #define PORTRAIT_TGI_MAX_TERMS		10
 #define PORTRAIT_TGI_DEFAULT_TERMS	3
+#define PORTRAIT_TGI_Z95			1.959963984540054	/* two-sided 95% normal quantile */
 #define PROFILE_FORMAT				1
 
 typedef enum AttrKind
@@ -122,6 +123,7 @@ static const ExpandedObjectMethods profile_methods = {
 
 /* ---------- moments ---------- */
 
+/* Welford's update with one number. */
 static inline void
 MomentsAdd(Moments *m, double x)
 {
@@ -166,6 +168,7 @@ CompareBytes(const char *a, int alen, const char *b, int blen)
 	return (alen > blen) - (alen < blen);
 }
 
+/* A new, empty expanded state in its own context under parent. */
 static ProfileState *
 ProfileNew(MemoryContext parent)
 {
@@ -176,6 +179,7 @@ ProfileNew(MemoryContext parent)
 	return ps;
 }
 
+/* Is d a pointer to one of our expanded states? */
 static inline bool
 IsProfileExpanded(Datum d)
 {
@@ -194,6 +198,7 @@ ProfileTouch(ProfileState *ps)
 	}
 }
 
+/* Raise 54000: an attribute with too many distinct values. */
 static void
 TooManyValues(const ProfAttr *a)
 {
@@ -205,6 +210,7 @@ TooManyValues(const ProfAttr *a)
 			 errhint("Bucket the attribute first (a CASE expression, width_bucket or date_trunc), or pass it as a number to profile its mean.")));
 }
 
+/* Raise 22000: an attribute that is a number in some rows and text in others. */
 static void
 KindMismatch(const ProfAttr *a)
 {
@@ -336,6 +342,7 @@ SetKind(ProfAttr *a, char kind)
 
 /* ---------- text form ---------- */
 
+/* Append LEN:bytes (the text form's strings). */
 static void
 AppendBytes(StringInfo buf, const char *s, int len)
 {
@@ -343,6 +350,7 @@ AppendBytes(StringInfo buf, const char *s, int len)
 	appendBinaryStringInfo(buf, s, len);
 }
 
+/* Append :n:mean:m2 with exact shortest floats. */
 static void
 AppendMoments(StringInfo buf, const Moments *m)
 {
@@ -394,6 +402,7 @@ ProfileText(const ProfileState *ps, Size *len)
 	return buf.data;
 }
 
+/* Raise 22P02 for a malformed text form, saying why. */
 static void
 BadProfile(const char *input, const char *why)
 {
@@ -419,6 +428,7 @@ ParseBytes(const char **pos, int *len, const char *input)
 	return s;
 }
 
+/* Read :n:mean:m2 at *pos and check it. */
 static void
 ParseMoments(const char **pos, Moments *m, const char *input)
 {
@@ -523,6 +533,7 @@ ProfileParse(const char *input, MemoryContext parent)
 	return ps;
 }
 
+/* Flat size of an expanded state: the text form, built once and kept until a change. */
 static Size
 ProfileFlatSize(ExpandedObjectHeader *eohptr)
 {
@@ -538,6 +549,7 @@ ProfileFlatSize(ExpandedObjectHeader *eohptr)
 	return add_size(offsetof(ProfileFlat, text), ps->flatlen);
 }
 
+/* Write the flat form (the text form built by ProfileFlatSize). */
 static void
 ProfileFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 {
@@ -585,6 +597,7 @@ ProfileGetState(FunctionCallInfo fcinfo, int argno)
 
 /* ---------- aggregation ---------- */
 
+/* Raise 22023: attrs is not a jsonb object. */
 static void
 NotObject(void)
 {
@@ -645,6 +658,7 @@ ProfileAttrAt(ProfileState *ps, int pos, const char *name, int len)
 	return &ps->attrs[idx];
 }
 
+/* Add a number of a numeric attribute to the group's and all rows' moments. */
 static inline void
 ProfileAddNumber(ProfAttr *a, double x, bool in_group)
 {
@@ -655,6 +669,7 @@ ProfileAddNumber(ProfAttr *a, double x, bool in_group)
 		MomentsAdd(&a->group, x);
 }
 
+/* Count a value of a text attribute. */
 static inline void
 ProfileAddValue(ProfileState *ps, ProfAttr *a, const char *str, int len, bool in_group)
 {
@@ -755,6 +770,7 @@ typedef struct RecordCache
 	bool	   *nulls;
 } RecordCache;
 
+/* The cached reading plan of a row type, rebuilt when the type changes. */
 static RecordCache *
 RecordCacheFor(FunctionCallInfo fcinfo, Oid typid, int32 typmod)
 {
@@ -985,6 +1001,7 @@ ProfileMerge(ProfileState *a, const ProfileState *b)
 	}
 }
 
+/* Combine function of every profile aggregate and transition function of profile_merge. */
 Datum
 pp_profile_combine(PG_FUNCTION_ARGS)
 {
@@ -1001,6 +1018,7 @@ pp_profile_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&a->hdr));
 }
 
+/* Text output of portrait.profile. */
 Datum
 pp_profile_out(PG_FUNCTION_ARGS)
 {
@@ -1010,6 +1028,7 @@ pp_profile_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(ProfileText(ps, &len));
 }
 
+/* Text input of portrait.profile: parsed and checked, stored as its canonical text. */
 Datum
 pp_profile_in(PG_FUNCTION_ARGS)
 {
@@ -1038,6 +1057,8 @@ typedef struct ProfileRow
 	double		group_share;	/* NaN: not defined */
 	double		pop_share;
 	double		tgi;
+	double		tgi_low;		/* 95% interval of the TGI */
+	double		tgi_high;
 	double		z;
 	double		effect;			/* Cohen's h (category) or d (numeric) */
 	double		group_mean;
@@ -1056,6 +1077,20 @@ CategoryStats(ProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
 	r->group_share = pg;
 	r->pop_share = pp;
 	r->tgi = (ng > 0 && A > 0) ? 100.0 * pg / pp : NAN;
+	r->tgi_low = r->tgi_high = NAN;
+	if (ng > 0 && A > 0)
+	{
+		/*
+		 * Wilson score interval of the group share; the population share is
+		 * a census, not a sample, so it divides the bounds as it is.
+		 */
+		double		z2n = PORTRAIT_TGI_Z95 * PORTRAIT_TGI_Z95 / ng;
+		double		center = (pg + z2n / 2) / (1 + z2n);
+		double		half = PORTRAIT_TGI_Z95 * sqrt(pg * (1 - pg) / ng + z2n / (4.0 * ng)) / (1 + z2n);
+
+		r->tgi_low = 100.0 * Max(center - half, 0.0) / pp;
+		r->tgi_high = 100.0 * Min(center + half, 1.0) / pp;
+	}
 	/* group against the rest of the population; Var(pg - pp) = p(1-p)(1/ng - 1/N) */
 	r->z = (ng > 0 && ng < N && A > 0 && A < N)
 		? (pg - pp) / sqrt(pp * (1 - pp) * (1.0 / ng - 1.0 / N)) : NAN;
@@ -1080,6 +1115,8 @@ NumericStats(ProfileRow *r, const Moments *g, const Moments *p)
 	r->group_share = NAN;
 	r->pop_share = NAN;
 	r->tgi = NAN;
+	r->tgi_low = NAN;
+	r->tgi_high = NAN;
 	r->group_mean = g->n > 0 ? g->mean : NAN;
 	r->pop_mean = p->n > 0 ? p->mean : NAN;
 	r->z = NAN;
@@ -1102,6 +1139,7 @@ NumericStats(ProfileRow *r, const Moments *g, const Moments *p)
 	}
 }
 
+/* Raise 22000: the group profile does not come from the population's rows. */
 static void
 NotInPopulation(const ProfAttr *a, const char *why)
 {
@@ -1236,6 +1274,7 @@ ProfileRows(const ProfileState *g, const ProfileState *p, int *nrows)
 	return rows;
 }
 
+/* Result column i: x, or NULL where it is not defined (NaN). */
 static inline void
 PutFloat(Datum *values, bool *nulls, int i, double x)
 {
@@ -1243,6 +1282,7 @@ PutFloat(Datum *values, bool *nulls, int i, double x)
 	values[i] = Float8GetDatum(nulls[i] ? 0 : x);
 }
 
+/* Raise 22023 for a negative min_count. */
 static void
 CheckMinCount(int64 min_count)
 {
@@ -1266,8 +1306,8 @@ TgiTable(FunctionCallInfo fcinfo, const ProfileState *g, const ProfileState *p, 
 	for (int i = 0; i < n; i++)
 	{
 		const ProfileRow *r = &rows[i];
-		Datum		values[11];
-		bool		nulls[11] = {0};
+		Datum		values[13];
+		bool		nulls[13] = {0};
 
 		if (r->group_count < min_count)
 			continue;
@@ -1281,10 +1321,12 @@ TgiTable(FunctionCallInfo fcinfo, const ProfileState *g, const ProfileState *p, 
 		values[4] = Int64GetDatum(r->pop_count);
 		PutFloat(values, nulls, 5, r->pop_share);
 		PutFloat(values, nulls, 6, r->tgi);
-		PutFloat(values, nulls, 7, r->z);
-		PutFloat(values, nulls, 8, r->effect);
-		PutFloat(values, nulls, 9, r->group_mean);
-		PutFloat(values, nulls, 10, r->pop_mean);
+		PutFloat(values, nulls, 7, r->tgi_low);
+		PutFloat(values, nulls, 8, r->tgi_high);
+		PutFloat(values, nulls, 9, r->z);
+		PutFloat(values, nulls, 10, r->effect);
+		PutFloat(values, nulls, 11, r->group_mean);
+		PutFloat(values, nulls, 12, r->pop_mean);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

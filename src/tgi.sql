@@ -52,16 +52,16 @@ COMMENT ON FUNCTION @extschema@.profile_combine(@extschema@.profile, @extschema@
 CREATE FUNCTION @extschema@.tgi_table(profile @extschema@.profile, min_count bigint DEFAULT 0,
     OUT attribute text, OUT value text, OUT group_count bigint, OUT group_share double precision,
     OUT population_count bigint, OUT population_share double precision, OUT tgi double precision,
-    OUT z double precision, OUT effect_size double precision,
+    OUT tgi_low double precision, OUT tgi_high double precision, OUT z double precision, OUT effect_size double precision,
     OUT group_mean double precision, OUT population_mean double precision)
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'pp_tgi_table'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 50;
-COMMENT ON FUNCTION @extschema@.tgi_table(@extschema@.profile, bigint) IS 'The group of a tgi() profile against all its rows: per attribute value its counts, shares, TGI, z-score and Cohen''s h; per numeric attribute the means and Cohen''s d; rows with fewer than min_count group rows left out';
+COMMENT ON FUNCTION @extschema@.tgi_table(@extschema@.profile, bigint) IS 'The group of a tgi() profile against all its rows: per attribute value its counts, shares, TGI with its 95% interval, z-score and Cohen''s h; per numeric attribute the means and Cohen''s d; rows with fewer than min_count group rows left out';
 
 CREATE FUNCTION @extschema@.tgi_table(grp @extschema@.profile, population @extschema@.profile, min_count bigint DEFAULT 0,
     OUT attribute text, OUT value text, OUT group_count bigint, OUT group_share double precision,
     OUT population_count bigint, OUT population_share double precision, OUT tgi double precision,
-    OUT z double precision, OUT effect_size double precision,
+    OUT tgi_low double precision, OUT tgi_high double precision, OUT z double precision, OUT effect_size double precision,
     OUT group_mean double precision, OUT population_mean double precision)
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'pp_tgi_table_population'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 50;

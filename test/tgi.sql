@@ -2,7 +2,7 @@
 -- equivalence with the plain two-GROUP-BY SQL on the generated data, both
 -- designs agree, row order and parallel plans do not matter, every error.
 BEGIN;
-SELECT plan(61);
+SELECT plan(63);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- customers with their attributes, RFM segment (window form) and spend;
@@ -51,7 +51,8 @@ SELECT seg.segment, p.attribute, p.value, coalesce(g.a, 0) AS group_count, p.pa 
        (coalesce(g.a, 0)::float8 / seg.ng - p.pa::float8 / tot.n)
          / sqrt((p.pa::float8 / tot.n) * (1 - p.pa::float8 / tot.n) * (1.0 / seg.ng - 1.0 / tot.n)) AS z,
        2 * asin(sqrt(coalesce(g.a, 0)::float8 / seg.ng))
-         - 2 * asin(sqrt((p.pa - coalesce(g.a, 0))::float8 / (tot.n - seg.ng))) AS h
+         - 2 * asin(sqrt((p.pa - coalesce(g.a, 0))::float8 / (tot.n - seg.ng))) AS h,
+       coalesce(g.a, 0)::float8 / seg.ng AS pg, seg.ng
 FROM seg CROSS JOIN tot CROSS JOIN p
 LEFT JOIN g ON g.segment = seg.segment AND g.attribute = p.attribute AND g.value = p.value;
 
@@ -79,6 +80,16 @@ SELECT is((SELECT count(*)::int FROM ours o JOIN plain_cat p USING (segment, att
             WHERE NOT pg_temp.close(o.tgi, p.tgi)), 0, 'TGI equals the plain SQL''s (1e-9)');
 SELECT is((SELECT count(*)::int FROM ours o JOIN plain_cat p USING (segment, attribute, value)
             WHERE NOT pg_temp.close(o.z, p.z)), 0, 'two-proportion z equals the plain SQL''s (1e-9)');
+-- the 95% interval: Wilson interval of the group share over the population share
+SELECT is((SELECT count(*)::int FROM ours o JOIN plain_cat p USING (segment, attribute, value),
+                  LATERAL (SELECT 1.959963984540054 ^ 2 / p.ng AS z2n) w,
+                  LATERAL (SELECT (p.pg + w.z2n / 2) / (1 + w.z2n) AS c,
+                                  1.959963984540054 * sqrt(p.pg * (1 - p.pg) / p.ng + w.z2n / (4 * p.ng)) / (1 + w.z2n) AS h) ci
+            WHERE NOT (pg_temp.close(o.tgi_low, 100 * greatest(ci.c - ci.h, 0) / p.population_share)
+                       AND pg_temp.close(o.tgi_high, 100 * least(ci.c + ci.h, 1) / p.population_share))),
+          0, 'the TGI''s 95% interval equals the Wilson interval computed in SQL (1e-9)');
+SELECT is((SELECT count(*)::int FROM ours WHERE tgi IS NOT NULL AND NOT (tgi_low <= tgi AND tgi <= tgi_high)), 0,
+          'every TGI lies inside its interval');
 SELECT is((SELECT count(*)::int FROM ours o JOIN plain_cat p USING (segment, attribute, value)
             WHERE NOT pg_temp.close(o.effect_size, p.h)), 0, 'Cohen''s h equals the plain SQL''s (1e-9)');
 SELECT is((SELECT count(*)::int FROM ours WHERE value IS NULL AND attribute NOT IN ('monetary', 'frequency')), 0,

@@ -15,12 +15,13 @@ SELECT portrait.tgi(segment = 'Champions', attrs) AS p FROM customer_attrs;
 
 \echo
 \echo '== Who are the Champions? Profile against all scored customers'
-\echo '   (TGI = share among Champions / share among all x 100; z: two-proportion z-score;'
+\echo '   (TGI = share among Champions / share among all x 100, tgi_95 its 95% interval; z: two-proportion z-score;'
 \echo '    effect: Cohen''s h of a value, Cohen''s d of a number; values with fewer than 30 Champions left out)'
 SELECT portrait.profile_label(p) AS champions_label FROM champions;
 SELECT attribute, coalesce(value, '(mean)') AS value, group_count AS champions,
        round((100 * group_share)::numeric, 1) AS champ_pct, round((100 * population_share)::numeric, 1) AS all_pct,
-       round(tgi::numeric, 0) AS tgi, round(z::numeric, 1) AS z, round(effect_size::numeric, 2) AS effect,
+       round(tgi::numeric, 0) AS tgi, round(tgi_low::numeric, 0) || '-' || round(tgi_high::numeric, 0) AS tgi_95,
+       round(z::numeric, 1) AS z, round(effect_size::numeric, 2) AS effect,
        round(group_mean::numeric, 1) AS champ_mean, round(population_mean::numeric, 1) AS all_mean
 FROM champions, portrait.tgi_table(p, min_count => 30)
 ORDER BY attribute, tgi DESC NULLS FIRST;
