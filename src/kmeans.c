@@ -20,6 +20,9 @@
 #include <ctype.h>
 #include <float.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
@@ -114,6 +117,8 @@ typedef struct KmFit
 	double	   *moved;			/* k: how far each center moved */
 	double	   *half_gap;		/* k: half the distance to the nearest other center */
 	double	   *newc;			/* k x d */
+	double	   *ct;				/* d x k: the centers transposed */
+	double	   *dist;			/* k: scratch distances */
 } KmFit;
 
 PG_FUNCTION_INFO_V1(pp_kmeans_fit_trans);
@@ -537,17 +542,85 @@ Dist2(const double *a, const double *b, int d)
 	return s;
 }
 
-/* Nearest center of x (lowest index on ties); its and the runner-up's d2. */
+/* Centers m x d into ct, d x m (each feature's values of all centers together). */
+static void
+Transpose(const double *c, int m, int d, double *ct)
+{
+	for (int j = 0; j < m; j++)
+		for (int i = 0; i < d; i++)
+			ct[(Size) i * m + j] = c[(Size) j * d + i];
+}
+
+/*
+ * Squared distances from x to m centers given transposed (ct, d x m).  Each
+ * distance sums the same terms in the same order as Dist2, so the values
+ * are Dist2's; SSE2 just computes two centers per instruction.
+ */
+static inline void
+DistMany(const double *x, const double *ct, int m, int d, double *out)
+{
+	int			c = 0;
+
+#ifdef __SSE2__
+	for (; c + 4 <= m; c += 4)
+	{
+		__m128d		s0 = _mm_setzero_pd();
+		__m128d		s1 = _mm_setzero_pd();
+
+		for (int j = 0; j < d; j++)
+		{
+			__m128d		xj = _mm_set1_pd(x[j]);
+			__m128d		t0 = _mm_sub_pd(xj, _mm_loadu_pd(ct + (Size) j * m + c));
+			__m128d		t1 = _mm_sub_pd(xj, _mm_loadu_pd(ct + (Size) j * m + c + 2));
+
+			s0 = _mm_add_pd(s0, _mm_mul_pd(t0, t0));
+			s1 = _mm_add_pd(s1, _mm_mul_pd(t1, t1));
+		}
+		_mm_storeu_pd(out + c, s0);
+		_mm_storeu_pd(out + c + 2, s1);
+	}
+	for (; c + 2 <= m; c += 2)
+	{
+		__m128d		s0 = _mm_setzero_pd();
+
+		for (int j = 0; j < d; j++)
+		{
+			__m128d		t0 = _mm_sub_pd(_mm_set1_pd(x[j]), _mm_loadu_pd(ct + (Size) j * m + c));
+
+			s0 = _mm_add_pd(s0, _mm_mul_pd(t0, t0));
+		}
+		_mm_storeu_pd(out + c, s0);
+	}
+#endif
+	for (; c < m; c++)
+	{
+		double		s = 0;
+
+		for (int j = 0; j < d; j++)
+		{
+			double		t = x[j] - ct[(Size) j * m + c];
+
+			s += t * t;
+		}
+		out[c] = s;
+	}
+}
+
+/*
+ * Nearest center of x (lowest index on ties) given the transposed centers;
+ * its and the runner-up's squared distance.  dist is scratch for k values.
+ */
 static inline int
-Nearest2(const double *x, const double *c, int k, int d, double *best, double *second)
+Nearest2(const double *x, const double *ct, int k, int d, double *dist, double *best, double *second)
 {
 	int			a = 0;
 	double		b1 = DBL_MAX;
 	double		b2 = DBL_MAX;
 
+	DistMany(x, ct, k, d, dist);
 	for (int j = 0; j < k; j++)
 	{
-		double		t = Dist2(x, c + (Size) j * d, d);
+		double		t = dist[j];
 
 		if (t < b1)
 		{
@@ -638,7 +711,13 @@ Standardize(KmFit *f, bool standardize, double tol)
 	f->tol_abs = tol * varsum / d;
 }
 
-/* Greedy k-means++ (scikit-learn's: 2 + ln k candidates per center). */
+/*
+ * Greedy k-means++ (scikit-learn's: 2 + ln k candidates per center, the one
+ * that lowers the potential most wins).  All candidates of a step are
+ * scored in one pass over the rows.  On return labels[i] is the row's
+ * nearest center (the lowest on ties) and upper[i] its squared distance,
+ * which is the first Lloyd assignment.
+ */
 static void
 SeedPlusPlus(KmFit *f, double *centers)
 {
@@ -647,20 +726,22 @@ SeedPlusPlus(KmFit *f, double *centers)
 	int			trials = 2 + (int) log(f->k);
 	double	   *closest = f->upper;
 	double	   *cum = f->lower;
+	int32	   *near = f->labels;
+	int64	   *cand = palloc(sizeof(int64) * trials);
+	double	   *cpot = palloc(sizeof(double) * trials);
 	int64		first = (int64) pg_prng_uint64_range(&f->rng, 0, n - 1);
-	double		pot = 0;
 
 	memcpy(centers, f->x + first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
 	{
 		closest[i] = Dist2(f->x + i * d, centers, d);
-		pot += closest[i];
+		near[i] = 0;
 	}
 	for (int c = 1; c < f->k; c++)
 	{
 		double		acc = 0;
-		int64		best = -1;
-		double		bestpot = DBL_MAX;
+		int			best = 0;
+		const double *bx;
 
 		CHECK_FOR_INTERRUPTS();
 		for (int64 i = 0; i < n; i++)
@@ -673,8 +754,6 @@ SeedPlusPlus(KmFit *f, double *centers)
 			double		r = pg_prng_double(&f->rng) * acc;
 			int64		lo = 0;
 			int64		hi = n - 1;
-			double		cpot = 0;
-			const double *cx;
 
 			/* first row whose cumulative weight exceeds r */
 			while (lo < hi)
@@ -688,21 +767,36 @@ SeedPlusPlus(KmFit *f, double *centers)
 			}
 			while (lo > 0 && closest[lo] == 0)
 				lo--;
-			cx = f->x + lo * d;
-			for (int64 i = 0; i < n; i++)
-				cpot += Min(closest[i], Dist2(f->x + i * d, cx, d));
-			if (cpot < bestpot)
+			cand[t] = lo;
+			cpot[t] = 0;
+		}
+		for (int t = 0; t < trials; t++)
+			for (int j = 0; j < d; j++)
+				f->ct[(Size) j * trials + t] = f->x[cand[t] * d + j];
+		for (int64 i = 0; i < n; i++)
+		{
+			DistMany(f->x + i * d, f->ct, trials, d, f->dist);
+			for (int t = 0; t < trials; t++)
+				cpot[t] += Min(closest[i], f->dist[t]);
+		}
+		for (int t = 1; t < trials; t++)
+			if (cpot[t] < cpot[best])
+				best = t;
+		bx = f->x + cand[best] * d;
+		memcpy(centers + (Size) c * d, bx, sizeof(double) * d);
+		for (int64 i = 0; i < n; i++)
+		{
+			double		t = Dist2(f->x + i * d, bx, d);
+
+			if (t < closest[i])
 			{
-				bestpot = cpot;
-				best = lo;
+				closest[i] = t;
+				near[i] = c;
 			}
 		}
-		memcpy(centers + (Size) c * d, f->x + best * d, sizeof(double) * d);
-		for (int64 i = 0; i < n; i++)
-			closest[i] = Min(closest[i], Dist2(f->x + i * d, centers + (Size) c * d, d));
-		pot = bestpot;
 	}
-	(void) pot;
+	pfree(cand);
+	pfree(cpot);
 }
 
 /* k distinct rows chosen uniformly among the distinct rows. */
@@ -791,7 +885,7 @@ HalfGaps(KmFit *f, const double *centers)
  * them.  Hamerly's bounds only skip work: assignments equal plain Lloyd's.
  */
 static int
-Lloyd(KmFit *f, double *centers, bool *converged)
+Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 {
 	int64		n = f->n;
 	int			d = f->d;
@@ -800,8 +894,18 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 	int			it;
 
 	*converged = false;
-	for (int64 i = 0; i < n; i++)
-		f->labels[i] = -1;
+	if (hamerly && seeded)
+	{
+		/* k-means++ left each row's nearest center and squared distance */
+		for (int64 i = 0; i < n; i++)
+		{
+			f->upper[i] = sqrt(f->upper[i]);
+			f->lower[i] = 0;
+		}
+	}
+	else
+		for (int64 i = 0; i < n; i++)
+			f->labels[i] = -1;
 	for (it = 0; it < f->max_iter; it++)
 	{
 		int64		changed = 0;
@@ -811,7 +915,8 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 		int			argmax = -1;
 
 		CHECK_FOR_INTERRUPTS();
-		if (hamerly && it > 0)
+		Transpose(centers, k, d, f->ct);
+		if (hamerly)
 			HalfGaps(f, centers);
 		for (int64 i = 0; i < n; i++)
 		{
@@ -831,7 +936,7 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
 					continue;
 			}
-			na = Nearest2(xi, centers, k, d, &b1, &b2);
+			na = Nearest2(xi, f->ct, k, d, f->dist, &b1, &b2);
 			if (na != a)
 			{
 				changed++;
@@ -884,6 +989,14 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 				max2 = f->moved[j];
 		}
 		memcpy(centers, f->newc, sizeof(double) * k * d);
+		if (hamerly)
+			for (int64 i = 0; i < n; i++)
+			{
+				int			a = f->labels[i];
+
+				f->upper[i] += f->moved[a];
+				f->lower[i] -= (a == argmax) ? max2 : max1;
+			}
 
 		/* scikit-learn's tests: unchanged labels, or total squared shift <= tol */
 		if (it > 0 && changed == 0)
@@ -898,31 +1011,42 @@ Lloyd(KmFit *f, double *centers, bool *converged)
 			it++;
 			break;
 		}
-		if (hamerly)
-			for (int64 i = 0; i < n; i++)
-			{
-				int			a = f->labels[i];
-
-				f->upper[i] += f->moved[a];
-				f->lower[i] -= (a == argmax) ? max2 : max1;
-			}
 	}
 	return it;
 }
 
-/* Final assignment: labels, sizes and inertia of the given centers. */
+/*
+ * Final assignment: labels, sizes and inertia of the given centers.  With
+ * Hamerly's bounds (current for these centers after Lloyd) a row whose
+ * bounds prove its center nearest only needs that one distance.
+ */
 static double
 AssignAll(KmFit *f, const double *centers)
 {
 	double		inertia = 0;
+	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && f->k > 1;
 
+	if (hamerly)
+		HalfGaps(f, centers);
+	Transpose(centers, f->k, f->d, f->ct);
 	memset(f->counts, 0, sizeof(int64) * f->k);
 	for (int64 i = 0; i < f->n; i++)
 	{
+		const double *xi = f->x + i * f->d;
 		double		b1;
 		double		b2;
-		int			a = Nearest2(f->x + i * f->d, centers, f->k, f->d, &b1, &b2);
+		int			a = f->labels[i];
 
+		if (hamerly)
+		{
+			double		m = Max(f->half_gap[a], f->lower[i]);
+
+			b1 = Dist2(xi, centers + (Size) a * f->d, f->d);
+			if (Min(f->upper[i], sqrt(b1)) * (1 + PORTRAIT_KMEANS_BOUND_SLACK) >= m)
+				a = Nearest2(xi, f->ct, f->k, f->d, f->dist, &b1, &b2);
+		}
+		else
+			a = Nearest2(xi, f->ct, f->k, f->d, f->dist, &b1, &b2);
 		f->labels[i] = a;
 		f->counts[a]++;
 		inertia += b1;
@@ -1002,6 +1126,8 @@ FitKmeans(KmFit *f, const KmOptions *o, KmResult *res)
 	f->counts = palloc(sizeof(int64) * k);
 	f->moved = palloc(sizeof(double) * k);
 	f->half_gap = palloc(sizeof(double) * k);
+	f->ct = palloc(sizeof(double) * (k + 16) * d);
+	f->dist = palloc(sizeof(double) * (k + 16));
 
 	res->centers = palloc(sizeof(double) * k * d);
 	res->sizes = palloc(sizeof(int64) * k);
@@ -1024,7 +1150,7 @@ FitKmeans(KmFit *f, const KmOptions *o, KmResult *res)
 			SeedRandom(f, centers);
 		else
 			SeedPlusPlus(f, centers);
-		iters = Lloyd(f, centers, &conv);
+		iters = Lloyd(f, centers, o->init == KM_INIT_PLUSPLUS, &conv);
 		inertia = AssignAll(f, centers);
 		/* the first run with the lowest inertia wins */
 		if (inertia < res->inertia)
@@ -1225,10 +1351,11 @@ typedef struct KmModel
 	int			k;
 	int			d;
 	int64		n;
-	double	   *centers;		/* scaled space */
+	double	   *ct;				/* d x k: centers (scaled space), transposed */
 	double	   *shift;
 	double	   *scale;
 	double	   *row;			/* scratch: one scaled row */
+	double	   *dist;			/* scratch: k distances */
 } KmModel;
 
 static void *
@@ -1246,8 +1373,9 @@ KmeansParse(const PortraitModel *m, MemoryContext cxt)
 	km->k = rows;
 	km->d = cols;
 	km->n = ModelGetInt(m, "n");
-	km->centers = MemoryContextAlloc(cxt, sizeof(double) * rows * cols);
-	memcpy(km->centers, c, sizeof(double) * rows * cols);
+	km->ct = MemoryContextAlloc(cxt, sizeof(double) * rows * cols);
+	Transpose(c, rows, cols, km->ct);
+	km->dist = MemoryContextAlloc(cxt, sizeof(double) * rows);
 	km->shift = MemoryContextAlloc(cxt, sizeof(double) * cols);
 	km->scale = MemoryContextAlloc(cxt, sizeof(double) * cols);
 	km->row = MemoryContextAlloc(cxt, sizeof(double) * cols);
@@ -1287,7 +1415,7 @@ AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
 								 func, KmeansParse);
 	double		second;
 
-	return Nearest2(ScaledArg(fcinfo, 0, km), km->centers, km->k, km->d, d2, &second);
+	return Nearest2(ScaledArg(fcinfo, 0, km), km->ct, km->k, km->d, km->dist, d2, &second);
 }
 
 Datum
@@ -1744,7 +1872,7 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	else
 		st = PG_GETARG_ARRAYTYPE_P(0);
 	s = StateValues(st, STEP_LEN(km->k, d), "kmeans_step");
-	a = Nearest2(km->row, km->centers, km->k, d, &d2, &second);
+	a = Nearest2(km->row, km->ct, km->k, d, km->dist, &d2, &second);
 	s[2] += d2;
 	s[3 + a] += 1;
 	for (int j = 0; j < d; j++)
