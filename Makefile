@@ -10,9 +10,18 @@ OBJS = \
 	src/model.o \
 	src/points.o \
 	src/linalg.o \
+	src/optim.o \
 	src/rfm.o \
 	src/kmeans.o \
-	src/tgi.o
+	src/tgi.o \
+	src/bgnbd.o \
+	src/gamma_gamma.o \
+	src/logit.o \
+	src/events.o \
+	src/funnel.o \
+	src/retention.o \
+	src/sequence.o \
+	src/abtest.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -22,11 +31,19 @@ SQL_MODULES = \
 	src/points.sql \
 	src/rfm.sql \
 	src/kmeans.sql \
-	src/tgi.sql
+	src/tgi.sql \
+	src/bgnbd.sql \
+	src/gamma_gamma.sql \
+	src/logit.sql \
+	src/events.sql \
+	src/funnel.sql \
+	src/retention.sql \
+	src/sequence.sql \
+	src/abtest.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

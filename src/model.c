@@ -32,6 +32,9 @@ PG_FUNCTION_INFO_V1(pp_model_kind);
 static const ModelKindSpec *const model_kinds[] = {
 	&RfmModelKind,
 	&KmeansModelKind,
+	&BgnbdModelKind,
+	&GammaGammaModelKind,
+	&LogitModelKind,
 };
 
 #define MODEL_NAME_MAX 63

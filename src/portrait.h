@@ -10,10 +10,12 @@
 
 #include <math.h>
 
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/expandeddatum.h"
+#include "utils/jsonb.h"
 
 /* ---------- common.c: argument checks and conversions ---------- */
 
@@ -43,6 +45,16 @@ extern char *PortraitProfileLabel(const double *z, const char *const *names, int
 
 /* Module initialisation called from _PG_init (settings). */
 extern void PortraitKmeansInit(void);
+
+/*
+ * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in
+ * PostgreSQL's macro).
+ */
+static inline char *
+PortraitArrayData(ArrayType *a)
+{
+	return (char *) a + (ARR_HASNULL(a) ? (Size) a->dataoffset : (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
+}
 
 /* Neumaier-compensated sum, so that results hardly depend on row order. */
 typedef struct KahanSum
@@ -188,6 +200,9 @@ extern void *ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, Portra
 /* Kinds defined by the modules. */
 extern const ModelKindSpec RfmModelKind;
 extern const ModelKindSpec KmeansModelKind;
+extern const ModelKindSpec BgnbdModelKind;
+extern const ModelKindSpec GammaGammaModelKind;
+extern const ModelKindSpec LogitModelKind;
 
 /* ---------- points.c: collected rows of a fixed width ---------- */
 
@@ -224,10 +239,157 @@ extern PointsState *PointsRead(Datum d);
 extern Datum PointsCombine(FunctionCallInfo fcinfo);
 extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 
+/* ---------- events.c: timed condition bitmasks (behaviour aggregates) ---------- */
+
+#define PORTRAIT_EVENT_MAX_CONDS 32
+#define PORTRAIT_EVENT_INITIAL_ROWS 16
+
+typedef enum EventListKind
+{
+	EVENT_LIST_FUNNEL = 1,
+	EVENT_LIST_SEQUENCE = 2
+} EventListKind;
+
+/*
+ * Aggregate state of window_funnel and sequence_match/count: options, then
+ * textlen bytes of text (the pattern), MAXALIGN'ed, then cap timestamps and
+ * cap condition masks.  n rows are used.
+ */
+typedef struct EventList
+{
+	int32		vl_len_;
+	uint8		kind;			/* EventListKind */
+	uint8		nconds;			/* number of conditions, 1..32 */
+	uint16		flags;			/* funnel modes */
+	int32		textlen;
+	int64		param;			/* funnel window in microseconds */
+	int64		n;
+	int64		cap;
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} EventList;
+
+#define EventListText(l)	((char *) (l)->data)
+#define EventListTs(l)		((int64 *) ((l)->data + MAXALIGN((l)->textlen)))
+#define EventListMask(l)	((uint32 *) (EventListTs(l) + (l)->cap))
+
+/* One row of an event list in canonical (timestamp, mask) order. */
+typedef struct EventRow
+{
+	int64		ts;
+	uint32		mask;
+	uint32		pad;
+} EventRow;
+
+extern EventList *EventListNew(int kind, int nconds, int flags, int64 param, const char *text,
+							   int32 textlen, int64 cap);
+extern EventList *EventListAppend(EventList *l, int64 ts, uint32 mask);
+extern void EventListCheckSame(const EventList *a, const EventList *b);
+extern Datum EventListCombine(FunctionCallInfo fcinfo);
+extern EventRow *EventListSorted(const EventList *l);
+extern uint32 EventConditionMask(ArrayType *conds, int maxconds, int *nconds, const char *what);
+extern int64 EventIntervalUsec(const Interval *iv, const char *what);
+
 /* ---------- linalg.c: the only caller of LAPACK ---------- */
 
 extern int	LinalgCholeskySolve(int n, double *a, double *b, int nrhs);
 extern int	LinalgCholeskyInverse(int n, double *a);
 extern double LinalgConditionNumber(int n, const double *a);
+
+/* ---------- optim.c: the optimiser of the likelihood models ---------- */
+
+/*
+ * An objective to minimise: returns f(theta) and, when grad is not NULL,
+ * fills the gradient.  Returning NaN or Infinity rejects the point.
+ */
+typedef double (*OptimObjective) (const double *theta, double *grad, void *arg);
+
+typedef struct OptimSettings
+{
+	int			max_iterations;
+	double		gtol;			/* converged when max |gradient| <= gtol */
+	bool		numeric_gradient;	/* central differences instead of grad */
+} OptimSettings;
+
+typedef struct OptimResult
+{
+	double		value;			/* f at the returned point */
+	double		grad_norm;		/* max |gradient| there */
+	int			iterations;
+	int			evaluations;
+	bool		converged;
+} OptimResult;
+
+extern void OptimMinimize(OptimObjective fn, void *arg, int n, double *theta,
+						  const OptimSettings *settings, OptimResult *res);
+extern void OptimNumericGradient(OptimObjective fn, void *arg, int n, const double *theta,
+								 double *grad);
+
+/* Options shared by the likelihood fits (jsonb argument of the aggregates). */
+#define PORTRAIT_FIT_DEFAULT_MAX_ITERATIONS 200
+#define PORTRAIT_FIT_MAX_ITERATIONS 10000
+
+typedef enum FitTimeUnit
+{
+	FIT_UNIT_DAYS = 0,
+	FIT_UNIT_WEEKS = 1,
+	FIT_UNIT_MONTHS = 2,
+	FIT_UNIT_HOURS = 3
+} FitTimeUnit;
+
+typedef struct FitOptions
+{
+	double		penalizer;		/* L2 penalty on the parameters */
+	int			max_iterations;
+	int			unit;			/* FitTimeUnit */
+	bool		numeric_gradient;	/* finite differences, to check the analytic one */
+} FitOptions;
+
+extern void FitOptionsDefault(FitOptions *o);
+extern void FitOptionsParse(Jsonb *opts, bool with_unit, const char *func, FitOptions *o);
+extern const FitOptions *FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit,
+										  const char *func);
+extern PointsState *FitPointsState(FunctionCallInfo fcinfo, int dim, const FitOptions *o);
+extern double *FitPointsRows(PointsState *ps, FitOptions *o, int64 *n);
+extern int64 FitSortUnique(double *rows, int64 n, int dim, double *w);
+extern double FitPenalizedObjective(double ll, const double *gsum, const double *pv, int np,
+									double nobs, double penalizer, double *grad);
+extern const char *FitTimeUnitName(int unit);
+extern int	FitTimeUnitByName(const char *name);
+extern double FitTimeUnitsPerMonth(int unit);
+
+/* ---------- bgnbd.c: the BG/NBD model, used by gamma_gamma.c's clv ---------- */
+
+typedef struct BgnbdParams
+{
+	double		r;
+	double		alpha;
+	double		a;
+	double		b;
+	int			unit;			/* FitTimeUnit */
+} BgnbdParams;
+
+extern void *BgnbdParseModel(const PortraitModel *m, MemoryContext cxt);
+extern double BgnbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x, double T);
+extern void BgnbdCheckCustomer(double x, double t_x, double T);
+
+/* Raise 22023 unless v is a non-negative integer count (what names it). */
+static inline void
+CheckCount(double v, const char *what)
+{
+	CheckFinite(v, what);
+	if (unlikely(v < 0 || v != floor(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a non-negative integer, not %g", what, v),
+				 errdetail("It counts purchases.")));
+}
+
+/* ---------- special functions (optim.c) ---------- */
+
+extern double PortraitDigamma(double x);
+extern double PortraitLogGammaRatio(double z, double x);
+extern double PortraitDigammaRatio(double z, double x);
+extern double PortraitHyp2f1(double a, double b, double c, double z);
+extern double PortraitLogHyp2f1(double a, double b, double c, double z, int *sign);
 
 #endif							/* PORTRAIT_H */

@@ -114,24 +114,13 @@ SELECT portrait.rfm_breaks(recency_days, frequency, monetary) AS m FROM rfm_ours
 CREATE TEMP TABLE serial_total AS
 SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31')).* FROM demo.orders;
 
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
+CALL test_helpers.force_parallel();
 
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; acc text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
-    RETURN acc;
-END $$;
-
-SELECT matches(pg_temp.plan_of('SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'')).* FROM demo.orders'),
+SELECT matches(test_helpers.plan_of('SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'')).* FROM demo.orders'),
                'Partial Aggregate', 'rfm_summary runs as a partial aggregate in parallel workers');
-SELECT matches(pg_temp.plan_of('SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'') FROM demo.orders GROUP BY 1'),
+SELECT matches(test_helpers.plan_of('SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'') FROM demo.orders GROUP BY 1'),
                'Partial (Hash|Group)Aggregate', 'grouped rfm_summary runs as a partial aggregate');
-SELECT matches(pg_temp.plan_of('SELECT portrait.rfm_breaks(recency_days, frequency, monetary) FROM rfm_ours'),
+SELECT matches(test_helpers.plan_of('SELECT portrait.rfm_breaks(recency_days, frequency, monetary) FROM rfm_ours'),
                'Partial Aggregate', 'rfm_breaks runs as a partial aggregate');
 
 SELECT is((SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31')).frequency FROM demo.orders),
@@ -146,11 +135,7 @@ SELECT ok((SELECT abs(p.monetary - s.monetary) <= 1e-9 * abs(s.monetary)
 SELECT is((SELECT portrait.rfm_breaks(recency_days, frequency, monetary)::text FROM rfm_ours),
           (SELECT m::text FROM serial_model), 'parallel rfm_breaks gives the identical model');
 
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET parallel_leader_participation;
+CALL test_helpers.reset_parallel();
 
 SELECT is((SELECT portrait.rfm_breaks(recency_days, frequency, monetary)::text
              FROM (SELECT * FROM rfm_ours ORDER BY md5(customer_id::text)) x),

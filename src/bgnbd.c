@@ -1,0 +1,702 @@
+/*
+ * bgnbd.c
+ *		The BG/NBD model of Fader, Hardie & Lee ("Counting your customers the
+ *		easy way", Marketing Science 24(2), 2005): maximum-likelihood fit
+ *		from the repeat-purchase summary (x, t_x, T) of each customer (model
+ *		kind "bgnbd"), P(alive), churn risk, expected purchases (conditional
+ *		and of a new customer) and P(N(t) = n).
+ *
+ * While alive a customer buys at Poisson rate lambda ~ Gamma(r, alpha);
+ * after each purchase she drops out with probability p ~ Beta(a, b).  Times
+ * are in the caller's unit (days by default), which the model records.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "portrait.h"
+
+#define PORTRAIT_BGNBD_MIN_CUSTOMERS 10
+#define PORTRAIT_BGNBD_MAX_N 10000000
+#define BGNBD_GTOL 1e-9
+#define BGNBD_NPARAMS 4
+/* a parameter beyond this means the maximum lies at the boundary */
+#define PORTRAIT_BGNBD_MAX_PARAM 1e8
+
+PG_FUNCTION_INFO_V1(pp_bgnbd_fit_trans);
+PG_FUNCTION_INFO_V1(pp_bgnbd_fit_trans_options);
+PG_FUNCTION_INFO_V1(pp_bgnbd_fit_combine);
+PG_FUNCTION_INFO_V1(pp_bgnbd_fit_final);
+PG_FUNCTION_INFO_V1(pp_bgnbd_loglik);
+PG_FUNCTION_INFO_V1(pp_p_alive);
+PG_FUNCTION_INFO_V1(pp_churn_risk);
+PG_FUNCTION_INFO_V1(pp_expected_purchases);
+PG_FUNCTION_INFO_V1(pp_expected_purchases_new);
+PG_FUNCTION_INFO_V1(pp_prob_purchases);
+PG_FUNCTION_INFO_V1(pp_hyp2f1);
+
+/* 22023 for a summary that breaks the rules of (x, t_x, T). */
+static void
+pg_attribute_noreturn()
+BadCustomer(const char *msg, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s", msg),
+			 errdetail("%s", detail),
+			 errhint("x is the number of repeat purchases, t_x the time from the first to the last purchase, T the time from the first purchase to the end of the period.")));
+}
+
+/*
+ * The rules of a repeat-purchase summary: finite, x a non-negative integer,
+ * 0 <= t_x <= T, t_x > 0 exactly when x > 0.
+ */
+void
+BgnbdCheckCustomer(double x, double t_x, double T)
+{
+	CheckCount(x, "x");
+	CheckFinite(t_x, "t_x");
+	CheckFinite(T, "T");
+	if (t_x < 0 || T < 0)
+		BadCustomer("t_x and T must not be negative", "A time span cannot be negative.");
+	if (t_x > T)
+		BadCustomer("t_x must not exceed T",
+					"The last purchase cannot come after the end of the period.");
+	if (x > 0 && t_x == 0)
+		BadCustomer("a customer with repeat purchases must have t_x > 0",
+					"Repeat purchases on the first purchase day are not repeat purchases; merge them into the first one.");
+	if (x == 0 && t_x != 0)
+		BadCustomer("t_x must be 0 when x is 0",
+					"Without repeat purchases the last purchase is the first one.");
+}
+
+/* ---------- the likelihood ---------- */
+
+/* Distinct (x, t_x, T) rows with their counts, sorted; rows of one x contiguous. */
+typedef struct BgnbdData
+{
+	int64		nrows;			/* distinct rows */
+	double	   *x;
+	double	   *t_x;
+	double	   *T;
+	double	   *w;				/* customers with this row */
+	int64		ngroups;		/* distinct x values */
+	int64	   *group_start;	/* first row of each group, ngroups + 1 entries */
+	double		n;				/* customers */
+	double		penalizer;
+} BgnbdData;
+
+/*
+ * Log-likelihood of one customer, and its gradient in (r, alpha, a, b) when
+ * grad is not NULL.  gx holds the parameter terms that depend only on x:
+ * lgamma sums and digammas.  Written with log-sum-exp so that large x and
+ * small probabilities neither overflow nor underflow:
+ *
+ *   l = lnG(r+x) - lnG(r) + r ln(alpha) + lnB(a, b+x) - lnB(a, b)
+ *       + ln( (alpha+T)^-(r+x) + [x>0] a/(b+x-1) (alpha+t_x)^-(r+x) )
+ */
+typedef struct BgnbdGroupTerms
+{
+	double		lconst;			/* every term that does not involve t_x, T */
+	double		log_a_b;		/* ln a - ln(b+x-1), x > 0 */
+	double		d_r;			/* digamma(r+x) - digamma(r) + ln alpha */
+	double		d_a;			/* digamma(a+b) - digamma(a+b+x) */
+	double		d_b;			/* digamma(a+b) + digamma(b+x) - digamma(b) - digamma(a+b+x) */
+} BgnbdGroupTerms;
+
+/* The terms of customers with x repeat purchases at parameters p. */
+static void
+BgnbdGroup(const BgnbdParams *p, double x, bool want_grad, BgnbdGroupTerms *g)
+{
+	double		r = p->r,
+				a = p->a,
+				b = p->b;
+
+	/* lgamma differences as ratios: exact also when a, b are huge */
+	g->lconst = PortraitLogGammaRatio(r, x) + r * log(p->alpha)
+		+ PortraitLogGammaRatio(b, x) - PortraitLogGammaRatio(a + b, x);
+	g->log_a_b = x > 0 ? log(a) - log(b + x - 1) : 0;
+	if (want_grad)
+	{
+		double		dab = -PortraitDigammaRatio(a + b, x);
+
+		g->d_r = PortraitDigammaRatio(r, x) + log(p->alpha);
+		g->d_a = dab;
+		g->d_b = dab + PortraitDigammaRatio(b, x);
+	}
+}
+
+/* One customer's log-likelihood (gradient added to grad when not NULL). */
+static inline double
+BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, double x, double t_x, double T,
+		 double *grad)
+{
+	double		rx = p->r + x;
+	double		lT = log(p->alpha + T);
+	double		a3 = -rx * lT;
+	double		l;
+	double		w4 = 0;
+	double		lt = 0;
+
+	if (x > 0)
+	{
+		double		a4;
+		double		m;
+
+		lt = log(p->alpha + t_x);
+		a4 = g->log_a_b - rx * lt;
+		m = Max(a3, a4);
+		l = m + log(exp(a3 - m) + exp(a4 - m));
+		w4 = exp(a4 - l);
+	}
+	else
+		l = a3;
+	if (grad)
+	{
+		double		w3 = 1 - w4;
+
+		grad[0] += g->d_r - w3 * lT - w4 * lt;
+		grad[1] += p->r / p->alpha - rx * (w3 / (p->alpha + T) + w4 / (p->alpha + t_x));
+		grad[2] += g->d_a;
+		grad[3] += g->d_b;
+		if (x > 0)
+		{
+			grad[2] += w4 / p->a;
+			grad[3] -= w4 / (p->b + x - 1);
+		}
+	}
+	return g->lconst + l;
+}
+
+/*
+ * The fit's objective at theta = log(r, alpha, a, b): the mean negative
+ * log-likelihood plus penalizer * (r^2 + alpha^2 + a^2 + b^2), the L2
+ * penalty of the lifetimes library; the gradient is with respect to theta.
+ */
+static double
+BgnbdObjective(const double *theta, double *grad, void *arg)
+{
+	const BgnbdData *d = arg;
+	BgnbdParams p;
+	KahanSum	ll = {0};
+	double		gsum[BGNBD_NPARAMS] = {0};
+	double		pv[BGNBD_NPARAMS];
+
+	p.r = exp(theta[0]);
+	p.alpha = exp(theta[1]);
+	p.a = exp(theta[2]);
+	p.b = exp(theta[3]);
+	pv[0] = p.r;
+	pv[1] = p.alpha;
+	pv[2] = p.a;
+	pv[3] = p.b;
+	for (int64 k = 0; k < d->ngroups; k++)
+	{
+		BgnbdGroupTerms g;
+		double		x = d->x[d->group_start[k]];
+
+		BgnbdGroup(&p, x, grad != NULL, &g);
+		for (int64 i = d->group_start[k]; i < d->group_start[k + 1]; i++)
+		{
+			double		rg[BGNBD_NPARAMS] = {0};
+			double		l = BgnbdRow(&p, &g, x, d->t_x[i], d->T[i], grad ? rg : NULL);
+
+			KahanAdd(&ll, d->w[i] * l);
+			if (grad)
+				for (int j = 0; j < BGNBD_NPARAMS; j++)
+					gsum[j] += d->w[i] * rg[j];
+		}
+	}
+	return FitPenalizedObjective(KahanValue(&ll), gsum, pv, BGNBD_NPARAMS, d->n, d->penalizer, grad);
+}
+
+/* Distinct rows in canonical order (FitSortUnique), grouped by x. */
+static void
+BgnbdPrepare(double *rows, int64 n, BgnbdData *d)
+{
+	double	   *w = palloc_extended(mul_size(sizeof(double), n), MCXT_ALLOC_HUGE);
+	int64		k = FitSortUnique(rows, n, 3, w);
+
+	d->x = palloc_extended(mul_size(sizeof(double) * 3, k), MCXT_ALLOC_HUGE);
+	d->t_x = d->x + k;
+	d->T = d->t_x + k;
+	d->w = w;
+	d->group_start = palloc_extended(mul_size(sizeof(int64), k + 1), MCXT_ALLOC_HUGE);
+	d->ngroups = 0;
+	for (int64 i = 0; i < k; i++)
+	{
+		d->x[i] = rows[i * 3];
+		d->t_x[i] = rows[i * 3 + 1];
+		d->T[i] = rows[i * 3 + 2];
+		if (i == 0 || d->x[i] != d->x[i - 1])
+			d->group_start[d->ngroups++] = i;
+	}
+	d->nrows = k;
+	d->group_start[d->ngroups] = k;
+	d->n = n;
+}
+
+/* ---------- the model ---------- */
+
+/* Consistency of a bgnbd model: positive parameters, a known unit. */
+static void
+BgnbdValidate(const PortraitModel *m)
+{
+	const char *unit = ModelGetText(m, "unit");
+	const char *names[] = {"r", "alpha", "a", "b"};
+
+	for (int i = 0; i < 4; i++)
+		if (!(ModelGetFloat(m, names[i]) > 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid portrait.model"),
+					 errdetail("Parameter \"%s\" of a bgnbd model must be positive.", names[i])));
+	if (unit != NULL && FitTimeUnitByName(unit) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid portrait.model"),
+				 errdetail("Field \"unit\" must be days, weeks, months or hours.")));
+}
+
+static const ModelFieldSpec bgnbd_fields[] = {
+	{"r", MF_FLOAT, true},
+	{"alpha", MF_FLOAT, true},
+	{"a", MF_FLOAT, true},
+	{"b", MF_FLOAT, true},
+	{"unit", MF_TEXT, false},
+	{"log_likelihood", MF_FLOAT, false},
+	{"n", MF_INT, false},
+	{"penalizer", MF_FLOAT, false},
+	{"iterations", MF_INT, false},
+	{"converged", MF_BOOL, false},
+};
+
+const ModelKindSpec BgnbdModelKind = {
+	PORTRAIT_KIND_BGNBD, "bgnbd", bgnbd_fields, lengthof(bgnbd_fields), BgnbdValidate
+};
+
+/* A bgnbd model as BgnbdParams, for ModelCached. */
+void *
+BgnbdParseModel(const PortraitModel *m, MemoryContext cxt)
+{
+	BgnbdParams *p = MemoryContextAllocZero(cxt, sizeof(BgnbdParams));
+	const char *unit = ModelGetText(m, "unit");
+
+	p->r = ModelGetFloat(m, "r");
+	p->alpha = ModelGetFloat(m, "alpha");
+	p->a = ModelGetFloat(m, "a");
+	p->b = ModelGetFloat(m, "b");
+	p->unit = unit ? FitTimeUnitByName(unit) : FIT_UNIT_DAYS;
+	return p;
+}
+
+/* ---------- the aggregate ---------- */
+
+/* Transition of bgnbd_fit: check the summary and collect it (NULLs skipped). */
+static Datum
+BgnbdTrans(FunctionCallInfo fcinfo, const FitOptions *o)
+{
+	double		row[3];
+	PointsState *ps;
+
+	for (int i = 0; i < 3; i++)
+	{
+		if (PG_ARGISNULL(i + 1))
+		{
+			/* customers with an unknown value are skipped */
+			if (PG_ARGISNULL(0))
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		}
+		row[i] = PG_GETARG_FLOAT8(i + 1);
+	}
+	BgnbdCheckCustomer(row[0], row[1], row[2]);
+	ps = FitPointsState(fcinfo, 3, o);
+	PointsAppend(ps, row);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+}
+
+/* bgnbd_fit(x, t_x, T) transition. */
+Datum
+pp_bgnbd_fit_trans(PG_FUNCTION_ARGS)
+{
+	return BgnbdTrans(fcinfo, NULL);
+}
+
+/* bgnbd_fit(x, t_x, T, options) transition. */
+Datum
+pp_bgnbd_fit_trans_options(PG_FUNCTION_ARGS)
+{
+	return BgnbdTrans(fcinfo, FitOptionsCached(fcinfo, 4, true, "bgnbd_fit"));
+}
+
+/* Combine of bgnbd_fit: concatenate the collected rows. */
+Datum
+pp_bgnbd_fit_combine(PG_FUNCTION_ARGS)
+{
+	return PointsCombine(fcinfo);
+}
+
+/* Final function of bgnbd_fit: the maximum-likelihood fit as a model. */
+Datum
+pp_bgnbd_fit_final(PG_FUNCTION_ARGS)
+{
+	PointsState *ps;
+	FitOptions	o;
+	double	   *rows;
+	int64		n;
+	int64		repeaters = 0;
+	double		meanT;
+	KahanSum	tsum = {0};
+	BgnbdData	d;
+	double		theta[BGNBD_NPARAMS];
+	OptimSettings settings;
+	OptimResult res;
+	KahanSum	ll = {0};
+	ModelBuilder *mb;
+	MemoryContext fitcxt;
+	MemoryContext old;
+	BgnbdParams p;
+	PortraitModel *model;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	ps = PointsRead(PG_GETARG_DATUM(0));
+
+	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "bgnbd fit", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(fitcxt);
+	rows = FitPointsRows(ps, &o, &n);
+	if (n == 0)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(fitcxt);
+		PG_RETURN_NULL();
+	}
+	BgnbdPrepare(rows, n, &d);
+	/* from the sorted rows: the start must not depend on the row order */
+	for (int64 i = 0; i < d.nrows; i++)
+	{
+		if (d.x[i] > 0)
+			repeaters += (int64) d.w[i];
+		KahanAdd(&tsum, d.w[i] * d.T[i]);
+	}
+	meanT = KahanValue(&tsum) / n;
+	if (n < PORTRAIT_BGNBD_MIN_CUSTOMERS || repeaters == 0 || meanT == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("too few customers to fit a BG/NBD model"),
+				 errdetail("The fit got %lld customers, %lld of them with repeat purchases.",
+						   (long long) n, (long long) repeaters),
+				 errhint("The fit needs at least %d customers, some of them with repeat purchases, observed for some time.",
+						 PORTRAIT_BGNBD_MIN_CUSTOMERS)));
+
+	d.penalizer = o.penalizer;
+
+	/* start at r = a = b = 1 and alpha of the order of the observation times */
+	theta[0] = 0;
+	theta[1] = log(meanT);
+	theta[2] = 0;
+	theta[3] = 0;
+	settings.max_iterations = o.max_iterations;
+	settings.gtol = BGNBD_GTOL;
+	settings.numeric_gradient = o.numeric_gradient;
+	OptimMinimize(BgnbdObjective, &d, BGNBD_NPARAMS, theta, &settings, &res);
+
+	p.r = exp(theta[0]);
+	p.alpha = exp(theta[1]);
+	p.a = exp(theta[2]);
+	p.b = exp(theta[3]);
+	for (int64 k = 0; k < d.ngroups; k++)
+	{
+		BgnbdGroupTerms g;
+		double		x = d.x[d.group_start[k]];
+
+		BgnbdGroup(&p, x, false, &g);
+		for (int64 i = d.group_start[k]; i < d.group_start[k + 1]; i++)
+			KahanAdd(&ll, d.w[i] * BgnbdRow(&p, &g, x, d.t_x[i], d.T[i], NULL));
+	}
+	if (!isfinite(KahanValue(&ll)) || !isfinite(p.r) || !isfinite(p.alpha) ||
+		!isfinite(p.a) || !isfinite(p.b) || p.r == 0 || p.alpha == 0 || p.a == 0 || p.b == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("BG/NBD fit did not converge to finite parameters"),
+				 errdetail("After %d iterations r = %g, alpha = %g, a = %g, b = %g.",
+						   res.iterations, p.r, p.alpha, p.a, p.b),
+				 errhint("Add a penalizer, e.g. '{\"penalizer\": 0.001}', or check that the data follow the model.")));
+
+	MemoryContextSwitchTo(old);
+	mb = ModelBuild(PORTRAIT_KIND_BGNBD);
+	ModelPutFloat(mb, "r", p.r);
+	ModelPutFloat(mb, "alpha", p.alpha);
+	ModelPutFloat(mb, "a", p.a);
+	ModelPutFloat(mb, "b", p.b);
+	ModelPutText(mb, "unit", FitTimeUnitName(o.unit));
+	ModelPutFloat(mb, "log_likelihood", KahanValue(&ll));
+	ModelPutInt(mb, "n", n);
+	ModelPutFloat(mb, "penalizer", o.penalizer);
+	ModelPutInt(mb, "iterations", res.iterations);
+	/*
+	 * When the likelihood keeps rising towards infinite parameters (a and b
+	 * together, typically: a dropout probability without heterogeneity) the
+	 * gradient vanishes without a maximum being reached; that is not a fit.
+	 */
+	ModelPutBool(mb, "converged", res.converged && p.r < PORTRAIT_BGNBD_MAX_PARAM &&
+				 p.alpha < PORTRAIT_BGNBD_MAX_PARAM && p.a < PORTRAIT_BGNBD_MAX_PARAM &&
+				 p.b < PORTRAIT_BGNBD_MAX_PARAM);
+	model = ModelFinish(mb);
+	MemoryContextDelete(fitcxt);
+	PG_RETURN_POINTER(model);
+}
+
+/* ---------- scoring ---------- */
+
+/* The bgnbd model in argument argno, parsed once per query. */
+static const BgnbdParams *
+CachedParams(FunctionCallInfo fcinfo, int argno, const char *func)
+{
+	return ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, argno, PORTRAIT_KIND_BGNBD, func,
+					   BgnbdParseModel);
+}
+
+/* bgnbd_loglik(x, t_x, T, model): one customer's log-likelihood. */
+Datum
+pp_bgnbd_loglik(PG_FUNCTION_ARGS)
+{
+	double		x = PG_GETARG_FLOAT8(0);
+	double		t_x = PG_GETARG_FLOAT8(1);
+	double		T = PG_GETARG_FLOAT8(2);
+	const BgnbdParams *p = CachedParams(fcinfo, 3, "bgnbd_loglik");
+	BgnbdGroupTerms g;
+
+	BgnbdCheckCustomer(x, t_x, T);
+	BgnbdGroup(p, x, false, &g);
+	PG_RETURN_FLOAT8(BgnbdRow(p, &g, x, t_x, T, NULL));
+}
+
+/*
+ * ln of the odds of having dropped out: P(dead) / P(alive) = [x > 0]
+ * a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x); -Infinity when
+ * x = 0 (the model lets customers drop out only right after a purchase).
+ */
+static double
+BgnbdLogDeadOdds(const BgnbdParams *p, double x, double t_x, double T)
+{
+	if (x == 0)
+		return -INFINITY;
+	return log(p->a) - log(p->b + x - 1) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x));
+}
+
+/* 1 / (1 + exp(v)) without overflow. */
+static inline double
+Logistic(double v)
+{
+	if (v > 0)
+		return exp(-v) / (1 + exp(-v));
+	return 1 / (1 + exp(v));
+}
+
+/* The log dead-odds of the customer (x, t_x, T) in arguments 0-2 under the model in 3. */
+static double
+DeadOddsArgs(FunctionCallInfo fcinfo, const char *func)
+{
+	double		x = PG_GETARG_FLOAT8(0);
+	double		t_x = PG_GETARG_FLOAT8(1);
+	double		T = PG_GETARG_FLOAT8(2);
+	const BgnbdParams *p = CachedParams(fcinfo, 3, func);
+
+	BgnbdCheckCustomer(x, t_x, T);
+	return BgnbdLogDeadOdds(p, x, t_x, T);
+}
+
+/* p_alive(x, t_x, T, model) */
+Datum
+pp_p_alive(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(Logistic(DeadOddsArgs(fcinfo, "p_alive")));
+}
+
+/* 1 - p_alive, computed directly so that small risks keep their digits. */
+Datum
+pp_churn_risk(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(Logistic(-DeadOddsArgs(fcinfo, "churn_risk")));
+}
+
+/* 22000/22023 unless the horizon t is finite and not negative. */
+static void
+CheckHorizon(double t)
+{
+	CheckFinite(t, "t");
+	if (t < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("t must not be negative, not %g", t),
+				 errdetail("t is the length of the future period, in the model's time unit.")));
+}
+
+/*
+ * E[Y(t) | x, t_x, T]: expected purchases in the next t of a customer with
+ * that history (FHL 2005, eq. 10):
+ *
+ *   (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
+ *                        2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] P(alive)
+ *
+ * The bracket is 1 - exp(L), computed as -expm1(L) so that short horizons
+ * keep their digits.  At a = 1 the two factors are 0/0 with a finite limit;
+ * within 1e-7 of it the mean of the values at 1 -/+ 2e-7 is used.  A new
+ * customer is x = t_x = T = 0.
+ */
+double
+BgnbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x, double T)
+{
+	double		am1 = p->a - 1;
+
+	if (t == 0)
+		return 0;
+	if (fabs(am1) < 1e-7)
+	{
+		BgnbdParams lo = *p;
+		BgnbdParams hi = *p;
+
+		lo.a = 1 - 2e-7;
+		hi.a = 1 + 2e-7;
+		return (BgnbdExpectedPurchases(&lo, t, x, t_x, T) + BgnbdExpectedPurchases(&hi, t, x, t_x, T)) / 2;
+	}
+	{
+		double		big = p->alpha + T + t;
+		double		z = t / big;
+		int			sign;
+		double		lf = PortraitLogHyp2f1(p->r + x, p->b + x, p->a + p->b + x - 1, z, &sign);
+		double		L = (p->r + x) * (log(p->alpha + T) - log(big)) + lf;
+		double		bracket = sign > 0 ? -expm1(L) : 1 + (sign < 0 ? exp(L) : 0);
+
+		return (p->a + p->b + x - 1) / am1 * bracket * Logistic(BgnbdLogDeadOdds(p, x, t_x, T));
+	}
+}
+
+/* expected_purchases(model, t, x, t_x, T) */
+Datum
+pp_expected_purchases(PG_FUNCTION_ARGS)
+{
+	const BgnbdParams *p = CachedParams(fcinfo, 0, "expected_purchases");
+	double		t = PG_GETARG_FLOAT8(1);
+	double		x = PG_GETARG_FLOAT8(2);
+	double		t_x = PG_GETARG_FLOAT8(3);
+	double		T = PG_GETARG_FLOAT8(4);
+
+	CheckHorizon(t);
+	BgnbdCheckCustomer(x, t_x, T);
+	PG_RETURN_FLOAT8(BgnbdExpectedPurchases(p, t, x, t_x, T));
+}
+
+/* expected_purchases(model, t): E[X(t)] of a customer who has just arrived. */
+Datum
+pp_expected_purchases_new(PG_FUNCTION_ARGS)
+{
+	const BgnbdParams *p = CachedParams(fcinfo, 0, "expected_purchases");
+	double		t = PG_GETARG_FLOAT8(1);
+
+	CheckHorizon(t);
+	PG_RETURN_FLOAT8(BgnbdExpectedPurchases(p, t, 0, 0, 0));
+}
+
+/*
+ * P(X(t) = n) of a new customer (FHL 2005, eq. 8):
+ *
+ *   B(a, b+n)/B(a, b) NB(n) + [n > 0] B(a+1, b+n-1)/B(a, b) P(NB >= n)
+ *
+ * where NB is the negative binomial count with pmf
+ * G(r+j)/(G(r) j!) p^r (1-p)^j, p = alpha/(alpha+t).  The tail P(NB >= n)
+ * is 1 minus the head sum while the head is small, else summed directly,
+ * so that neither end loses its digits to cancellation.
+ */
+static double
+BgnbdProbPurchases(const BgnbdParams *p, double t, int64 n)
+{
+	double		r = p->r;
+	double		lp;
+	double		lq;
+	double		lnb_n;
+	double		first;
+	double		head = 0;
+	double		tail;
+	double		pmf;
+
+	if (t == 0)
+		return n == 0 ? 1 : 0;
+	lp = log(p->alpha) - log(p->alpha + t);
+	lq = log(t) - log(p->alpha + t);
+	lnb_n = PortraitLogGammaRatio(r, n) - lgamma(n + 1.0) + r * lp + n * lq;
+	/* B(a, b+n) / B(a, b) NB(n) */
+	first = exp(PortraitLogGammaRatio(p->b, n) - PortraitLogGammaRatio(p->a + p->b, n) + lnb_n);
+	if (n == 0)
+		return first;
+
+	/* head: pmf_0 .. pmf_{n-1} by the ratio recurrence */
+	pmf = exp(r * lp);
+	for (int64 j = 0; j < n && head <= 0.5; j++)
+	{
+		head += pmf;
+		pmf *= (r + j) / (j + 1) * exp(lq);
+		if ((j & 0xFFFFF) == 0xFFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (head <= 0.5)
+		tail = 1 - head;
+	else
+	{
+		/* tail: pmf_n, pmf_{n+1}, ... until the rest is negligible */
+		double		q = exp(lq);
+
+		tail = 0;
+		pmf = exp(lnb_n);
+		for (int64 j = n;; j++)
+		{
+			double		ratio = (r + j) / (j + 1) * q;
+
+			tail += pmf;
+			pmf *= ratio;
+			if (pmf == 0 || (ratio < 1 && pmf / (1 - ratio) <= DBL_EPSILON * tail))
+				break;
+			if (j - n > PORTRAIT_BGNBD_MAX_N)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("the purchase count distribution did not converge"),
+						 errhint("Use a shorter horizon t.")));
+			if ((j & 0xFFFFF) == 0xFFFFF)
+				CHECK_FOR_INTERRUPTS();
+		}
+	}
+	/* + B(a+1, b+n-1) / B(a, b) P(NB >= n) */
+	return first + exp(log(p->a) + PortraitLogGammaRatio(p->b, n - 1) - PortraitLogGammaRatio(p->a + p->b, n)) * tail;
+}
+
+/* prob_purchases(model, t, n) */
+Datum
+pp_prob_purchases(PG_FUNCTION_ARGS)
+{
+	const BgnbdParams *p = CachedParams(fcinfo, 0, "prob_purchases");
+	double		t = PG_GETARG_FLOAT8(1);
+	int64		n = PG_GETARG_INT32(2);
+
+	CheckHorizon(t);
+	if (n < 0 || n > PORTRAIT_BGNBD_MAX_N)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must be between 0 and %d, not %lld", PORTRAIT_BGNBD_MAX_N, (long long) n)));
+	PG_RETURN_FLOAT8(BgnbdProbPurchases(p, t, n));
+}
+
+/* hyp2f1(a, b, c, z): the Gauss hypergeometric function, exposed for tests and users. */
+Datum
+pp_hyp2f1(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(PortraitHyp2f1(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1),
+									PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+}

@@ -1,0 +1,72 @@
+
+-- ==================== funnel: window_funnel, funnel_counts, funnel_table ====================
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.funnel_table(users bigint[])
+    RETURNS TABLE (step integer, users bigint, conversion_from_previous double precision,
+                   conversion_from_first double precision)
+    AS 'MODULE_PATHNAME', 'pp_funnel_table' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION @extschema@.funnel_table(bigint[]) IS 'Funnel table from funnel_counts: per step the customers reaching it, conversion from the previous step and from the first';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool[])
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool[]) IS 'Transition function of window_funnel';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool[])
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool[]) IS 'Transition function of window_funnel with a mode';
+
+CREATE FUNCTION @extschema@.window_funnel_combine(@extschema@.event_list, @extschema@.event_list)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_combine(@extschema@.event_list, @extschema@.event_list) IS 'Combine function of window_funnel';
+
+CREATE FUNCTION @extschema@.window_funnel_final(@extschema@.event_list) RETURNS integer
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_final(@extschema@.event_list) IS 'Final function of window_funnel: the chain search';
+
+CREATE FUNCTION @extschema@.funnel_counts_trans(bigint[], integer, integer) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'pp_funnel_counts_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_counts_trans(bigint[], integer, integer) IS 'Transition function of funnel_counts';
+
+CREATE FUNCTION @extschema@.funnel_counts_combine(bigint[], bigint[]) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'pp_funnel_counts_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_counts_combine(bigint[], bigint[]) IS 'Combine function of funnel_counts';
+
+CREATE FUNCTION @extschema@.funnel_counts_final(bigint[]) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'pp_funnel_counts_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_counts_final(bigint[]) IS 'Final function of funnel_counts';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, VARIADIC steps bool[]) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, VARIADIC bool[]) IS 'Highest step of the ordered chain step 1, 2, ... reached within the window from the chain''s first event (ClickHouse windowFunnel); up to 32 steps';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, VARIADIC steps bool[]) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, VARIADIC bool[]) IS 'window_funnel with modes: comma-separated strict_deduplication, strict_order, strict_increase, strict_once';
+
+CREATE AGGREGATE @extschema@.funnel_counts(level integer, steps integer) (
+    SFUNC = @extschema@.funnel_counts_trans,
+    STYPE = bigint[],
+    COMBINEFUNC = @extschema@.funnel_counts_combine,
+    FINALFUNC = @extschema@.funnel_counts_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.funnel_counts(integer, integer) IS 'Customers reaching each step 1..steps, from per-customer window_funnel levels (input of funnel_table)';

@@ -1,0 +1,122 @@
+
+-- ==================== retention: retention flags, cohorts, sessions ====================
+
+-- ---------- types ----------
+
+CREATE TYPE @extschema@.cohort_state;
+
+CREATE FUNCTION @extschema@.cohort_state_in(cstring) RETURNS @extschema@.cohort_state
+    AS 'MODULE_PATHNAME', 'pp_cohort_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_state_in(cstring) IS 'Text input of the cohort_activity aggregate state (period;periods;n;period numbers)';
+
+CREATE FUNCTION @extschema@.cohort_state_out(@extschema@.cohort_state) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'pp_cohort_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_state_out(@extschema@.cohort_state) IS 'Text output of the cohort_activity aggregate state';
+
+CREATE TYPE @extschema@.cohort_state (
+    INPUT = @extschema@.cohort_state_in,
+    OUTPUT = @extschema@.cohort_state_out,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.cohort_state IS 'State of cohort_activity: the calendar periods a customer was active in';
+
+CREATE TYPE @extschema@.cohort_activity AS (
+    cohort  timestamptz,
+    offsets integer[]
+);
+COMMENT ON TYPE @extschema@.cohort_activity IS 'One customer''s cohort (start of the first active period) and active period offsets (result of cohort_activity)';
+COMMENT ON COLUMN @extschema@.cohort_activity.cohort IS 'Start of the customer''s first active period, in the session time zone';
+COMMENT ON COLUMN @extschema@.cohort_activity.offsets IS 'Periods after the cohort period with activity, ascending, 0 first, at most the periods argument';
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.session_id(ts timestamptz, gap interval) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_session_id' LANGUAGE C IMMUTABLE WINDOW PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.session_id(timestamptz, interval) IS 'Window function: session number 1, 2, ... within the partition, a new session after more than gap of inactivity (use OVER (PARTITION BY customer ORDER BY ts))';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.retention_trans(bigint, bool[]) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_retention_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.retention_trans(bigint, bool[]) IS 'Transition function of retention';
+
+CREATE FUNCTION @extschema@.retention_combine(bigint, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_retention_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.retention_combine(bigint, bigint) IS 'Combine function of retention';
+
+CREATE FUNCTION @extschema@.retention_final(bigint) RETURNS integer[]
+    AS 'MODULE_PATHNAME', 'pp_retention_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.retention_final(bigint) IS 'Final function of retention';
+
+CREATE FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer)
+    RETURNS @extschema@.cohort_state
+    AS 'MODULE_PATHNAME', 'pp_cohort_activity_trans' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer) IS 'Transition function of cohort_activity (depends on the session time zone)';
+
+CREATE FUNCTION @extschema@.cohort_activity_combine(@extschema@.cohort_state, @extschema@.cohort_state)
+    RETURNS @extschema@.cohort_state
+    AS 'MODULE_PATHNAME', 'pp_cohort_activity_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_activity_combine(@extschema@.cohort_state, @extschema@.cohort_state) IS 'Combine function of cohort_activity';
+
+CREATE FUNCTION @extschema@.cohort_activity_final(@extschema@.cohort_state) RETURNS @extschema@.cohort_activity
+    AS 'MODULE_PATHNAME', 'pp_cohort_activity_final' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_activity_final(@extschema@.cohort_state) IS 'Final function of cohort_activity';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.retention(VARIADIC conds bool[]) (
+    SFUNC = @extschema@.retention_trans,
+    STYPE = bigint,
+    COMBINEFUNC = @extschema@.retention_combine,
+    FINALFUNC = @extschema@.retention_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention(VARIADIC bool[]) IS 'ClickHouse retention flags: [1] = condition 1 met by some row; [k] = conditions 1 and k both met by some rows; up to 32 conditions';
+
+CREATE AGGREGATE @extschema@.cohort_activity(ts timestamptz, period text, periods integer) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    FINALFUNC = @extschema@.cohort_activity_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity(timestamptz, text, integer) IS 'One customer''s cohort period (day, week, month, quarter, year in the session time zone) and the period offsets 0..periods with activity';
+
+-- ---------- cohort matrix ----------
+
+CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
+                                          period text DEFAULT 'month', periods integer DEFAULT 12)
+    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
+                   active_users bigint, share double precision)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+    IF period IS NULL OR periods IS NULL THEN
+        RAISE EXCEPTION 'cohort_matrix period and periods must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    RETURN QUERY EXECUTE format(
+        $q$
+        WITH per_user AS MATERIALIZED (
+            SELECT @extschema@.cohort_activity(%2$I, $1, $2) AS a
+              FROM %1$s
+             WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
+             GROUP BY %3$I),
+        sizes AS (
+            SELECT (a).cohort AS cohort, count(*) AS users FROM per_user GROUP BY 1),
+        active AS (
+            SELECT (a).cohort AS cohort, o AS k, count(*) AS users
+              FROM per_user, unnest((a).offsets) AS o GROUP BY 1, 2)
+        SELECT s.cohort, k.k, s.users, coalesce(act.users, 0)::bigint,
+               coalesce(act.users, 0)::double precision / s.users
+          FROM sizes s
+         CROSS JOIN generate_series(0, $2) AS k(k)
+          LEFT JOIN active act ON act.cohort = s.cohort AND act.k = k.k
+         ORDER BY 1, 2
+        $q$, source, ts_col, user_col)
+    USING period, periods;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share; caller''s privileges';

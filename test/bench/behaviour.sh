@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Behaviour benchmark on generated events (default 10M rows, 500k customers):
+# the hand-written SQL and pg_portrait on the same data, in one run:
+#   (a) funnel view -> cart -> checkout -> pay within 1 day, customers per
+#       level: window_funnel vs a window-function query computing the same
+#       level (for every view, the earliest cart at or after it, the
+#       earliest checkout at or after that, the earliest pay at or after
+#       that; the level is the best view's);
+#   (b) weekly cohort matrix with 8 offsets: cohort_matrix vs GROUP BY
+#       (customer, week) + min() OVER (PARTITION BY customer) + GROUP BY.
+# Both answers are compared; the ratio is hand-written time / ours.  The two
+# queries of a pair run alternately BENCH_RUNS times (default 3) and the best
+# time of each is kept, which tames a busy machine.
+# Environment: ROOT, PSQL, DB (from test/portrait.sh bench); BENCH_EVENTS
+# (default 10000000), BENCH_EVENTS_PER_CUSTOMER (default 20), BENCH_RUNS.
+set -euo pipefail
+EVENTS=${BENCH_EVENTS:-10000000}
+PER=${BENCH_EVENTS_PER_CUSTOMER:-20}
+RUNS=${BENCH_RUNS:-3}
+run_psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+
+run_psql -v events="$EVENTS" -v per="$PER" <<'SQL'
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_events;
+-- customer g / per; each customer starts on one of the first 60 days and is
+-- active over the next 6 weeks, half of the events in the first 3 days; names
+-- drawn from hashint4.
+CREATE UNLOGGED TABLE bench_events AS
+SELECT (g / :per)::int AS uid,
+       timestamptz '2024-01-01 00:00:00+08'
+         + ((hashint4((g / :per)::int) & 2147483647) % (60 * 86400)) * interval '1 second'
+         + ((hashint4(g) & 2147483647) % (CASE WHEN g % 2 = 0 THEN 3 ELSE 42 END * 86400)) * interval '1 second' AS ts,
+       (ARRAY['view', 'view', 'view', 'view', 'view', 'view', 'view', 'view', 'view', 'view',
+              'cart', 'cart', 'cart', 'cart', 'checkout', 'checkout', 'pay', 'search', 'search', 'search'])
+         [1 + (hashint4(g * 31 + 7) & 2147483647) % 20] AS name
+  FROM generate_series(0, :events - 1) g;
+VACUUM ANALYZE bench_events;
+SQL
+
+run_psql -v runs="$RUNS" <<'SQL'
+SET client_min_messages = warning;
+SET TimeZone = 'Asia/Shanghai';
+SET work_mem = '256MB';
+-- Run two queries alternately, each into a temp table (its answer), and
+-- return the best wall time of each in ms.
+CREATE FUNCTION pg_temp.pair_ms(q1 text, t1 text, q2 text, t2 text, runs int, OUT ms1 float8, OUT ms2 float8)
+LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz;
+BEGIN
+    ms1 := 'Infinity'; ms2 := 'Infinity';
+    FOR i IN 1..runs LOOP
+        EXECUTE format('DROP TABLE IF EXISTS %I, %I', t1, t2);
+        t0 := clock_timestamp();
+        EXECUTE format('CREATE TEMP TABLE %I AS %s', t1, q1);
+        ms1 := least(ms1, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        t0 := clock_timestamp();
+        EXECUTE format('CREATE TEMP TABLE %I AS %s', t2, q2);
+        ms2 := least(ms2, extract(epoch FROM clock_timestamp() - t0) * 1000);
+    END LOOP;
+END $$;
+
+\set hand_funnel 'WITH o AS (SELECT uid, ts, name, CASE name WHEN ''view'' THEN 1 WHEN ''cart'' THEN 2 WHEN ''checkout'' THEN 3 WHEN ''pay'' THEN 4 ELSE 0 END AS step FROM bench_events), p AS (SELECT *, min(ts) FILTER (WHERE step = 4) OVER w AS next_pay FROM o WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), h AS (SELECT *, min(ts) FILTER (WHERE step = 3) OVER w AS next_chk, min(next_pay) FILTER (WHERE step = 3) OVER w AS chk_pay FROM p WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), c AS (SELECT *, min(ts) FILTER (WHERE step = 2) OVER w AS t2, min(next_chk) FILTER (WHERE step = 2) OVER w AS t3, min(chk_pay) FILTER (WHERE step = 2) OVER w AS t4 FROM h WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), lv AS (SELECT uid, coalesce(max(CASE WHEN step = 1 THEN 1 + (coalesce(t2 <= ts + interval ''1 day'', false))::int + (coalesce(t3 <= ts + interval ''1 day'', false))::int + (coalesce(t4 <= ts + interval ''1 day'', false))::int END), 0) AS level FROM c GROUP BY uid) SELECT level, count(*) AS customers FROM lv GROUP BY level'
+\set our_funnel 'SELECT level, count(*) AS customers FROM (SELECT uid, portrait.window_funnel(''1 day'', ts, name = ''view'', name = ''cart'', name = ''checkout'', name = ''pay'') AS level FROM bench_events GROUP BY uid) t GROUP BY level'
+\set hand_cohort 'WITH a AS (SELECT uid, date_trunc(''week'', ts) AS p FROM bench_events GROUP BY 1, 2), f AS (SELECT uid, p, min(p) OVER (PARTITION BY uid) AS c FROM a), k AS (SELECT c, round(extract(epoch FROM p - c) / 604800)::int AS k FROM f), sizes AS (SELECT c, count(*) AS n FROM k WHERE k = 0 GROUP BY c) SELECT k.c AS cohort, k.k AS period_offset, s.n AS cohort_users, count(*) AS active_users, count(*)::float8 / s.n AS share FROM k JOIN sizes s USING (c) WHERE k.k <= 8 GROUP BY k.c, k.k, s.n'
+\set our_cohort 'SELECT * FROM portrait.cohort_matrix(''bench_events'', ''uid'', ''ts'', ''week'', 8) WHERE active_users > 0'
+
+SELECT count(DISTINCT uid) AS customers, count(*) AS events FROM bench_events;
+SELECT ms1 AS hand_ms, ms2 AS ours_ms FROM pg_temp.pair_ms(:'hand_funnel', 'hand_funnel', :'our_funnel', 'our_funnel', :runs) \gset a_
+SELECT ms1 AS hand_ms, ms2 AS ours_ms FROM pg_temp.pair_ms(:'hand_cohort', 'hand_cohort', :'our_cohort', 'our_cohort', :runs) \gset b_
+
+\echo
+\echo 'Funnel levels (customers per level), hand-written and ours:'
+SELECT h.level, h.customers AS hand, o.customers AS ours FROM hand_funnel h FULL JOIN our_funnel o USING (level) ORDER BY 1;
+SELECT (SELECT count(*) FROM (TABLE hand_funnel EXCEPT TABLE our_funnel) d) = 0
+   AND (SELECT count(*) FROM hand_funnel) = (SELECT count(*) FROM our_funnel) AS funnel_same_answer,
+       (SELECT count(*) FROM (TABLE hand_cohort EXCEPT TABLE our_cohort) d) = 0
+   AND (SELECT count(*) FROM hand_cohort) = (SELECT count(*) FROM our_cohort) AS cohort_same_answer,
+       (SELECT count(*) FROM our_cohort) AS cohort_cells;
+
+\echo
+\echo 'Behaviour benchmark (best of' :runs 'alternating runs, default parallel settings, work_mem 256MB)'
+SELECT '(a) funnel: hand-written window functions' AS what, round(:a_hand_ms::numeric, 0) AS ms, NULL::numeric AS speedup
+UNION ALL SELECT '(a) funnel: window_funnel', round(:a_ours_ms::numeric, 0), round((:a_hand_ms / :a_ours_ms)::numeric, 2)
+UNION ALL SELECT '(b) cohort matrix: GROUP BY + min() OVER + GROUP BY', round(:b_hand_ms::numeric, 0), NULL
+UNION ALL SELECT '(b) cohort matrix: cohort_matrix', round(:b_ours_ms::numeric, 0), round((:b_hand_ms / :b_ours_ms)::numeric, 2);
+\echo 'speedup = hand-written time / ours'
+SQL

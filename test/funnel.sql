@@ -1,0 +1,92 @@
+-- window_funnel, funnel_counts, funnel_table: errors, order independence,
+-- parallel plans.
+BEGIN;
+SELECT plan(20);
+
+-- errors named in the issue
+SELECT throws_ok($$SELECT portrait.window_funnel('-1 second', now(), true)$$, '22023', NULL,
+                 'negative window is refused');
+SELECT throws_ok($$SELECT portrait.window_funnel(NULL::interval, now(), true)$$, '22004', NULL,
+                 'NULL window is refused');
+SELECT throws_ok($$SELECT portrait.window_funnel('1 hour', now(), VARIADIC array_fill(true, ARRAY[33]))$$,
+                 '54000', 'window_funnel steps: 33 given, between 1 and 32 allowed', 'more than 32 steps is refused');
+SELECT lives_ok($$SELECT portrait.window_funnel('1 hour', now(), VARIADIC array_fill(true, ARRAY[32]))$$,
+                '32 steps are allowed');
+SELECT throws_ok($$SELECT portrait.window_funnel('1 hour', 'strict_sometimes', now(), true)$$, '22023',
+                 'unknown window_funnel mode "strict_sometimes"', 'unknown mode is refused');
+SELECT throws_ok($$SELECT portrait.window_funnel('1 hour', '-infinity'::timestamptz, true)$$, '22008', NULL,
+                 'infinite timestamp is refused');
+SELECT throws_ok($$SELECT portrait.window_funnel(w, now(), true) FROM (VALUES ('1 hour'::interval), ('2 hours')) v(w)$$,
+                 '22023', NULL, 'window changing within a group is refused');
+SELECT throws_ok($$SELECT portrait.funnel_counts(l, 2) FROM (VALUES (3)) v(l)$$, '22023', NULL,
+                 'level above steps is refused');
+SELECT throws_ok($$SELECT portrait.funnel_counts(1, 40)$$, '22023', NULL, 'funnel_counts steps above 32 refused');
+SELECT throws_ok($$SELECT * FROM portrait.funnel_table('{1,2}')$$, '22023', NULL,
+                 'increasing funnel counts are refused');
+SELECT throws_ok($$SELECT 'funnel;2;0;5;0:;1;7:9'::portrait.event_list$$, '22P02', NULL,
+                 'event_list text input checks the mask against the conditions');
+
+-- text round trip of the state
+SELECT is('funnel;2;0;3600000000;0:;2;1:1,2:2'::portrait.event_list::text,
+          'funnel;2;0;3600000000;0:;2;1:1,2:2', 'event_list text round trip');
+
+-- NULLs: a NULL steps array skips the row; 32 steps all met gives 32
+SELECT is(portrait.window_funnel('1 hour', now(), VARIADIC NULL::bool[]), NULL, 'NULL steps array: no row');
+SELECT is(portrait.window_funnel('1 hour', now(), VARIADIC array_fill(true, ARRAY[32])), 32,
+          'one row meeting all 32 steps reaches 32');
+
+-- ClickHouse's algorithm restated in test/data/behaviour/make_reference.py:
+-- 400 random histories x 4 windows x 9 mode sets
+SELECT is_empty($$
+  WITH got AS (
+    SELECT e.case_id, c.w, c.mode,
+           portrait.window_funnel(make_interval(secs => c.w), c.mode, timestamptz '2024-01-01' + e.ts * interval '1 second',
+                                  e.mask & 1 > 0, e.mask & 2 > 0, e.mask & 4 > 0, e.mask & 8 > 0) AS level
+      FROM behaviour_funnel_events e
+     CROSS JOIN (SELECT DISTINCT "window" AS w, mode FROM behaviour_funnel_expected) c
+     GROUP BY 1, 2, 3)
+  SELECT x.* FROM behaviour_funnel_expected x
+    LEFT JOIN got ON got.case_id = x.case_id AND got.w = x."window" AND got.mode = x.mode
+   WHERE x.level IS DISTINCT FROM got.level$$,
+  'window_funnel equals the reference on 14400 history/window/mode cases');
+
+-- order independence: the same rows in reverse order give the same levels
+SELECT results_eq(
+  $$SELECT uid, portrait.window_funnel('2 days', ts, name = 'view', name = 'cart', name = 'checkout', name = 'pay')
+      FROM (SELECT * FROM behaviour_events ORDER BY ts, name) s GROUP BY uid ORDER BY uid$$,
+  $$SELECT uid, portrait.window_funnel('2 days', ts, name = 'view', name = 'cart', name = 'checkout', name = 'pay')
+      FROM (SELECT * FROM behaviour_events ORDER BY ts DESC, name DESC) s GROUP BY uid ORDER BY uid$$,
+  'levels do not depend on row order');
+
+-- parallel plans: partial aggregation, same answer as serial
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay') FROM behaviour_events$$),
+               'Partial Aggregate', 'window_funnel runs as a partial aggregate');
+CREATE TEMP TABLE par AS
+SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay') AS all_level,
+       portrait.window_funnel('1 day', 'strict_once,strict_deduplication', ts, name = 'view', name IN ('view', 'cart'), name = 'pay') AS once_level,
+       portrait.funnel_counts(hashint4(uid) & 3, 3) AS counts
+  FROM behaviour_events;
+CREATE TEMP TABLE par_group AS
+SELECT uid, portrait.window_funnel('3 days', 'strict_order', ts, name = 'view', name = 'cart') AS level
+  FROM behaviour_events GROUP BY uid;
+CALL test_helpers.force_serial();
+SELECT results_eq(
+  $$SELECT all_level, once_level, counts FROM par$$,
+  $$SELECT portrait.window_funnel('7 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'pay'),
+           portrait.window_funnel('1 day', 'strict_once,strict_deduplication', ts, name = 'view', name IN ('view', 'cart'), name = 'pay'),
+           portrait.funnel_counts(hashint4(uid) & 3, 3)
+      FROM behaviour_events$$,
+  'parallel and serial whole-table funnels agree');
+SELECT results_eq(
+  $$SELECT uid, level FROM par_group ORDER BY uid$$,
+  $$SELECT uid, portrait.window_funnel('3 days', 'strict_order', ts, name = 'view', name = 'cart')
+      FROM behaviour_events GROUP BY uid ORDER BY uid$$,
+  'parallel and serial per-customer funnels agree');
+
+-- the funnel table of the fixture adds up
+SELECT is((SELECT users FROM portrait.funnel_table(
+             (SELECT portrait.funnel_counts(level, 2) FROM par_group)) WHERE step = 1),
+          (SELECT count(*) FROM par_group WHERE level >= 1), 'funnel_table step 1 counts customers with level >= 1');
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,99 @@
+-- retention, cohort_activity, cohort_matrix, session_id: agreement with
+-- hand-written SQL, errors, parallel plans.
+BEGIN;
+SELECT plan(16);
+SET LOCAL timezone = 'Asia/Shanghai';
+
+-- retention equals its definition written with bool_or
+SELECT results_eq(
+  $$SELECT uid, portrait.retention(ts < '2024-01-15', ts >= '2024-02-01' AND ts < '2024-03-01', name = 'pay')
+      FROM behaviour_events GROUP BY uid ORDER BY uid$$,
+  $$SELECT uid, ARRAY[bool_or(ts < '2024-01-15')::int,
+                      (bool_or(ts < '2024-01-15') AND bool_or(ts >= '2024-02-01' AND ts < '2024-03-01'))::int,
+                      (bool_or(ts < '2024-01-15') AND bool_or(name = 'pay'))::int]
+      FROM behaviour_events GROUP BY uid ORDER BY uid$$,
+  'retention flags match their bool_or definition');
+
+-- the cohort matrix equals the hand-written self-join, for weeks and months
+SELECT results_eq(
+  $$SELECT cohort, period_offset, cohort_users, active_users FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'week', 6)
+     WHERE active_users > 0$$,
+  $$WITH act AS (SELECT DISTINCT uid, date_trunc('week', ts) AS p FROM behaviour_events),
+         first AS (SELECT uid, min(p) AS c FROM act GROUP BY uid),
+         sizes AS (SELECT c, count(*) AS n FROM first GROUP BY c)
+    SELECT f.c, ((extract(epoch FROM a.p - f.c) / 604800)::numeric(10, 0))::int AS k, s.n, count(*)
+      FROM act a JOIN first f USING (uid) JOIN sizes s ON s.c = f.c
+     WHERE a.p < f.c + interval '7 weeks'
+     GROUP BY f.c, k, s.n ORDER BY 1, 2$$,
+  'weekly cohort matrix matches hand-written SQL');
+SELECT results_eq(
+  $$SELECT cohort, period_offset, cohort_users, active_users FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'month', 2)
+     WHERE active_users > 0$$,
+  $$WITH act AS (SELECT DISTINCT uid, date_trunc('month', ts) AS p FROM behaviour_events),
+         first AS (SELECT uid, min(p) AS c FROM act GROUP BY uid),
+         sizes AS (SELECT c, count(*) AS n FROM first GROUP BY c)
+    SELECT f.c, ((extract(year FROM a.p) - extract(year FROM f.c)) * 12 + extract(month FROM a.p) - extract(month FROM f.c))::int AS k,
+           s.n, count(*)
+      FROM act a JOIN first f USING (uid) JOIN sizes s ON s.c = f.c
+     GROUP BY f.c, k, s.n ORDER BY 1, 2$$,
+  'monthly cohort matrix matches hand-written SQL');
+SELECT is((SELECT count(*) FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 10)),
+          (SELECT count(DISTINCT date_trunc('day', m)) * 11 FROM (SELECT min(ts) AS m FROM behaviour_events GROUP BY uid) t),
+          'one row per cohort and offset 0..periods');
+
+-- periods follow the session time zone through DST changes (half-hour DST
+-- in Lord Howe), as date_trunc does
+SET LOCAL timezone = 'Australia/Lord_Howe';
+SELECT is_empty($$
+  SELECT g, p FROM (
+    SELECT g, p, ts, portrait.cohort_activity(ts, p, 0) AS a
+      FROM (SELECT g, timestamptz '2023-01-01' + (hashint4(g) & 2147483647) % (730 * 86400) * interval '1 second' AS ts
+              FROM generate_series(1, 5000) g) s,
+           unnest(ARRAY['day', 'week', 'month', 'quarter', 'year']) p
+     GROUP BY 1, 2, 3) t
+   WHERE (a).cohort <> date_trunc(p, ts)$$,
+  'cohort periods equal date_trunc in a zone with half-hour DST');
+SET LOCAL timezone = 'Asia/Shanghai';
+
+-- session_id equals the lag()-based hand-written form
+SELECT results_eq(
+  $$SELECT uid, ts, portrait.session_id(ts, '6 hours') OVER (PARTITION BY uid ORDER BY ts)
+      FROM behaviour_events ORDER BY uid, ts, 3$$,
+  $$SELECT uid, ts, sum(CASE WHEN prev IS NULL OR ts - prev > interval '6 hours' THEN 1 ELSE 0 END)
+                      OVER (PARTITION BY uid ORDER BY ts ROWS UNBOUNDED PRECEDING)
+      FROM (SELECT uid, ts, lag(ts) OVER (PARTITION BY uid ORDER BY ts) AS prev FROM behaviour_events) t
+     ORDER BY uid, ts, 3$$,
+  'session_id matches the lag() form');
+
+-- errors
+SELECT throws_ok($$SELECT portrait.retention(VARIADIC array_fill(true, ARRAY[33]))$$, '54000', NULL,
+                 'more than 32 retention conditions are refused');
+SELECT throws_ok($$SELECT portrait.retention(VARIADIC c) FROM (VALUES ('{t}'::bool[]), ('{t,f}')) v(c)$$, '22023', NULL,
+                 'retention condition count changing within a group is refused');
+SELECT throws_ok($$SELECT portrait.cohort_activity(now(), 'fortnight', 3)$$, '22023',
+                 'unknown cohort period "fortnight"', 'unknown period is refused');
+SELECT throws_ok($$SELECT portrait.cohort_activity('infinity', 'day', 3)$$, '22008', NULL,
+                 'infinite cohort timestamp is refused');
+SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts; DROP TABLE x', 'day', 3)$$,
+                 '42703', NULL, 'cohort_matrix quotes identifiers');
+SELECT throws_ok($$SELECT portrait.session_id(ts, NULL) OVER (ORDER BY ts) FROM behaviour_events$$, '22004', NULL,
+                 'NULL session gap is refused');
+SELECT throws_ok($$SELECT portrait.session_id(ts, '-1 second') OVER (ORDER BY ts) FROM behaviour_events$$, '22023', NULL,
+                 'negative session gap is refused');
+
+-- parallel plans
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT uid % 10, portrait.cohort_activity(ts, 'week', 8), portrait.retention(name = 'view', name = 'pay') FROM behaviour_events GROUP BY 1$$),
+               'Partial (Hash|Group)?Aggregate', 'cohort_activity and retention run as partial aggregates');
+CREATE TEMP TABLE par AS
+SELECT uid % 10 AS g, portrait.cohort_activity(ts, 'week', 8) AS a, portrait.retention(name = 'view', name = 'pay') AS r
+  FROM behaviour_events GROUP BY 1;
+CALL test_helpers.force_serial();
+SELECT results_eq(
+  $$SELECT g, a::text, r FROM par ORDER BY g$$,
+  $$SELECT uid % 10, portrait.cohort_activity(ts, 'week', 8)::text, portrait.retention(name = 'view', name = 'pay')
+      FROM behaviour_events GROUP BY 1 ORDER BY 1$$,
+  'parallel and serial cohort_activity and retention agree');
+SELECT is('week;4;3;5,1,5'::portrait.cohort_state::text, 'week;4;3;5,1,5', 'cohort_state text round trip');
+SELECT * FROM finish();
+ROLLBACK;
