@@ -156,34 +156,21 @@ SELECT is((SELECT count(*)::int FROM
 
 -- ---------- parallel plans: the same answer as a serial one ----------
 
+CALL test_helpers.force_serial();
 CREATE TEMP TABLE serial_cat AS SELECT portrait.tgi(segment = 'Champions', pg_temp.cat(t))::text AS p FROM tg_cust t;
 CREATE TEMP TABLE serial_seg AS
 SELECT segment, portrait.profile_agg(pg_temp.cat(t))::text AS p FROM tg_cust t GROUP BY segment;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SET LOCAL parallel_leader_participation = off;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; acc text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
-    RETURN acc;
-END $$;
-SELECT matches(pg_temp.plan_of($$SELECT portrait.tgi(segment = 'Champions', jsonb_build_object('region', region, 'monetary', monetary)) FROM tg_cust$$),
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT portrait.tgi(segment = 'Champions', jsonb_build_object('region', region, 'monetary', monetary)) FROM tg_cust$$),
                'Partial Aggregate', 'tgi runs as a partial aggregate in parallel workers');
-SELECT matches(pg_temp.plan_of($$SELECT segment, portrait.profile_agg(jsonb_build_object('region', region)) FROM tg_cust GROUP BY segment$$),
+SELECT matches(test_helpers.plan_of($$SELECT segment, portrait.profile_agg(jsonb_build_object('region', region)) FROM tg_cust GROUP BY segment$$),
                'Partial (Hash|Group)?Aggregate', 'profile_agg with GROUP BY segment runs as a partial aggregate');
 SELECT is((SELECT portrait.tgi(segment = 'Champions', pg_temp.cat(t))::text FROM tg_cust t), (SELECT p FROM serial_cat),
           'parallel tgi: the identical profile as serial');
 SELECT set_eq($$SELECT segment, portrait.profile_agg(pg_temp.cat(t))::text FROM tg_cust t GROUP BY segment$$,
               $$SELECT segment, p FROM serial_seg$$, 'parallel profile_agg per segment: the identical profiles');
 CREATE TEMP TABLE par_champ AS SELECT portrait.tgi(segment = 'Champions', pg_temp.attrs(t)) AS p FROM tg_cust t;
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET parallel_leader_participation;
+CALL test_helpers.reset_parallel();
 SELECT is((SELECT count(*)::int FROM portrait.tgi_table((SELECT p FROM par_champ)) a
              JOIN portrait.tgi_table((SELECT p FROM champ)) b USING (attribute)
             WHERE a.value IS NOT DISTINCT FROM b.value
