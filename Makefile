@@ -12,6 +12,8 @@ OBJS = \
 	src/linalg.o \
 	src/optim.o \
 	src/rfm.o \
+	src/kmeans.o \
+	src/tgi.o \
 	src/bgnbd.o \
 	src/gamma_gamma.o \
 	src/logit.o \
@@ -19,8 +21,7 @@ OBJS = \
 	src/funnel.o \
 	src/retention.o \
 	src/sequence.o \
-	src/abtest.o \
-	src/kmeans.o
+	src/abtest.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).
@@ -29,6 +30,8 @@ SQL_MODULES = \
 	src/model.sql \
 	src/points.sql \
 	src/rfm.sql \
+	src/kmeans.sql \
+	src/tgi.sql \
 	src/bgnbd.sql \
 	src/gamma_gamma.sql \
 	src/logit.sql \
@@ -36,12 +39,11 @@ SQL_MODULES = \
 	src/funnel.sql \
 	src/retention.sql \
 	src/sequence.sql \
-	src/abtest.sql \
-	src/kmeans.sql
+	src/abtest.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma logit funnel retention sequence abtest kmeans
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm
