@@ -446,6 +446,19 @@ ModelGetFloatMatrix(const PortraitModel *m, const char *name, int *rows, int *co
 	return f ? (const double *) FieldData(f) : NULL;
 }
 
+/*
+ * Text array fields: the first of *n consecutive NUL-terminated strings
+ * (NULL when the field is absent).
+ */
+const char *
+ModelGetTextArray(const PortraitModel *m, const char *name, int *n)
+{
+	const ModelField *f = FieldOfType(m, name, MF_TEXT_ARRAY);
+
+	*n = f ? f->rows : 0;
+	return f ? (const char *) FieldData(f) : NULL;
+}
+
 /* Text array fields: the i-th string. */
 static const char *
 TextArrayElem(const ModelField *f, int i)
