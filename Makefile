@@ -12,6 +12,8 @@ OBJS = \
 	src/linalg.o \
 	src/optim.o \
 	src/rfm.o \
+	src/kmeans.o \
+	src/tgi.o \
 	src/bgnbd.o \
 	src/gamma_gamma.o \
 	src/logit.o \
@@ -28,6 +30,8 @@ SQL_MODULES = \
 	src/model.sql \
 	src/points.sql \
 	src/rfm.sql \
+	src/kmeans.sql \
+	src/tgi.sql \
 	src/bgnbd.sql \
 	src/gamma_gamma.sql \
 	src/logit.sql \
@@ -40,7 +44,7 @@ SQL_MODULES = \
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = model rfm_summary rfm_score rfm_segment bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

@@ -8,12 +8,94 @@
 
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
 #include "portrait.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Library load: each module defines its settings. */
+void
+_PG_init(void)
+{
+	PortraitKmeansInit();
+}
+
+/*
+ * The values of a float8[] argument, read in place: it must be one-
+ * dimensional (or empty), without NULLs, every element finite.  what names
+ * the argument in messages.
+ */
+const double *
+PortraitFloatArray(ArrayType *a, int *n, const char *what)
+{
+	const double *v;
+
+	if (ARR_NDIM(a) == 0)
+	{
+		*n = 0;
+		return NULL;
+	}
+	if (ARR_NDIM(a) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must be a one-dimensional array, not %d-dimensional", what, ARR_NDIM(a))));
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not contain NULL elements", what)));
+	*n = ARR_DIMS(a)[0];
+	v = (const double *) PortraitArrayData(a);
+	for (int i = 0; i < *n; i++)
+		if (unlikely(isnan(v[i]) || isinf(v[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must hold finite numbers, not %s", what,
+							isnan(v[i]) ? "NaN" : (v[i] > 0 ? "Infinity" : "-Infinity")),
+					 errdetail("Element %d is not finite.", i + 1)));
+	return v;
+}
+
+/*
+ * A short readable profile of a segment from its features' deviations from
+ * the population in standard units (z): up to maxterms of the strongest
+ * deviations of at least PORTRAIT_PROFILE_MIN_Z, strongest first, as
+ * "high monetary, low recency"; "typical" when none stands out.
+ */
+char *
+PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms)
+{
+	StringInfoData buf;
+	bool	   *used = palloc0(sizeof(bool) * Max(d, 1));
+
+	initStringInfo(&buf);
+	for (int t = 0; t < maxterms; t++)
+	{
+		int			best = -1;
+
+		/* ties go to the earlier feature, so labels are deterministic */
+		for (int j = 0; j < d; j++)
+			if (!used[j] && fabs(z[j]) >= PORTRAIT_PROFILE_MIN_Z &&
+				(best < 0 || fabs(z[j]) > fabs(z[best])))
+				best = j;
+		if (best < 0)
+			break;
+		used[best] = true;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, "%s%s %s",
+						 fabs(z[best]) >= PORTRAIT_PROFILE_STRONG_Z ? "very " : "",
+						 z[best] > 0 ? "high" : "low", names[best]);
+	}
+	if (buf.len == 0)
+		appendStringInfoString(&buf, "typical");
+	pfree(used);
+	return buf.data;
+}
 
 /*
  * The on-disk layout of numeric (see PostgreSQL's numeric.c).  It is a

@@ -12,6 +12,7 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -33,6 +34,7 @@ static const ModelKindSpec *const model_kinds[] = {
 	&BgnbdModelKind,
 	&GammaGammaModelKind,
 	&LogitModelKind,
+	&KmeansModelKind,
 };
 
 #define MODEL_NAME_MAX 63
@@ -472,6 +474,9 @@ TextArrayElem(const ModelField *f, int i)
 
 typedef struct ModelCache
 {
+	bool		stable;			/* the argument is a constant or a query parameter */
+	bool		has_ext;		/* the model came as this on-disk TOAST pointer */
+	struct varatt_external ext;
 	Size		len;
 	char	   *bytes;
 	void	   *parsed;
@@ -486,14 +491,36 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	PortraitModel *m;
 
+	/* a constant or a query parameter cannot change during the query */
+	if (c != NULL && c->stable)
+		return c->parsed;
+
 	/* the common case: the same untoasted model as the previous row */
 	if (c != NULL && !VARATT_IS_EXTENDED(raw) && VARSIZE(raw) == c->len &&
 		memcmp(raw, c->bytes, c->len) == 0)
 		return c->parsed;
 
+	/*
+	 * A model joined from a table arrives as the same TOAST pointer on every
+	 * row; TOAST values are immutable, so the pointer identifies the value.
+	 */
+	if (c != NULL && c->has_ext && VARATT_IS_EXTERNAL_ONDISK(raw))
+	{
+		struct varatt_external ext;
+
+		VARATT_EXTERNAL_GET_POINTER(ext, raw);
+		if (memcmp(&ext, &c->ext, sizeof(ext)) == 0)
+			return c->parsed;
+	}
+
 	m = DatumGetPortraitModel(PointerGetDatum(raw));
 	if (c != NULL && VARSIZE(m) == c->len && memcmp(m, c->bytes, c->len) == 0)
+	{
+		c->has_ext = VARATT_IS_EXTERNAL_ONDISK(raw);
+		if (c->has_ext)
+			VARATT_EXTERNAL_GET_POINTER(c->ext, raw);
 		return c->parsed;
+	}
 
 	ModelCheckKind(m, kind, func);
 	if (c == NULL)
@@ -509,6 +536,10 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 	c->bytes = MemoryContextAlloc(c->cxt, c->len);
 	memcpy(c->bytes, m, c->len);
 	c->parsed = parse((PortraitModel *) c->bytes, c->cxt);
+	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	c->has_ext = VARATT_IS_EXTERNAL_ONDISK(raw);
+	if (c->has_ext)
+		VARATT_EXTERNAL_GET_POINTER(c->ext, raw);
 	return c->parsed;
 }
 

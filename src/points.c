@@ -39,7 +39,7 @@ static Size
 PointsFlatSize(ExpandedObjectHeader *eohptr)
 {
 	PointsState *ps = (PointsState *) eohptr;
-	Size		sz = PointsBytes(ps->dim, ps->n);
+	Size		sz = add_size(PointsBytes(ps->dim, ps->n), ps->auxlen);
 
 	if (sz > MaxAllocSize)
 		ereport(ERROR,
@@ -63,6 +63,8 @@ PointsFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 	f->param = ps->param;
 	if (ps->n > 0)
 		memcpy(f->values, ps->values, sizeof(double) * ps->dim * ps->n);
+	if (ps->auxlen > 0)
+		memcpy((char *) f + PointsBytes(ps->dim, ps->n), ps->aux, ps->auxlen);
 }
 
 /* A new, empty expanded state in context parent. */
@@ -101,7 +103,34 @@ PointsRead(Datum d)
 	ps->n = f->n;
 	if (f->n > 0)
 		memcpy(ps->values, f->values, sizeof(double) * f->dim * f->n);
+	if (VARSIZE(f) > PointsBytes(f->dim, f->n))
+		PointsSetAux(ps, (const char *) f + PointsBytes(f->dim, f->n),
+					 VARSIZE(f) - PointsBytes(f->dim, f->n));
 	return ps;
+}
+
+/*
+ * Attach the aggregate's constant text (its options) to the state, or check
+ * that it equals the one already attached: every row of a group must pass
+ * the same options.
+ */
+void
+PointsSetAux(PointsState *ps, const char *aux, Size len)
+{
+	if (ps->aux == NULL)
+	{
+		ps->aux = MemoryContextAlloc(ps->hdr.eoh_context, len + 1);
+		memcpy(ps->aux, aux, len);
+		ps->aux[len] = '\0';
+		ps->auxlen = len;
+		return;
+	}
+	if (len != ps->auxlen || memcmp(aux, ps->aux, len) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("aggregate options must be the same for all rows of a group"),
+				 errdetail("A row has options %.*s where earlier rows had %.200s.",
+						   (int) Min(len, 200), aux, ps->aux)));
 }
 
 /*
@@ -176,12 +205,17 @@ PointsCombine(FunctionCallInfo fcinfo)
 	}
 	b = PointsRead(PG_GETARG_DATUM(1));
 	a = PointsGetState(fcinfo, 0, b->dim, b->param);
+	if (b->aux != NULL)
+		PointsSetAux(a, b->aux, b->auxlen);
 	for (int64 i = 0; i < b->n; i++)
 		PointsAppend(a, b->values + i * b->dim);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&a->hdr));
 }
 
-/* Text form: dim;param;n;v,v,v,... (shortest exact float8s, row-major). */
+/*
+ * Text form: dim;param;n;v,v,v,... (shortest exact float8s, row-major), then
+ * ;aux when the aggregate attached a constant text.
+ */
 Datum
 pp_points_out(PG_FUNCTION_ARGS)
 {
@@ -196,6 +230,11 @@ pp_points_out(PG_FUNCTION_ARGS)
 		if (i > 0)
 			appendStringInfoChar(&buf, ',');
 		PortraitFormatDouble(&buf, ps->values[i]);
+	}
+	if (ps->auxlen > 0)
+	{
+		appendStringInfoChar(&buf, ';');
+		appendBinaryStringInfo(&buf, ps->aux, ps->auxlen);
 	}
 	PG_RETURN_CSTRING(buf.data);
 }
@@ -223,7 +262,6 @@ pp_points_in(PG_FUNCTION_ARGS)
 				 errmsg("invalid input syntax for type %s: \"%s\"", "portrait.points", input)));
 	total = n * dim;
 	f = palloc0(PointsBytes(dim, n));
-	SET_VARSIZE(f, PointsBytes(dim, n));
 	f->dim = dim;
 	f->param = param;
 	f->n = n;
@@ -233,7 +271,17 @@ pp_points_in(PG_FUNCTION_ARGS)
 			PortraitExpectChar(&p, ',', "portrait.points", input);
 		f->values[i] = PortraitParseDouble(&p, "portrait.points", input);
 	}
+	if (*p == ';' && p[1] != '\0')
+	{
+		Size		auxlen = strlen(p + 1);
+
+		f = repalloc(f, add_size(PointsBytes(dim, n), auxlen));
+		memcpy((char *) f + PointsBytes(dim, n), p + 1, auxlen);
+		SET_VARSIZE(f, PointsBytes(dim, n) + auxlen);
+		PG_RETURN_POINTER(f);
+	}
 	if (*p != '\0')
 		PortraitExpectChar(&p, '\0', "portrait.points", input);
+	SET_VARSIZE(f, PointsBytes(dim, n));
 	PG_RETURN_POINTER(f);
 }

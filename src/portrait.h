@@ -36,6 +36,15 @@ extern double PortraitParseDouble(const char **pos, const char *typname, const c
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
 extern void PortraitExpectChar(const char **pos, char c, const char *typname, const char *input);
 extern void PortraitSortDoubles(double *v, size_t n);
+extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
+
+/* Segment profiles: deviations (standard units) that make a label term. */
+#define PORTRAIT_PROFILE_MIN_Z		0.5
+#define PORTRAIT_PROFILE_STRONG_Z	1.5
+extern char *PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms);
+
+/* Module initialisation called from _PG_init (settings). */
+extern void PortraitKmeansInit(void);
 
 /*
  * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in
@@ -193,6 +202,7 @@ extern const ModelKindSpec RfmModelKind;
 extern const ModelKindSpec BgnbdModelKind;
 extern const ModelKindSpec GammaGammaModelKind;
 extern const ModelKindSpec LogitModelKind;
+extern const ModelKindSpec KmeansModelKind;
 
 /* ---------- points.c: collected rows of a fixed width ---------- */
 
@@ -208,6 +218,7 @@ typedef struct PointsFlat
 	int64		n;
 	int64		param;			/* aggregate-specific constant, e.g. buckets */
 	double		values[FLEXIBLE_ARRAY_MEMBER];
+	/* after the n * dim values: the aux text, up to the varlena's end */
 } PointsFlat;
 
 typedef struct PointsState
@@ -218,12 +229,15 @@ typedef struct PointsState
 	int64		capacity;		/* rows allocated */
 	int64		param;
 	double	   *values;			/* n * dim, row-major */
+	char	   *aux;			/* aggregate-specific constant text, e.g. options */
+	Size		auxlen;			/* bytes of aux (no terminator); 0 if none */
 } PointsState;
 
 extern PointsState *PointsGetState(FunctionCallInfo fcinfo, int argno, int dim, int64 param);
 extern void PointsAppend(PointsState *ps, const double *row);
 extern PointsState *PointsRead(Datum d);
 extern Datum PointsCombine(FunctionCallInfo fcinfo);
+extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 
 /* ---------- events.c: timed condition bitmasks (behaviour aggregates) ---------- */
 
