@@ -161,8 +161,12 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm; reactivated needs the previous stage';
 
+-- source_search_path: the caller's search_path, captured by its default when
+-- the call is made, so that the source query sees the caller's tables while
+-- the body runs with a pinned path.
 CREATE PROCEDURE @extschema@.refresh_profile(target regclass, source text, key name DEFAULT 'customer_id',
-                                             options jsonb DEFAULT '{}')
+                                             options jsonb DEFAULT '{}',
+                                             source_search_path text DEFAULT pg_catalog.current_setting('search_path'))
     LANGUAGE plpgsql SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -256,7 +260,9 @@ BEGIN
     IF to_regclass('pg_temp.portrait_refresh_source') IS NOT NULL THEN
         DROP TABLE pg_temp.portrait_refresh_source;
     END IF;
+    PERFORM pg_catalog.set_config('search_path', source_search_path, true);
     EXECUTE format('CREATE TEMP TABLE portrait_refresh_source ON COMMIT DROP AS SELECT * FROM (%s) s LIMIT 0', source);
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     src_cols := ARRAY(SELECT attname::text FROM pg_attribute
                       WHERE attrelid = 'pg_temp.portrait_refresh_source'::regclass AND attnum > 0 AND NOT attisdropped);
     DROP TABLE pg_temp.portrait_refresh_source;
@@ -269,8 +275,10 @@ BEGIN
     IF opt IS NOT NULL THEN
         RAISE EXCEPTION 'the source column "%" is not a column of %', opt, tname USING ERRCODE = '22023';
     END IF;
+    PERFORM pg_catalog.set_config('search_path', source_search_path, true);
     EXECUTE format('CREATE TEMP TABLE portrait_refresh_source ON COMMIT DROP AS SELECT %s FROM (%s) s', cast_list, source);
     GET DIAGNOSTICS n_src = ROW_COUNT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     run := nextval('@extschema@.profile_run_run_id_seq');
     col_list := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) c);
     EXECUTE format('SELECT count(*) FROM %s', tname) INTO n_tgt;
@@ -353,7 +361,7 @@ BEGIN
     DROP TABLE pg_temp.portrait_refresh_source;
 END
 $$;
-COMMENT ON PROCEDURE @extschema@.refresh_profile(regclass, text, name, jsonb) IS 'Make a profile table equal to a query''s result in one transaction, writing only changed rows, recording changes in profile_history and the run in profile_run';
+COMMENT ON PROCEDURE @extschema@.refresh_profile(regclass, text, name, jsonb, text) IS 'Make a profile table equal to a query''s result in one transaction, writing only changed rows, recording changes in profile_history and the run in profile_run';
 
 CREATE FUNCTION @extschema@.profile_views(target regclass, options jsonb DEFAULT '{}')
     RETURNS SETOF text LANGUAGE plpgsql VOLATILE SECURITY INVOKER

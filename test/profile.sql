@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(46);
+SELECT plan(47);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '22023',
@@ -119,6 +119,8 @@ SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_v', 'SELECT 1 A
                  'refresh_profile target public.profile_v is not a table', 'a view is not a target');
 SELECT lives_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT id, seg, val FROM public.profile_src1', 'id', '{"wait": false, "history": false}')$$,
                 'wait false and nobody else refreshing: runs');
+SELECT lives_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT id, seg, val FROM profile_src1', 'id')$$,
+                'the source query sees the caller''s search_path (unqualified table name)');
 
 -- ---------- profile_views: error paths ----------
 SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"colour": "red"}')$$, '22023',
