@@ -10,6 +10,7 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/numeric.h"
 
 #include "portrait.h"
@@ -281,4 +282,35 @@ void
 PortraitSortDoubles(double *v, size_t n)
 {
 	SortDoublesImpl(v, n);
+}
+
+/*
+ * Visit each key of a fit's jsonb options object in turn (22023 unless it is
+ * an object); nested values come as jbvBinary.  The caller decides what keys
+ * mean and which are refused.
+ */
+void
+PortraitForEachOption(Jsonb *opts, const char *func, PortraitOptionFn visit, void *arg)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (!JB_ROOT_IS_OBJECT(opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options of %s must be a JSON object", func),
+				 errhint("For example '{\"max_iter\": 100}'.")));
+	it = JsonbIteratorInit(&opts->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		(void) JsonbIteratorNext(&it, &v, true);
+		visit(key, &v, arg);
+		pfree(key);
+	}
 }

@@ -308,14 +308,91 @@ ParseInitCenters(JsonbValue *v, KmOptions *o)
 	o->init = KM_INIT_EXPLICIT;
 }
 
+/* What ParseOptions's visitor needs. */
+typedef struct KmOptionArgs
+{
+	KmOptions  *o;
+	bool		train;
+} KmOptionArgs;
+
+static void
+KmOption(const char *key, JsonbValue *vp, void *arg)
+{
+	KmOptionArgs *a = arg;
+	KmOptions  *o = a->o;
+	JsonbValue	v = *vp;
+
+	if (strcmp(key, "seed") == 0)
+		o->seed = JsonInt(&v, key, PG_INT64_MIN / 2, PG_INT64_MAX / 2);
+	else if (strcmp(key, "n_init") == 0)
+		o->n_init = JsonInt(&v, key, 1, PORTRAIT_KMEANS_MAX_N_INIT);
+	else if (strcmp(key, "max_iter") == 0)
+		o->max_iter = JsonInt(&v, key, 1, PORTRAIT_KMEANS_MAX_MAX_ITER);
+	else if (strcmp(key, "tol") == 0)
+	{
+		o->tol = JsonNumber(&v, key);
+		if (o->tol < 0)
+			BadOption("Option \"tol\" must not be negative.");
+	}
+	else if (strcmp(key, "init") == 0)
+	{
+		if (v.type == jbvString)
+		{
+			char	   *s = pnstrdup(v.val.string.val, v.val.string.len);
+
+			if (strcmp(s, "k-means++") == 0)
+				o->init = KM_INIT_PLUSPLUS;
+			else if (strcmp(s, "random") == 0)
+				o->init = KM_INIT_RANDOM;
+			else
+				BadOption("Option \"init\" must be \"k-means++\", \"random\" or an array of centroids, not \"%s\".", s);
+		}
+		else
+			ParseInitCenters(&v, o);
+	}
+	else if (strcmp(key, "standardize") == 0)
+	{
+		if (v.type != jbvBool)
+			BadOption("Option \"standardize\" must be true or false.");
+		o->standardize = v.val.boolean;
+	}
+	else if (strcmp(key, "feature_names") == 0)
+	{
+		JsonbValue *e = JsonArrayElems(&v, key, &o->nnames);
+
+		o->names = palloc(sizeof(char *) * Max(o->nnames, 1));
+		for (int i = 0; i < o->nnames; i++)
+		{
+			if (e[i].type != jbvString)
+				BadOption("Option \"feature_names\" must be an array of strings.");
+			o->names[i] = pnstrdup(e[i].val.string.val, e[i].val.string.len);
+		}
+	}
+	else if (strcmp(key, "algorithm") == 0)
+	{
+		char	   *s;
+
+		if (v.type != jbvString)
+			BadOption("Option \"algorithm\" must be \"hamerly\" or \"lloyd\".");
+		s = pnstrdup(v.val.string.val, v.val.string.len);
+		if (strcmp(s, "hamerly") == 0)
+			o->algorithm = KM_ALG_HAMERLY;
+		else if (strcmp(s, "lloyd") == 0)
+			o->algorithm = KM_ALG_LLOYD;
+		else
+			BadOption("Option \"algorithm\" must be \"hamerly\" or \"lloyd\", not \"%s\".", s);
+	}
+	else if (a->train && strcmp(key, "sample_size") == 0)
+		o->sample_size = JsonInt(&v, key, 1000, PG_INT32_MAX);
+	else
+		BadOption("Unknown option \"%s\".", key);
+}
+
 /* Options from their canonical JSON text (NULL: all defaults). */
 static void
 ParseOptions(const char *text, KmOptions *o, bool train)
 {
-	Jsonb	   *jb;
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
+	KmOptionArgs a = {o, train};
 
 	memset(o, 0, sizeof(KmOptions));
 	o->n_init = PORTRAIT_KMEANS_DEFAULT_N_INIT;
@@ -327,84 +404,8 @@ ParseOptions(const char *text, KmOptions *o, bool train)
 	o->sample_size = 100000;
 	if (text == NULL)
 		return;
-
-	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
-	if (!JB_ROOT_IS_OBJECT(jb))
-		BadOption("Options must be a JSON object, such as '{\"seed\": 42}'.");
-	it = JsonbIteratorInit(&jb->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		char	   *key;
-
-		if (tok != WJB_KEY)
-			continue;
-		key = pnstrdup(v.val.string.val, v.val.string.len);
-		tok = JsonbIteratorNext(&it, &v, true);
-		if (strcmp(key, "seed") == 0)
-			o->seed = JsonInt(&v, key, PG_INT64_MIN / 2, PG_INT64_MAX / 2);
-		else if (strcmp(key, "n_init") == 0)
-			o->n_init = JsonInt(&v, key, 1, PORTRAIT_KMEANS_MAX_N_INIT);
-		else if (strcmp(key, "max_iter") == 0)
-			o->max_iter = JsonInt(&v, key, 1, PORTRAIT_KMEANS_MAX_MAX_ITER);
-		else if (strcmp(key, "tol") == 0)
-		{
-			o->tol = JsonNumber(&v, key);
-			if (o->tol < 0)
-				BadOption("Option \"tol\" must not be negative.");
-		}
-		else if (strcmp(key, "init") == 0)
-		{
-			if (v.type == jbvString)
-			{
-				char	   *s = pnstrdup(v.val.string.val, v.val.string.len);
-
-				if (strcmp(s, "k-means++") == 0)
-					o->init = KM_INIT_PLUSPLUS;
-				else if (strcmp(s, "random") == 0)
-					o->init = KM_INIT_RANDOM;
-				else
-					BadOption("Option \"init\" must be \"k-means++\", \"random\" or an array of centroids, not \"%s\".", s);
-			}
-			else
-				ParseInitCenters(&v, o);
-		}
-		else if (strcmp(key, "standardize") == 0)
-		{
-			if (v.type != jbvBool)
-				BadOption("Option \"standardize\" must be true or false.");
-			o->standardize = v.val.boolean;
-		}
-		else if (strcmp(key, "feature_names") == 0)
-		{
-			JsonbValue *e = JsonArrayElems(&v, key, &o->nnames);
-
-			o->names = palloc(sizeof(char *) * Max(o->nnames, 1));
-			for (int i = 0; i < o->nnames; i++)
-			{
-				if (e[i].type != jbvString)
-					BadOption("Option \"feature_names\" must be an array of strings.");
-				o->names[i] = pnstrdup(e[i].val.string.val, e[i].val.string.len);
-			}
-		}
-		else if (strcmp(key, "algorithm") == 0)
-		{
-			char	   *s;
-
-			if (v.type != jbvString)
-				BadOption("Option \"algorithm\" must be \"hamerly\" or \"lloyd\".");
-			s = pnstrdup(v.val.string.val, v.val.string.len);
-			if (strcmp(s, "hamerly") == 0)
-				o->algorithm = KM_ALG_HAMERLY;
-			else if (strcmp(s, "lloyd") == 0)
-				o->algorithm = KM_ALG_LLOYD;
-			else
-				BadOption("Option \"algorithm\" must be \"hamerly\" or \"lloyd\", not \"%s\".", s);
-		}
-		else if (train && strcmp(key, "sample_size") == 0)
-			o->sample_size = JsonInt(&v, key, 1000, PG_INT32_MAX);
-		else
-			BadOption("Unknown option \"%s\".", key);
-	}
+	PortraitForEachOption(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text))),
+						  train ? "kmeans_train" : "kmeans_fit", KmOption, &a);
 	if (o->init == KM_INIT_EXPLICIT)
 		o->n_init = 1;
 }

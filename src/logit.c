@@ -210,6 +210,75 @@ OptionNumber(JsonbValue *v, const char *key, double lo, double hi, bool open, bo
 	return x;
 }
 
+/* What LogitParseOptions's visitor needs. */
+typedef struct LogitOptionArgs
+{
+	LogitOptions *opt;
+	int			p;
+} LogitOptionArgs;
+
+static void
+LogitOption(const char *key, JsonbValue *vp, void *arg)
+{
+	LogitOptionArgs *a = arg;
+	LogitOptions *opt = a->opt;
+	int			p = a->p;
+	JsonbValue	v = *vp;
+	JsonbIteratorToken tok;
+
+	if (strcmp(key, "lambda") == 0)
+		opt->lambda = OptionNumber(&v, key, 0, INFINITY, false, false, "zero or positive");
+	else if (strcmp(key, "tol") == 0)
+		opt->tol = OptionNumber(&v, key, 0, 1, true, false, "between 0 and 1 (exclusive)");
+	else if (strcmp(key, "max_iter") == 0)
+		opt->max_iter = (int) OptionNumber(&v, key, 1, PORTRAIT_LOGIT_MAX_MAX_ITER, false, true,
+										   psprintf("an integer between 1 and %d",
+													PORTRAIT_LOGIT_MAX_MAX_ITER));
+	else if (strcmp(key, "standardize") == 0)
+	{
+		if (v.type != jbvBool)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"standardize\" must be true or false")));
+		opt->standardize = v.val.boolean;
+	}
+	else if (strcmp(key, "feature_names") == 0)
+	{
+		JsonbIterator *ait;
+		JsonbValue	e;
+		int			n = 0;
+
+		if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"feature_names\" must be an array of strings")));
+		opt->names = palloc0(sizeof(char *) * Max(p, 1));
+		ait = JsonbIteratorInit(v.val.binary.data);
+		while ((tok = JsonbIteratorNext(&ait, &e, true)) != WJB_DONE)
+		{
+			if (tok != WJB_ELEM)
+				continue;
+			if (e.type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"feature_names\" must be an array of strings")));
+			if (n < p)
+				opt->names[n] = pnstrdup(e.val.string.val, e.val.string.len);
+			n++;
+		}
+		if (n != p)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"feature_names\" has %d names for %d features", n, p)));
+		opt->nnames = n;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown option \"%s\"", key),
+				 errhint("The options of a logistic regression are lambda, tol, max_iter, standardize and feature_names.")));
+}
+
 /*
  * Options of a fit: lambda, tol, max_iter, standardize, feature_names (p
  * strings).  NULL means every default.
@@ -217,80 +286,14 @@ OptionNumber(JsonbValue *v, const char *key, double lo, double hi, bool open, bo
 static void
 LogitParseOptions(Jsonb *jb, int p, LogitOptions *opt)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
+	LogitOptionArgs a = {opt, p};
 
 	memset(opt, 0, sizeof(LogitOptions));
 	opt->tol = PORTRAIT_LOGIT_DEFAULT_TOL;
 	opt->max_iter = PORTRAIT_LOGIT_DEFAULT_MAX_ITER;
 	if (jb == NULL)
 		return;
-	if (!JB_ROOT_IS_OBJECT(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be a JSON object")));
-	it = JsonbIteratorInit(&jb->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		char	   *key;
-
-		if (tok != WJB_KEY)
-			continue;
-		key = pnstrdup(v.val.string.val, v.val.string.len);
-		tok = JsonbIteratorNext(&it, &v, true);
-		if (strcmp(key, "lambda") == 0)
-			opt->lambda = OptionNumber(&v, key, 0, INFINITY, false, false, "zero or positive");
-		else if (strcmp(key, "tol") == 0)
-			opt->tol = OptionNumber(&v, key, 0, 1, true, false, "between 0 and 1 (exclusive)");
-		else if (strcmp(key, "max_iter") == 0)
-			opt->max_iter = (int) OptionNumber(&v, key, 1, PORTRAIT_LOGIT_MAX_MAX_ITER, false, true,
-											   psprintf("an integer between 1 and %d",
-														PORTRAIT_LOGIT_MAX_MAX_ITER));
-		else if (strcmp(key, "standardize") == 0)
-		{
-			if (v.type != jbvBool)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"standardize\" must be true or false")));
-			opt->standardize = v.val.boolean;
-		}
-		else if (strcmp(key, "feature_names") == 0)
-		{
-			JsonbIterator *ait;
-			JsonbValue	e;
-			int			n = 0;
-
-			if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"feature_names\" must be an array of strings")));
-			opt->names = palloc0(sizeof(char *) * Max(p, 1));
-			ait = JsonbIteratorInit(v.val.binary.data);
-			while ((tok = JsonbIteratorNext(&ait, &e, true)) != WJB_DONE)
-			{
-				if (tok != WJB_ELEM)
-					continue;
-				if (e.type != jbvString)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("option \"feature_names\" must be an array of strings")));
-				if (n < p)
-					opt->names[n] = pnstrdup(e.val.string.val, e.val.string.len);
-				n++;
-			}
-			if (n != p)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"feature_names\" has %d names for %d features", n, p)));
-			opt->nnames = n;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\"", key),
-					 errhint("The options of a logistic regression are lambda, tol, max_iter, standardize and feature_names.")));
-	}
+	PortraitForEachOption(jb, "logit_fit", LogitOption, &a);
 }
 
 /* The name of coefficient j (0 is the intercept). */

@@ -335,72 +335,74 @@ FitOptionsDefault(FitOptions *o)
  * differences, slower, to cross-check) and, when with_unit, unit.  Keys not listed
  * are refused (0A000) so that a misspelt option is not silently ignored.
  */
+/* What FitOptionsParse's visitor needs. */
+typedef struct FitOptionsArgs
+{
+	FitOptions *o;
+	bool		with_unit;
+	const char *func;
+} FitOptionsArgs;
+
+static void
+FitOption(const char *key, JsonbValue *vp, void *arg)
+{
+	FitOptionsArgs *a = arg;
+	FitOptions *o = a->o;
+	const char *func = a->func;
+	JsonbValue	v = *vp;
+
+	if (strcmp(key, "penalizer") == 0)
+	{
+		o->penalizer = OptionNumber(&v, func, key);
+		if (o->penalizer < 0)
+			BadOption(func, key, "zero or positive");
+	}
+	else if (strcmp(key, "max_iterations") == 0)
+	{
+		double		d = OptionNumber(&v, func, key);
+
+		if (d != floor(d) || d < 1 || d > PORTRAIT_FIT_MAX_ITERATIONS)
+			BadOption(func, key, "an integer from 1 to " CppAsString2(PORTRAIT_FIT_MAX_ITERATIONS));
+		o->max_iterations = (int) d;
+	}
+	else if (strcmp(key, "gradient") == 0)
+	{
+		char	   *kind;
+
+		if (v.type != jbvString)
+			BadOption(func, key, "'analytic' or 'numeric'");
+		kind = pnstrdup(v.val.string.val, v.val.string.len);
+		if (strcmp(kind, "numeric") == 0)
+			o->numeric_gradient = true;
+		else if (strcmp(kind, "analytic") != 0)
+			BadOption(func, key, "'analytic' or 'numeric'");
+	}
+	else if (a->with_unit && strcmp(key, "unit") == 0)
+	{
+		char	   *name;
+
+		if (v.type != jbvString)
+			BadOption(func, key, "one of 'days', 'weeks', 'months', 'hours'");
+		name = pnstrdup(v.val.string.val, v.val.string.len);
+		o->unit = FitTimeUnitByName(name);
+		if (o->unit < 0)
+			BadOption(func, key, "one of 'days', 'weeks', 'months', 'hours'");
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("unsupported option \"%s\" of %s", key, func),
+				 errhint("The options are penalizer, max_iterations, gradient%s.",
+						 a->with_unit ? " and unit" : "")));
+}
+
 void
 FitOptionsParse(Jsonb *opts, bool with_unit, const char *func, FitOptions *o)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
+	FitOptionsArgs a = {o, with_unit, func};
 
 	FitOptionsDefault(o);
-	if (!JB_ROOT_IS_OBJECT(opts))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options of %s must be a JSON object", func),
-				 errhint("For example '{\"penalizer\": 0.001}'.")));
-	it = JsonbIteratorInit(&opts->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		char	   *key;
-
-		if (tok != WJB_KEY)
-			continue;
-		key = pnstrdup(v.val.string.val, v.val.string.len);
-		tok = JsonbIteratorNext(&it, &v, true);
-		if (strcmp(key, "penalizer") == 0)
-		{
-			o->penalizer = OptionNumber(&v, func, key);
-			if (o->penalizer < 0)
-				BadOption(func, key, "zero or positive");
-		}
-		else if (strcmp(key, "max_iterations") == 0)
-		{
-			double		d = OptionNumber(&v, func, key);
-
-			if (d != floor(d) || d < 1 || d > PORTRAIT_FIT_MAX_ITERATIONS)
-				BadOption(func, key, "an integer from 1 to " CppAsString2(PORTRAIT_FIT_MAX_ITERATIONS));
-			o->max_iterations = (int) d;
-		}
-		else if (strcmp(key, "gradient") == 0)
-		{
-			char	   *kind;
-
-			if (v.type != jbvString)
-				BadOption(func, key, "'analytic' or 'numeric'");
-			kind = pnstrdup(v.val.string.val, v.val.string.len);
-			if (strcmp(kind, "numeric") == 0)
-				o->numeric_gradient = true;
-			else if (strcmp(kind, "analytic") != 0)
-				BadOption(func, key, "'analytic' or 'numeric'");
-		}
-		else if (with_unit && strcmp(key, "unit") == 0)
-		{
-			char	   *name;
-
-			if (v.type != jbvString)
-				BadOption(func, key, "one of 'days', 'weeks', 'months', 'hours'");
-			name = pnstrdup(v.val.string.val, v.val.string.len);
-			o->unit = FitTimeUnitByName(name);
-			if (o->unit < 0)
-				BadOption(func, key, "one of 'days', 'weeks', 'months', 'hours'");
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("unsupported option \"%s\" of %s", key, func),
-					 errhint("The options are penalizer, max_iterations, gradient%s.",
-							 with_unit ? " and unit" : "")));
-	}
+	PortraitForEachOption(opts, func, FitOption, &a);
 }
 
 /*

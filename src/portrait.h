@@ -16,6 +16,7 @@
 #include "utils/array.h"
 #include "utils/expandeddatum.h"
 #include "utils/jsonb.h"
+#include "utils/jsonb.h"
 
 /* ---------- common.c: argument checks and conversions ---------- */
 
@@ -36,6 +37,10 @@ extern double PortraitParseDouble(const char **pos, const char *typname, const c
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
 extern void PortraitExpectChar(const char **pos, char c, const char *typname, const char *input);
 extern void PortraitSortDoubles(double *v, size_t n);
+
+/* Fit options (a jsonb object): visit(key, value, arg) for each key. */
+typedef void (*PortraitOptionFn) (const char *key, JsonbValue *value, void *arg);
+extern void PortraitForEachOption(Jsonb *opts, const char *func, PortraitOptionFn visit, void *arg);
 extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
 
 /* Segment profiles: deviations (standard units) that make a label term. */
