@@ -51,8 +51,6 @@
 /* a row is "fitted exactly" when its residual is below this */
 #define PORTRAIT_LOGIT_EXTREME 1e-10
 #define PORTRAIT_LOGIT_MAX_OPTIONS_LEN 65536
-/* bytes of option text per feature slot of a marker row (exact in a float8) */
-#define LOGIT_OPTION_BYTES 6
 
 /* Layout of the sums of one pass (also the value of logit_step). */
 #define LOGIT_ACC_N 0			/* rows */
@@ -727,88 +725,19 @@ LogitToModel(const LogitFit *fit, const LogitOptions *opt)
 
 /*
  * The state is portrait.points with rows (label, features...).  The options
- * must reach the final function, which sees only the state: their text is
- * stored as marker rows (label -1, -2, ... for chunk 0, 1, ...) whose
- * feature slots hold 6 bytes each as an integer-valued float8, exact
- * through the text form.  param is a hash of the options, so all rows of a
- * group must share them; combined states carry identical marker rows.
+ * must reach the final function, which sees only the state: their text rides
+ * in the state's aux text (kept through the text form and combine).  param
+ * is a hash of the options, so all rows of a group must share them.
  */
 typedef struct LogitTransCache
 {
 	double	   *row;
 	int			rowcap;
-	double	   *marker;
-	int			markercap;
 	Size		optlen;			/* bytes of the last options jsonb seen */
 	char	   *optbytes;
 	char	   *opttext;
 	int64		opthash;
 } LogitTransCache;
-
-/* Append the options text as marker rows (see LogitTransCache). */
-static void
-LogitAppendOptionRows(PointsState *ps, int p, const char *text, double *row)
-{
-	Size		len = strlen(text);
-	Size		per_row = (Size) p * LOGIT_OPTION_BYTES;
-	int			chunks = (int) ((len + per_row - 1) / per_row);
-
-	for (int c = 0; c < chunks; c++)
-	{
-		row[0] = -(double) (c + 1);
-		for (int j = 0; j < p; j++)
-		{
-			uint64		v = 0;
-
-			for (int b = 0; b < LOGIT_OPTION_BYTES; b++)
-			{
-				Size		at = c * per_row + (Size) j * LOGIT_OPTION_BYTES + b;
-
-				if (at < len)
-					v |= ((uint64) (unsigned char) text[at]) << (8 * b);
-			}
-			row[1 + j] = (double) v;
-		}
-		PointsAppend(ps, row);
-	}
-}
-
-/* The options text from the nmarkers marker rows at the start of rows. */
-static char *
-LogitReadOptionRows(const double *rows, int64 nmarkers, int dim)
-{
-	int			p = dim - 1;
-	int			chunks = 0;
-	Size		per_row = (Size) p * LOGIT_OPTION_BYTES;
-	char	   *text;
-	bool	   *seen;
-
-	for (int64 i = 0; i < nmarkers; i++)
-		chunks = Max(chunks, (int) -rows[i * dim]);
-	text = palloc0(chunks * per_row + 1);
-	seen = palloc0(sizeof(bool) * chunks);
-
-	for (int64 i = 0; i < nmarkers; i++)
-	{
-		const double *r = rows + i * dim;
-		int			c = (int) -r[0] - 1;
-
-		if (c < 0 || c >= chunks || r[0] != floor(r[0]))
-			elog(ERROR, "logit_fit state holds a malformed options row");
-		seen[c] = true;
-		for (int j = 0; j < p; j++)
-		{
-			uint64		v = (uint64) r[1 + j];
-
-			for (int b = 0; b < LOGIT_OPTION_BYTES; b++)
-				text[c * per_row + (Size) j * LOGIT_OPTION_BYTES + b] = (char) ((v >> (8 * b)) & 0xFF);
-		}
-	}
-	for (int c = 0; c < chunks; c++)
-		if (!seen[c])
-			elog(ERROR, "logit_fit state lacks options row %d", c + 1);
-	return text;
-}
 
 /* Transition of logit_fit: append (label, features), skipping NULL rows. */
 static Datum
@@ -874,8 +803,7 @@ LogitFitTrans(FunctionCallInfo fcinfo, bool with_options)
 	}
 	ps = PointsGetState(fcinfo, 0, p + 1, param);
 	if (fresh && param != 0)
-		LogitAppendOptionRows(ps, p, c->opttext,
-							  LogitBuffer(fcinfo, &c->marker, &c->markercap, p + 1));
+		PointsSetAux(ps, c->opttext, strlen(c->opttext));
 	PointsAppend(ps, c->row);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
@@ -894,7 +822,7 @@ pp_logit_fit_trans_options(PG_FUNCTION_ARGS)
 	return LogitFitTrans(fcinfo, true);
 }
 
-/* Combine of logit_fit: the rows of both states (marker rows are identical). */
+/* Combine of logit_fit: the rows of both states (options must agree). */
 Datum
 pp_logit_fit_combine(PG_FUNCTION_ARGS)
 {
@@ -1049,7 +977,6 @@ pp_logit_fit_final(PG_FUNCTION_ARGS)
 {
 	PointsState *ps = PointsRead(PG_GETARG_DATUM(0));
 	int			dim = ps->dim;
-	int64		markers = 0;
 	LogitOptions opt;
 	LogitRows	lr;
 	LogitData	data;
@@ -1057,33 +984,15 @@ pp_logit_fit_final(PG_FUNCTION_ARGS)
 
 	if (ps->n == 0)
 		PG_RETURN_NULL();
-	/* marker rows (label < 0) to the front, then the data rows in canonical order */
-	for (int64 i = 0; i < ps->n; i++)
-		if (ps->values[i * dim] < 0)
-		{
-			if (i != markers)
-				for (int j = 0; j < dim; j++)
-				{
-					double		t = ps->values[markers * dim + j];
-
-					ps->values[markers * dim + j] = ps->values[i * dim + j];
-					ps->values[i * dim + j] = t;
-				}
-			markers++;
-		}
-	SortRows(ps->values + markers * dim, ps->n - markers, dim);
-	if (markers > 0)
-	{
-		char	   *text = LogitReadOptionRows(ps->values, markers, dim);
-		Datum		jb = DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
-
-		LogitParseOptions(DatumGetJsonbP(jb), dim - 1, &opt);
-	}
+	SortRows(ps->values, ps->n, dim);
+	if (ps->aux != NULL)
+		LogitParseOptions(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(ps->aux))),
+						  dim - 1, &opt);
 	else
 		LogitParseOptions(NULL, dim - 1, &opt);
 
-	lr.rows = ps->values + markers * dim;
-	lr.n = ps->n - markers;
+	lr.rows = ps->values;
+	lr.n = ps->n;
 	lr.dim = dim;
 	LogitFitAlloc(&fit, dim);
 	data.pass = LogitRowsPass;
