@@ -371,7 +371,7 @@ pp_bgnbd_fit_final(PG_FUNCTION_ARGS)
 
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "bgnbd fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	rows = FitPointsRows(ps, &o, &n);
+	rows = FitPointsRows(ps, true, "bgnbd_fit", &o, &n);
 	if (n == 0)
 	{
 		MemoryContextSwitchTo(old);

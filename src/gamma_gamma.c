@@ -257,7 +257,7 @@ pp_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "gamma_gamma fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	rows = FitPointsRows(ps, &o, &n);
+	rows = FitPointsRows(ps, false, "gamma_gamma_fit", &o, &n);
 	if (n == 0)
 	{
 		MemoryContextSwitchTo(old);

@@ -327,6 +327,7 @@ FitOptionsDefault(FitOptions *o)
 	o->max_iterations = PORTRAIT_FIT_DEFAULT_MAX_ITERATIONS;
 	o->unit = FIT_UNIT_DAYS;
 	o->numeric_gradient = false;
+	o->text = NULL;
 }
 
 /*
@@ -406,30 +407,6 @@ FitOptionsParse(Jsonb *opts, bool with_unit, const char *func, FitOptions *o)
 }
 
 /*
- * Options travel with a points aggregate state: the integer ones packed into
- * the state's param (never 0, which means defaults), the penalizer in a
- * marker row that each partial state starts with (see FitOptionsMarker).
- */
-static int64
-FitOptionsPack(const FitOptions *o)
-{
-	return 1 + ((int64) o->unit << 1) + ((int64) o->numeric_gradient << 7) +
-		((int64) o->max_iterations << 8);
-}
-
-/* Options back from a points state's param (penalizer excepted). */
-static void
-FitOptionsUnpack(int64 param, FitOptions *o)
-{
-	FitOptionsDefault(o);
-	if (param == 0)
-		return;
-	o->unit = (int) ((param >> 1) & 0x3F);
-	o->numeric_gradient = ((param >> 7) & 1) != 0;
-	o->max_iterations = (int) (param >> 8);
-}
-
-/*
  * Per-call-site cache of parsed options: the jsonb is parsed once per
  * distinct value, not once per row.  NULL options are an error (22004).
  */
@@ -461,6 +438,9 @@ FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit, const char 
 		fcinfo->flinfo->fn_extra = c;
 	}
 	FitOptionsParse(jb, with_unit, func, &c->opts);
+	/* the canonical text rides in the aggregate state to the final function */
+	c->opts.text = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt,
+									   JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
 	if (c->bytes)
 		pfree(c->bytes);
 	c->len = VARSIZE(jb);
@@ -534,71 +514,40 @@ FitPenalizedObjective(double ll, const double *gsum, const double *pv, int np, d
 	return -ll / nobs + penalizer * pen;
 }
 
-/* 22023 when rows of one group came with different options. */
-static void
-OptionsDiffer(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("options must be the same for every row of a group")));
-}
-
 /*
  * The points state of a likelihood fit's transition function (state at
- * argument 0) with dim values per row.  With options (o not NULL) a new
- * state starts with the marker row (-1, penalizer, 0...): rows of the fits
- * are never negative in their first value, so the final function can tell
- * markers from data.  Combining keeps each partial state's marker.
+ * argument 0) with dim values per row; the options (o, or NULL for the
+ * defaults) travel in the state's aux text, so all rows of a group must share
+ * them.
  */
 PointsState *
 FitPointsState(FunctionCallInfo fcinfo, int dim, const FitOptions *o)
 {
-	PointsState *ps = PointsGetState(fcinfo, 0, dim, o ? FitOptionsPack(o) : 0);
+	PointsState *ps = PointsGetState(fcinfo, 0, dim, 0);
 
-	if (o == NULL)
-		return ps;
-	if (ps->n == 0)
-	{
-		double		marker[8] = {-1, o->penalizer};
-
-		Assert(dim <= 8);
-		PointsAppend(ps, marker);
-	}
-	else if (ps->values[0] != -1 || ps->values[1] != o->penalizer)
-		OptionsDiffer();
+	if (o != NULL && o->text != NULL)
+		PointsSetAux(ps, o->text, strlen(o->text));
 	return ps;
 }
 
 /*
- * The data rows of a fit's final state (a palloc'd copy without markers,
- * *n of them) and the options they were collected with.
+ * The rows of a fit's final state (a palloc'd copy, *n of them) and the
+ * options they were collected with.
  */
 double *
-FitPointsRows(PointsState *ps, FitOptions *o, int64 *n)
+FitPointsRows(PointsState *ps, bool with_unit, const char *func, FitOptions *o, int64 *n)
 {
-	int			dim = ps->dim;
-	double	   *rows = palloc_extended(mul_size(mul_size(sizeof(double), dim), Max(ps->n, 1)),
-									   MCXT_ALLOC_HUGE);
-	int64		k = 0;
-	bool		seen = false;
+	Size		bytes = mul_size(mul_size(sizeof(double), ps->dim), Max(ps->n, 1));
+	double	   *rows = palloc_extended(bytes, MCXT_ALLOC_HUGE);
 
-	FitOptionsUnpack(ps->param, o);
-	for (int64 i = 0; i < ps->n; i++)
-	{
-		const double *r = ps->values + i * dim;
-
-		if (r[0] < 0)
-		{
-			if (seen && r[1] != o->penalizer)
-				OptionsDiffer();
-			o->penalizer = r[1];
-			seen = true;
-			continue;
-		}
-		memcpy(rows + k * dim, r, sizeof(double) * dim);
-		k++;
-	}
-	*n = k;
+	if (ps->aux != NULL)
+		FitOptionsParse(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(ps->aux))),
+						with_unit, func, o);
+	else
+		FitOptionsDefault(o);
+	if (ps->n > 0)
+		memcpy(rows, ps->values, sizeof(double) * ps->dim * ps->n);
+	*n = ps->n;
 	return rows;
 }
 

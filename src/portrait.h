@@ -347,6 +347,7 @@ typedef struct FitOptions
 	int			max_iterations;
 	int			unit;			/* FitTimeUnit */
 	bool		numeric_gradient;	/* finite differences, to check the analytic one */
+	const char *text;			/* the options as given (canonical jsonb text), or NULL */
 } FitOptions;
 
 extern void FitOptionsDefault(FitOptions *o);
@@ -354,7 +355,8 @@ extern void FitOptionsParse(Jsonb *opts, bool with_unit, const char *func, FitOp
 extern const FitOptions *FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit,
 										  const char *func);
 extern PointsState *FitPointsState(FunctionCallInfo fcinfo, int dim, const FitOptions *o);
-extern double *FitPointsRows(PointsState *ps, FitOptions *o, int64 *n);
+extern double *FitPointsRows(PointsState *ps, bool with_unit, const char *func, FitOptions *o,
+							 int64 *n);
 extern int64 FitSortUnique(double *rows, int64 n, int dim, double *w);
 extern double FitPenalizedObjective(double ll, const double *gsum, const double *pv, int np,
 									double nobs, double penalizer, double *grad);
