@@ -638,23 +638,6 @@ Nearest2(const double *x, const double *ct, int k, int d, double *dist, double *
 }
 
 static int
-CmpRows(const void *a, const void *b, void *arg)
-{
-	const double *x = a;
-	const double *y = b;
-	int			d = *(const int *) arg;
-
-	for (int j = 0; j < d; j++)
-	{
-		if (x[j] < y[j])
-			return -1;
-		if (x[j] > y[j])
-			return 1;
-	}
-	return 0;
-}
-
-static int
 CmpInt64(const void *a, const void *b)
 {
 	int64		x = *(const int64 *) a;
@@ -670,7 +653,7 @@ CountDistinct(const double *x, int64 n, int d)
 	int64		m = n > 0 ? 1 : 0;
 
 	for (int64 i = 1; i < n; i++)
-		if (CmpRows(x + (i - 1) * d, x + i * d, &d) != 0)
+		if (PointsCompareRows(x + (i - 1) * d, x + i * d, &d) != 0)
 			m++;
 	return m;
 }
@@ -808,7 +791,7 @@ SeedRandom(KmFit *f, double *centers)
 	int64		m = 0;
 
 	for (int64 i = 0; i < f->n; i++)
-		if (i == 0 || CmpRows(f->x + (i - 1) * f->d, f->x + i * f->d, &f->d) != 0)
+		if (i == 0 || PointsCompareRows(f->x + (i - 1) * f->d, f->x + i * f->d, &f->d) != 0)
 			idx[m++] = (int32) i;
 	for (int c = 0; c < f->k; c++)
 	{
@@ -1074,7 +1057,7 @@ CmpClusters(const void *a, const void *b)
 
 	if (x->size != y->size)
 		return x->size > y->size ? -1 : 1;
-	r = CmpRows(x->c, y->c, &d);
+	r = PointsCompareRows(x->c, y->c, &d);
 	if (r != 0)
 		return r;
 	return (x->j > y->j) - (x->j < y->j);
@@ -1102,7 +1085,7 @@ FitKmeans(KmFit *f, const KmOptions *o, KmResult *res)
 	double	   *centers = palloc(sizeof(double) * k * d);
 	int64		distinct;
 
-	qsort_arg(f->x, f->n, sizeof(double) * d, CmpRows, &f->d);
+	PointsSortRows(f->x, f->n, f->d);
 	distinct = CountDistinct(f->x, f->n, d);
 	if (k > distinct)
 		ereport(ERROR,
@@ -1628,7 +1611,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 		elog(ERROR, "silhouette must return a composite type");
 	w = ps->dim;
 	d = w - 1;
-	qsort_arg(ps->values, n, sizeof(double) * w, CmpRows, &w);
+	PointsSortRows(ps->values, n, w);
 
 	/* the rows used: all, or a seeded sample in sorted order */
 	s = Min(n, ps->param);

@@ -449,20 +449,6 @@ FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit, const char 
 	return &c->opts;
 }
 
-/* Lexicographic order of two rows of *arg doubles. */
-static int
-CmpRows(const void *pa, const void *pb, void *arg)
-{
-	const double *a = pa;
-	const double *b = pb;
-	int			dim = *(const int *) arg;
-
-	for (int i = 0; i < dim; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
-}
-
 /*
  * Sort n rows of dim values lexicographically and merge equal ones in
  * place: returns the number of distinct rows, w[k] (n entries allocated by
@@ -475,12 +461,12 @@ FitSortUnique(double *rows, int64 n, int dim, double *w)
 {
 	int64		k = -1;
 
-	qsort_arg(rows, n, sizeof(double) * dim, CmpRows, &dim);
+	PointsSortRows(rows, n, dim);
 	for (int64 i = 0; i < n; i++)
 	{
 		const double *r = rows + i * dim;
 
-		if (k >= 0 && CmpRows(r, rows + k * dim, &dim) == 0)
+		if (k >= 0 && PointsCompareRows(r, rows + k * dim, &dim) == 0)
 		{
 			w[k] += 1;
 			continue;

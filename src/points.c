@@ -285,3 +285,29 @@ pp_points_in(PG_FUNCTION_ARGS)
 	SET_VARSIZE(f, PointsBytes(dim, n));
 	PG_RETURN_POINTER(f);
 }
+
+/*
+ * Lexicographic order of two rows of *(int *) arg doubles (no NaNs): the
+ * canonical order fits sort their collected rows into, so that a result
+ * depends only on the multiset of rows, not on scan order or plan.
+ */
+int
+PointsCompareRows(const void *a, const void *b, void *arg)
+{
+	const double *x = a;
+	const double *y = b;
+	int			d = *(const int *) arg;
+
+	for (int j = 0; j < d; j++)
+		if (x[j] != y[j])
+			return x[j] < y[j] ? -1 : 1;
+	return 0;
+}
+
+/* Sort n rows of dim doubles into the canonical order. */
+void
+PointsSortRows(double *rows, int64 n, int dim)
+{
+	qsort_arg(rows, n, sizeof(double) * dim, PointsCompareRows, &dim);
+}
+

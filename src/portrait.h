@@ -242,6 +242,8 @@ extern PointsState *PointsGetState(FunctionCallInfo fcinfo, int argno, int dim, 
 extern void PointsAppend(PointsState *ps, const double *row);
 extern PointsState *PointsRead(Datum d);
 extern Datum PointsCombine(FunctionCallInfo fcinfo);
+extern int	PointsCompareRows(const void *a, const void *b, void *arg);
+extern void PointsSortRows(double *rows, int64 n, int dim);
 extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 
 /* ---------- events.c: timed condition bitmasks (behaviour aggregates) ---------- */
