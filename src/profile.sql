@@ -100,7 +100,7 @@ BEGIN
         IF k NOT IN ('mode', 'new_days', 'at_risk_days', 'dormant_days', 'churned_days',
                      'at_risk_ratio', 'dormant_ratio', 'churned_ratio',
                      'at_risk_p_alive', 'dormant_p_alive', 'churned_p_alive', 'model_unit_days') THEN
-            RAISE EXCEPTION 'unknown lifecycle option "%"', k USING ERRCODE = '22023',
+            RAISE EXCEPTION 'unsupported option "%" of lifecycle_stage', k USING ERRCODE = '0A000',
                 HINT = 'Options are mode, new_days, at_risk_days, dormant_days, churned_days, at_risk_ratio, dormant_ratio, churned_ratio, at_risk_p_alive, dormant_p_alive, churned_p_alive and model_unit_days.';
         END IF;
         IF k <> 'mode' AND jsonb_typeof(o->k) <> 'number' THEN
@@ -219,7 +219,7 @@ BEGIN
     END IF;
     FOR opt IN SELECT jsonb_object_keys(o) LOOP
         IF opt NOT IN ('wait', 'track', 'history') THEN
-            RAISE EXCEPTION 'unknown refresh_profile option "%"', opt USING ERRCODE = '22023',
+            RAISE EXCEPTION 'unsupported option "%" of refresh_profile', opt USING ERRCODE = '0A000',
                 HINT = 'Options are wait (boolean), track (array of column names) and history (boolean).';
         END IF;
     END LOOP;
@@ -412,7 +412,7 @@ BEGIN
     FOR opt IN SELECT jsonb_object_keys(o) LOOP
         IF opt NOT IN ('key', 'segment', 'cluster', 'revenue', 'recency', 'frequency', 'monetary', 'churn_risk',
                        'clv', 'min_customers', 'prefix') THEN
-            RAISE EXCEPTION 'unknown profile_views option "%"', opt USING ERRCODE = '22023',
+            RAISE EXCEPTION 'unsupported option "%" of profile_views', opt USING ERRCODE = '0A000',
                 HINT = 'Options are key, segment, cluster, revenue, recency, frequency, monetary, churn_risk, clv (column names), min_customers and prefix.';
         END IF;
     END LOOP;
