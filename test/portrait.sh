@@ -181,6 +181,11 @@ run_tests() {
 		passed=$((passed + $(printf '%s\n' "$out" | grep -cE '^ok ' || true)))
 		failed=$((failed + $(printf '%s\n' "$out" | grep -cE '^not ok ' || true)))
 		[ $rc -ne 0 ] && failed=$((failed + 1))
+		# a script that crashed the server on purpose leaves it to recover first
+		for _ in $(seq 1 300); do
+			psql_q -d postgres -c "SELECT 1" >/dev/null 2>&1 && break
+			sleep 0.2
+		done
 	done
 
 	# a crash is a failure, except the backends test/crash_refresh.sh kills on purpose
