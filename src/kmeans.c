@@ -533,14 +533,45 @@ static inline double
 Dist2(const double *a, const double *b, int d)
 {
 	double		s = 0;
+	int			j = 0;
 
-	for (int j = 0; j < d; j++)
+	/* unrolled by four; the terms are still added in feature order */
+	for (; j + 4 <= d; j += 4)
+	{
+		double		t0 = a[j] - b[j];
+		double		t1 = a[j + 1] - b[j + 1];
+		double		t2 = a[j + 2] - b[j + 2];
+		double		t3 = a[j + 3] - b[j + 3];
+
+		s += t0 * t0;
+		s += t1 * t1;
+		s += t2 * t2;
+		s += t3 * t3;
+	}
+	for (; j < d; j++)
 	{
 		double		t = a[j] - b[j];
 
 		s += t * t;
 	}
 	return s;
+}
+
+/* s += x over d values (each sum gets the same single addition as a scalar loop's). */
+static inline void
+AddRow(double *s, const double *x, int d)
+{
+	int			j = 0;
+
+#ifdef __SSE2__
+	for (; j + 4 <= d; j += 4)
+	{
+		_mm_storeu_pd(s + j, _mm_add_pd(_mm_loadu_pd(s + j), _mm_loadu_pd(x + j)));
+		_mm_storeu_pd(s + j + 2, _mm_add_pd(_mm_loadu_pd(s + j + 2), _mm_loadu_pd(x + j + 2)));
+	}
+#endif
+	for (; j < d; j++)
+		s[j] += x[j];
 }
 
 /* Centers m x d into ct, d x m (each feature's values of all centers together). */
@@ -701,6 +732,13 @@ Standardize(KmFit *f, bool standardize, double tol)
  * scored in one pass over the rows.  On return labels[i] is the row's
  * nearest center (the lowest on ties) and upper[i] its squared distance,
  * which is the first Lloyd assignment.
+ *
+ * Most distances need not be computed: if a candidate is at least twice as
+ * far from a row's nearest center as the row is, the triangle inequality
+ * says the candidate cannot come closer to the row than that center, so
+ * min(closest, distance) is closest whatever the distance.  The test keeps
+ * a relative margin far above rounding error, so every sum is the one the
+ * full computation gives.
  */
 static void
 SeedPlusPlus(KmFit *f, double *centers)
@@ -713,26 +751,25 @@ SeedPlusPlus(KmFit *f, double *centers)
 	int32	   *near = f->labels;
 	int64	   *cand = palloc(sizeof(int64) * trials);
 	double	   *cpot = palloc(sizeof(double) * trials);
+	/* squared distances between the centers chosen so far and the candidates */
+	double	   *cc = palloc(sizeof(double) * f->k * trials);
 	int64		first = (int64) pg_prng_uint64_range(&f->rng, 0, n - 1);
+	double		acc = 0;
 
 	memcpy(centers, f->x + first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
 	{
 		closest[i] = Dist2(f->x + i * d, centers, d);
 		near[i] = 0;
+		acc += closest[i];
+		cum[i] = acc;
 	}
 	for (int c = 1; c < f->k; c++)
 	{
-		double		acc = 0;
 		int			best = 0;
 		const double *bx;
 
 		CHECK_FOR_INTERRUPTS();
-		for (int64 i = 0; i < n; i++)
-		{
-			acc += closest[i];
-			cum[i] = acc;
-		}
 		for (int t = 0; t < trials; t++)
 		{
 			double		r = pg_prng_double(&f->rng) * acc;
@@ -754,33 +791,44 @@ SeedPlusPlus(KmFit *f, double *centers)
 			cand[t] = lo;
 			cpot[t] = 0;
 		}
-		for (int t = 0; t < trials; t++)
-			for (int j = 0; j < d; j++)
-				f->ct[(Size) j * trials + t] = f->x[cand[t] * d + j];
+		for (int j = 0; j < c; j++)
+			for (int t = 0; t < trials; t++)
+				cc[j * trials + t] = Dist2(centers + (Size) j * d, f->x + cand[t] * d, d);
 		for (int64 i = 0; i < n; i++)
 		{
-			DistMany(f->x + i * d, f->ct, trials, d, f->dist);
+			const double *xi = f->x + i * d;
+			const double *g = cc + near[i] * trials;
+			double		cl = closest[i];
+			double		far = 4 * cl * (1 + PORTRAIT_KMEANS_BOUND_SLACK);
+
 			for (int t = 0; t < trials; t++)
-				cpot[t] += Min(closest[i], f->dist[t]);
+				cpot[t] += g[t] >= far ? cl : Min(cl, Dist2(xi, f->x + cand[t] * d, d));
 		}
 		for (int t = 1; t < trials; t++)
 			if (cpot[t] < cpot[best])
 				best = t;
 		bx = f->x + cand[best] * d;
 		memcpy(centers + (Size) c * d, bx, sizeof(double) * d);
+		acc = 0;
 		for (int64 i = 0; i < n; i++)
 		{
-			double		t = Dist2(f->x + i * d, bx, d);
-
-			if (t < closest[i])
+			if (cc[near[i] * trials + best] < 4 * closest[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK))
 			{
-				closest[i] = t;
-				near[i] = c;
+				double		t = Dist2(f->x + i * d, bx, d);
+
+				if (t < closest[i])
+				{
+					closest[i] = t;
+					near[i] = c;
+				}
 			}
+			acc += closest[i];
+			cum[i] = acc;
 		}
 	}
 	pfree(cand);
 	pfree(cpot);
+	pfree(cc);
 }
 
 /* k distinct rows chosen uniformly among the distinct rows. */
@@ -867,6 +915,11 @@ HalfGaps(KmFit *f, const double *centers)
  * Lloyd iterations from the given centers, updated in place.  Returns the
  * iterations run; *converged says whether tol (or unchanged labels) ended
  * them.  Hamerly's bounds only skip work: assignments equal plain Lloyd's.
+ *
+ * One pass over the rows per iteration: a row's bounds take the previous
+ * update's moves, its assignment is checked, and it is added to its
+ * cluster's sums, which therefore still add up the rows in row order.  The
+ * moves of the last update are applied to the bounds before returning.
  */
 static int
 Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
@@ -876,6 +929,9 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 	int			k = f->k;
 	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && k > 1;
 	int			it;
+	double		max1 = 0;
+	double		max2 = 0;
+	int			argmax = -1;
 
 	*converged = false;
 	if (hamerly && seeded)
@@ -894,14 +950,13 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 	{
 		int64		changed = 0;
 		double		shift = 0;
-		double		max1 = 0;
-		double		max2 = 0;
-		int			argmax = -1;
 
 		CHECK_FOR_INTERRUPTS();
 		Transpose(centers, k, d, f->ct);
 		if (hamerly)
 			HalfGaps(f, centers);
+		memset(f->sums, 0, sizeof(double) * k * d);
+		memset(f->counts, 0, sizeof(int64) * k);
 		for (int64 i = 0; i < n; i++)
 		{
 			const double *xi = f->x + i * d;
@@ -912,45 +967,45 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 
 			if (hamerly && a >= 0)
 			{
-				double		m = Max(f->half_gap[a], f->lower[i]);
+				double		m;
 
+				if (it > 0)
+				{
+					f->upper[i] += f->moved[a];
+					f->lower[i] -= (a == argmax) ? max2 : max1;
+				}
+				m = Max(f->half_gap[a], f->lower[i]);
 				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
-					continue;
+					goto add;
 				f->upper[i] = sqrt(Dist2(xi, centers + (Size) a * d, d));
 				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
-					continue;
+					goto add;
 			}
 			na = Nearest2(xi, f->ct, k, d, f->dist, &b1, &b2);
 			if (na != a)
 			{
 				changed++;
-				f->labels[i] = na;
+				f->labels[i] = a = na;
 			}
 			if (hamerly)
 			{
 				f->upper[i] = sqrt(b1);
 				f->lower[i] = sqrt(b2);
 			}
+	add:
+			AddRow(f->sums + (Size) a * d, xi, d);
+			f->counts[a]++;
 		}
 
-		/* new centers: means of the clusters, in row order */
-		memset(f->sums, 0, sizeof(double) * k * d);
-		memset(f->counts, 0, sizeof(int64) * k);
-		for (int64 i = 0; i < n; i++)
-		{
-			double	   *s = f->sums + (Size) f->labels[i] * d;
-			const double *xi = f->x + i * d;
-
-			for (int j = 0; j < d; j++)
-				s[j] += xi[j];
-			f->counts[f->labels[i]]++;
-		}
+		/* new centers: means of the clusters */
 		for (int j = 0; j < k; j++)
 			if (f->counts[j] == 0)
 			{
 				RelocateEmpty(f, centers);
 				break;
 			}
+		max1 = max2 = 0;
+		argmax = -1;
 		for (int j = 0; j < k; j++)
 		{
 			double	   *nc = f->newc + (Size) j * d;
@@ -973,29 +1028,23 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 				max2 = f->moved[j];
 		}
 		memcpy(centers, f->newc, sizeof(double) * k * d);
-		if (hamerly)
-			for (int64 i = 0; i < n; i++)
-			{
-				int			a = f->labels[i];
-
-				f->upper[i] += f->moved[a];
-				f->lower[i] -= (a == argmax) ? max2 : max1;
-			}
 
 		/* scikit-learn's tests: unchanged labels, or total squared shift <= tol */
-		if (it > 0 && changed == 0)
-		{
-			*converged = true;
-			it++;
-			break;
-		}
-		if (shift <= f->tol_abs)
+		if ((it > 0 && changed == 0) || shift <= f->tol_abs)
 		{
 			*converged = true;
 			it++;
 			break;
 		}
 	}
+	if (hamerly && it > 0)
+		for (int64 i = 0; i < n; i++)
+		{
+			int			a = f->labels[i];
+
+			f->upper[i] += f->moved[a];
+			f->lower[i] -= (a == argmax) ? max2 : max1;
+		}
 	return it;
 }
 
