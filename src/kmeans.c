@@ -23,7 +23,7 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PORTRAIT_NO_AVX2)
 #include <immintrin.h>
 #define KM_AVX2
 #endif
@@ -66,8 +66,11 @@
 static int	kmeans_memory_limit = 1024 * 1024;
 
 #ifdef KM_AVX2
-/* whether this CPU runs the AVX2 distance kernel */
+/* whether this CPU runs the AVX2 distance kernels */
 static bool km_avx2 = false;
+#define KmAvx2() km_avx2
+#else
+#define KmAvx2() false
 #endif
 
 typedef enum KmInit
@@ -797,19 +800,99 @@ Standardize(KmFit *f, bool standardize, double tol)
 	f->tol_abs = tol * varsum / d;
 }
 
+#ifdef KM_AVX2
+/* ScoreCandidates with AVX2: four candidates per instruction, lane by lane the same sums. */
+__attribute__((target("avx2")))
+static void
+ScoreCandidatesAvx2(const KmFit *f, const double *cc, int tp, double *cpot)
+{
+	int			d = f->d;
+	const double *ct = f->ct;
+	const __m256d four = _mm256_set1_pd(4);
+	const __m256d slack = _mm256_set1_pd(1 + PORTRAIT_KMEANS_BOUND_SLACK);
+
+	for (int b = 0; b < tp; b += 4)
+	{
+		__m256d		acc = _mm256_setzero_pd();
+
+		for (int64 i = 0; i < f->n; i++)
+		{
+			const double *xi = f->x + i * d;
+			__m256d		cl = _mm256_broadcast_sd(f->upper + i);
+			__m256d		far = _mm256_mul_pd(_mm256_mul_pd(four, cl), slack);
+			__m256d		g = _mm256_loadu_pd(cc + (Size) f->labels[i] * tp + b);
+
+			if (_mm256_movemask_pd(_mm256_cmp_pd(g, far, _CMP_GE_OQ)) != 0xF)
+			{
+				__m256d		s = _mm256_setzero_pd();
+
+				for (int j = 0; j < d; j++)
+				{
+					__m256d		t = _mm256_sub_pd(_mm256_broadcast_sd(xi + j),
+												  _mm256_loadu_pd(ct + (Size) j * tp + b));
+
+					s = _mm256_add_pd(s, _mm256_mul_pd(t, t));
+				}
+				cl = _mm256_min_pd(cl, s);
+			}
+			acc = _mm256_add_pd(acc, cl);
+		}
+		_mm256_storeu_pd(cpot + b, acc);
+	}
+}
+#endif
+
+/*
+ * The potential of each k-means++ candidate: the sum over the rows of
+ * min(closest, squared distance to the candidate).  The candidates are in
+ * f->ct (d x tp), cc holds their squared distances to the chosen centers
+ * (row stride tp), closest and nearest center are f->upper and f->labels.
+ *
+ * Most distances need not be computed: if a candidate is at least twice as
+ * far from a row's nearest center as the row is, the triangle inequality
+ * says the candidate cannot come closer to the row than that center, so
+ * the term is closest whatever the distance.  The test keeps a relative
+ * margin far above rounding error, so every sum is the full computation's.
+ */
+static void
+ScoreCandidates(KmFit *f, const double *cc, int trials, int tp, double *cpot)
+{
+#ifdef KM_AVX2
+	if (km_avx2)
+	{
+		ScoreCandidatesAvx2(f, cc, tp, cpot);
+		return;
+	}
+#endif
+	for (int t = 0; t < trials; t++)
+		cpot[t] = 0;
+	for (int64 i = 0; i < f->n; i++)
+	{
+		const double *g = cc + f->labels[i] * tp;
+		double		cl = f->upper[i];
+		double		far = 4 * cl * (1 + PORTRAIT_KMEANS_BOUND_SLACK);
+		int			t = 0;
+
+		while (t < trials && g[t] >= far)
+			t++;
+		if (t == trials)
+		{
+			for (t = 0; t < trials; t++)
+				cpot[t] += cl;
+			continue;
+		}
+		DistMany(f->x + i * f->d, f->ct, tp, f->d, f->dist);
+		for (t = 0; t < trials; t++)
+			cpot[t] += Min(cl, f->dist[t]);
+	}
+}
+
 /*
  * Greedy k-means++ (scikit-learn's: 2 + ln k candidates per center, the one
  * that lowers the potential most wins).  All candidates of a step are
  * scored in one pass over the rows.  On return labels[i] is the row's
  * nearest center (the lowest on ties) and upper[i] its squared distance,
  * which is the first Lloyd assignment.
- *
- * Most distances need not be computed: if a candidate is at least twice as
- * far from a row's nearest center as the row is, the triangle inequality
- * says the candidate cannot come closer to the row than that center, so
- * min(closest, distance) is closest whatever the distance.  The test keeps
- * a relative margin far above rounding error, so every sum is the one the
- * full computation gives.
  */
 static void
 SeedPlusPlus(KmFit *f, double *centers)
@@ -817,13 +900,15 @@ SeedPlusPlus(KmFit *f, double *centers)
 	int64		n = f->n;
 	int			d = f->d;
 	int			trials = 2 + (int) log(f->k);
+	/* candidates padded to whole vectors for the AVX2 kernel */
+	int			tp = KmAvx2() ? (trials + 3) / 4 * 4 : trials;
 	double	   *closest = f->upper;
 	double	   *cum = f->lower;
 	int32	   *near = f->labels;
 	int64	   *cand = palloc(sizeof(int64) * trials);
-	double	   *cpot = palloc(sizeof(double) * trials);
+	double	   *cpot = palloc(sizeof(double) * tp);
 	/* squared distances between the centers chosen so far and the candidates */
-	double	   *cc = palloc(sizeof(double) * f->k * trials);
+	double	   *cc = palloc(sizeof(double) * f->k * tp);
 	int64		first = (int64) pg_prng_uint64_range(&f->rng, 0, n - 1);
 	double		acc = 0;
 
@@ -860,33 +945,16 @@ SeedPlusPlus(KmFit *f, double *centers)
 			while (lo > 0 && closest[lo] == 0)
 				lo--;
 			cand[t] = lo;
-			cpot[t] = 0;
 		}
+		/* padding lanes: a copy of the first candidate, never computed */
 		for (int j = 0; j < c; j++)
-			for (int t = 0; t < trials; t++)
-				cc[j * trials + t] = Dist2(centers + (Size) j * d, f->x + cand[t] * d, d);
-		for (int t = 0; t < trials; t++)
+			for (int t = 0; t < tp; t++)
+				cc[j * tp + t] = t < trials ?
+					Dist2(centers + (Size) j * d, f->x + cand[t] * d, d) : DBL_MAX;
+		for (int t = 0; t < tp; t++)
 			for (int j = 0; j < d; j++)
-				f->ct[(Size) j * trials + t] = f->x[cand[t] * d + j];
-		for (int64 i = 0; i < n; i++)
-		{
-			const double *g = cc + near[i] * trials;
-			double		cl = closest[i];
-			double		far = 4 * cl * (1 + PORTRAIT_KMEANS_BOUND_SLACK);
-			int			t = 0;
-
-			while (t < trials && g[t] >= far)
-				t++;
-			if (t == trials)
-			{
-				for (t = 0; t < trials; t++)
-					cpot[t] += cl;
-				continue;
-			}
-			DistMany(f->x + i * d, f->ct, trials, d, f->dist);
-			for (t = 0; t < trials; t++)
-				cpot[t] += Min(cl, f->dist[t]);
-		}
+				f->ct[(Size) j * tp + t] = f->x[cand[t < trials ? t : 0] * d + j];
+		ScoreCandidates(f, cc, trials, tp, cpot);
 		for (int t = 1; t < trials; t++)
 			if (cpot[t] < cpot[best])
 				best = t;
@@ -895,7 +963,7 @@ SeedPlusPlus(KmFit *f, double *centers)
 		acc = 0;
 		for (int64 i = 0; i < n; i++)
 		{
-			if (cc[near[i] * trials + best] < 4 * closest[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK))
+			if (cc[near[i] * tp + best] < 4 * closest[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK))
 			{
 				double		t = Dist2(f->x + i * d, bx, d);
 
