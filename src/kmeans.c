@@ -698,6 +698,50 @@ DistManyAvx2(const double *x, const double *ct, int m, int d, double *out)
 }
 #endif
 
+#ifdef KM_AVX2
+/* DistBound with AVX2 (the terms added four at a time). */
+__attribute__((target("avx2")))
+static double
+DistBoundAvx2(const double *a, const double *b, int d)
+{
+	__m256d		s4 = _mm256_setzero_pd();
+	__m128d		s2;
+	double		s;
+	int			j = 0;
+
+	for (; j + 4 <= d; j += 4)
+	{
+		__m256d		t = _mm256_sub_pd(_mm256_loadu_pd(a + j), _mm256_loadu_pd(b + j));
+
+		s4 = _mm256_add_pd(s4, _mm256_mul_pd(t, t));
+	}
+	s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+	s = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+	for (; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return s;
+}
+#endif
+
+/*
+ * Distance (not squared) for Hamerly's upper bounds, where only accuracy
+ * matters, not which order the terms are added in: the bound tests allow
+ * for far more than the rounding differences.
+ */
+static inline double
+DistBound(const double *a, const double *b, int d)
+{
+#ifdef KM_AVX2
+	if (km_avx2)
+		return sqrt(DistBoundAvx2(a, b, d));
+#endif
+	return sqrt(Dist2(a, b, d));
+}
+
 /* Squared distances from x to the m centers given transposed (ct, d x m). */
 static inline void
 DistMany(const double *x, const double *ct, int m, int d, double *out)
@@ -1128,7 +1172,7 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 				m = Max(f->half_gap[a], f->lower[i]);
 				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
 					goto add;
-				f->upper[i] = sqrt(Dist2(xi, centers + (Size) a * d, d));
+				f->upper[i] = DistBound(xi, centers + (Size) a * d, d);
 				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
 					goto add;
 			}
