@@ -451,7 +451,17 @@ typedef struct KmTransCache
 	char	   *raw;
 	char	   *text;
 	int			k;
+	double		row[PORTRAIT_KMEANS_MAX_DIM];	/* the row being added */
 } KmTransCache;
+
+/* The transition's per-call-site cache, created on the first row. */
+static KmTransCache *
+TransCache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(KmTransCache));
+	return fcinfo->flinfo->fn_extra;
+}
 
 /*
  * The options text for this row, parsed and checked once per distinct
@@ -460,7 +470,7 @@ typedef struct KmTransCache
 static const char *
 OptionsText(FunctionCallInfo fcinfo, int argno, int k)
 {
-	KmTransCache *c = fcinfo->flinfo->fn_extra;
+	KmTransCache *c = TransCache(fcinfo);
 	Jsonb	   *jb;
 	KmOptions	o;
 	MemoryContext old;
@@ -468,12 +478,12 @@ OptionsText(FunctionCallInfo fcinfo, int argno, int k)
 	if (PG_ARGISNULL(argno))
 		return "{}";
 	jb = PG_GETARG_JSONB_P(argno);
-	if (c != NULL && c->k == k && c->rawlen == VARSIZE(jb) && memcmp(c->raw, jb, c->rawlen) == 0)
+	if (c->text != NULL && c->k == k && c->rawlen == VARSIZE(jb) && memcmp(c->raw, jb, c->rawlen) == 0)
 		return c->text;
 
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	if (c == NULL)
-		c = fcinfo->flinfo->fn_extra = palloc0(sizeof(KmTransCache));
+	if (c->raw != NULL)
+		pfree(c->raw);
 	c->text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 	c->rawlen = VARSIZE(jb);
 	c->raw = palloc(c->rawlen);
@@ -492,7 +502,6 @@ OptionsText(FunctionCallInfo fcinfo, int argno, int k)
 static Datum
 KmeansFitTrans(FunctionCallInfo fcinfo, bool has_options)
 {
-	ArrayType  *a;
 	const double *v;
 	int			d;
 	int			k;
@@ -513,8 +522,8 @@ KmeansFitTrans(FunctionCallInfo fcinfo, bool has_options)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	opts = has_options ? OptionsText(fcinfo, 3, k) : NULL;
-	a = PG_GETARG_ARRAYTYPE_P(1);
-	v = PortraitFloatArray(a, &d, "features");
+	v = TransCache(fcinfo)->row;
+	d = PortraitFloatArg(fcinfo, 1, TransCache(fcinfo)->row, PORTRAIT_KMEANS_MAX_DIM, "features");
 	CheckDim(d);
 	ps = PointsGetState(fcinfo, 0, d, k);
 	if (opts != NULL)
@@ -1622,8 +1631,7 @@ KmeansParse(const PortraitModel *m, MemoryContext cxt)
 static const double *
 ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
 {
-	int			d;
-	const double *v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(argno), &d, "features");
+	int			d = PortraitFloatArg(fcinfo, argno, km->row, km->d, "features");
 
 	if (d != km->d)
 		ereport(ERROR,
@@ -1631,7 +1639,7 @@ ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
 				 errmsg("features has %d values but the model was fitted on %d", d, km->d),
 				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
 	for (int j = 0; j < d; j++)
-		km->row[j] = (v[j] - km->shift[j]) / km->scale[j];
+		km->row[j] = (km->row[j] - km->shift[j]) / km->scale[j];
 	return km->row;
 }
 
