@@ -795,6 +795,25 @@ Nearest2(const double *x, const double *ct, int k, int d, double *dist, double *
 	return a;
 }
 
+/* Nearest center of x (lowest index on ties) and its squared distance. */
+static inline int
+Nearest1(const double *x, const double *ct, int k, int d, double *dist, double *best)
+{
+	int			a = 0;
+	double		b1;
+
+	DistMany(x, ct, k, d, dist);
+	b1 = dist[0];
+	for (int j = 1; j < k; j++)
+		if (dist[j] < b1)
+		{
+			b1 = dist[j];
+			a = j;
+		}
+	*best = b1;
+	return a;
+}
+
 static int
 CmpInt64(const void *a, const void *b)
 {
@@ -1271,7 +1290,6 @@ AssignAll(KmFit *f, const double *centers)
 	{
 		const double *xi = f->x + i * f->d;
 		double		b1;
-		double		b2;
 		int			a = f->labels[i];
 
 		if (hamerly)
@@ -1280,10 +1298,10 @@ AssignAll(KmFit *f, const double *centers)
 
 			b1 = Dist2(xi, centers + (Size) a * f->d, f->d);
 			if (Min(f->upper[i], sqrt(b1)) * (1 + PORTRAIT_KMEANS_BOUND_SLACK) >= m)
-				a = Nearest2(xi, f->ct, f->k, f->d, f->dist, &b1, &b2);
+				a = Nearest1(xi, f->ct, f->k, f->d, f->dist, &b1);
 		}
 		else
-			a = Nearest2(xi, f->ct, f->k, f->d, f->dist, &b1, &b2);
+			a = Nearest1(xi, f->ct, f->k, f->d, f->dist, &b1);
 		f->labels[i] = a;
 		f->counts[a]++;
 		inertia += b1;
@@ -1624,6 +1642,21 @@ KmeansParse(const PortraitModel *m, MemoryContext cxt)
 	return km;
 }
 
+/* x = (x - shift) / scale, elementwise (SSE2 two at a time, the same values). */
+static inline void
+ScaleRow(double *x, const double *shift, const double *scale, int d)
+{
+	int			j = 0;
+
+#ifdef __SSE2__
+	for (; j + 2 <= d; j += 2)
+		_mm_storeu_pd(x + j, _mm_div_pd(_mm_sub_pd(_mm_loadu_pd(x + j), _mm_loadu_pd(shift + j)),
+										_mm_loadu_pd(scale + j)));
+#endif
+	for (; j < d; j++)
+		x[j] = (x[j] - shift[j]) / scale[j];
+}
+
 /*
  * The features argument at argno in the model's space, in km->row; the
  * model must have been fitted on as many features.
@@ -1638,8 +1671,7 @@ ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("features has %d values but the model was fitted on %d", d, km->d),
 				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
-	for (int j = 0; j < d; j++)
-		km->row[j] = (km->row[j] - km->shift[j]) / km->scale[j];
+	ScaleRow(km->row, km->shift, km->scale, d);
 	return km->row;
 }
 
@@ -1649,9 +1681,8 @@ AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
 {
 	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
 								 func, KmeansParse);
-	double		second;
 
-	return Nearest2(ScaledArg(fcinfo, 0, km), km->ct, km->k, km->d, km->dist, d2, &second);
+	return Nearest1(ScaledArg(fcinfo, 0, km), km->ct, km->k, km->d, km->dist, d2);
 }
 
 Datum
@@ -2099,7 +2130,6 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	int			d;
 	int			a;
 	double		d2;
-	double		second;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -2123,7 +2153,7 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	else
 		st = PG_GETARG_ARRAYTYPE_P(0);
 	s = StateValues(st, STEP_LEN(km->k, d), "kmeans_step");
-	a = Nearest2(km->row, km->ct, km->k, d, km->dist, &d2, &second);
+	a = Nearest1(km->row, km->ct, km->k, d, km->dist, &d2);
 	s[2] += d2;
 	s[3 + a] += 1;
 	for (int j = 0; j < d; j++)
