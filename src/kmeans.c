@@ -1135,6 +1135,83 @@ HalfGaps(KmFit *f, const double *centers)
 }
 
 /*
+ * The assignment step of one Lloyd iteration, and each row added to its
+ * cluster's sums (f->sums and f->counts, zeroed by the caller) in row
+ * order.  Returns how many rows changed cluster.  With Hamerly's bounds a
+ * row whose bounds prove its center nearest keeps it without computing
+ * every distance; pending says the bounds still lack the moves of the last
+ * update (max1, max2: the two largest moves, argmax: the center that made
+ * the largest).  Always inlined with constant flags, so each combination
+ * gets a loop of its own; the arrays are read through locals because the
+ * compiler cannot assume stores to them leave f alone.
+ */
+static pg_attribute_always_inline int64
+LloydPass(KmFit *f, const double *centers, bool hamerly, bool pending,
+		  double max1, double max2, int argmax)
+{
+	const int64 n = f->n;
+	const int	d = f->d;
+	const int	k = f->k;
+	const double *x = f->x;
+	const double *ct = f->ct;
+	const double *moved = f->moved;
+	const double *half_gap = f->half_gap;
+	int32	   *labels = f->labels;
+	double	   *upper = f->upper;
+	double	   *lower = f->lower;
+	double	   *sums = f->sums;
+	int64	   *counts = f->counts;
+	double	   *dist = f->dist;
+	int64		changed = 0;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		const double *xi = x + i * d;
+		int			a = labels[i];
+		double		b1;
+		double		b2;
+		int			na;
+
+		if (hamerly && a >= 0)
+		{
+			double		u = upper[i];
+			double		m;
+
+			if (pending)
+			{
+				u += moved[a];
+				lower[i] -= (a == argmax) ? max2 : max1;
+			}
+			m = Max(half_gap[a], lower[i]);
+			if (u * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
+			{
+				upper[i] = u;
+				goto add;
+			}
+			u = DistBound(xi, centers + (Size) a * d, d);
+			upper[i] = u;
+			if (u * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
+				goto add;
+		}
+		na = Nearest2(xi, ct, k, d, dist, &b1, &b2);
+		if (na != a)
+		{
+			changed++;
+			labels[i] = a = na;
+		}
+		if (hamerly)
+		{
+			upper[i] = sqrt(b1);
+			lower[i] = sqrt(b2);
+		}
+add:
+		AddRow(sums + (Size) a * d, xi, d);
+		counts[a]++;
+	}
+	return changed;
+}
+
+/*
  * Lloyd iterations from the given centers, updated in place.  Returns the
  * iterations run; *converged says whether tol (or unchanged labels) ended
  * them.  Hamerly's bounds only skip work: assignments equal plain Lloyd's.
@@ -1180,45 +1257,12 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 			HalfGaps(f, centers);
 		memset(f->sums, 0, sizeof(double) * k * d);
 		memset(f->counts, 0, sizeof(int64) * k);
-		for (int64 i = 0; i < n; i++)
-		{
-			const double *xi = f->x + i * d;
-			int			a = f->labels[i];
-			double		b1;
-			double		b2;
-			int			na;
-
-			if (hamerly && a >= 0)
-			{
-				double		m;
-
-				if (it > 0)
-				{
-					f->upper[i] += f->moved[a];
-					f->lower[i] -= (a == argmax) ? max2 : max1;
-				}
-				m = Max(f->half_gap[a], f->lower[i]);
-				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
-					goto add;
-				f->upper[i] = DistBound(xi, centers + (Size) a * d, d);
-				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
-					goto add;
-			}
-			na = Nearest2(xi, f->ct, k, d, f->dist, &b1, &b2);
-			if (na != a)
-			{
-				changed++;
-				f->labels[i] = a = na;
-			}
-			if (hamerly)
-			{
-				f->upper[i] = sqrt(b1);
-				f->lower[i] = sqrt(b2);
-			}
-	add:
-			AddRow(f->sums + (Size) a * d, xi, d);
-			f->counts[a]++;
-		}
+		if (hamerly && it > 0)
+			changed = LloydPass(f, centers, true, true, max1, max2, argmax);
+		else if (hamerly)
+			changed = LloydPass(f, centers, true, false, 0, 0, -1);
+		else
+			changed = LloydPass(f, centers, false, false, 0, 0, -1);
 
 		/* new centers: means of the clusters */
 		for (int j = 0; j < k; j++)
