@@ -195,7 +195,13 @@ Datum
 PointsCombine(FunctionCallInfo fcinfo)
 {
 	PointsState *a;
-	PointsState *b;
+	Datum		bd;
+	const double *values;
+	int64		n;
+	int			dim;
+	int64		param;
+	const char *aux;
+	Size		auxlen;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -203,12 +209,49 @@ PointsCombine(FunctionCallInfo fcinfo)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	b = PointsRead(PG_GETARG_DATUM(1));
-	a = PointsGetState(fcinfo, 0, b->dim, b->param);
-	if (b->aux != NULL)
-		PointsSetAux(a, b->aux, b->auxlen);
-	for (int64 i = 0; i < b->n; i++)
-		PointsAppend(a, b->values + i * b->dim);
+
+	/*
+	 * A worker's state arrives flat: its rows are appended from where they
+	 * are, not first copied into an expanded object.
+	 */
+	bd = PG_GETARG_DATUM(1);
+	if (IsOurExpanded(bd))
+	{
+		PointsState *b = (PointsState *) DatumGetEOHP(bd);
+
+		values = b->values;
+		n = b->n;
+		dim = b->dim;
+		param = b->param;
+		aux = b->aux;
+		auxlen = b->auxlen;
+	}
+	else
+	{
+		PointsFlat *f = (PointsFlat *) PG_DETOAST_DATUM(bd);
+
+		values = f->values;
+		n = f->n;
+		dim = f->dim;
+		param = f->param;
+		auxlen = VARSIZE(f) - PointsBytes(f->dim, f->n);
+		aux = auxlen > 0 ? (const char *) f + PointsBytes(f->dim, f->n) : NULL;
+	}
+	a = PointsGetState(fcinfo, 0, dim, param);
+	if (aux != NULL)
+		PointsSetAux(a, aux, auxlen);
+	if (n > 0)
+	{
+		if (a->n + n > a->capacity)
+		{
+			int64		newcap = Max(a->capacity * 2, a->n + n);
+
+			a->values = repalloc_huge(a->values, mul_size(mul_size(sizeof(double), dim), newcap));
+			a->capacity = newcap;
+		}
+		memcpy(a->values + a->n * dim, values, mul_size(mul_size(sizeof(double), dim), n));
+		a->n += n;
+	}
 	PG_RETURN_DATUM(EOHPGetRWDatum(&a->hdr));
 }
 
