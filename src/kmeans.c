@@ -619,23 +619,6 @@ static inline void
 DistManyFrom(const double *x, const double *ct, int m, int c, int d, double *out)
 {
 #ifdef __SSE2__
-	for (; c + 4 <= m; c += 4)
-	{
-		__m128d		s0 = _mm_setzero_pd();
-		__m128d		s1 = _mm_setzero_pd();
-
-		for (int j = 0; j < d; j++)
-		{
-			__m128d		xj = _mm_set1_pd(x[j]);
-			__m128d		t0 = _mm_sub_pd(xj, _mm_loadu_pd(ct + (Size) j * m + c));
-			__m128d		t1 = _mm_sub_pd(xj, _mm_loadu_pd(ct + (Size) j * m + c + 2));
-
-			s0 = _mm_add_pd(s0, _mm_mul_pd(t0, t0));
-			s1 = _mm_add_pd(s1, _mm_mul_pd(t1, t1));
-		}
-		_mm_storeu_pd(out + c, s0);
-		_mm_storeu_pd(out + c + 2, s1);
-	}
 	for (; c + 2 <= m; c += 2)
 	{
 		__m128d		s0 = _mm_setzero_pd();
@@ -662,7 +645,6 @@ DistManyFrom(const double *x, const double *ct, int m, int c, int d, double *out
 		out[c] = s;
 	}
 }
-
 
 #ifdef KM_AVX2
 /*
