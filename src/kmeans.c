@@ -126,7 +126,7 @@ typedef struct KmFit
 	double	   *lower;			/* Hamerly: bound on distance to any other */
 	double	   *sums;			/* k x d */
 	int64	   *counts;
-	double	   *moved;			/* k: how far each center moved */
+	double	   *drift;			/* k: how far each center has moved in this run */
 	double	   *half_gap;		/* k: half the distance to the nearest other center */
 	double	   *newc;			/* k x d */
 	double	   *ct;				/* d x k: the centers transposed */
@@ -1121,24 +1121,29 @@ HalfGaps(KmFit *f, const double *centers)
 /*
  * The assignment step of one Lloyd iteration, and each row added to its
  * cluster's sums (f->sums and f->counts, zeroed by the caller) in row
- * order.  Returns how many rows changed cluster.  With Hamerly's bounds a
- * row whose bounds prove its center nearest keeps it without computing
- * every distance; pending says the bounds still lack the moves of the last
- * update (max1, max2: the two largest moves, argmax: the center that made
- * the largest).  Always inlined with constant flags, so each combination
- * gets a loop of its own; the arrays are read through locals because the
- * compiler cannot assume stores to them leave f alone.
+ * order.  Returns how many rows changed cluster.
+ *
+ * With Hamerly's bounds a row whose bounds prove its center nearest keeps
+ * it without computing every distance.  The bounds are kept relative to
+ * how far the centers have moved since the start (f->drift[j]: center j's
+ * total move; drift: the total of each update's largest move), so a row
+ * whose bounds settle it is only read, not written: its upper bound is
+ * upper[i] + f->drift[a], its lower bound lower[i] - drift.  (Hamerly
+ * lowers the lower bound of the rows of the center that moved most by the
+ * second largest move only; the largest for all is looser but as valid.)
+ * Always inlined with a constant flag, so each case gets a loop of its own;
+ * the arrays are read through locals because the compiler cannot assume
+ * stores to them leave f alone.
  */
 static pg_attribute_always_inline int64
-LloydPass(KmFit *f, const double *centers, bool hamerly, bool pending,
-		  double max1, double max2, int argmax)
+LloydPass(KmFit *f, const double *centers, bool hamerly, double drift)
 {
 	const int64 n = f->n;
 	const int	d = f->d;
 	const int	k = f->k;
 	const double *x = f->x;
 	const double *ct = f->ct;
-	const double *moved = f->moved;
+	const double *moved = f->drift;
 	const double *half_gap = f->half_gap;
 	int32	   *labels = f->labels;
 	double	   *upper = f->upper;
@@ -1158,22 +1163,13 @@ LloydPass(KmFit *f, const double *centers, bool hamerly, bool pending,
 
 		if (hamerly && a >= 0)
 		{
-			double		u = upper[i];
-			double		m;
+			double		u = upper[i] + moved[a];
+			double		m = Max(half_gap[a], lower[i] - drift);
 
-			if (pending)
-			{
-				u += moved[a];
-				lower[i] -= (a == argmax) ? max2 : max1;
-			}
-			m = Max(half_gap[a], lower[i]);
 			if (u * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
-			{
-				upper[i] = u;
 				goto add;
-			}
 			u = DistBound(xi, centers + (Size) a * d, d);
-			upper[i] = u;
+			upper[i] = u - moved[a];
 			if (u * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
 				goto add;
 		}
@@ -1185,8 +1181,8 @@ LloydPass(KmFit *f, const double *centers, bool hamerly, bool pending,
 		}
 		if (hamerly)
 		{
-			upper[i] = sqrt(b1);
-			lower[i] = sqrt(b2);
+			upper[i] = sqrt(b1) - moved[a];
+			lower[i] = sqrt(b2) + drift;
 		}
 add:
 		AddRow(sums + (Size) a * d, xi, d);
@@ -1200,10 +1196,9 @@ add:
  * iterations run; *converged says whether tol (or unchanged labels) ended
  * them.  Hamerly's bounds only skip work: assignments equal plain Lloyd's.
  *
- * One pass over the rows per iteration: a row's bounds take the previous
- * update's moves, its assignment is checked, and it is added to its
- * cluster's sums, which therefore still add up the rows in row order.  The
- * moves of the last update are applied to the bounds before returning.
+ * One pass over the rows per iteration (LloydPass): each row's assignment
+ * is checked and the row added to its cluster's sums, which therefore still
+ * add up the rows in row order.  On return the bounds are absolute again.
  */
 static int
 Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
@@ -1213,11 +1208,10 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 	int			k = f->k;
 	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && k > 1;
 	int			it;
-	double		max1 = 0;
-	double		max2 = 0;
-	int			argmax = -1;
+	double		drift = 0;
 
 	*converged = false;
+	memset(f->drift, 0, sizeof(double) * k);
 	if (hamerly && seeded)
 	{
 		/* k-means++ left each row's nearest center and squared distance */
@@ -1232,8 +1226,9 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 			f->labels[i] = -1;
 	for (it = 0; it < f->max_iter; it++)
 	{
-		int64		changed = 0;
+		int64		changed;
 		double		shift = 0;
+		double		max1 = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		Transpose(centers, k, d, f->ct);
@@ -1241,12 +1236,10 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 			HalfGaps(f, centers);
 		memset(f->sums, 0, sizeof(double) * k * d);
 		memset(f->counts, 0, sizeof(int64) * k);
-		if (hamerly && it > 0)
-			changed = LloydPass(f, centers, true, true, max1, max2, argmax);
-		else if (hamerly)
-			changed = LloydPass(f, centers, true, false, 0, 0, -1);
+		if (hamerly)
+			changed = LloydPass(f, centers, true, drift);
 		else
-			changed = LloydPass(f, centers, false, false, 0, 0, -1);
+			changed = LloydPass(f, centers, false, 0);
 
 		/* new centers: means of the clusters */
 		for (int j = 0; j < k; j++)
@@ -1255,29 +1248,23 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 				RelocateEmpty(f, centers);
 				break;
 			}
-		max1 = max2 = 0;
-		argmax = -1;
 		for (int j = 0; j < k; j++)
 		{
 			double	   *nc = f->newc + (Size) j * d;
+			double		mv;
 
 			if (f->counts[j] == 0)
 				memcpy(nc, centers + (Size) j * d, sizeof(double) * d);
 			else
 				for (int c = 0; c < d; c++)
 					nc[c] = f->sums[(Size) j * d + c] / f->counts[j];
-			f->moved[j] = Dist2(nc, centers + (Size) j * d, d);
-			shift += f->moved[j];
-			f->moved[j] = sqrt(f->moved[j]);
-			if (f->moved[j] > max1)
-			{
-				max2 = max1;
-				max1 = f->moved[j];
-				argmax = j;
-			}
-			else if (f->moved[j] > max2)
-				max2 = f->moved[j];
+			mv = Dist2(nc, centers + (Size) j * d, d);
+			shift += mv;
+			mv = sqrt(mv);
+			f->drift[j] += mv;
+			max1 = Max(max1, mv);
 		}
+		drift += max1;
 		memcpy(centers, f->newc, sizeof(double) * k * d);
 
 		/* scikit-learn's tests: unchanged labels, or total squared shift <= tol */
@@ -1288,13 +1275,12 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 			break;
 		}
 	}
-	if (hamerly && it > 0)
+	/* the bounds back in absolute terms, for AssignAll */
+	if (hamerly)
 		for (int64 i = 0; i < n; i++)
 		{
-			int			a = f->labels[i];
-
-			f->upper[i] += f->moved[a];
-			f->lower[i] -= (a == argmax) ? max2 : max1;
+			f->upper[i] += f->drift[f->labels[i]];
+			f->lower[i] -= drift;
 		}
 	return it;
 }
@@ -1407,7 +1393,7 @@ FitKmeans(KmFit *f, const KmOptions *o, KmResult *res)
 	f->sums = palloc(sizeof(double) * k * d);
 	f->newc = palloc(sizeof(double) * k * d);
 	f->counts = palloc(sizeof(int64) * k);
-	f->moved = palloc(sizeof(double) * k);
+	f->drift = palloc(sizeof(double) * k);
 	f->half_gap = palloc(sizeof(double) * k);
 	f->ct = palloc(sizeof(double) * (k + 16) * d);
 	f->dist = palloc(sizeof(double) * (k + 16));
