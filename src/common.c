@@ -11,6 +11,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
 #include "portrait.h"
@@ -24,6 +25,30 @@ void
 _PG_init(void)
 {
 	PortraitKmeansInit();
+}
+
+/*
+ * The aggregate memory context of a transition or combine function.  They
+ * are ordinary SQL functions, so a query can call one directly, outside its
+ * aggregate: that is the caller's mistake (0A000), not an internal error.
+ */
+MemoryContext
+PortraitAggContext(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	{
+		Oid			fn = fcinfo->flinfo ? fcinfo->flinfo->fn_oid : InvalidOid;
+		char	   *name = OidIsValid(fn) ? get_func_name(fn) : NULL;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s can only be called by an aggregate", name ? name : "this function"),
+				 errdetail("It is the transition or combine function of an aggregate of pg_portrait."),
+				 errhint("Call the aggregate instead.")));
+	}
+	return aggcxt;
 }
 
 /*

@@ -1717,8 +1717,7 @@ NewStateArray(FunctionCallInfo fcinfo, int len)
 	ArrayType  *a;
 	Datum	   *zeros;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "k-means step called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	old = MemoryContextSwitchTo(aggcxt);
 	zeros = palloc0(sizeof(Datum) * len);
 	for (int i = 0; i < len; i++)
