@@ -52,6 +52,19 @@ PortraitAggContext(FunctionCallInfo fcinfo)
 }
 
 /*
+ * Raise 22004 when argument argno is NULL; for the arguments of a function
+ * that is not strict because others may be NULL.  what names the argument.
+ */
+void
+PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+}
+
+/*
  * The values of a float8[] argument, read in place: it must be one-
  * dimensional (or empty), without NULLs, every element finite.  what names
  * the argument in messages.

@@ -90,6 +90,8 @@ GRANT USAGE ON SCHEMA smith, portrait TO portrait_smith;
 GRANT SELECT ON ALL TABLES IN SCHEMA smith TO portrait_smith;
 GRANT SELECT ON ALL TABLES IN SCHEMA portrait TO portrait_smith;
 ALTER ROLE portrait_smith SET search_path = smith, pg_catalog, portrait;
--- the location of every error, to tell pg_portrait's errors from the server's
+-- the location of every error, to tell pg_portrait's errors from the server's;
+-- not the statements (a crash's statement is logged all the same)
 ALTER ROLE portrait_smith SET log_error_verbosity = verbose;
+ALTER ROLE portrait_smith SET log_min_error_statement = panic;
 ANALYZE smith.customers, smith.orders, smith.events, smith.models;
