@@ -1758,13 +1758,16 @@ StepLenOf(ArrayType *a)
  * The dimension of a kmeans_stats state, checked against its length before
  * anything is read or written (a user's aggregate can pass any float8[]).
  */
+/* Row counts in float8 states are exact integers up to 2^53. */
+#define KM_MAX_EXACT_COUNT	9007199254740992.0
+
 static int
 StatsDimOf(ArrayType *a)
 {
 	double	   *v = StateValues(a, -1, "kmeans_stats");
 
-	if (!(v[0] >= 1 && v[0] <= PORTRAIT_KMEANS_MAX_DIM) || v[0] != floor(v[0]) || !(v[1] >= 0) ||
-		ARR_DIMS(a)[0] != STATS_LEN((int) v[0]))
+	if (!(v[0] >= 1 && v[0] <= PORTRAIT_KMEANS_MAX_DIM) || v[0] != floor(v[0]) ||
+		!(v[1] >= 0 && v[1] <= KM_MAX_EXACT_COUNT) || ARR_DIMS(a)[0] != STATS_LEN((int) v[0]))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid kmeans_stats state")));
@@ -2095,15 +2098,22 @@ pp_kmeans_train_update(PG_FUNCTION_ARGS)
 	k = f.k;
 	d = f.d;
 	st = StateValues(PG_GETARG_ARRAYTYPE_P(1), STEP_LEN(k, d), "kmeans_step");
-	if ((int) st[0] != k || (int) st[1] != d)
+	if (st[0] != k || st[1] != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the kmeans_step state does not belong to this model")));
-	for (int j = 0; j < k; j++)
-		r.sizes[j] = (int64) st[3 + j];
 	f.n = 0;
 	for (int j = 0; j < k; j++)
+	{
+		/* the state may come from anywhere: counts must be whole numbers */
+		if (!(st[3 + j] >= 0 && st[3 + j] <= KM_MAX_EXACT_COUNT - f.n) || st[3 + j] != floor(st[3 + j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid kmeans_step state"),
+					 errdetail("Cluster %d has a count of %g.", j + 1, st[3 + j])));
+		r.sizes[j] = (int64) st[3 + j];
 		f.n += r.sizes[j];
+	}
 	r.inertia = st[2];
 	if (!final)
 	{

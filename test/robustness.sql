@@ -2,7 +2,7 @@
 -- one used to end in an internal error (XX000) or worse; each must give a
 -- proper SQLSTATE.
 BEGIN;
-SELECT plan(28);
+SELECT plan(32);
 
 -- ---------- aggregate support functions called directly ----------
 
@@ -95,6 +95,17 @@ SELECT throws_ok($$SELECT stats_from_nan(ARRAY[1]::float8[])$$, '22023',
                  'invalid kmeans_stats state', 'kmeans_stats_trans: a NaN dimension is rejected');
 SELECT is((SELECT stats_combined(s) FROM (VALUES (ARRAY[1, 1, 2, 0]::float8[])) v(s)), ARRAY[1, 1, 2, 0]::float8[],
           'kmeans_stats_combine still combines well-formed states');
+
+-- kmeans_train_update takes the step state as a plain float8[]: its counts
+-- are checked before they become integers (a NaN or huge count was cast).
+SELECT throws_ok($$SELECT portrait.kmeans_train_update(m, ARRAY[1, 2, 0, 'NaN', 15, 30]::float8[], NULL, true) FROM km$$, '22023',
+                 'invalid kmeans_step state', 'kmeans_train_update: a NaN count is rejected');
+SELECT throws_ok($$SELECT portrait.kmeans_train_update(m, ARRAY[1, 2, 0, 1e300, 15, 30]::float8[], NULL, true) FROM km$$, '22023',
+                 'invalid kmeans_step state', 'kmeans_train_update: a count beyond 2^53 is rejected');
+SELECT throws_ok($$SELECT portrait.kmeans_train_update(m, ARRAY['NaN', 2, 0, 5, 15, 30]::float8[], NULL, true) FROM km$$, '22023',
+                 'the kmeans_step state does not belong to this model', 'kmeans_train_update: a NaN k is rejected');
+SELECT throws_ok($$SELECT portrait.kmeans_train_init(ARRAY[2, 1e300, 0, 0, 0, 0]::float8[], m, NULL) FROM km$$, '22023',
+                 'invalid kmeans_stats state', 'kmeans_train_init: a row count beyond 2^53 is rejected');
 
 SELECT * FROM finish();
 ROLLBACK;
