@@ -67,7 +67,7 @@ trap cleanup EXIT
 # The sanitizer build: a copy of the sources built out of tree (the work
 # tree's objects stay ordinary) and installed over the ordinary build.
 SANITIZE=${PORTRAIT_SANITIZE:-}
-SANITIZE_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+SANITIZE_FLAGS="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer"
 install_sanitized() {
 	local prefix=$1 src="$WORK/sanitize-build"
 	log "building with $SANITIZE_FLAGS"
