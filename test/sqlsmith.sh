@@ -2,9 +2,10 @@
 # sqlsmith.sh [N] — random SQL (sqlsmith) against pg_portrait on a running cluster.
 #
 # Runs N generated queries (default 5000; SQLSMITH_SEED picks the generator's
-# seed, default 2, so the generated queries repeat; timeouts may differ) as a read-only role that sees small
-# tables drawn from the sample data and only pg_portrait's functions plus a few
-# helpers (test/sqlsmith/setup.sql).  Then it reads the server log written
+# seed, default 2, so the generated queries repeat, though which of them time
+# out may differ) as a read-only role that sees small tables drawn from the
+# sample data and only pg_portrait's functions plus a few helpers
+# (test/sqlsmith/setup.sql).  Then it reads the server log written
 # during the run: the server must not have crashed, and no error raised in
 # pg_portrait's C code may be an internal one (class XX: elog, assertions).  The errors our functions did raise are listed as TAP comments,
 # counted by SQLSTATE.
