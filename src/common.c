@@ -14,6 +14,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
 #include "portrait.h"
@@ -51,6 +52,43 @@ CheckFiniteValues(const double *v, int n, const char *what)
 					 errmsg("%s must hold finite numbers, not %s", what,
 							isnan(v[i]) ? "NaN" : (v[i] > 0 ? "Infinity" : "-Infinity")),
 					 errdetail("Element %d is not finite.", i + 1)));
+}
+
+/*
+ * The aggregate memory context of a transition or combine function.  They
+ * are ordinary SQL functions, so a query can call one directly, outside its
+ * aggregate: that is the caller's mistake (0A000), not an internal error.
+ */
+MemoryContext
+PortraitAggContext(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	{
+		Oid			fn = fcinfo->flinfo ? fcinfo->flinfo->fn_oid : InvalidOid;
+		char	   *name = OidIsValid(fn) ? get_func_name(fn) : NULL;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s can only be called by an aggregate", name ? name : "this function"),
+				 errdetail("It is the transition or combine function of an aggregate of pg_portrait."),
+				 errhint("Call the aggregate instead.")));
+	}
+	return aggcxt;
+}
+
+/*
+ * Raise 22004 when argument argno is NULL; for the arguments of a function
+ * that is not strict because others may be NULL.  what names the argument.
+ */
+void
+PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
 }
 
 /*

@@ -135,8 +135,7 @@ EventListCombine(FunctionCallInfo fcinfo)
 	MemoryContext aggcxt;
 	MemoryContext old;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "event list combine called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))

@@ -136,8 +136,7 @@ FunnelTrans(FunctionCallInfo fcinfo, int flags, int tsarg)
 	uint32		mask;
 	TimestampTz ts;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "window_funnel transition called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -479,8 +478,7 @@ pp_funnel_counts_trans(PG_FUNCTION_ARGS)
 	int			steps;
 	int			level;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "funnel_counts transition called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -520,13 +518,11 @@ pp_funnel_counts_trans(PG_FUNCTION_ARGS)
 Datum
 pp_funnel_counts_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	ArrayType  *a;
 	ArrayType  *b;
 	int			n;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "funnel_counts combine called in non-aggregate context");
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))

@@ -2014,8 +2014,7 @@ NewStateArray(FunctionCallInfo fcinfo, int len)
 	ArrayType  *a;
 	Datum	   *zeros;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "k-means step called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	old = MemoryContextSwitchTo(aggcxt);
 	zeros = palloc0(sizeof(Datum) * len);
 	for (int i = 0; i < len; i++)
@@ -2050,6 +2049,26 @@ StepLenOf(ArrayType *a)
 	return ARR_DIMS(a)[0];
 }
 
+/*
+ * The dimension of a kmeans_stats state, checked against its length before
+ * anything is read or written (a user's aggregate can pass any float8[]).
+ */
+/* Row counts in float8 states are exact integers up to 2^53. */
+#define KM_MAX_EXACT_COUNT	9007199254740992.0
+
+static int
+StatsDimOf(ArrayType *a)
+{
+	double	   *v = StateValues(a, -1, "kmeans_stats");
+
+	if (!(v[0] >= 1 && v[0] <= PORTRAIT_KMEANS_MAX_DIM) || v[0] != floor(v[0]) ||
+		!(v[1] >= 0 && v[1] <= KM_MAX_EXACT_COUNT) || ARR_DIMS(a)[0] != STATS_LEN((int) v[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid kmeans_stats state")));
+	return (int) v[0];
+}
+
 Datum
 pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 {
@@ -2057,6 +2076,7 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 	double	   *s;
 	const double *v;
 	int			d;
+	int			sd;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -2064,6 +2084,8 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
+	/* the state is updated in place: only an aggregate's own copy may be */
+	(void) PortraitAggContext(fcinfo);
 	v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(1), &d, "features");
 	CheckDim(d);
 	if (PG_ARGISNULL(0))
@@ -2073,12 +2095,13 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 	}
 	else
 		st = PG_GETARG_ARRAYTYPE_P(0);
-	s = StateValues(st, -1, "kmeans_stats");
-	if ((int) s[0] != d)
+	sd = StatsDimOf(st);
+	s = STATE_DATA(st);
+	if (sd != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("all rows must have the same number of values"),
-				 errdetail("A row has %d values where earlier rows had %d.", d, (int) s[0])));
+				 errdetail("A row has %d values where earlier rows had %d.", d, sd)));
 	s[1] += 1;
 	for (int j = 0; j < d; j++)
 	{
@@ -2105,8 +2128,9 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	y = StateValues(PG_GETARG_ARRAYTYPE_P(1), -1, "kmeans_stats");
-	d = (int) y[0];
+	(void) PortraitAggContext(fcinfo);
+	d = StatsDimOf(PG_GETARG_ARRAYTYPE_P(1));
+	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
 	if (PG_ARGISNULL(0))
 	{
 		a = NewStateArray(fcinfo, STATS_LEN(d));
@@ -2114,11 +2138,11 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
 	a = PG_GETARG_ARRAYTYPE_P(0);
-	x = StateValues(a, STATS_LEN(d), "kmeans_stats");
-	if ((int) x[0] != d)
+	if (StatsDimOf(a) != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("all rows must have the same number of values")));
+	x = STATE_DATA(a);
 	n = x[1] + y[1];
 	if (y[1] > 0)
 	{
@@ -2151,10 +2175,8 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("model must not be NULL")));
+	(void) PortraitAggContext(fcinfo);
+	PortraitArgNotNull(fcinfo, 2, "model");
 	km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 2, PORTRAIT_KIND_KMEANS, "kmeans_step", KmeansParse);
 	ScaledArg(fcinfo, 1, km);
 	d = km->d;
@@ -2166,7 +2188,11 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	}
 	else
 		st = PG_GETARG_ARRAYTYPE_P(0);
-	s = StateValues(st, STEP_LEN(km->k, d), "kmeans_step");
+	if (StepLenOf(st) != STEP_LEN(km->k, d) || STATE_DATA(st)[0] != km->k || STATE_DATA(st)[1] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the kmeans_step state does not belong to this model")));
+	s = STATE_DATA(st);
 	a = Nearest1(km->row, km->ct, km->k, d, km->dist, &d2);
 	s[2] += d2;
 	s[3 + a] += 1;
@@ -2189,6 +2215,7 @@ pp_kmeans_step_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
+	(void) PortraitAggContext(fcinfo);
 	len = StepLenOf(PG_GETARG_ARRAYTYPE_P(1));
 	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
 	if (PG_ARGISNULL(0))
@@ -2274,10 +2301,9 @@ ModelToFit(const PortraitModel *m, KmFit *f, KmOptions *o, KmResult *r)
 Datum
 pp_kmeans_train_init(PG_FUNCTION_ARGS)
 {
-	const double *st = StateValues(PG_GETARG_ARRAYTYPE_P(0), -1, "kmeans_stats");
-	PortraitModel *sm = PG_GETARG_PORTRAIT_MODEL(1);
-	char	   *opts = PG_ARGISNULL(2) ? NULL :
-		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
+	const double *st;
+	PortraitModel *sm;
+	char	   *opts;
 	KmOptions	o;
 	KmFit		f;
 	KmResult	r;
@@ -2285,6 +2311,14 @@ pp_kmeans_train_init(PG_FUNCTION_ARGS)
 	int			cols;
 	const double *c;
 
+	/* not strict: only the options may be NULL */
+	PortraitArgNotNull(fcinfo, 0, "stats");
+	PortraitArgNotNull(fcinfo, 1, "sample_model");
+	(void) StatsDimOf(PG_GETARG_ARRAYTYPE_P(0));
+	st = STATE_DATA(PG_GETARG_ARRAYTYPE_P(0));
+	sm = PG_GETARG_PORTRAIT_MODEL(1);
+	opts = PG_ARGISNULL(2) ? NULL :
+		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
 	ModelCheckKind(sm, PORTRAIT_KIND_KMEANS, "kmeans_train_init");
 	ParseOptions(opts, &o, true);
 	memset(&f, 0, sizeof(f));
@@ -2331,11 +2365,10 @@ pp_kmeans_train_init(PG_FUNCTION_ARGS)
 Datum
 pp_kmeans_train_update(PG_FUNCTION_ARGS)
 {
-	PortraitModel *m = PG_GETARG_PORTRAIT_MODEL(0);
+	PortraitModel *m;
 	const double *st;
-	char	   *opts = PG_ARGISNULL(2) ? NULL :
-		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
-	bool		final = PG_GETARG_BOOL(3);
+	char	   *opts;
+	bool		final;
 	KmOptions	o;
 	KmOptions	mo;
 	KmFit		f;
@@ -2345,21 +2378,36 @@ pp_kmeans_train_update(PG_FUNCTION_ARGS)
 	int			k;
 	int			d;
 
+	/* not strict: only the options may be NULL */
+	PortraitArgNotNull(fcinfo, 0, "model");
+	PortraitArgNotNull(fcinfo, 1, "step");
+	PortraitArgNotNull(fcinfo, 3, "final");
+	m = PG_GETARG_PORTRAIT_MODEL(0);
+	opts = PG_ARGISNULL(2) ? NULL :
+		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
+	final = PG_GETARG_BOOL(3);
 	ModelCheckKind(m, PORTRAIT_KIND_KMEANS, "kmeans_train_update");
 	ParseOptions(opts, &o, true);
 	ModelToFit(m, &f, &mo, &r);
 	k = f.k;
 	d = f.d;
 	st = StateValues(PG_GETARG_ARRAYTYPE_P(1), STEP_LEN(k, d), "kmeans_step");
-	if ((int) st[0] != k || (int) st[1] != d)
+	if (st[0] != k || st[1] != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the kmeans_step state does not belong to this model")));
-	for (int j = 0; j < k; j++)
-		r.sizes[j] = (int64) st[3 + j];
 	f.n = 0;
 	for (int j = 0; j < k; j++)
+	{
+		/* the state may come from anywhere: counts must be whole numbers */
+		if (!(st[3 + j] >= 0 && st[3 + j] <= KM_MAX_EXACT_COUNT - f.n) || st[3 + j] != floor(st[3 + j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid kmeans_step state"),
+					 errdetail("Cluster %d has a count of %g.", j + 1, st[3 + j])));
+		r.sizes[j] = (int64) st[3 + j];
 		f.n += r.sizes[j];
+	}
 	r.inertia = st[2];
 	if (!final)
 	{

@@ -143,8 +143,7 @@ PointsGetState(FunctionCallInfo fcinfo, int argno, int dim, int64 param)
 	MemoryContext aggcxt;
 	PointsState *ps;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "points aggregate transition called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 
 	if (PG_ARGISNULL(argno))
 		return PointsNew(aggcxt, dim, param, 0);

@@ -390,8 +390,7 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 	text	   *ptext;
 	int32		periods;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cohort_activity transition called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -448,8 +447,7 @@ pp_cohort_activity_combine(PG_FUNCTION_ARGS)
 	CohortState *a;
 	CohortState *b;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cohort_activity combine called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))

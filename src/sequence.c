@@ -405,8 +405,7 @@ pp_sequence_trans(PG_FUNCTION_ARGS)
 	uint32		mask;
 	TimestampTz ts;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "sequence transition called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
