@@ -759,6 +759,7 @@ SeedPlusPlus(KmFit *f, double *centers)
 				f->ct[(Size) j * trials + t] = f->x[cand[t] * d + j];
 		for (int64 i = 0; i < n; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			DistMany(f->x + i * d, f->ct, trials, d, f->dist);
 			for (int t = 0; t < trials; t++)
 				cpot[t] += Min(closest[i], f->dist[t]);
@@ -826,6 +827,7 @@ RelocateEmpty(KmFit *f, const double *centers)
 			int			a = f->labels[i];
 			double		t;
 
+			PORTRAIT_ROW_INTERRUPTS(i);
 			if (f->counts[a] <= 1)
 				continue;
 			t = Dist2(f->x + i * d, centers + (Size) a * d, d);
@@ -910,6 +912,7 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 			double		b2;
 			int			na;
 
+			CHECK_FOR_INTERRUPTS();
 			if (hamerly && a >= 0)
 			{
 				double		m = Max(f->half_gap[a], f->lower[i]);
@@ -1387,7 +1390,7 @@ ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
 				 errmsg("features has %d values but the model was fitted on %d", d, km->d),
 				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
 	for (int j = 0; j < d; j++)
-		km->row[j] = (v[j] - km->shift[j]) / km->scale[j];
+		km->row[j] = CheckScore((v[j] - km->shift[j]) / km->scale[j], "kmeans scaling");
 	return km->row;
 }
 
@@ -1416,7 +1419,7 @@ pp_kmeans_distance(PG_FUNCTION_ARGS)
 	double		d2;
 
 	AssignArg(fcinfo, "kmeans_distance", &d2);
-	PG_RETURN_FLOAT8(sqrt(d2));
+	PG_RETURN_FLOAT8(CheckScore(sqrt(d2), "kmeans_distance"));
 }
 
 static Datum Float8ArrayDatum(const double *v, int n);

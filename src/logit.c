@@ -936,6 +936,7 @@ LogitRowsPass(void *arg, const double *theta, const double *center, const double
 		const double *r = lr->rows + i * lr->dim;
 		const double *f = r + 1;
 
+		CHECK_FOR_INTERRUPTS();
 		if (center != NULL)
 		{
 			for (int j = 0; j < k - 1; j++)
@@ -1044,6 +1045,7 @@ pp_churn_risk_logit(PG_FUNCTION_ARGS)
 	eta = lp->coef[0];
 	for (int j = 1; j < lp->k; j++)
 		eta += lp->coef[j] * lp->x[j - 1];
+	CheckScore(eta, "churn_risk");
 	PG_RETURN_FLOAT8(eta >= 0 ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta)));
 }
 
