@@ -166,9 +166,10 @@ run_tests() {
 	fi
 
 	# scripts that print TAP against the running cluster (dump and restore, concurrent
-	# sessions, a client driver, a scheduled job)
+	# sessions, a client driver, a scheduled job, the model text fuzzer, cancellation,
+	# memory over 10M rows)
 	local script
-	for script in dump_restore.sh profile_concurrency.sh profile_bi.py profile_cron.sh; do
+	for script in dump_restore.sh profile_concurrency.sh profile_bi.py profile_cron.sh model_fuzz.py cancel.sh memory.sh; do
 		log "$script"
 		set +e
 		out=$(PGBIN=$PGBIN "$ROOT/test/$script" 2>&1)
