@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Memory: a scoring function over 10M rows keeps the backend's memory flat.
 #
-# Each function runs in a fresh backend, first over 1M rows (which warms the
+# Each function runs in a fresh backend, first over 100k rows (which warms the
 # caches: the parsed model, the segment map), then over 10M rows.  The peak
 # resident size of the backend (VmHWM in /proc/<pid>/status, read on this
-# machine through psql's \!) may grow by at most MEMORY_BOUND_KB from the 1M
+# machine through psql's \!) may grow by at most MEMORY_BOUND_KB from the small
 # run to the 10M run, and the server's own memory accounting
 # (pg_backend_memory_contexts) must not grow between the runs: a leak of
-# 2 bytes a row would show as 18 MB.  The rows come from generate_series in
+# 2 bytes a row would show as 20 MB.  The rows come from generate_series in
 # the select list (value per call), so no tuplestore holds them.
 # Prints TAP lines; needs PGHOST/PGPORT/PGUSER of a running cluster on this
 # machine and PGBIN.
 set -euo pipefail
 export PGOPTIONS="-c client_min_messages=warning -c max_parallel_workers_per_gather=0 -c jit=off"
 MEMORY_BOUND_KB=${MEMORY_BOUND_KB:-8192}
-SMALL=${MEMORY_SMALL_ROWS:-1000000}
+SMALL=${MEMORY_SMALL_ROWS:-100000}
 LARGE=${MEMORY_LARGE_ROWS:-10000000}
 DB=memory_test
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
