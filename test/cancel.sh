@@ -6,7 +6,10 @@
 # final function, a pair loop, a sort), not in the executor's scan.  For each
 # one: start it in a background session, cancel it from a second session
 # after CANCEL_AFTER seconds and check that it ended within CANCEL_BOUND
-# seconds of the cancel; then run it again under statement_timeout.
+# seconds of the cancel (timed from the server's clock when the cancel is
+# sent); then run it again under statement_timeout and check that it ended
+# within CANCEL_BOUND seconds of the timeout (less the time psql takes to
+# start and set the timeout, measured first).
 # Prints TAP lines and the measured delays; needs PGHOST/PGPORT/PGUSER of a
 # running cluster and PGBIN.
 set -euo pipefail
@@ -84,37 +87,59 @@ ok() {
 span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 within() { awk -v d="$1" -v b="$2" 'BEGIN { exit !(d <= b) }'; }
 
-echo "1..$((2 * ${#NAMES[@]}))"
-for i in "${!NAMES[@]}"; do
-	name=${NAMES[$i]}
-	sql=${SQLS[$i]}
-	app="cancel_test_$i"
-
-	# pg_cancel_backend from a second session, which notes the time it sent the cancel
-	PGAPPNAME=$app "$PGBIN/psql" -X -q -At -d $DB -v VERBOSITY=verbose \
-		-c "SET statement_timeout = '60s'" -c "$sql" >"$tmp/out" 2>"$tmp/err" &
-	bg=$!
-	read -r state t0 < <(psql -d $DB -F ' ' -c "SELECT pg_sleep($CANCEL_AFTER)" \
-		-c "SELECT coalesce(min(state), 'gone'), extract(epoch FROM clock_timestamp()), bool_and(pg_cancel_backend(pid))
-		    FROM pg_stat_activity WHERE application_name = '$app' AND backend_type = 'client backend'" | tail -1)
-	wait $bg || true
-	t1=$(now)
-	d=$(span "$t0" "$t1")
-	res=1
-	if [ "$state" = active ] && grep -q 57014 "$tmp/err" && within "$d" "$CANCEL_BOUND"; then res=0; fi
-	ok $res "$name: pg_cancel_backend after ${CANCEL_AFTER}s stops it in ${d}s"
-	[ $res = 0 ] || { echo "#   state at cancel: $state"; sed 's/^/#   /' "$tmp/err" | head -5; }
-
-	# statement_timeout
+# what starting psql and setting the timeout cost, taken off the statement_timeout delays
+base=9
+for _ in 1 2 3; do
 	t0=$(now)
-	"$PGBIN/psql" -X -q -At -d $DB -v VERBOSITY=verbose \
-		-c "SET statement_timeout = '${CANCEL_AFTER}s'" -c "$sql" >"$tmp/out" 2>"$tmp/err" || true
+	"$PGBIN/psql" -X -q -At -d $DB -c "SET statement_timeout = '${CANCEL_AFTER}s'" -c "SELECT 1" >/dev/null
 	t1=$(now)
-	d=$(span "$t0" "$t1")
-	late=$(awk -v d="$d" -v a="$CANCEL_AFTER" 'BEGIN { printf "%.3f", d - a }')
-	res=1
-	if grep -q 57014 "$tmp/err" && within "$late" "$CANCEL_BOUND"; then res=0; fi
-	ok $res "$name: statement_timeout of ${CANCEL_AFTER}s stops it ${late}s late"
-	[ $res = 0 ] || sed 's/^/#   /' "$tmp/err" | head -5
+	base=$(awk -v b="$base" -v d="$(span "$t0" "$t1")" 'BEGIN { print (d < b ? d : b) }')
+done
+
+echo "1..$((2 * ${#NAMES[@]}))"
+# One measurement of query i: "<sqlstate> <delay> <state at cancel>", the delay timed
+# from the cancel (server clock) or from the timeout (less psql's start-up).
+measure() {
+	local i=$1 mode=$2 app="cancel_test_$1" t0 t1 state="active" bg
+	if [ "$mode" = cancel ]; then
+		PGAPPNAME=$app "$PGBIN/psql" -X -q -At -d $DB -v VERBOSITY=verbose \
+			-c "SET statement_timeout = '60s'" -c "${SQLS[$i]}" >"$tmp/out" 2>"$tmp/err" &
+		bg=$!
+		read -r state t0 < <(psql -d $DB -F ' ' -c "SELECT pg_sleep($CANCEL_AFTER)" \
+			-c "SELECT coalesce(min(state), 'gone'), extract(epoch FROM clock_timestamp()), bool_and(pg_cancel_backend(pid))
+			    FROM pg_stat_activity WHERE application_name = '$app' AND backend_type = 'client backend'" | tail -1)
+		wait $bg || true
+		t1=$(now)
+		d=$(span "$t0" "$t1")
+	else
+		t0=$(now)
+		"$PGBIN/psql" -X -q -At -d $DB -v VERBOSITY=verbose \
+			-c "SET statement_timeout = '${CANCEL_AFTER}s'" -c "${SQLS[$i]}" >"$tmp/out" 2>"$tmp/err" || true
+		t1=$(now)
+		d=$(awk -v d="$(span "$t0" "$t1")" -v a="$CANCEL_AFTER" -v b="$base" 'BEGIN { printf "%.3f", d - a - b }')
+	fi
+	code=$(grep -o -m1 -E 'ERROR:  [0-9A-Z]{5}' "$tmp/err" | cut -c9- || true)
+	echo "${code:-none} $d $state"
+}
+
+# A delay over the bound is measured once more: on a shared machine a single
+# run can lose the CPU; a loop without interrupt checks fails both times.
+for i in "${!NAMES[@]}"; do
+	for mode in cancel timeout; do
+		read -r code d state < <(measure "$i" $mode)
+		tries="$d"
+		if [ "$code" = 57014 ] && [ "$state" = active ] && ! within "$d" "$CANCEL_BOUND"; then
+			read -r code d state < <(measure "$i" $mode)
+			tries="$tries, then $d"
+		fi
+		res=1
+		if [ "$code" = 57014 ] && [ "$state" = active ] && within "$d" "$CANCEL_BOUND"; then res=0; fi
+		if [ $mode = cancel ]; then
+			ok $res "${NAMES[$i]}: pg_cancel_backend after ${CANCEL_AFTER}s stops it in ${tries}s"
+		else
+			ok $res "${NAMES[$i]}: statement_timeout of ${CANCEL_AFTER}s stops it ${tries}s late"
+		fi
+		[ $res = 0 ] || { echo "#   SQLSTATE $code, state at cancel: $state"; sed 's/^/#   /' "$tmp/err" | head -5; }
+	done
 done
 [ -n "${CANCEL_KEEP_DB:-}" ] || psql -d postgres -c "DROP DATABASE $DB"
