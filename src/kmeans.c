@@ -1026,6 +1026,7 @@ AssignAll(KmFit *f, const double *centers)
 		double		b2;
 		int			a = f->labels[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (hamerly)
 		{
 			double		m = Max(f->half_gap[a], f->lower[i]);
