@@ -1379,10 +1379,11 @@ KmeansParse(const PortraitModel *m, MemoryContext cxt)
 
 /*
  * The features argument at argno in the model's space, in km->row; the
- * model must have been fitted on as many features.
+ * model must have been fitted on as many features.  func names the caller
+ * in messages.
  */
 static const double *
-ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
+ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km, const char *func)
 {
 	int			d;
 	const double *v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(argno), &d, "features");
@@ -1393,7 +1394,7 @@ ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
 				 errmsg("features has %d values but the model was fitted on %d", d, km->d),
 				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
 	for (int j = 0; j < d; j++)
-		km->row[j] = CheckScore((v[j] - km->shift[j]) / km->scale[j], "kmeans scaling");
+		km->row[j] = CheckScore((v[j] - km->shift[j]) / km->scale[j], func);
 	return km->row;
 }
 
@@ -1405,7 +1406,7 @@ AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
 								 func, KmeansParse);
 	double		second;
 
-	return Nearest2(ScaledArg(fcinfo, 0, km), km->ct, km->k, km->d, km->dist, d2, &second);
+	return Nearest2(ScaledArg(fcinfo, 0, km, func), km->ct, km->k, km->d, km->dist, d2, &second);
 }
 
 Datum
@@ -1434,7 +1435,7 @@ pp_kmeans_scale(PG_FUNCTION_ARGS)
 	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
 								 "kmeans_scale", KmeansParse);
 
-	PG_RETURN_DATUM(Float8ArrayDatum(ScaledArg(fcinfo, 0, km), km->d));
+	PG_RETURN_DATUM(Float8ArrayDatum(ScaledArg(fcinfo, 0, km, "kmeans_scale"), km->d));
 }
 
 static Datum
@@ -1866,7 +1867,7 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model must not be NULL")));
 	km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 2, PORTRAIT_KIND_KMEANS, "kmeans_step", KmeansParse);
-	ScaledArg(fcinfo, 1, km);
+	ScaledArg(fcinfo, 1, km, "kmeans_step");
 	d = km->d;
 	if (PG_ARGISNULL(0))
 	{
