@@ -71,7 +71,7 @@ PointsCheckBudget(int dim, int64 n)
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			 errmsg("the rows collected by this aggregate need more memory than portrait.fit_memory_limit allows"),
 			 errdetail("%lld rows of %d values need %lld kB; the limit is %d kB.",
-					   (long long) n, dim, (long long) ((double) n * dim * sizeof(double) / 1024),
+					   (long long) n, dim, (long long) ceil((double) n * dim * sizeof(double) / 1024),
 					   fit_memory_limit),
 			 errhint("Raise portrait.fit_memory_limit, fit on a sample of the rows (TABLESAMPLE), "
 					 "or use a streaming trainer (kmeans_train, logit_train).")));

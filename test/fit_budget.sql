@@ -46,7 +46,7 @@ EXCEPTION WHEN program_limit_exceeded THEN
     RETURN d || ' / ' || h;
 END $$;
 SELECT is(pg_temp.budget_error($$SELECT portrait.rfm_breaks(g, g, g) FROM generate_series(1, 5000) g$$),
-          '2731 rows of 3 values need 64 kB; the limit is 64 kB. / Raise portrait.fit_memory_limit, fit on a sample of the rows (TABLESAMPLE), or use a streaming trainer (kmeans_train, logit_train).',
+          '2731 rows of 3 values need 65 kB; the limit is 64 kB. / Raise portrait.fit_memory_limit, fit on a sample of the rows (TABLESAMPLE), or use a streaming trainer (kmeans_train, logit_train).',
           'the detail gives the rows, their size and the limit; the hint the ways out');
 
 -- under the budget the same fits work; the rows a budget admits are exact
