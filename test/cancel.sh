@@ -71,9 +71,9 @@ add "rfm_breaks (sorts of 3M rows)" \
 	"SELECT portrait.rfm_breaks(g % 1000, g % 17, g * 1.5) FROM generate_series(1, 3000000) g"
 add "window_funnel (2M events of one customer)" \
 	"SELECT portrait.window_funnel('1 day', ts, step = 0, step = 1, step = 2) FROM ev GROUP BY customer_id"
-add "sequence_match (2M events of one customer)" \
+add "sequence_match (20M events of one customer)" \
 	"SELECT portrait.sequence_match('(?1).*(?2)(?t<=5)(?3)(?t==1)(?1)(?t==0)(?3)', ts, step = 0, step = 1, step = 2) FROM ev, generate_series(1, 10) GROUP BY customer_id"
-add "sequence_count (2M events of one customer)" \
+add "sequence_count (20M events of one customer)" \
 	"SELECT portrait.sequence_count('(?1)(?2)', ts, step = 0, step = 1) FROM ev, generate_series(1, 10) GROUP BY customer_id"
 add "refresh_profile" \
 	"CALL portrait.refresh_profile('prof', 'SELECT g AS customer_id, g % 7 AS v FROM generate_series(1, 100000000) g')"
