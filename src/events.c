@@ -165,7 +165,7 @@ EventListCombine(FunctionCallInfo fcinfo)
 	PG_RETURN_POINTER(r);
 }
 
-/* qsort order of rows: time, then mask. */
+/* Canonical order of rows: time, then mask. */
 static int
 EventRowCmp(const void *a, const void *b)
 {
@@ -178,6 +178,15 @@ EventRowCmp(const void *a, const void *b)
 		return x->mask < y->mask ? -1 : 1;
 	return 0;
 }
+
+/* one customer may have millions of events: the sort must be interruptible */
+#define ST_SORT SortEventRows
+#define ST_ELEMENT_TYPE EventRow
+#define ST_COMPARE(a, b) EventRowCmp(a, b)
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * The rows of l sorted by (timestamp, mask): the canonical order every
@@ -199,7 +208,7 @@ EventListSorted(const EventList *l)
 			sorted = false;
 	}
 	if (!sorted)
-		qsort(rows, l->n, sizeof(EventRow), EventRowCmp);
+		SortEventRows(rows, l->n);
 	return rows;
 }
 
