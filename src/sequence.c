@@ -398,7 +398,6 @@ Datum
 pp_sequence_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
-	MemoryContext old;
 	EventList  *l;
 	text	   *pattern;
 	int			nconds;
@@ -423,10 +422,9 @@ pp_sequence_trans(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 	{
 		(void) SeqCachedPattern(fcinfo, VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), nconds);
-		old = MemoryContextSwitchTo(aggcxt);
+		/* in the per-row context: the executor copies it into its own */
 		l = EventListNew(EVENT_LIST_SEQUENCE, nconds, 0, 0, VARDATA_ANY(pattern),
 						 VARSIZE_ANY_EXHDR(pattern), PORTRAIT_EVENT_INITIAL_ROWS);
-		MemoryContextSwitchTo(old);
 	}
 	else
 	{
@@ -444,10 +442,7 @@ pp_sequence_trans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("sequence timestamp must be finite")));
-	old = MemoryContextSwitchTo(aggcxt);
-	l = EventListAppend(l, ts, mask);
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(l);
+	PG_RETURN_POINTER(EventListAppend(l, ts, mask));
 }
 
 /* Combine: the rows of both partial states. */

@@ -18,6 +18,8 @@ EVENTS=${BENCH_EVENTS:-10000000}
 PER=${BENCH_EVENTS_PER_CUSTOMER:-20}
 RUNS=${BENCH_RUNS:-3}
 run_psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+# the machine's load, printed before and after the timed runs
+load() { echo "load average ($1): $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 run_psql -v events="$EVENTS" -v per="$PER" <<'SQL'
 SET client_min_messages = warning;
@@ -37,6 +39,7 @@ SELECT (g / :per)::int AS uid,
 VACUUM ANALYZE bench_events;
 SQL
 
+load before
 run_psql -v runs="$RUNS" <<'SQL'
 SET client_min_messages = warning;
 SET TimeZone = 'Asia/Shanghai';
@@ -85,3 +88,4 @@ UNION ALL SELECT '(b) cohort matrix: GROUP BY + min() OVER + GROUP BY', round(:b
 UNION ALL SELECT '(b) cohort matrix: cohort_matrix', round(:b_ours_ms::numeric, 0), round((:b_hand_ms / :b_ours_ms)::numeric, 2);
 \echo 'speedup = hand-written time / ours'
 SQL
+load after
