@@ -408,10 +408,15 @@ FunnelLevel(const EventRow *rows, int64 n, int nsteps, int flags, uint64 window)
 		return 0;
 	if (!order && nsteps == 1)
 		return 1;
-	fs = palloc0(sizeof(FunnelSearch));
+	/* a level's first and last times are written when it is reached, before any read */
+	fs = palloc(sizeof(FunnelSearch));
 	fs->nsteps = nsteps;
 	fs->flags = flags;
 	fs->window = window;
+	fs->live = 0;
+	memset(fs->reached, 0, sizeof(fs->reached));
+	if (flags & FUNNEL_STRICT_ONCE)
+		memset(fs->lv, 0, sizeof(fs->lv));
 
 	while (b < n)
 	{

@@ -93,9 +93,15 @@ CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval
     AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 8 step arguments and a mode';
 
+-- COST: the executor copies every combined state whole into the aggregate's
+-- memory, so merging per-customer partial states costs about as much as
+-- aggregating their rows again; with it the planner keeps GROUP BY customer
+-- serial when groups have few events (there the parallel plan measured
+-- slower: the leader re-hashes and copies every customer's state), and
+-- still splits few large groups over workers.
 CREATE FUNCTION @extschema@.window_funnel_combine(@extschema@.event_list, @extschema@.event_list)
     RETURNS @extschema@.event_list
-    AS 'MODULE_PATHNAME', 'pp_window_funnel_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.window_funnel_combine(@extschema@.event_list, @extschema@.event_list) IS 'Combine function of window_funnel';
 
 CREATE FUNCTION @extschema@.window_funnel_final(@extschema@.event_list) RETURNS integer

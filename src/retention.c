@@ -517,30 +517,42 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/*
+ * The cases of a cohort combine function with a NULL state: true with
+ * *result set (the other state, or NULL) when there is nothing to merge.
+ * A state returned as is gets copied into the aggregate context by the
+ * executor.
+ */
+static bool
+CohortCombineNulls(FunctionCallInfo fcinfo, Datum *result)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "cohort combine called in non-aggregate context");
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
+		return false;
+	fcinfo->isnull = PG_ARGISNULL(0) && PG_ARGISNULL(1);
+	if (fcinfo->isnull)
+		*result = (Datum) 0;
+	else if (PG_ARGISNULL(0))
+		*result = PointerGetDatum(PG_DETOAST_DATUM(PG_GETARG_DATUM(1)));
+	else
+		*result = PG_GETARG_DATUM(0);
+	return true;
+}
+
 /* Combine: the union of both activity sets, from the earlier first period. */
 Datum
 pp_cohort_activity_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
+	Datum		result;
 	CohortState *a;
 	CohortState *b;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cohort_activity combine called in non-aggregate context");
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+	if (CohortCombineNulls(fcinfo, &result))
+		return result;
 	b = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
-	if (PG_ARGISNULL(0))
-	{
-		/* a copy in the per-row context: the executor keeps its own copy */
-		if ((Pointer) b == DatumGetPointer(PG_GETARG_DATUM(1)))
-			b = (CohortState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1));
-		PG_RETURN_POINTER(b);
-	}
 	a = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	CohortCheckSame(a, b->period, b->periods);
 	if (b->empty)
@@ -609,28 +621,6 @@ pp_cohort_activity_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(fc->tupdesc, values, nulls)));
 }
 
-/* Text form: period;periods;first;offsets (first and offsets empty when no row was seen). */
-Datum
-pp_cohort_state_out(PG_FUNCTION_ARGS)
-{
-	CohortState *s = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	StringInfoData buf;
-	bool		any = false;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s;%d;", period_names[s->period], s->periods);
-	if (!s->empty)
-		appendStringInfo(&buf, "%d", s->first);
-	appendStringInfoChar(&buf, ';');
-	for (int k = 0; !s->empty && k <= s->periods; k++)
-		if (CohortHas(s, k))
-		{
-			appendStringInfo(&buf, any ? ",%d" : "%d", k);
-			any = true;
-		}
-	PG_RETURN_CSTRING(buf.data);
-}
-
 static void BadCohortInput(const char *tn, const char *input) pg_attribute_noreturn();
 
 /* Raise the 22P02 of a malformed cohort state literal. */
@@ -642,6 +632,78 @@ BadCohortInput(const char *tn, const char *input)
 			 errmsg("invalid input syntax for type %s: \"%s\"", tn, input)));
 }
 
+/* Read "period;periods" at *p (the start of both cohort state literals). */
+static void
+CohortParseHead(const char **p, const char *tn, const char *input, int *period, int *periods)
+{
+	const char *semi = strchr(*p, ';');
+	int64		v;
+
+	*period = 0;
+	for (int i = 1; semi && i < (int) lengthof(period_names); i++)
+		if ((ptrdiff_t) strlen(period_names[i]) == semi - *p && strncmp(*p, period_names[i], semi - *p) == 0)
+			*period = i;
+	if (*period == 0)
+		BadCohortInput(tn, input);
+	*p = semi;
+	PortraitExpectChar(p, ';', tn, input);
+	v = PortraitParseInt64(p, tn, input);
+	if (v < 0 || v > PORTRAIT_COHORT_MAX_PERIODS)
+		BadCohortInput(tn, input);
+	*periods = (int) v;
+}
+
+/* Read a comma-separated offset list at *p into bits; offset 0 must be there. */
+static void
+CohortParseOffsets(const char **p, const char *tn, const char *input, uint32 *bits, int periods)
+{
+	for (;;)
+	{
+		int64		k = PortraitParseInt64(p, tn, input);
+
+		if (k < 0 || k > periods)
+			BadCohortInput(tn, input);
+		bits[k / 32] |= (uint32) 1 << (k % 32);
+		if (**p != ',')
+			break;
+		(*p)++;
+	}
+	/* offset 0 is the first period itself, always active */
+	if (!(bits[0] & 1))
+		BadCohortInput(tn, input);
+}
+
+/* Append the offsets marked in bits, comma-separated. */
+static void
+CohortAppendOffsets(StringInfo buf, const uint32 *bits, int periods)
+{
+	bool		any = false;
+
+	for (int k = 0; k <= periods; k++)
+		if ((bits[k / 32] >> (k % 32)) & 1)
+		{
+			appendStringInfo(buf, any ? ",%d" : "%d", k);
+			any = true;
+		}
+}
+
+/* Text form: period;periods;first;offsets (first and offsets empty when no row was seen). */
+Datum
+pp_cohort_state_out(PG_FUNCTION_ARGS)
+{
+	CohortState *s = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s;%d;", period_names[s->period], s->periods);
+	if (!s->empty)
+		appendStringInfo(&buf, "%d", s->first);
+	appendStringInfoChar(&buf, ';');
+	if (!s->empty)
+		CohortAppendOffsets(&buf, s->bits, s->periods);
+	PG_RETURN_CSTRING(buf.data);
+}
+
 /* Text input of portrait.cohort_state. */
 Datum
 pp_cohort_state_in(PG_FUNCTION_ARGS)
@@ -649,24 +711,14 @@ pp_cohort_state_in(PG_FUNCTION_ARGS)
 	const char *input = PG_GETARG_CSTRING(0);
 	const char *p = input;
 	const char *tn = "portrait.cohort_state";
-	const char *semi = strchr(p, ';');
-	int			period = 0;
-	int64		periods;
+	int			period;
+	int			periods;
 	int64		first;
 	CohortState *s;
 
-	for (int i = 1; semi && i < (int) lengthof(period_names); i++)
-		if ((ptrdiff_t) strlen(period_names[i]) == semi - p && strncmp(p, period_names[i], semi - p) == 0)
-			period = i;
-	if (period == 0)
-		BadCohortInput(tn, input);
-	p = semi;
+	CohortParseHead(&p, tn, input, &period, &periods);
 	PortraitExpectChar(&p, ';', tn, input);
-	periods = PortraitParseInt64(&p, tn, input);
-	PortraitExpectChar(&p, ';', tn, input);
-	if (periods < 0 || periods > PORTRAIT_COHORT_MAX_PERIODS)
-		BadCohortInput(tn, input);
-	s = CohortStateNew(period, (int) periods);
+	s = CohortStateNew(period, periods);
 	if (*p == ';' && p[1] == '\0')
 		PG_RETURN_POINTER(s);
 	first = PortraitParseInt64(&p, tn, input);
@@ -675,19 +727,8 @@ pp_cohort_state_in(PG_FUNCTION_ARGS)
 		BadCohortInput(tn, input);
 	s->empty = 0;
 	s->first = (int32) first;
-	for (;;)
-	{
-		int64		k = PortraitParseInt64(&p, tn, input);
-
-		if (k < 0 || k > periods)
-			BadCohortInput(tn, input);
-		s->bits[k / 32] |= (uint32) 1 << (k % 32);
-		if (*p != ',')
-			break;
-		p++;
-	}
-	/* offset 0 is the first period itself, always active */
-	if (*p != '\0' || !CohortHas(s, 0))
+	CohortParseOffsets(&p, tn, input, s->bits, periods);
+	if (*p != '\0')
 		BadCohortInput(tn, input);
 	PG_RETURN_POINTER(s);
 }
@@ -868,26 +909,13 @@ pp_cohort_users_trans(PG_FUNCTION_ARGS)
 Datum
 pp_cohort_users_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
+	Datum		result;
 	CohortUsers *a;
 	CohortUsers *b;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cohort_users combine called in non-aggregate context");
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+	if (CohortCombineNulls(fcinfo, &result))
+		return result;
 	b = (CohortUsers *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
-	if (PG_ARGISNULL(0))
-	{
-		/* a copy in the per-row context: the executor keeps its own copy */
-		if ((Pointer) b == DatumGetPointer(PG_GETARG_DATUM(1)))
-			b = (CohortUsers *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1));
-		PG_RETURN_POINTER(b);
-	}
 	a = (CohortUsers *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	CohortUsersCheck(a, b->period, b->periods);
 	if ((a->n + b->n) * 4 > a->cap * 3)
@@ -1030,17 +1058,9 @@ pp_cohort_users_out(PG_FUNCTION_ARGS)
 	appendStringInfo(&buf, "%s;%d", period_names[u->period], u->periods);
 	for (int64 j = 0; j < m; j++)
 	{
-		const uint32 *bits = CohortSlotBits(u, slots[j]);
-		bool		any = false;
-
 		appendStringInfo(&buf, ";%lld:%d:", (long long) *CohortSlotKey(u, slots[j]),
 						 *CohortSlotFirst(u, slots[j]));
-		for (int k = 0; k <= u->periods; k++)
-			if ((bits[k / 32] >> (k % 32)) & 1)
-			{
-				appendStringInfo(&buf, any ? ",%d" : "%d", k);
-				any = true;
-			}
+		CohortAppendOffsets(&buf, CohortSlotBits(u, slots[j]), u->periods);
 	}
 	PG_RETURN_CSTRING(buf.data);
 }
@@ -1052,29 +1072,18 @@ pp_cohort_users_in(PG_FUNCTION_ARGS)
 	const char *input = PG_GETARG_CSTRING(0);
 	const char *p = input;
 	const char *tn = "portrait.cohort_users";
-	const char *semi = strchr(p, ';');
-	int			period = 0;
-	int64		periods;
+	int			period;
+	int			periods;
 	CohortUsers *u;
 
-	for (int i = 1; semi && i < (int) lengthof(period_names); i++)
-		if ((ptrdiff_t) strlen(period_names[i]) == semi - p && strncmp(p, period_names[i], semi - p) == 0)
-			period = i;
-	if (period == 0)
-		BadCohortInput(tn, input);
-	p = semi;
-	PortraitExpectChar(&p, ';', tn, input);
-	periods = PortraitParseInt64(&p, tn, input);
-	if (periods < 0 || periods > PORTRAIT_COHORT_MAX_PERIODS)
-		BadCohortInput(tn, input);
-	u = CohortUsersNew(period, (int) periods, 1024);
+	CohortParseHead(&p, tn, input, &period, &periods);
+	u = CohortUsersNew(period, periods, 1024);
 	while (*p == ';')
 	{
 		int64		key;
 		int64		first;
 		int64		i;
 		bool		isnew;
-		uint32	   *bits;
 
 		p++;
 		key = PortraitParseInt64(&p, tn, input);
@@ -1087,21 +1096,7 @@ pp_cohort_users_in(PG_FUNCTION_ARGS)
 		if (!isnew)
 			BadCohortInput(tn, input);
 		*CohortSlotFirst(u, i) = (int32) first;
-		bits = CohortSlotBits(u, i);
-		for (;;)
-		{
-			int64		k = PortraitParseInt64(&p, tn, input);
-
-			if (k < 0 || k > periods)
-				BadCohortInput(tn, input);
-			bits[k / 32] |= (uint32) 1 << (k % 32);
-			if (*p != ',')
-				break;
-			p++;
-		}
-		/* offset 0 is the first period itself, always active */
-		if (!(bits[0] & 1))
-			BadCohortInput(tn, input);
+		CohortParseOffsets(&p, tn, input, CohortSlotBits(u, i), periods);
 	}
 	if (*p != '\0')
 		BadCohortInput(tn, input);
