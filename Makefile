@@ -2,7 +2,7 @@
 # set-up (see README.md); everything else is the usual `make && make install`.
 
 EXTENSION  = pg_portrait
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = pg_portrait
 OBJS = \
@@ -43,6 +43,9 @@ SQL_MODULES = \
 	src/profile.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# Released install scripts, kept as they shipped, and the update scripts
+# between releases (ALTER EXTENSION pg_portrait UPDATE).
+DATA = $(wildcard update/$(EXTENSION)--*.sql)
 
 REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait

@@ -314,3 +314,17 @@ PortraitForEachOption(Jsonb *opts, const char *func, PortraitOptionFn visit, voi
 		pfree(key);
 	}
 }
+
+/*
+ * An option key a function does not know: 0A000 everywhere, so that a
+ * misspelt option is never silently ignored and callers can tell it from a
+ * known option with a bad value (22023).
+ */
+void
+PortraitUnknownOption(const char *func, const char *key, const char *known)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("unsupported option \"%s\" of %s", key, func),
+			 errhint("The options are %s.", known)));
+}

@@ -384,8 +384,10 @@ KmOption(const char *key, JsonbValue *vp, void *arg)
 	}
 	else if (a->train && strcmp(key, "sample_size") == 0)
 		o->sample_size = JsonInt(&v, key, 1000, PG_INT32_MAX);
+	else if (a->train)
+		PortraitUnknownOption("kmeans_train", key, "seed, n_init, max_iter, tol, init, standardize, feature_names, algorithm and sample_size");
 	else
-		BadOption("Unknown option \"%s\".", key);
+		PortraitUnknownOption("kmeans_fit", key, "seed, n_init, max_iter, tol, init, standardize, feature_names and algorithm");
 }
 
 /* Options from their canonical JSON text (NULL: all defaults). */

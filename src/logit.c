@@ -271,10 +271,7 @@ LogitOption(const char *key, JsonbValue *vp, void *arg)
 		opt->nnames = n;
 	}
 	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown option \"%s\"", key),
-				 errhint("The options of a logistic regression are lambda, tol, max_iter, standardize and feature_names.")));
+		PortraitUnknownOption("logit_fit", key, "lambda, tol, max_iter, standardize and feature_names");
 }
 
 /*

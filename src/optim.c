@@ -390,11 +390,8 @@ FitOption(const char *key, JsonbValue *vp, void *arg)
 			BadOption(func, key, "one of 'days', 'weeks', 'months', 'hours'");
 	}
 	else
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("unsupported option \"%s\" of %s", key, func),
-				 errhint("The options are penalizer, max_iterations, gradient%s.",
-						 a->with_unit ? " and unit" : "")));
+		PortraitUnknownOption(func, key, a->with_unit ? "penalizer, max_iterations, gradient and unit"
+							  : "penalizer, max_iterations and gradient");
 }
 
 void

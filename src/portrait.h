@@ -41,6 +41,7 @@ extern void PortraitSortDoubles(double *v, size_t n);
 /* Fit options (a jsonb object): visit(key, value, arg) for each key. */
 typedef void (*PortraitOptionFn) (const char *key, JsonbValue *value, void *arg);
 extern void PortraitForEachOption(Jsonb *opts, const char *func, PortraitOptionFn visit, void *arg);
+extern void PortraitUnknownOption(const char *func, const char *key, const char *known) pg_attribute_noreturn();
 extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
 
 /* Segment profiles: deviations (standard units) that make a label term. */

@@ -53,6 +53,26 @@ CREATE INDEX profile_history_run ON @extschema@.profile_history (target, run_id,
 COMMENT ON INDEX @extschema@.profile_history_run IS 'Changes of one run of a target';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_history', '');
 
+-- Any role may refresh the profile tables it can write and read the history of
+-- the profile tables it can read; row-level security keeps the other targets'
+-- runs and changes out of sight and out of reach (the owner is exempt).
+GRANT SELECT, INSERT ON @extschema@.profile_run, @extschema@.profile_history TO PUBLIC;
+GRANT USAGE ON SEQUENCE @extschema@.profile_run_run_id_seq TO PUBLIC;
+ALTER TABLE @extschema@.profile_run ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.profile_history ENABLE ROW LEVEL SECURITY;
+CREATE POLICY profile_run_read ON @extschema@.profile_run FOR SELECT
+    USING (pg_catalog.has_table_privilege(pg_catalog.to_regclass(target), 'SELECT'));
+COMMENT ON POLICY profile_run_read ON @extschema@.profile_run IS 'Runs of the profile tables the role can read';
+CREATE POLICY profile_run_write ON @extschema@.profile_run FOR INSERT
+    WITH CHECK (pg_catalog.has_table_privilege(pg_catalog.to_regclass(target), 'UPDATE'));
+COMMENT ON POLICY profile_run_write ON @extschema@.profile_run IS 'Runs are recorded only for profile tables the role can update';
+CREATE POLICY profile_history_read ON @extschema@.profile_history FOR SELECT
+    USING (pg_catalog.has_table_privilege(pg_catalog.to_regclass(target), 'SELECT'));
+COMMENT ON POLICY profile_history_read ON @extschema@.profile_history IS 'Changes of the profile tables the role can read';
+CREATE POLICY profile_history_write ON @extschema@.profile_history FOR INSERT
+    WITH CHECK (pg_catalog.has_table_privilege(pg_catalog.to_regclass(target), 'UPDATE'));
+COMMENT ON POLICY profile_history_write ON @extschema@.profile_history IS 'Changes are recorded only for profile tables the role can update';
+
 -- ---------- functions ----------
 
 CREATE FUNCTION @extschema@.lifecycle_stage(recency_days double precision, tenure_days double precision,
@@ -80,7 +100,7 @@ BEGIN
         IF k NOT IN ('mode', 'new_days', 'at_risk_days', 'dormant_days', 'churned_days',
                      'at_risk_ratio', 'dormant_ratio', 'churned_ratio',
                      'at_risk_p_alive', 'dormant_p_alive', 'churned_p_alive', 'model_unit_days') THEN
-            RAISE EXCEPTION 'unknown lifecycle option "%"', k USING ERRCODE = '22023',
+            RAISE EXCEPTION 'unsupported option "%" of lifecycle_stage', k USING ERRCODE = '0A000',
                 HINT = 'Options are mode, new_days, at_risk_days, dormant_days, churned_days, at_risk_ratio, dormant_ratio, churned_ratio, at_risk_p_alive, dormant_p_alive, churned_p_alive and model_unit_days.';
         END IF;
         IF k <> 'mode' AND jsonb_typeof(o->k) <> 'number' THEN
@@ -199,7 +219,7 @@ BEGIN
     END IF;
     FOR opt IN SELECT jsonb_object_keys(o) LOOP
         IF opt NOT IN ('wait', 'track', 'history') THEN
-            RAISE EXCEPTION 'unknown refresh_profile option "%"', opt USING ERRCODE = '22023',
+            RAISE EXCEPTION 'unsupported option "%" of refresh_profile', opt USING ERRCODE = '0A000',
                 HINT = 'Options are wait (boolean), track (array of column names) and history (boolean).';
         END IF;
     END LOOP;
@@ -217,6 +237,11 @@ BEGIN
     WHERE c.oid = target AND c.relkind IN ('r', 'p');
     IF tname IS NULL THEN
         RAISE EXCEPTION 'refresh_profile target % is not a table', target USING ERRCODE = '22023';
+    END IF;
+    IF NOT (has_table_privilege(target, 'SELECT') AND has_table_privilege(target, 'INSERT')
+            AND has_table_privilege(target, 'UPDATE') AND has_table_privilege(target, 'DELETE')) THEN
+        RAISE EXCEPTION 'permission denied to refresh %', tname USING ERRCODE = '42501',
+            DETAIL = 'refresh_profile needs SELECT, INSERT, UPDATE and DELETE on the profile table.';
     END IF;
 
     -- one refresh per target at a time; the lock ends with the transaction
@@ -387,7 +412,7 @@ BEGIN
     FOR opt IN SELECT jsonb_object_keys(o) LOOP
         IF opt NOT IN ('key', 'segment', 'cluster', 'revenue', 'recency', 'frequency', 'monetary', 'churn_risk',
                        'clv', 'min_customers', 'prefix') THEN
-            RAISE EXCEPTION 'unknown profile_views option "%"', opt USING ERRCODE = '22023',
+            RAISE EXCEPTION 'unsupported option "%" of profile_views', opt USING ERRCODE = '0A000',
                 HINT = 'Options are key, segment, cluster, revenue, recency, frequency, monetary, churn_risk, clv (column names), min_customers and prefix.';
         END IF;
     END LOOP;

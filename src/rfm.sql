@@ -98,6 +98,8 @@ COMMENT ON COLUMN @extschema@.rfm_segment_rule.fm_high IS '(F + M) / 2 must be a
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.relative IS 'Bounds apply to score minus the population mean score (needs the rfm model)';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.description IS 'What the segment means, for people';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.builtin IS 'Row as installed by the extension; an edited row becomes false and is kept by pg_dump';
+-- rfm_segment reads the maps as its caller; editing them stays with the owner.
+GRANT SELECT ON @extschema@.rfm_segment_rule TO PUBLIC;
 
 -- Keep user edits through pg_dump: edited rows stop being built-in (and are
 -- dumped); a restored user row replaces the built-in row with its key.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore of a database using pg_portrait: edited segment rules,
-# a user map and stored models survive, and scores after restore are equal.
+# a user map, stored models of every kind, profile tables and their run
+# history survive, and scores after restore are equal.
 # Prints TAP lines; needs PGHOST/PGPORT/PGUSER of a running cluster and PGBIN.
 set -euo pipefail
 export PGOPTIONS="-c client_min_messages=warning"
@@ -9,8 +10,21 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 psql -d postgres -c "DROP DATABASE IF EXISTS dump_src" -c "DROP DATABASE IF EXISTS dump_dst" -c "CREATE DATABASE dump_src"
+psql -d dump_src -c "CREATE EXTENSION pg_portrait"
+psql -d dump_src -v customers=2000 -v seed=11 -f "$(dirname "$0")/data/sample.sql" >/dev/null
 psql -d dump_src <<'SQL'
-CREATE EXTENSION pg_portrait;
+-- a model of every kind, fitted on a small sample and stored in a user table
+CREATE TABLE cust AS
+SELECT customer_id, (s).repeat_frequency::float8 AS x, (s).repeat_span_days::float8 AS t_x, (s).tenure_days::float8 AS "T",
+       CASE WHEN (s).repeat_frequency > 0 AND (s).repeat_avg_value <= 0 THEN NULL ELSE (s).repeat_avg_value END AS avg_value,
+       ARRAY[ln(1 + (s).recency_days), ln((s).frequency), ln(1 + greatest((s).monetary, 0))] AS f,
+       (s).recency_days > 180 AS lapsed
+FROM (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31') s FROM demo.orders GROUP BY 1) q;
+CREATE TABLE fitted (kind text PRIMARY KEY, model portrait.model);
+INSERT INTO fitted SELECT 'kmeans', portrait.kmeans_fit(f, 4, '{"seed": 3}') FROM cust;
+INSERT INTO fitted SELECT 'bgnbd', portrait.bgnbd_fit(x, t_x, "T") FROM cust;
+INSERT INTO fitted SELECT 'gamma_gamma', portrait.gamma_gamma_fit(x, avg_value) FROM cust WHERE x > 0;
+INSERT INTO fitted SELECT 'logit', portrait.logit_fit(lapsed, f[2:3]) FROM cust;
 UPDATE portrait.rfm_segment_rule SET segment = 'VIP' WHERE map = 'standard' AND priority = 1;
 INSERT INTO portrait.rfm_segment_rule (map, priority, segment, r_low) VALUES ('mine', 1, 'recent', 3), ('mine', 2, 'older', NULL);
 CREATE TABLE summary AS
@@ -29,8 +43,19 @@ before_scores=$(psql -d dump_src -c "$score_sql")
 before_rules=$(psql -d dump_src -c "$rules_sql")
 before_model=$(psql -d dump_src -c "SELECT model::text FROM models")
 profile_sql="SELECT md5(string_agg(format('%s', r), ',' ORDER BY run_id)) FROM portrait.profile_run r UNION ALL
-             SELECT md5(string_agg(format('%s', h), ',' ORDER BY run_id, key, op, column_name)) FROM portrait.profile_history h"
+             SELECT md5(string_agg(format('%s', h), ',' ORDER BY run_id, key, op, column_name)) FROM portrait.profile_history h UNION ALL
+             SELECT md5(string_agg(format('%s', p), ',' ORDER BY customer_id)) FROM profile p"
 before_profile=$(psql -d dump_src -c "$profile_sql")
+fitted_sql="SELECT md5(string_agg(format('%s %s %s %s %s %s', c.customer_id,
+                   portrait.kmeans_assign(c.f, km.model), portrait.kmeans_distance(c.f, km.model),
+                   portrait.p_alive(c.x, c.t_x, c.\"T\", bg.model),
+                   portrait.clv(bg.model, gg.model, c.x, c.t_x, c.\"T\", c.avg_value),
+                   portrait.churn_risk(c.f[2:3], lg.model)), ',' ORDER BY c.customer_id))
+            FROM cust c, fitted km, fitted bg, fitted gg, fitted lg
+            WHERE km.kind = 'kmeans' AND bg.kind = 'bgnbd' AND gg.kind = 'gamma_gamma' AND lg.kind = 'logit'"
+models_sql="SELECT string_agg(kind || ' ' || md5(model::text), ',' ORDER BY kind) FROM fitted"
+before_fitted=$(psql -d dump_src -c "$fitted_sql")
+before_models=$(psql -d dump_src -c "$models_sql")
 
 "$PGBIN/pg_dump" -Fc -d dump_src -f "$tmp/db.dump"
 psql -d postgres -c "CREATE DATABASE dump_dst"
@@ -41,11 +66,14 @@ check() {
 	n=$((n + 1))
 	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
 }
-echo "1..6"
+echo "1..9"
 check "segment rules equal after restore (edited built-in and user map kept)" "$before_rules" "$(psql -d dump_dst -c "$rules_sql")"
 check "stored model identical after restore" "$before_model" "$(psql -d dump_dst -c "SELECT model::text FROM models")"
 check "scores and segments equal after restore" "$before_scores" "$(psql -d dump_dst -c "$score_sql")"
 check "no duplicate rules after restore" "0" "$(psql -d dump_dst -c "SELECT count(*) FROM (SELECT map, priority FROM portrait.rfm_segment_rule GROUP BY 1, 2 HAVING count(*) > 1) d")"
-check "refresh runs and profile history equal after restore (configuration tables)" "$before_profile" "$(psql -d dump_dst -c "$profile_sql")"
+check "profile table, its refresh runs and history equal after restore (configuration tables)" "$before_profile" "$(psql -d dump_dst -c "$profile_sql")"
+check "k-means, BG/NBD, Gamma-Gamma and logit models identical after restore" "$before_models" "$(psql -d dump_dst -c "$models_sql")"
+check "their scores (cluster, distance, P(alive), CLV, churn risk) equal after restore" "$before_fitted" "$(psql -d dump_dst -c "$fitted_sql")"
+check "the scores are defined for every customer" "2000" "$(psql -d dump_dst -c "SELECT count(*) FROM cust c, fitted f WHERE f.kind = 'bgnbd' AND portrait.p_alive(c.x, c.t_x, c.\"T\", f.model) IS NOT NULL")"
 check "run numbers continue after restore" "3" "$(psql -d dump_dst -c "SELECT nextval('portrait.profile_run_run_id_seq')")"
 psql -d postgres -c "DROP DATABASE dump_src" -c "DROP DATABASE dump_dst"

@@ -121,7 +121,7 @@ SELECT is(pg_temp.err($$SELECT portrait.kmeans_fit(f, 3) FROM (VALUES ('{1,2}'::
           '22023: k = 3 is larger than the number of distinct rows, 2 |  | Choose a k no larger than the number of distinct feature vectors.',
           'k > distinct rows: 22023 with a hint');
 SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"n_init": 0}') FROM two$$, '22023', 'invalid k-means option', 'n_init 0: 22023');
-SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"colour": 1}') FROM two$$, '22023', 'invalid k-means option', 'unknown option: 22023');
+SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"colour": 1}') FROM two$$, '0A000', 'unsupported option "colour" of kmeans_fit', 'unknown option: 0A000');
 SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"init": [[1, 2, 3], [4, 5, 6]]}') FROM two$$, '22023',
                  'initial centroids must be 2 rows of 2 values, not 2 rows of 3', 'initial centroids of the wrong shape: 22023');
 SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"feature_names": ["a"]}') FROM two$$, '22023',

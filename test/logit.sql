@@ -248,7 +248,7 @@ SELECT throws_ok($$SELECT portrait.logit_fit(x % 3 = 0, ARRAY[x, NULL]::float8[]
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x, x * x]::float8[]) FROM generate_series(1, 3) x$$,
                  '22000', 'too few rows to fit a logistic regression: 3 rows for 3 coefficients', 'too few rows');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], '{"penalty": "l1"}') FROM generate_series(1, 30) x$$,
-                 '22023', 'unknown option "penalty"', 'unknown option');
+                 '0A000', 'unsupported option "penalty" of logit_fit', 'unknown option');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], '{"tol": 0}') FROM generate_series(1, 30) x$$,
                  '22023', 'option "tol" must be between 0 and 1 (exclusive)', 'invalid option value');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], jsonb_build_object('lambda', x)) FROM generate_series(1, 30) x$$,

@@ -3,8 +3,8 @@ BEGIN;
 SELECT plan(47);
 
 -- ---------- lifecycle_stage: error paths ----------
-SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '22023',
-                 'unknown lifecycle option "bogus"', 'unknown option');
+SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '0A000',
+                 'unsupported option "bogus" of lifecycle_stage', 'unknown option');
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"at_risk_days": "ten"}')$$, '22023',
                  'lifecycle option "at_risk_days" must be a number', 'option of the wrong type');
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"mode": "moon"}')$$, '22023',
@@ -99,8 +99,8 @@ SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 
                  'the source returns a NULL key', 'NULL key');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', NULL, 'id')$$, '22004',
                  'refresh_profile target, source and key must not be NULL', 'NULL source');
-SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"speed": 1}')$$, '22023',
-                 'unknown refresh_profile option "speed"', 'unknown option');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"speed": 1}')$$, '0A000',
+                 'unsupported option "speed" of refresh_profile', 'unknown option');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"wait": "yes"}')$$, '22023',
                  'refresh_profile options wait and history must be booleans', 'wait not a boolean');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"track": "seg"}')$$, '22023',
@@ -123,8 +123,8 @@ SELECT lives_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT i
                 'the source query sees the caller''s search_path (unqualified table name)');
 
 -- ---------- profile_views: error paths ----------
-SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"colour": "red"}')$$, '22023',
-                 'unknown profile_views option "colour"', 'views: unknown option');
+SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"colour": "red"}')$$, '0A000',
+                 'unsupported option "colour" of profile_views', 'views: unknown option');
 SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"key": "id", "segment": "seg", "min_customers": 0}')$$, '22023',
                  'profile_views option min_customers must be a positive integer', 'views: min_customers 0');
 SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"key": "id", "segment": "seg", "min_customers": "many"}')$$, '22023',

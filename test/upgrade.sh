@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# ALTER EXTENSION pg_portrait UPDATE from every released version gives the
+# catalog of a fresh install, and keeps the data made with the old version.
+# The catalog is compared through pg_dump --binary-upgrade, which writes every
+# member object of the extension (functions, types, operators, casts,
+# aggregates, tables, policies, comments, initial privileges); object ids,
+# transaction ids and sequence positions are masked.  Prints TAP lines; needs PGHOST/PGPORT/PGUSER of
+# a running cluster and PGBIN.
+set -euo pipefail
+export PGOPTIONS="-c client_min_messages=warning"
+psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+check() {
+	n=$((n + 1))
+	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
+}
+
+catalog() {
+	"$PGBIN/pg_dump" --binary-upgrade --schema-only -d "$1" |
+		sed -E -e '/^\\(un)?restrict /d' -e '/binary_upgrade_set_next_/d' \
+			-e "s/'\{[0-9,]+\}'/'{oids}'/" -e "s/relfrozenxid = '[0-9]+'/relfrozenxid = 'xid'/" \
+			-e "s/oid = '[0-9]+'/oid = 'oid'/" -e '/pg_catalog\.setval\(/d'
+}
+
+current=$(psql -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'pg_portrait'")
+mapfile -t olds < <(psql -d postgres -c "SELECT version FROM pg_available_extension_versions
+                                         WHERE name = 'pg_portrait' AND version <> '$current' ORDER BY version")
+echo "1..$((2 + 4 * ${#olds[@]}))"
+
+psql -d postgres -c "DROP DATABASE IF EXISTS upgrade_fresh" -c "CREATE DATABASE upgrade_fresh"
+psql -d upgrade_fresh -c "CREATE EXTENSION pg_portrait"
+catalog upgrade_fresh >"$tmp/fresh.sql"
+check "a fresh install is version $current" "$current" "$(psql -d upgrade_fresh -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_portrait'")"
+
+for old in "${olds[@]}"; do
+	psql -d postgres -c "DROP DATABASE IF EXISTS upgrade_old" -c "CREATE DATABASE upgrade_old"
+	psql -d upgrade_old <<-SQL
+		CREATE EXTENSION pg_portrait VERSION '$old';
+		UPDATE portrait.rfm_segment_rule SET segment = 'VIP' WHERE map = 'standard' AND priority = 1;
+		CREATE TABLE summary AS
+		SELECT g AS customer_id, (g * 37) % 400 AS recency, 1 + (g * 13) % 9 AS frequency, ((g * 7919) % 1000) / 3.0 AS monetary
+		FROM generate_series(1, 500) g;
+		CREATE TABLE models AS SELECT portrait.rfm_breaks(recency, frequency, monetary) AS model FROM summary;
+		CREATE TABLE profile (customer_id int PRIMARY KEY, recency int);
+		CALL portrait.refresh_profile('public.profile', 'SELECT customer_id, recency FROM public.summary');
+	SQL
+	score_sql="SELECT md5(string_agg(format('%s %s', customer_id, portrait.rfm_segment((s).r, (s).f, (s).m)), ',' ORDER BY customer_id))
+	           FROM (SELECT customer_id, portrait.rfm_score(recency, frequency, monetary, m.model) s FROM summary, models m) x"
+	before=$(psql -d upgrade_old -c "$score_sql")
+	psql -d upgrade_old -c "ALTER EXTENSION pg_portrait UPDATE"
+	check "$old updates to $current" "$current" "$(psql -d upgrade_old -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_portrait'")"
+	check "scores, stored models and edited rules are unchanged by the update from $old" "$before" "$(psql -d upgrade_old -c "$score_sql")"
+	check "profile runs made with $old are kept" "1 500" "$(psql -d upgrade_old -c "SELECT count(*) || ' ' || sum(inserted) FROM portrait.profile_run")"
+	# the data above is not part of the extension's catalog: compare without it
+	psql -d upgrade_old -c "DROP TABLE summary, models, profile"
+	catalog upgrade_old >"$tmp/updated.sql"
+	if diff -u "$tmp/fresh.sql" "$tmp/updated.sql" >"$tmp/diff"; then
+		check "the catalog after updating from $old equals a fresh install" same same
+	else
+		check "the catalog after updating from $old equals a fresh install" same different
+		sed -n '1,60p' "$tmp/diff" | sed 's/^/# /'
+	fi
+done
+
+# the comparison sees a difference when there is one
+psql -d upgrade_fresh -c "COMMENT ON FUNCTION portrait.model_kind(portrait.model) IS 'changed'"
+if catalog upgrade_fresh | diff -q "$tmp/fresh.sql" - >/dev/null; then
+	check "the catalog comparison notices a changed comment" different same
+else
+	check "the catalog comparison notices a changed comment" different different
+fi
+psql -d postgres -c "DROP DATABASE upgrade_fresh" -c "DROP DATABASE IF EXISTS upgrade_old"
