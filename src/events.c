@@ -7,7 +7,8 @@
  * Each kept row is a timestamp and a bitmask of the conditions it met:
  * 8 bytes packed into one integer for up to 8 conditions and timestamps
  * from about 858 to 3142 AD, else 12 bytes (a list holding a row that
- * does not pack is wide for good).  The state is an ordinary varlena in the aggregate context,
+ * does not pack is wide for good; wide is the layout of 0.1.0).  The state
+ * is an ordinary varlena in the aggregate context,
  * appended to in place; when it is full a copy with twice the capacity
  * replaces it (the executor frees the old one), so appending is amortised
  * O(1) and nothing is allocated per row.  Rows are kept in arrival order and
@@ -65,7 +66,7 @@ EventPack(int64 ts, uint32 mask)
 static inline void
 EventListGet(const EventList *l, int64 i, int64 *ts, uint32 *mask)
 {
-	if (!l->wide)
+	if (l->packed)
 	{
 		uint64		k = EventListKeys(l)[i];
 
@@ -124,7 +125,7 @@ EventListAlloc(int kind, int nconds, int flags, int64 param, const char *text, i
 	l->nconds = nconds;
 	l->flags = flags;
 	l->textlen = textlen;
-	l->wide = wide;
+	l->packed = !wide;
 	l->param = param;
 	l->n = 0;
 	l->cap = cap;
@@ -147,12 +148,12 @@ EventListResize(const EventList *l, int64 cap, bool wide)
 {
 	EventList  *r;
 
-	wide = wide || l->wide;
+	wide = wide || !l->packed;
 	r = EventListAlloc(l->kind, l->nconds, l->flags, l->param, EventListText(l), l->textlen, cap, wide);
 	r->n = l->n;
-	if (wide == (bool) l->wide && !wide)
+	if (l->packed && !wide)
 		memcpy(EventListKeys(r), EventListKeys(l), sizeof(uint64) * l->n);
-	else if (wide == (bool) l->wide)
+	else if (!l->packed)
 	{
 		memcpy(EventListTs(r), EventListTs(l), sizeof(int64) * l->n);
 		memcpy(EventListMask(r), EventListMask(l), sizeof(uint32) * l->n);
@@ -172,7 +173,7 @@ EventListResize(const EventList *l, int64 cap, bool wide)
 EventList *
 EventListAppend(EventList *l, int64 ts, uint32 mask)
 {
-	if (likely(!l->wide))
+	if (likely(l->packed))
 	{
 		if (unlikely(!EventPackable(ts)))
 			l = EventListResize(l, l->n >= l->cap ? l->cap * 2 : l->cap, true);
@@ -234,9 +235,9 @@ EventListCombine(FunctionCallInfo fcinfo)
 	a = (EventList *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	EventListCheckSame(a, b);
 	r = a;
-	if (a->n + b->n > a->cap || b->wide != a->wide)
-		r = EventListResize(a, Max(a->n + b->n, a->cap * 2), b->wide);
-	if (!r->wide)
+	if (a->n + b->n > a->cap || b->packed != a->packed)
+		r = EventListResize(a, Max(a->n + b->n, a->cap * 2), !b->packed);
+	if (r->packed)
 		memcpy(EventListKeys(r) + r->n, EventListKeys(b), sizeof(uint64) * b->n);
 	else
 		for (int64 i = 0; i < b->n; i++)
@@ -280,7 +281,7 @@ EventListSorted(const EventList *l)
 	EventRow   *rows = palloc_extended(mul_size(Max(l->n, 1), sizeof(EventRow)), MCXT_ALLOC_HUGE);
 	bool		sorted = true;
 
-	if (!l->wide)
+	if (l->packed)
 	{
 		/* sort the keys in place in the row array, then unpack from its end */
 		uint64	   *keys = (uint64 *) rows;

@@ -274,7 +274,7 @@ typedef struct EventList
 	uint8		nconds;			/* number of conditions, 1..32 */
 	uint16		flags;			/* funnel modes */
 	int32		textlen;
-	int32		wide;			/* rows in the wide layout */
+	int32		packed;			/* rows packed (0: wide, as in 0.1.0) */
 	int64		param;			/* funnel window in microseconds */
 	int64		n;
 	int64		cap;

@@ -7,7 +7,7 @@ CREATE TYPE @extschema@.cohort_state;
 
 CREATE FUNCTION @extschema@.cohort_state_in(cstring) RETURNS @extschema@.cohort_state
     AS 'MODULE_PATHNAME', 'pp_cohort_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.cohort_state_in(cstring) IS 'Text input of the cohort_activity aggregate state (period;periods;n;period numbers)';
+COMMENT ON FUNCTION @extschema@.cohort_state_in(cstring) IS 'Text input of the cohort_activity aggregate state (period;periods;first period;active offsets)';
 
 CREATE FUNCTION @extschema@.cohort_state_out(@extschema@.cohort_state) RETURNS cstring
     AS 'MODULE_PATHNAME', 'pp_cohort_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
