@@ -70,7 +70,7 @@ endif
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_MODULES)
 	cat $^ > $@
 
-.PHONY: demo test bench
+.PHONY: demo test bench sanitize sqlsmith
 
 # Main job: set up, build, start a throwaway cluster, print the demo portrait.
 demo:
@@ -79,6 +79,15 @@ demo:
 # Every pg_regress and pgTAP suite on a throwaway cluster.
 test:
 	./test/portrait.sh test
+
+# Every suite again with the extension built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (doc/hardening-sanitize.md); reports count as failures.
+sanitize:
+	PORTRAIT_SANITIZE=1 ./test/portrait.sh test
+
+# The long random-SQL run for release checks (SQLSMITH_QUERIES, SQLSMITH_SEED).
+sqlsmith:
+	./test/portrait.sh sqlsmith
 
 # Benchmarks (not part of the tests): ./test/portrait.sh bench [NAME]
 bench:

@@ -436,8 +436,7 @@ AbTransVariant(FunctionCallInfo fcinfo, AbState **sp, int alphaarg)
 	int			len;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "A/B aggregate called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (s && s->alpha != alpha)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -515,8 +514,7 @@ pp_ab_combine(PG_FUNCTION_ARGS)
 	AbState    *a;
 	AbState    *b;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "A/B combine called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))

@@ -5,12 +5,16 @@
 #include "postgres.h"
 
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
 #include "portrait.h"
@@ -24,6 +28,67 @@ void
 _PG_init(void)
 {
 	PortraitKmeansInit();
+}
+
+/* Every value finite, else 22000 naming the first that is not. */
+static inline void
+CheckFiniteValues(const double *v, int n, const char *what)
+{
+	int			i = 0;
+
+#ifdef __SSE2__
+	/* |x| < Infinity, two at a time (false for NaN) */
+	const __m128d abs = _mm_castsi128_pd(_mm_set1_epi64x(PG_INT64_MAX));
+	const __m128d inf = _mm_set1_pd(INFINITY);
+
+	for (; i + 2 <= n; i += 2)
+		if (unlikely(_mm_movemask_pd(_mm_cmplt_pd(_mm_and_pd(_mm_loadu_pd(v + i), abs), inf)) != 3))
+			break;
+#endif
+	for (; i < n; i++)
+		if (unlikely(!isfinite(v[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must hold finite numbers, not %s", what,
+							isnan(v[i]) ? "NaN" : (v[i] > 0 ? "Infinity" : "-Infinity")),
+					 errdetail("Element %d is not finite.", i + 1)));
+}
+
+/*
+ * The aggregate memory context of a transition or combine function.  They
+ * are ordinary SQL functions, so a query can call one directly, outside its
+ * aggregate: that is the caller's mistake (0A000), not an internal error.
+ */
+MemoryContext
+PortraitAggContext(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	{
+		Oid			fn = fcinfo->flinfo ? fcinfo->flinfo->fn_oid : InvalidOid;
+		char	   *name = OidIsValid(fn) ? get_func_name(fn) : NULL;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s can only be called by an aggregate", name ? name : "this function"),
+				 errdetail("It is the transition or combine function of an aggregate of pg_portrait."),
+				 errhint("Call the aggregate instead.")));
+	}
+	return aggcxt;
+}
+
+/*
+ * Raise 22004 when argument argno is NULL; for the arguments of a function
+ * that is not strict because others may be NULL.  what names the argument.
+ */
+void
+PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
 }
 
 /*
@@ -51,14 +116,49 @@ PortraitFloatArray(ArrayType *a, int *n, const char *what)
 				 errmsg("%s must not contain NULL elements", what)));
 	*n = ARR_DIMS(a)[0];
 	v = (const double *) PortraitArrayData(a);
-	for (int i = 0; i < *n; i++)
-		if (unlikely(isnan(v[i]) || isinf(v[i])))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s must hold finite numbers, not %s", what,
-							isnan(v[i]) ? "NaN" : (v[i] > 0 ? "Infinity" : "-Infinity")),
-					 errdetail("Element %d is not finite.", i + 1)));
+	CheckFiniteValues(v, *n, what);
 	return v;
+}
+
+/*
+ * PortraitFloatArray for the float8[] argument argno of a function called
+ * once per row: the values are copied into buf (room for max of them) and
+ * their count returned; with more than max values, the count is returned
+ * and buf is left alone.  Small arrays in table rows have a one-byte
+ * header; PG_GETARG_ARRAYTYPE_P would allocate and copy each of them to
+ * give it a four-byte one, so a plain one-dimensional array without NULLs
+ * in that form is read where it is.
+ */
+int
+PortraitFloatArg(FunctionCallInfo fcinfo, int argno, double *buf, int max, const char *what)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	const double *v;
+	int			n;
+
+	if (VARATT_IS_SHORT(raw))
+	{
+		/* the bytes after the header are those after a four-byte header */
+		const char *p = VARDATA_SHORT(raw);
+		int32		ndim;
+		int32		dataoffset;
+		int32		dim;
+
+		memcpy(&ndim, p + offsetof(ArrayType, ndim) - VARHDRSZ, sizeof(int32));
+		memcpy(&dataoffset, p + offsetof(ArrayType, dataoffset) - VARHDRSZ, sizeof(int32));
+		memcpy(&dim, p + sizeof(ArrayType) - VARHDRSZ, sizeof(int32));
+		if (ndim == 1 && dataoffset == 0 && dim >= 0 && dim <= max &&
+			VARSIZE_SHORT(raw) - VARHDRSZ_SHORT == ARR_OVERHEAD_NONULLS(1) - VARHDRSZ + sizeof(double) * dim)
+		{
+			memcpy(buf, p + ARR_OVERHEAD_NONULLS(1) - VARHDRSZ, sizeof(double) * dim);
+			CheckFiniteValues(buf, dim, what);
+			return dim;
+		}
+	}
+	v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(argno), &n, what);
+	if (n <= max && n > 0)
+		memcpy(buf, v, sizeof(double) * n);
+	return n;
 }
 
 /*

@@ -213,10 +213,8 @@ EventListCombine(FunctionCallInfo fcinfo)
 	EventList  *a;
 	EventList  *b;
 	EventList  *r;
-	MemoryContext aggcxt;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "event list combine called in non-aggregate context");
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))

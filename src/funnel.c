@@ -134,13 +134,11 @@ FunnelCachedMode(FunctionCallInfo fcinfo, text *mode)
 static Datum
 FunnelTrans(FunctionCallInfo fcinfo, int flags, int tsarg, uint32 mask, int nsteps)
 {
-	MemoryContext aggcxt;
 	EventList  *l;
 	int64		window;
 	TimestampTz ts;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "window_funnel transition called in non-aggregate context");
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -523,8 +521,7 @@ pp_funnel_counts_trans(PG_FUNCTION_ARGS)
 	int			steps;
 	int			level;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "funnel_counts transition called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -564,13 +561,11 @@ pp_funnel_counts_trans(PG_FUNCTION_ARGS)
 Datum
 pp_funnel_counts_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	ArrayType  *a;
 	ArrayType  *b;
 	int			n;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "funnel_counts combine called in non-aggregate context");
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))

@@ -23,6 +23,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PORTRAIT_NO_AVX2)
+#include <immintrin.h>
+#define KM_AVX2
+#endif
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
@@ -60,6 +64,14 @@
 
 /* portrait.kmeans_memory_limit, in kB */
 static int	kmeans_memory_limit = 1024 * 1024;
+
+#ifdef KM_AVX2
+/* whether this CPU runs the AVX2 distance kernels */
+static bool km_avx2 = false;
+#define KmAvx2() km_avx2
+#else
+#define KmAvx2() false
+#endif
 
 typedef enum KmInit
 {
@@ -114,7 +126,7 @@ typedef struct KmFit
 	double	   *lower;			/* Hamerly: bound on distance to any other */
 	double	   *sums;			/* k x d */
 	int64	   *counts;
-	double	   *moved;			/* k: how far each center moved */
+	double	   *drift;			/* k: how far each center has moved in this run */
 	double	   *half_gap;		/* k: half the distance to the nearest other center */
 	double	   *newc;			/* k x d */
 	double	   *ct;				/* d x k: the centers transposed */
@@ -154,6 +166,10 @@ PortraitKmeansInit(void)
 							1024 * 1024, 64, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+#ifdef KM_AVX2
+	__builtin_cpu_init();
+	km_avx2 = __builtin_cpu_supports("avx2");
+#endif
 }
 
 /* ---------- checks ---------- */
@@ -437,7 +453,17 @@ typedef struct KmTransCache
 	char	   *raw;
 	char	   *text;
 	int			k;
+	double		row[PORTRAIT_KMEANS_MAX_DIM];	/* the row being added */
 } KmTransCache;
+
+/* The transition's per-call-site cache, created on the first row. */
+static KmTransCache *
+TransCache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(KmTransCache));
+	return fcinfo->flinfo->fn_extra;
+}
 
 /*
  * The options text for this row, parsed and checked once per distinct
@@ -446,7 +472,7 @@ typedef struct KmTransCache
 static const char *
 OptionsText(FunctionCallInfo fcinfo, int argno, int k)
 {
-	KmTransCache *c = fcinfo->flinfo->fn_extra;
+	KmTransCache *c = TransCache(fcinfo);
 	Jsonb	   *jb;
 	KmOptions	o;
 	MemoryContext old;
@@ -454,12 +480,12 @@ OptionsText(FunctionCallInfo fcinfo, int argno, int k)
 	if (PG_ARGISNULL(argno))
 		return "{}";
 	jb = PG_GETARG_JSONB_P(argno);
-	if (c != NULL && c->k == k && c->rawlen == VARSIZE(jb) && memcmp(c->raw, jb, c->rawlen) == 0)
+	if (c->text != NULL && c->k == k && c->rawlen == VARSIZE(jb) && memcmp(c->raw, jb, c->rawlen) == 0)
 		return c->text;
 
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	if (c == NULL)
-		c = fcinfo->flinfo->fn_extra = palloc0(sizeof(KmTransCache));
+	if (c->raw != NULL)
+		pfree(c->raw);
 	c->text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 	c->rawlen = VARSIZE(jb);
 	c->raw = palloc(c->rawlen);
@@ -478,7 +504,6 @@ OptionsText(FunctionCallInfo fcinfo, int argno, int k)
 static Datum
 KmeansFitTrans(FunctionCallInfo fcinfo, bool has_options)
 {
-	ArrayType  *a;
 	const double *v;
 	int			d;
 	int			k;
@@ -499,8 +524,8 @@ KmeansFitTrans(FunctionCallInfo fcinfo, bool has_options)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	opts = has_options ? OptionsText(fcinfo, 3, k) : NULL;
-	a = PG_GETARG_ARRAYTYPE_P(1);
-	v = PortraitFloatArray(a, &d, "features");
+	v = TransCache(fcinfo)->row;
+	d = PortraitFloatArg(fcinfo, 1, TransCache(fcinfo)->row, PORTRAIT_KMEANS_MAX_DIM, "features");
 	CheckDim(d);
 	ps = PointsGetState(fcinfo, 0, d, k);
 	if (opts != NULL)
@@ -535,14 +560,45 @@ static inline double
 Dist2(const double *a, const double *b, int d)
 {
 	double		s = 0;
+	int			j = 0;
 
-	for (int j = 0; j < d; j++)
+	/* unrolled by four; the terms are still added in feature order */
+	for (; j + 4 <= d; j += 4)
+	{
+		double		t0 = a[j] - b[j];
+		double		t1 = a[j + 1] - b[j + 1];
+		double		t2 = a[j + 2] - b[j + 2];
+		double		t3 = a[j + 3] - b[j + 3];
+
+		s += t0 * t0;
+		s += t1 * t1;
+		s += t2 * t2;
+		s += t3 * t3;
+	}
+	for (; j < d; j++)
 	{
 		double		t = a[j] - b[j];
 
 		s += t * t;
 	}
 	return s;
+}
+
+/* s += x over d values (each sum gets the same single addition as a scalar loop's). */
+static inline void
+AddRow(double *s, const double *x, int d)
+{
+	int			j = 0;
+
+#ifdef __SSE2__
+	for (; j + 4 <= d; j += 4)
+	{
+		_mm_storeu_pd(s + j, _mm_add_pd(_mm_loadu_pd(s + j), _mm_loadu_pd(x + j)));
+		_mm_storeu_pd(s + j + 2, _mm_add_pd(_mm_loadu_pd(s + j + 2), _mm_loadu_pd(x + j + 2)));
+	}
+#endif
+	for (; j < d; j++)
+		s[j] += x[j];
 }
 
 /* Centers m x d into ct, d x m (each feature's values of all centers together). */
@@ -555,33 +611,14 @@ Transpose(const double *c, int m, int d, double *ct)
 }
 
 /*
- * Squared distances from x to m centers given transposed (ct, d x m).  Each
- * distance sums the same terms in the same order as Dist2, so the values
- * are Dist2's; SSE2 just computes two centers per instruction.
+ * Squared distances from x to centers c..m-1 given transposed (ct, d x m).
+ * Each distance sums the same terms in the same order as Dist2, so the
+ * values are Dist2's; SSE2 just computes two centers per instruction.
  */
 static inline void
-DistMany(const double *x, const double *ct, int m, int d, double *out)
+DistManyFrom(const double *x, const double *ct, int m, int c, int d, double *out)
 {
-	int			c = 0;
-
 #ifdef __SSE2__
-	for (; c + 4 <= m; c += 4)
-	{
-		__m128d		s0 = _mm_setzero_pd();
-		__m128d		s1 = _mm_setzero_pd();
-
-		for (int j = 0; j < d; j++)
-		{
-			__m128d		xj = _mm_set1_pd(x[j]);
-			__m128d		t0 = _mm_sub_pd(xj, _mm_loadu_pd(ct + (Size) j * m + c));
-			__m128d		t1 = _mm_sub_pd(xj, _mm_loadu_pd(ct + (Size) j * m + c + 2));
-
-			s0 = _mm_add_pd(s0, _mm_mul_pd(t0, t0));
-			s1 = _mm_add_pd(s1, _mm_mul_pd(t1, t1));
-		}
-		_mm_storeu_pd(out + c, s0);
-		_mm_storeu_pd(out + c + 2, s1);
-	}
 	for (; c + 2 <= m; c += 2)
 	{
 		__m128d		s0 = _mm_setzero_pd();
@@ -607,6 +644,109 @@ DistMany(const double *x, const double *ct, int m, int d, double *out)
 		}
 		out[c] = s;
 	}
+}
+
+#ifdef KM_AVX2
+/*
+ * DistMany with AVX2, four centers per instruction.  Multiplications and
+ * additions stay separate instructions (no FMA), so the values are exactly
+ * the portable kernel's.
+ */
+__attribute__((target("avx2")))
+static void
+DistManyAvx2(const double *x, const double *ct, int m, int d, double *out)
+{
+	int			c = 0;
+
+	for (; c + 8 <= m; c += 8)
+	{
+		__m256d		s0 = _mm256_setzero_pd();
+		__m256d		s1 = _mm256_setzero_pd();
+
+		for (int j = 0; j < d; j++)
+		{
+			__m256d		xj = _mm256_broadcast_sd(x + j);
+			__m256d		t0 = _mm256_sub_pd(xj, _mm256_loadu_pd(ct + (Size) j * m + c));
+			__m256d		t1 = _mm256_sub_pd(xj, _mm256_loadu_pd(ct + (Size) j * m + c + 4));
+
+			s0 = _mm256_add_pd(s0, _mm256_mul_pd(t0, t0));
+			s1 = _mm256_add_pd(s1, _mm256_mul_pd(t1, t1));
+		}
+		_mm256_storeu_pd(out + c, s0);
+		_mm256_storeu_pd(out + c + 4, s1);
+	}
+	for (; c + 4 <= m; c += 4)
+	{
+		__m256d		s0 = _mm256_setzero_pd();
+
+		for (int j = 0; j < d; j++)
+		{
+			__m256d		t0 = _mm256_sub_pd(_mm256_broadcast_sd(x + j), _mm256_loadu_pd(ct + (Size) j * m + c));
+
+			s0 = _mm256_add_pd(s0, _mm256_mul_pd(t0, t0));
+		}
+		_mm256_storeu_pd(out + c, s0);
+	}
+	DistManyFrom(x, ct, m, c, d, out);
+}
+#endif
+
+#ifdef KM_AVX2
+/* DistBound with AVX2 (the terms added four at a time). */
+__attribute__((target("avx2")))
+static double
+DistBoundAvx2(const double *a, const double *b, int d)
+{
+	__m256d		s4 = _mm256_setzero_pd();
+	__m128d		s2;
+	double		s;
+	int			j = 0;
+
+	for (; j + 4 <= d; j += 4)
+	{
+		__m256d		t = _mm256_sub_pd(_mm256_loadu_pd(a + j), _mm256_loadu_pd(b + j));
+
+		s4 = _mm256_add_pd(s4, _mm256_mul_pd(t, t));
+	}
+	s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+	s = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+	for (; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return s;
+}
+#endif
+
+/*
+ * Distance (not squared) for Hamerly's upper bounds, where only accuracy
+ * matters, not which order the terms are added in: the bound tests allow
+ * for far more than the rounding differences.
+ */
+static inline double
+DistBound(const double *a, const double *b, int d)
+{
+#ifdef KM_AVX2
+	if (km_avx2)
+		return sqrt(DistBoundAvx2(a, b, d));
+#endif
+	return sqrt(Dist2(a, b, d));
+}
+
+/* Squared distances from x to the m centers given transposed (ct, d x m). */
+static inline void
+DistMany(const double *x, const double *ct, int m, int d, double *out)
+{
+#ifdef KM_AVX2
+	if (km_avx2)
+	{
+		DistManyAvx2(x, ct, m, d, out);
+		return;
+	}
+#endif
+	DistManyFrom(x, ct, m, 0, d, out);
 }
 
 /*
@@ -636,6 +776,25 @@ Nearest2(const double *x, const double *ct, int k, int d, double *dist, double *
 	}
 	*best = b1;
 	*second = b2;
+	return a;
+}
+
+/* Nearest center of x (lowest index on ties) and its squared distance. */
+static inline int
+Nearest1(const double *x, const double *ct, int k, int d, double *dist, double *best)
+{
+	int			a = 0;
+	double		b1;
+
+	DistMany(x, ct, k, d, dist);
+	b1 = dist[0];
+	for (int j = 1; j < k; j++)
+		if (dist[j] < b1)
+		{
+			b1 = dist[j];
+			a = j;
+		}
+	*best = b1;
 	return a;
 }
 
@@ -697,6 +856,93 @@ Standardize(KmFit *f, bool standardize, double tol)
 	f->tol_abs = tol * varsum / d;
 }
 
+#ifdef KM_AVX2
+/* ScoreCandidates with AVX2: four candidates per instruction, lane by lane the same sums. */
+__attribute__((target("avx2")))
+static void
+ScoreCandidatesAvx2(const KmFit *f, const double *cc, int tp, double *cpot)
+{
+	int			d = f->d;
+	const double *ct = f->ct;
+	const __m256d four = _mm256_set1_pd(4);
+	const __m256d slack = _mm256_set1_pd(1 + PORTRAIT_KMEANS_BOUND_SLACK);
+
+	for (int b = 0; b < tp; b += 4)
+	{
+		__m256d		acc = _mm256_setzero_pd();
+
+		for (int64 i = 0; i < f->n; i++)
+		{
+			const double *xi = f->x + i * d;
+			__m256d		cl = _mm256_broadcast_sd(f->upper + i);
+			__m256d		far = _mm256_mul_pd(_mm256_mul_pd(four, cl), slack);
+			__m256d		g = _mm256_loadu_pd(cc + (Size) f->labels[i] * tp + b);
+
+			if (_mm256_movemask_pd(_mm256_cmp_pd(g, far, _CMP_GE_OQ)) != 0xF)
+			{
+				__m256d		s = _mm256_setzero_pd();
+
+				for (int j = 0; j < d; j++)
+				{
+					__m256d		t = _mm256_sub_pd(_mm256_broadcast_sd(xi + j),
+												  _mm256_loadu_pd(ct + (Size) j * tp + b));
+
+					s = _mm256_add_pd(s, _mm256_mul_pd(t, t));
+				}
+				cl = _mm256_min_pd(cl, s);
+			}
+			acc = _mm256_add_pd(acc, cl);
+		}
+		_mm256_storeu_pd(cpot + b, acc);
+	}
+}
+#endif
+
+/*
+ * The potential of each k-means++ candidate: the sum over the rows of
+ * min(closest, squared distance to the candidate).  The candidates are in
+ * f->ct (d x tp), cc holds their squared distances to the chosen centers
+ * (row stride tp), closest and nearest center are f->upper and f->labels.
+ *
+ * Most distances need not be computed: if a candidate is at least twice as
+ * far from a row's nearest center as the row is, the triangle inequality
+ * says the candidate cannot come closer to the row than that center, so
+ * the term is closest whatever the distance.  The test keeps a relative
+ * margin far above rounding error, so every sum is the full computation's.
+ */
+static void
+ScoreCandidates(KmFit *f, const double *cc, int trials, int tp, double *cpot)
+{
+#ifdef KM_AVX2
+	if (km_avx2)
+	{
+		ScoreCandidatesAvx2(f, cc, tp, cpot);
+		return;
+	}
+#endif
+	for (int t = 0; t < trials; t++)
+		cpot[t] = 0;
+	for (int64 i = 0; i < f->n; i++)
+	{
+		const double *g = cc + f->labels[i] * tp;
+		double		cl = f->upper[i];
+		double		far = 4 * cl * (1 + PORTRAIT_KMEANS_BOUND_SLACK);
+		int			t = 0;
+
+		while (t < trials && g[t] >= far)
+			t++;
+		if (t == trials)
+		{
+			for (t = 0; t < trials; t++)
+				cpot[t] += cl;
+			continue;
+		}
+		DistMany(f->x + i * f->d, f->ct, tp, f->d, f->dist);
+		for (t = 0; t < trials; t++)
+			cpot[t] += Min(cl, f->dist[t]);
+	}
+}
+
 /*
  * Greedy k-means++ (scikit-learn's: 2 + ln k candidates per center, the one
  * that lowers the potential most wins).  All candidates of a step are
@@ -710,31 +956,32 @@ SeedPlusPlus(KmFit *f, double *centers)
 	int64		n = f->n;
 	int			d = f->d;
 	int			trials = 2 + (int) log(f->k);
+	/* candidates padded to whole vectors for the AVX2 kernel */
+	int			tp = KmAvx2() ? (trials + 3) / 4 * 4 : trials;
 	double	   *closest = f->upper;
 	double	   *cum = f->lower;
 	int32	   *near = f->labels;
 	int64	   *cand = palloc(sizeof(int64) * trials);
-	double	   *cpot = palloc(sizeof(double) * trials);
+	double	   *cpot = palloc(sizeof(double) * tp);
+	/* squared distances between the centers chosen so far and the candidates */
+	double	   *cc = palloc(sizeof(double) * f->k * tp);
 	int64		first = (int64) pg_prng_uint64_range(&f->rng, 0, n - 1);
+	double		acc = 0;
 
 	memcpy(centers, f->x + first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
 	{
 		closest[i] = Dist2(f->x + i * d, centers, d);
 		near[i] = 0;
+		acc += closest[i];
+		cum[i] = acc;
 	}
 	for (int c = 1; c < f->k; c++)
 	{
-		double		acc = 0;
 		int			best = 0;
 		const double *bx;
 
 		CHECK_FOR_INTERRUPTS();
-		for (int64 i = 0; i < n; i++)
-		{
-			acc += closest[i];
-			cum[i] = acc;
-		}
 		for (int t = 0; t < trials; t++)
 		{
 			double		r = pg_prng_double(&f->rng) * acc;
@@ -754,35 +1001,41 @@ SeedPlusPlus(KmFit *f, double *centers)
 			while (lo > 0 && closest[lo] == 0)
 				lo--;
 			cand[t] = lo;
-			cpot[t] = 0;
 		}
-		for (int t = 0; t < trials; t++)
+		/* padding lanes: a copy of the first candidate, never computed */
+		for (int j = 0; j < c; j++)
+			for (int t = 0; t < tp; t++)
+				cc[j * tp + t] = t < trials ?
+					Dist2(centers + (Size) j * d, f->x + cand[t] * d, d) : DBL_MAX;
+		for (int t = 0; t < tp; t++)
 			for (int j = 0; j < d; j++)
-				f->ct[(Size) j * trials + t] = f->x[cand[t] * d + j];
-		for (int64 i = 0; i < n; i++)
-		{
-			DistMany(f->x + i * d, f->ct, trials, d, f->dist);
-			for (int t = 0; t < trials; t++)
-				cpot[t] += Min(closest[i], f->dist[t]);
-		}
+				f->ct[(Size) j * tp + t] = f->x[cand[t < trials ? t : 0] * d + j];
+		ScoreCandidates(f, cc, trials, tp, cpot);
 		for (int t = 1; t < trials; t++)
 			if (cpot[t] < cpot[best])
 				best = t;
 		bx = f->x + cand[best] * d;
 		memcpy(centers + (Size) c * d, bx, sizeof(double) * d);
+		acc = 0;
 		for (int64 i = 0; i < n; i++)
 		{
-			double		t = Dist2(f->x + i * d, bx, d);
-
-			if (t < closest[i])
+			if (cc[near[i] * tp + best] < 4 * closest[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK))
 			{
-				closest[i] = t;
-				near[i] = c;
+				double		t = Dist2(f->x + i * d, bx, d);
+
+				if (t < closest[i])
+				{
+					closest[i] = t;
+					near[i] = c;
+				}
 			}
+			acc += closest[i];
+			cum[i] = acc;
 		}
 	}
 	pfree(cand);
 	pfree(cpot);
+	pfree(cc);
 }
 
 /* k distinct rows chosen uniformly among the distinct rows. */
@@ -866,9 +1119,86 @@ HalfGaps(KmFit *f, const double *centers)
 }
 
 /*
+ * The assignment step of one Lloyd iteration, and each row added to its
+ * cluster's sums (f->sums and f->counts, zeroed by the caller) in row
+ * order.  Returns how many rows changed cluster.
+ *
+ * With Hamerly's bounds a row whose bounds prove its center nearest keeps
+ * it without computing every distance.  The bounds are kept relative to
+ * how far the centers have moved since the start (f->drift[j]: center j's
+ * total move; drift: the total of each update's largest move), so a row
+ * whose bounds settle it is only read, not written: its upper bound is
+ * upper[i] + f->drift[a], its lower bound lower[i] - drift.  (Hamerly
+ * lowers the lower bound of the rows of the center that moved most by the
+ * second largest move only; the largest for all is looser but as valid.)
+ * Always inlined with a constant flag, so each case gets a loop of its own;
+ * the arrays are read through locals because the compiler cannot assume
+ * stores to them leave f alone.
+ */
+static pg_attribute_always_inline int64
+LloydPass(KmFit *f, const double *centers, bool hamerly, double drift)
+{
+	const int64 n = f->n;
+	const int	d = f->d;
+	const int	k = f->k;
+	const double *x = f->x;
+	const double *ct = f->ct;
+	const double *moved = f->drift;
+	const double *half_gap = f->half_gap;
+	int32	   *labels = f->labels;
+	double	   *upper = f->upper;
+	double	   *lower = f->lower;
+	double	   *sums = f->sums;
+	int64	   *counts = f->counts;
+	double	   *dist = f->dist;
+	int64		changed = 0;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		const double *xi = x + i * d;
+		int			a = labels[i];
+		double		b1;
+		double		b2;
+		int			na;
+
+		if (hamerly && a >= 0)
+		{
+			double		u = upper[i] + moved[a];
+			double		m = Max(half_gap[a], lower[i] - drift);
+
+			if (u * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
+				goto add;
+			u = DistBound(xi, centers + (Size) a * d, d);
+			upper[i] = u - moved[a];
+			if (u * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
+				goto add;
+		}
+		na = Nearest2(xi, ct, k, d, dist, &b1, &b2);
+		if (na != a)
+		{
+			changed++;
+			labels[i] = a = na;
+		}
+		if (hamerly)
+		{
+			upper[i] = sqrt(b1) - moved[a];
+			lower[i] = sqrt(b2) + drift;
+		}
+add:
+		AddRow(sums + (Size) a * d, xi, d);
+		counts[a]++;
+	}
+	return changed;
+}
+
+/*
  * Lloyd iterations from the given centers, updated in place.  Returns the
  * iterations run; *converged says whether tol (or unchanged labels) ended
  * them.  Hamerly's bounds only skip work: assignments equal plain Lloyd's.
+ *
+ * One pass over the rows per iteration (LloydPass): each row's assignment
+ * is checked and the row added to its cluster's sums, which therefore still
+ * add up the rows in row order.  On return the bounds are absolute again.
  */
 static int
 Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
@@ -878,8 +1208,10 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 	int			k = f->k;
 	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && k > 1;
 	int			it;
+	double		drift = 0;
 
 	*converged = false;
+	memset(f->drift, 0, sizeof(double) * k);
 	if (hamerly && seeded)
 	{
 		/* k-means++ left each row's nearest center and squared distance */
@@ -894,59 +1226,22 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 			f->labels[i] = -1;
 	for (it = 0; it < f->max_iter; it++)
 	{
-		int64		changed = 0;
+		int64		changed;
 		double		shift = 0;
 		double		max1 = 0;
-		double		max2 = 0;
-		int			argmax = -1;
 
 		CHECK_FOR_INTERRUPTS();
 		Transpose(centers, k, d, f->ct);
 		if (hamerly)
 			HalfGaps(f, centers);
-		for (int64 i = 0; i < n; i++)
-		{
-			const double *xi = f->x + i * d;
-			int			a = f->labels[i];
-			double		b1;
-			double		b2;
-			int			na;
-
-			if (hamerly && a >= 0)
-			{
-				double		m = Max(f->half_gap[a], f->lower[i]);
-
-				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
-					continue;
-				f->upper[i] = sqrt(Dist2(xi, centers + (Size) a * d, d));
-				if (f->upper[i] * (1 + PORTRAIT_KMEANS_BOUND_SLACK) < m)
-					continue;
-			}
-			na = Nearest2(xi, f->ct, k, d, f->dist, &b1, &b2);
-			if (na != a)
-			{
-				changed++;
-				f->labels[i] = na;
-			}
-			if (hamerly)
-			{
-				f->upper[i] = sqrt(b1);
-				f->lower[i] = sqrt(b2);
-			}
-		}
-
-		/* new centers: means of the clusters, in row order */
 		memset(f->sums, 0, sizeof(double) * k * d);
 		memset(f->counts, 0, sizeof(int64) * k);
-		for (int64 i = 0; i < n; i++)
-		{
-			double	   *s = f->sums + (Size) f->labels[i] * d;
-			const double *xi = f->x + i * d;
+		if (hamerly)
+			changed = LloydPass(f, centers, true, drift);
+		else
+			changed = LloydPass(f, centers, false, 0);
 
-			for (int j = 0; j < d; j++)
-				s[j] += xi[j];
-			f->counts[f->labels[i]]++;
-		}
+		/* new centers: means of the clusters */
 		for (int j = 0; j < k; j++)
 			if (f->counts[j] == 0)
 			{
@@ -956,48 +1251,37 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 		for (int j = 0; j < k; j++)
 		{
 			double	   *nc = f->newc + (Size) j * d;
+			double		mv;
 
 			if (f->counts[j] == 0)
 				memcpy(nc, centers + (Size) j * d, sizeof(double) * d);
 			else
 				for (int c = 0; c < d; c++)
 					nc[c] = f->sums[(Size) j * d + c] / f->counts[j];
-			f->moved[j] = Dist2(nc, centers + (Size) j * d, d);
-			shift += f->moved[j];
-			f->moved[j] = sqrt(f->moved[j]);
-			if (f->moved[j] > max1)
-			{
-				max2 = max1;
-				max1 = f->moved[j];
-				argmax = j;
-			}
-			else if (f->moved[j] > max2)
-				max2 = f->moved[j];
+			mv = Dist2(nc, centers + (Size) j * d, d);
+			shift += mv;
+			mv = sqrt(mv);
+			f->drift[j] += mv;
+			max1 = Max(max1, mv);
 		}
+		drift += max1;
 		memcpy(centers, f->newc, sizeof(double) * k * d);
-		if (hamerly)
-			for (int64 i = 0; i < n; i++)
-			{
-				int			a = f->labels[i];
-
-				f->upper[i] += f->moved[a];
-				f->lower[i] -= (a == argmax) ? max2 : max1;
-			}
 
 		/* scikit-learn's tests: unchanged labels, or total squared shift <= tol */
-		if (it > 0 && changed == 0)
-		{
-			*converged = true;
-			it++;
-			break;
-		}
-		if (shift <= f->tol_abs)
+		if ((it > 0 && changed == 0) || shift <= f->tol_abs)
 		{
 			*converged = true;
 			it++;
 			break;
 		}
 	}
+	/* the bounds back in absolute terms, for AssignAll */
+	if (hamerly)
+		for (int64 i = 0; i < n; i++)
+		{
+			f->upper[i] += f->drift[f->labels[i]];
+			f->lower[i] -= drift;
+		}
 	return it;
 }
 
@@ -1020,7 +1304,6 @@ AssignAll(KmFit *f, const double *centers)
 	{
 		const double *xi = f->x + i * f->d;
 		double		b1;
-		double		b2;
 		int			a = f->labels[i];
 
 		if (hamerly)
@@ -1029,10 +1312,10 @@ AssignAll(KmFit *f, const double *centers)
 
 			b1 = Dist2(xi, centers + (Size) a * f->d, f->d);
 			if (Min(f->upper[i], sqrt(b1)) * (1 + PORTRAIT_KMEANS_BOUND_SLACK) >= m)
-				a = Nearest2(xi, f->ct, f->k, f->d, f->dist, &b1, &b2);
+				a = Nearest1(xi, f->ct, f->k, f->d, f->dist, &b1);
 		}
 		else
-			a = Nearest2(xi, f->ct, f->k, f->d, f->dist, &b1, &b2);
+			a = Nearest1(xi, f->ct, f->k, f->d, f->dist, &b1);
 		f->labels[i] = a;
 		f->counts[a]++;
 		inertia += b1;
@@ -1110,7 +1393,7 @@ FitKmeans(KmFit *f, const KmOptions *o, KmResult *res)
 	f->sums = palloc(sizeof(double) * k * d);
 	f->newc = palloc(sizeof(double) * k * d);
 	f->counts = palloc(sizeof(int64) * k);
-	f->moved = palloc(sizeof(double) * k);
+	f->drift = palloc(sizeof(double) * k);
 	f->half_gap = palloc(sizeof(double) * k);
 	f->ct = palloc(sizeof(double) * (k + 16) * d);
 	f->dist = palloc(sizeof(double) * (k + 16));
@@ -1373,6 +1656,21 @@ KmeansParse(const PortraitModel *m, MemoryContext cxt)
 	return km;
 }
 
+/* x = (x - shift) / scale, elementwise (SSE2 two at a time, the same values). */
+static inline void
+ScaleRow(double *x, const double *shift, const double *scale, int d)
+{
+	int			j = 0;
+
+#ifdef __SSE2__
+	for (; j + 2 <= d; j += 2)
+		_mm_storeu_pd(x + j, _mm_div_pd(_mm_sub_pd(_mm_loadu_pd(x + j), _mm_loadu_pd(shift + j)),
+										_mm_loadu_pd(scale + j)));
+#endif
+	for (; j < d; j++)
+		x[j] = (x[j] - shift[j]) / scale[j];
+}
+
 /*
  * The features argument at argno in the model's space, in km->row; the
  * model must have been fitted on as many features.
@@ -1380,16 +1678,14 @@ KmeansParse(const PortraitModel *m, MemoryContext cxt)
 static const double *
 ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
 {
-	int			d;
-	const double *v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(argno), &d, "features");
+	int			d = PortraitFloatArg(fcinfo, argno, km->row, km->d, "features");
 
 	if (d != km->d)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("features has %d values but the model was fitted on %d", d, km->d),
 				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
-	for (int j = 0; j < d; j++)
-		km->row[j] = (v[j] - km->shift[j]) / km->scale[j];
+	ScaleRow(km->row, km->shift, km->scale, d);
 	return km->row;
 }
 
@@ -1399,9 +1695,8 @@ AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
 {
 	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
 								 func, KmeansParse);
-	double		second;
 
-	return Nearest2(ScaledArg(fcinfo, 0, km), km->ct, km->k, km->d, km->dist, d2, &second);
+	return Nearest1(ScaledArg(fcinfo, 0, km), km->ct, km->k, km->d, km->dist, d2);
 }
 
 Datum
@@ -1719,8 +2014,7 @@ NewStateArray(FunctionCallInfo fcinfo, int len)
 	ArrayType  *a;
 	Datum	   *zeros;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "k-means step called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	old = MemoryContextSwitchTo(aggcxt);
 	zeros = palloc0(sizeof(Datum) * len);
 	for (int i = 0; i < len; i++)
@@ -1755,6 +2049,26 @@ StepLenOf(ArrayType *a)
 	return ARR_DIMS(a)[0];
 }
 
+/*
+ * The dimension of a kmeans_stats state, checked against its length before
+ * anything is read or written (a user's aggregate can pass any float8[]).
+ */
+/* Row counts in float8 states are exact integers up to 2^53. */
+#define KM_MAX_EXACT_COUNT	9007199254740992.0
+
+static int
+StatsDimOf(ArrayType *a)
+{
+	double	   *v = StateValues(a, -1, "kmeans_stats");
+
+	if (!(v[0] >= 1 && v[0] <= PORTRAIT_KMEANS_MAX_DIM) || v[0] != floor(v[0]) ||
+		!(v[1] >= 0 && v[1] <= KM_MAX_EXACT_COUNT) || ARR_DIMS(a)[0] != STATS_LEN((int) v[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid kmeans_stats state")));
+	return (int) v[0];
+}
+
 Datum
 pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 {
@@ -1762,6 +2076,7 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 	double	   *s;
 	const double *v;
 	int			d;
+	int			sd;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -1769,6 +2084,8 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
+	/* the state is updated in place: only an aggregate's own copy may be */
+	(void) PortraitAggContext(fcinfo);
 	v = PortraitFloatArray(PG_GETARG_ARRAYTYPE_P(1), &d, "features");
 	CheckDim(d);
 	if (PG_ARGISNULL(0))
@@ -1778,12 +2095,13 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 	}
 	else
 		st = PG_GETARG_ARRAYTYPE_P(0);
-	s = StateValues(st, -1, "kmeans_stats");
-	if ((int) s[0] != d)
+	sd = StatsDimOf(st);
+	s = STATE_DATA(st);
+	if (sd != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("all rows must have the same number of values"),
-				 errdetail("A row has %d values where earlier rows had %d.", d, (int) s[0])));
+				 errdetail("A row has %d values where earlier rows had %d.", d, sd)));
 	s[1] += 1;
 	for (int j = 0; j < d; j++)
 	{
@@ -1810,8 +2128,9 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	y = StateValues(PG_GETARG_ARRAYTYPE_P(1), -1, "kmeans_stats");
-	d = (int) y[0];
+	(void) PortraitAggContext(fcinfo);
+	d = StatsDimOf(PG_GETARG_ARRAYTYPE_P(1));
+	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
 	if (PG_ARGISNULL(0))
 	{
 		a = NewStateArray(fcinfo, STATS_LEN(d));
@@ -1819,11 +2138,11 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
 	a = PG_GETARG_ARRAYTYPE_P(0);
-	x = StateValues(a, STATS_LEN(d), "kmeans_stats");
-	if ((int) x[0] != d)
+	if (StatsDimOf(a) != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("all rows must have the same number of values")));
+	x = STATE_DATA(a);
 	n = x[1] + y[1];
 	if (y[1] > 0)
 	{
@@ -1849,7 +2168,6 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	int			d;
 	int			a;
 	double		d2;
-	double		second;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -1857,10 +2175,8 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("model must not be NULL")));
+	(void) PortraitAggContext(fcinfo);
+	PortraitArgNotNull(fcinfo, 2, "model");
 	km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 2, PORTRAIT_KIND_KMEANS, "kmeans_step", KmeansParse);
 	ScaledArg(fcinfo, 1, km);
 	d = km->d;
@@ -1872,8 +2188,12 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	}
 	else
 		st = PG_GETARG_ARRAYTYPE_P(0);
-	s = StateValues(st, STEP_LEN(km->k, d), "kmeans_step");
-	a = Nearest2(km->row, km->ct, km->k, d, km->dist, &d2, &second);
+	if (StepLenOf(st) != STEP_LEN(km->k, d) || STATE_DATA(st)[0] != km->k || STATE_DATA(st)[1] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the kmeans_step state does not belong to this model")));
+	s = STATE_DATA(st);
+	a = Nearest1(km->row, km->ct, km->k, d, km->dist, &d2);
 	s[2] += d2;
 	s[3 + a] += 1;
 	for (int j = 0; j < d; j++)
@@ -1895,6 +2215,7 @@ pp_kmeans_step_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
+	(void) PortraitAggContext(fcinfo);
 	len = StepLenOf(PG_GETARG_ARRAYTYPE_P(1));
 	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
 	if (PG_ARGISNULL(0))
@@ -1980,10 +2301,9 @@ ModelToFit(const PortraitModel *m, KmFit *f, KmOptions *o, KmResult *r)
 Datum
 pp_kmeans_train_init(PG_FUNCTION_ARGS)
 {
-	const double *st = StateValues(PG_GETARG_ARRAYTYPE_P(0), -1, "kmeans_stats");
-	PortraitModel *sm = PG_GETARG_PORTRAIT_MODEL(1);
-	char	   *opts = PG_ARGISNULL(2) ? NULL :
-		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
+	const double *st;
+	PortraitModel *sm;
+	char	   *opts;
 	KmOptions	o;
 	KmFit		f;
 	KmResult	r;
@@ -1991,6 +2311,14 @@ pp_kmeans_train_init(PG_FUNCTION_ARGS)
 	int			cols;
 	const double *c;
 
+	/* not strict: only the options may be NULL */
+	PortraitArgNotNull(fcinfo, 0, "stats");
+	PortraitArgNotNull(fcinfo, 1, "sample_model");
+	(void) StatsDimOf(PG_GETARG_ARRAYTYPE_P(0));
+	st = STATE_DATA(PG_GETARG_ARRAYTYPE_P(0));
+	sm = PG_GETARG_PORTRAIT_MODEL(1);
+	opts = PG_ARGISNULL(2) ? NULL :
+		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
 	ModelCheckKind(sm, PORTRAIT_KIND_KMEANS, "kmeans_train_init");
 	ParseOptions(opts, &o, true);
 	memset(&f, 0, sizeof(f));
@@ -2037,11 +2365,10 @@ pp_kmeans_train_init(PG_FUNCTION_ARGS)
 Datum
 pp_kmeans_train_update(PG_FUNCTION_ARGS)
 {
-	PortraitModel *m = PG_GETARG_PORTRAIT_MODEL(0);
+	PortraitModel *m;
 	const double *st;
-	char	   *opts = PG_ARGISNULL(2) ? NULL :
-		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
-	bool		final = PG_GETARG_BOOL(3);
+	char	   *opts;
+	bool		final;
 	KmOptions	o;
 	KmOptions	mo;
 	KmFit		f;
@@ -2051,21 +2378,36 @@ pp_kmeans_train_update(PG_FUNCTION_ARGS)
 	int			k;
 	int			d;
 
+	/* not strict: only the options may be NULL */
+	PortraitArgNotNull(fcinfo, 0, "model");
+	PortraitArgNotNull(fcinfo, 1, "step");
+	PortraitArgNotNull(fcinfo, 3, "final");
+	m = PG_GETARG_PORTRAIT_MODEL(0);
+	opts = PG_ARGISNULL(2) ? NULL :
+		JsonbToCString(NULL, &PG_GETARG_JSONB_P(2)->root, VARSIZE(PG_GETARG_JSONB_P(2)));
+	final = PG_GETARG_BOOL(3);
 	ModelCheckKind(m, PORTRAIT_KIND_KMEANS, "kmeans_train_update");
 	ParseOptions(opts, &o, true);
 	ModelToFit(m, &f, &mo, &r);
 	k = f.k;
 	d = f.d;
 	st = StateValues(PG_GETARG_ARRAYTYPE_P(1), STEP_LEN(k, d), "kmeans_step");
-	if ((int) st[0] != k || (int) st[1] != d)
+	if (st[0] != k || st[1] != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the kmeans_step state does not belong to this model")));
-	for (int j = 0; j < k; j++)
-		r.sizes[j] = (int64) st[3 + j];
 	f.n = 0;
 	for (int j = 0; j < k; j++)
+	{
+		/* the state may come from anywhere: counts must be whole numbers */
+		if (!(st[3 + j] >= 0 && st[3 + j] <= KM_MAX_EXACT_COUNT - f.n) || st[3 + j] != floor(st[3 + j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid kmeans_step state"),
+					 errdetail("Cluster %d has a count of %g.", j + 1, st[3 + j])));
+		r.sizes[j] = (int64) st[3 + j];
 		f.n += r.sizes[j];
+	}
 	r.inertia = st[2];
 	if (!final)
 	{

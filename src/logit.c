@@ -1212,8 +1212,7 @@ pp_logit_step_trans(PG_FUNCTION_ARGS)
 	int			p;
 	int			k;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "logit_step transition called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return StateUnchanged(fcinfo);
 	if (PG_ARGISNULL(3))

@@ -43,6 +43,9 @@ typedef void (*PortraitOptionFn) (const char *key, JsonbValue *value, void *arg)
 extern void PortraitForEachOption(Jsonb *opts, const char *func, PortraitOptionFn visit, void *arg);
 extern void PortraitUnknownOption(const char *func, const char *key, const char *known) pg_attribute_noreturn();
 extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
+extern int	PortraitFloatArg(FunctionCallInfo fcinfo, int argno, double *buf, int max, const char *what);
+extern MemoryContext PortraitAggContext(FunctionCallInfo fcinfo);
+extern void PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what);
 
 /* Segment profiles: deviations (standard units) that make a label term. */
 #define PORTRAIT_PROFILE_MIN_Z		0.5

@@ -497,13 +497,11 @@ CohortArgs(FunctionCallInfo fcinfo, int argno, int32 *periods)
 Datum
 pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	CohortState *s;
 	CohortCache *c;
 	int32		periods;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cohort_activity transition called in non-aggregate context");
+	(void) PortraitAggContext(fcinfo);
 	c = CohortArgs(fcinfo, 2, &periods);
 	if (PG_ARGISNULL(0))
 		s = CohortStateNew(c->period, periods);
@@ -526,10 +524,7 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 static bool
 CohortCombineNulls(FunctionCallInfo fcinfo, Datum *result)
 {
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cohort combine called in non-aggregate context");
+	(void) PortraitAggContext(fcinfo);
 	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
 		return false;
 	fcinfo->isnull = PG_ARGISNULL(0) && PG_ARGISNULL(1);
@@ -881,15 +876,13 @@ CohortUsersCheck(const CohortUsers *u, int period, int periods)
 Datum
 pp_cohort_users_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	CohortUsers *u;
 	CohortCache *c;
 	int32		periods;
 	int64		i;
 	bool		isnew;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cohort_users transition called in non-aggregate context");
+	(void) PortraitAggContext(fcinfo);
 	c = CohortArgs(fcinfo, 3, &periods);
 	if (PG_ARGISNULL(0))
 		u = CohortUsersNew(c->period, periods, 1024);

@@ -340,8 +340,7 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 	}
 	else
 	{
-		if (!AggCheckCallContext(fcinfo, NULL))
-			elog(ERROR, "rfm_summary transition called in non-aggregate context");
+		(void) PortraitAggContext(fcinfo);
 		s = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 		as_of = tt == RFM_DATE ? (int64) PG_GETARG_DATEADT(3) : PG_GETARG_INT64(3);
 		if (as_of != s->as_of)

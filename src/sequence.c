@@ -397,15 +397,13 @@ SeqCachedPattern(FunctionCallInfo fcinfo, const char *text, int32 textlen, int n
 Datum
 pp_sequence_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	EventList  *l;
 	text	   *pattern;
 	int			nconds;
 	uint32		mask;
 	TimestampTz ts;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "sequence transition called in non-aggregate context");
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -583,8 +583,7 @@ ProfileGetState(FunctionCallInfo fcinfo, int argno)
 	MemoryContext old;
 	ProfileState *ps;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "profile aggregate function called in non-aggregate context");
+	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(argno))
 		return ProfileNew(aggcxt);
 	if (IsProfileExpanded(PG_GETARG_DATUM(argno)))

@@ -42,8 +42,10 @@ before_runs=$(psql -d crash_db -c "$runs_sql")
 
 # hold the lock in a session that stays open while the refresh runs
 coproc holder { "$PGBIN/psql" -X -q -At -d crash_db; }
-echo "SELECT 'locked' FROM (SELECT pg_advisory_lock(4242)) l;" >&"${holder[1]}"
-read -r -t 30 line <&"${holder[0]}" || true
+# bash forgets a coprocess's variables when it exits (the crash ends it): keep copies
+holder_in=${holder[1]} holder_out=${holder[0]} holder_pid=$holder_PID
+echo "SELECT 'locked' FROM (SELECT pg_advisory_lock(4242)) l;" >&"$holder_in"
+read -r -t 30 line <&"$holder_out" || true
 check "the lock holder is ready" "locked" "${line:-}"
 
 PGAPPNAME=crash_refresh "$PGBIN/psql" -X -q -d crash_db \
@@ -62,8 +64,8 @@ check "the refresh is stalled in the middle of its updates" "yes" "$([ -n "$pid"
 [ -n "${PORTRAIT_KILLED_PIDS:-}" ] && [ -n "$pid" ] && echo "$pid" >>"$PORTRAIT_KILLED_PIDS"
 [ -n "$pid" ] && kill -9 "$pid"
 wait "$client" || true
-exec {holder[1]}>&- || true
-wait "$holder_PID" 2>/dev/null || true
+exec {holder_in}>&- 2>/dev/null || true
+wait "$holder_pid" 2>/dev/null || true
 
 # crash recovery restarts the server; wait until it accepts connections again
 up=no

@@ -4,6 +4,12 @@
 #   demo   the demo portrait of the generated sample data
 #   test   every pg_regress and pgTAP suite; ends with "N passed, N failed"
 #   bench  the benchmarks in test/bench (BENCH=name.sh to run one)
+#   sqlsmith  the long random-SQL run for release checks (test/sqlsmith.sh;
+#          SQLSMITH_QUERIES, default 100000, and SQLSMITH_SEED)
+#
+# PORTRAIT_SANITIZE=1 (with test or sqlsmith) loads a build of the extension
+# with AddressSanitizer and UndefinedBehaviorSanitizer into the server (see
+# doc/hardening-sanitize.md); every sanitizer report counts as a failure.
 #
 # It installs missing Debian packages (as root, or through sudo), builds,
 # installs the extension into a private copy of the PostgreSQL 15 binaries
@@ -16,7 +22,7 @@ MODE=${1:-test}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGVER=15
 PGBIN=/usr/lib/postgresql/$PGVER/bin
-PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2 postgresql-$PGVER-cron"
+PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2 postgresql-$PGVER-cron sqlsmith"
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -58,6 +64,43 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The sanitizer build: a copy of the sources built out of tree (the work
+# tree's objects stay ordinary) and installed over the ordinary build.
+SANITIZE=${PORTRAIT_SANITIZE:-}
+SANITIZE_FLAGS="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer"
+install_sanitized() {
+	local prefix=$1 src="$WORK/sanitize-build"
+	log "building with $SANITIZE_FLAGS"
+	mkdir -p "$src"
+	(cd "$ROOT" && tar cf - --exclude='*.o' --exclude='*.so' --exclude='*.bc' Makefile pg_portrait.control src update) |
+		tar xf - -C "$src"
+	make -C "$src" -s PG_CONFIG=$PGBIN/pg_config with_llvm=no COPT="$SANITIZE_FLAGS" >/dev/null
+	make -C "$src" -s PG_CONFIG=$PGBIN/pg_config with_llvm=no install DESTDIR="$prefix" >/dev/null
+	# JIT would inline the ordinary build's bitcode instead of the instrumented code
+	rm -rf "$prefix/usr/lib/postgresql/$PGVER/lib/bitcode/pg_portrait"*
+	mkdir -p "$WORK/sanitizer"
+	[ "$(id -u)" = 0 ] && chown postgres: "$WORK/sanitizer"
+	# with libasan preloaded glibc's bindtextdomain() hangs the postmaster's
+	# start: the tests need no message catalogues, so it gets a stub
+	gcc -shared -fPIC -O2 -o "$src/nls_stub.so" "$ROOT/test/sanitize/nls_stub.c"
+	# the postmaster is not instrumented: the runtime comes in by LD_PRELOAD;
+	# leaks are not checked (a backend frees its memory by exiting)
+	SERVER_ENV=(env "LD_PRELOAD=$(gcc -print-file-name=libasan.so):$src/nls_stub.so"
+		"ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:detect_odr_violation=0:abort_on_error=0:log_path=$WORK/sanitizer/asan"
+		"UBSAN_OPTIONS=print_stacktrace=1:log_path=$WORK/sanitizer/ubsan")
+}
+SERVER_ENV=()
+
+# Sanitizer reports written so far (one file per process that reported).
+sanitizer_reports() {
+	local f count=0
+	for f in "$WORK"/sanitizer/*; do
+		[ -s "$f" ] || continue
+		count=$((count + $(grep -cE "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$f" || true)))
+	done
+	echo "$count"
+}
+
 run_pg() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
@@ -70,6 +113,7 @@ start_cluster() {
 	cp -a "/usr/lib/postgresql/$PGVER" "$prefix/usr/lib/postgresql/"
 	cp -a "/usr/share/postgresql/$PGVER" "$prefix/usr/share/postgresql/"
 	make -C "$ROOT" -s PG_CONFIG=$PGBIN/pg_config install DESTDIR="$prefix" >/dev/null
+	[ -n "$SANITIZE" ] && install_sanitized "$prefix"
 	INST="$prefix/usr/lib/postgresql/$PGVER/bin"
 
 	mkdir -p "$WORK/data" "$WORK/sock"
@@ -90,6 +134,7 @@ start_cluster() {
 		timezone = 'Asia/Shanghai'
 		${EXTRA_CONF:-}
 	EOF
+	[ -n "$SANITIZE" ] && echo "jit = off" >>"$WORK/data/postgresql.conf"
 	if [ "$MODE" = test ]; then
 		# the scheduling test: pg_cron runs its jobs in the test database over the socket
 		cat >>"$WORK/data/postgresql.conf" <<-EOF
@@ -100,7 +145,7 @@ start_cluster() {
 	fi
 	touch "$WORK/server.log"
 	[ "$(id -u)" = 0 ] && chown postgres: "$WORK/server.log"
-	run_pg "$INST/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null
+	run_pg ${SERVER_ENV[@]+"${SERVER_ENV[@]}"} "$INST/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null
 	export PGHOST="$WORK/sock" PGPORT=5432 PGUSER=postgres
 }
 
@@ -124,6 +169,16 @@ run_demo() {
 	psql_q -d portrait_demo -P footer=off "${parts[@]}"
 }
 
+# portrait_test: pgtap, pg_portrait, the sample data and the fixtures.
+create_test_db() {
+	psql_q -d postgres -c "CREATE DATABASE portrait_test"
+	psql_q -d portrait_test -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION pg_portrait"
+	load_sample portrait_test "${TEST_CUSTOMERS:-50000}"
+	for f in "$ROOT"/test/fixtures/*.sql; do
+		psql_q -d portrait_test -f "$f" >/dev/null
+	done
+}
+
 run_tests() {
 	local passed=0 failed=0 out rc
 
@@ -141,12 +196,7 @@ run_tests() {
 	[ $rc -ne 0 ] && [ $failed -eq 0 ] && failed=1
 
 	log "pgTAP suites"
-	psql_q -d postgres -c "CREATE DATABASE portrait_test"
-	psql_q -d portrait_test -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION pg_portrait"
-	load_sample portrait_test "${TEST_CUSTOMERS:-50000}"
-	for f in "$ROOT"/test/fixtures/*.sql; do
-		psql_q -d portrait_test -f "$f" >/dev/null
-	done
+	create_test_db
 	set +e
 	out=$(cd "$ROOT" && pg_prove --verbose -d portrait_test test/*.sql 2>&1)
 	rc=$?
@@ -166,7 +216,7 @@ run_tests() {
 	fi
 
 	# scripts that print TAP against the running cluster (dump and restore, updates,
-	# concurrent sessions, a client driver, a scheduled job)
+	# concurrent sessions, a client driver, a scheduled job, a bounded random-SQL run)
 	local script
 	export PORTRAIT_KILLED_PIDS="$WORK/killed_pids"
 	: >"$PORTRAIT_KILLED_PIDS"
@@ -174,24 +224,60 @@ run_tests() {
 		[ "$(basename "$script")" = portrait.sh ] && continue
 		log "$(basename "$script")"
 		set +e
-		out=$(PGBIN=$PGBIN "$script" 2>&1)
+		out=$(PGBIN=$PGBIN SERVER_LOG="$WORK/server.log" "$script" 2>&1)
 		rc=$?
 		set -e
 		printf '%s\n' "$out"
 		passed=$((passed + $(printf '%s\n' "$out" | grep -cE '^ok ' || true)))
 		failed=$((failed + $(printf '%s\n' "$out" | grep -cE '^not ok ' || true)))
 		[ $rc -ne 0 ] && failed=$((failed + 1))
+		# a script that crashed the server on purpose leaves it to recover first
+		for _ in $(seq 1 300); do
+			psql_q -d postgres -c "SELECT 1" >/dev/null 2>&1 && break
+			sleep 0.2
+		done
 	done
 
+	check_server
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+}
+
+# Crashes in the server log and sanitizer reports each add to $failed.
+check_server() {
 	# a crash is a failure, except the backends test/crash_refresh.sh kills on purpose
 	local crashes
 	crashes=$(grep "terminated by signal" "$WORK/server.log" |
-		grep -v -F -f <(sed 's/.*/(PID &)/' "$PORTRAIT_KILLED_PIDS") || true)
+		grep -v -F -f <(sed 's/.*/(PID &)/' "${PORTRAIT_KILLED_PIDS:-/dev/null}") || true)
 	if [ -n "$crashes" ]; then
 		log "the server crashed:"
 		printf '%s\n' "$crashes" >&2
 		failed=$((failed + 1))
 	fi
+	if [ -n "$SANITIZE" ]; then
+		local reports
+		reports=$(sanitizer_reports)
+		log "sanitizer reports: $reports"
+		if [ "$reports" -ne 0 ]; then
+			cat "$WORK"/sanitizer/* | head -n 300 >&2
+			failed=$((failed + reports))
+		fi
+	fi
+}
+
+# The long random-SQL run (release checks) on the test database's data.
+run_sqlsmith() {
+	local passed=0 failed=0 out rc
+	create_test_db
+	set +e
+	out=$(PGBIN=$PGBIN SERVER_LOG="$WORK/server.log" "$ROOT/test/sqlsmith.sh" "${SQLSMITH_QUERIES:-100000}" 2>&1)
+	rc=$?
+	set -e
+	printf '%s\n' "$out"
+	passed=$(printf '%s\n' "$out" | grep -cE '^ok ' || true)
+	failed=$(printf '%s\n' "$out" | grep -cE '^not ok ' || true)
+	[ $rc -ne 0 ] && failed=$((failed + 1))
+	check_server
 	echo "$passed passed, $failed failed"
 	[ $failed -eq 0 ]
 }
@@ -211,5 +297,6 @@ case "$MODE" in
 	demo) start_cluster; run_demo ;;
 	test) start_cluster; run_tests ;;
 	bench) start_cluster; run_bench ;;
-	*) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
+	sqlsmith) start_cluster; run_sqlsmith ;;
+	*) echo "usage: $0 demo|test|bench|sqlsmith" >&2; exit 2 ;;
 esac
