@@ -770,8 +770,8 @@ CohortUsersNew(int period, int periods, int64 cap)
 	if (cap > (int64) ((MaxAllocSize - offsetof(CohortUsers, slots)) / slot))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cohort_users holds at most %lld customers",
-						(long long) ((MaxAllocSize - offsetof(CohortUsers, slots)) / slot / 4 * 3)),
+				 errmsg("too many customers for one cohort_users state"),
+				 errdetail("A state of %lld slots of %zu bytes would pass 1 GB.", (long long) cap, slot),
 				 errhint("Use cohort_activity grouped by customer for larger tables.")));
 	u = palloc(offsetof(CohortUsers, slots) + slot * cap);
 	SET_VARSIZE(u, offsetof(CohortUsers, slots) + slot * cap);
@@ -981,6 +981,11 @@ pp_cohort_table(PG_FUNCTION_ARGS)
 				firsts[k++] = firsts[i];
 		ncohorts = k;
 	}
+	if ((Size) Max(ncohorts, 1) > MaxAllocSize / sizeof(int64) / width)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cohort matrix of %lld cohorts and %d offsets is too large", (long long) ncohorts, width),
+				 errhint("Use fewer periods or a longer period.")));
 	counts = palloc0(mul_size(Max(ncohorts, 1), mul_size(width, sizeof(int64))));
 	for (int64 i = 0; i < u->cap; i++)
 	{
