@@ -201,11 +201,15 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 		BgnbdGroupTerms g;
 		double		x = d->x[d->group_start[k]];
 
+		CHECK_FOR_INTERRUPTS();
 		BgnbdGroup(&p, x, grad != NULL, &g);
 		for (int64 i = d->group_start[k]; i < d->group_start[k + 1]; i++)
 		{
 			double		rg[BGNBD_NPARAMS] = {0};
-			double		l = BgnbdRow(&p, &g, x, d->t_x[i], d->T[i], grad ? rg : NULL);
+			double		l;
+
+			PORTRAIT_ROW_INTERRUPTS(i);
+			l = BgnbdRow(&p, &g, x, d->t_x[i], d->T[i], grad ? rg : NULL);
 
 			KahanAdd(&ll, d->w[i] * l);
 			if (grad)
@@ -476,7 +480,7 @@ pp_bgnbd_loglik(PG_FUNCTION_ARGS)
 
 	BgnbdCheckCustomer(x, t_x, T);
 	BgnbdGroup(p, x, false, &g);
-	PG_RETURN_FLOAT8(BgnbdRow(p, &g, x, t_x, T, NULL));
+	PG_RETURN_FLOAT8(CheckScore(BgnbdRow(p, &g, x, t_x, T, NULL), "bgnbd_loglik"));
 }
 
 /*
@@ -518,14 +522,14 @@ DeadOddsArgs(FunctionCallInfo fcinfo, const char *func)
 Datum
 pp_p_alive(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(Logistic(DeadOddsArgs(fcinfo, "p_alive")));
+	PG_RETURN_FLOAT8(CheckScore(Logistic(DeadOddsArgs(fcinfo, "p_alive")), "p_alive"));
 }
 
 /* 1 - p_alive, computed directly so that small risks keep their digits. */
 Datum
 pp_churn_risk(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(Logistic(-DeadOddsArgs(fcinfo, "churn_risk")));
+	PG_RETURN_FLOAT8(CheckScore(Logistic(-DeadOddsArgs(fcinfo, "churn_risk")), "churn_risk"));
 }
 
 /* 22000/22023 unless the horizon t is finite and not negative. */
@@ -592,7 +596,7 @@ pp_expected_purchases(PG_FUNCTION_ARGS)
 
 	CheckHorizon(t);
 	BgnbdCheckCustomer(x, t_x, T);
-	PG_RETURN_FLOAT8(BgnbdExpectedPurchases(p, t, x, t_x, T));
+	PG_RETURN_FLOAT8(CheckScore(BgnbdExpectedPurchases(p, t, x, t_x, T), "expected_purchases"));
 }
 
 /* expected_purchases(model, t): E[X(t)] of a customer who has just arrived. */
@@ -603,7 +607,7 @@ pp_expected_purchases_new(PG_FUNCTION_ARGS)
 	double		t = PG_GETARG_FLOAT8(1);
 
 	CheckHorizon(t);
-	PG_RETURN_FLOAT8(BgnbdExpectedPurchases(p, t, 0, 0, 0));
+	PG_RETURN_FLOAT8(CheckScore(BgnbdExpectedPurchases(p, t, 0, 0, 0), "expected_purchases"));
 }
 
 /*
@@ -690,7 +694,7 @@ pp_prob_purchases(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n must be between 0 and %d, not %lld", PORTRAIT_BGNBD_MAX_N, (long long) n)));
-	PG_RETURN_FLOAT8(BgnbdProbPurchases(p, t, n));
+	PG_RETURN_FLOAT8(CheckScore(BgnbdProbPurchases(p, t, n), "prob_purchases"));
 }
 
 /* hyp2f1(a, b, c, z): the Gauss hypergeometric function, exposed for tests and users. */

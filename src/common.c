@@ -28,6 +28,7 @@ void
 _PG_init(void)
 {
 	PortraitKmeansInit();
+	PortraitPointsInit();
 }
 
 /* Every value finite, else 22000 naming the first that is not. */
@@ -358,6 +359,7 @@ PortraitExpectChar(const char **pos, char c, const char *typname, const char *in
 #define ST_SORT SortDoublesImpl
 #define ST_ELEMENT_TYPE double
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DEFINE
 #include "lib/sort_template.h"

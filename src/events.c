@@ -244,7 +244,7 @@ EventListCombine(FunctionCallInfo fcinfo)
 	PG_RETURN_POINTER(r);
 }
 
-/* Order of rows: time, then mask. */
+/* Canonical order of rows: time, then mask. */
 static inline int
 EventRowCmp(const EventRow *x, const EventRow *y)
 {
@@ -253,10 +253,14 @@ EventRowCmp(const EventRow *x, const EventRow *y)
 	return (x->mask > y->mask) - (x->mask < y->mask);
 }
 
-/* SortEventRows: the sort with EventRowCmp inlined (a few dozen rows per customer) */
+/*
+ * SortEventRows: the sort with EventRowCmp inlined.  One customer may have
+ * millions of events: the sorts must be interruptible.
+ */
 #define ST_SORT SortEventRows
 #define ST_ELEMENT_TYPE EventRow
 #define ST_COMPARE(a, b) EventRowCmp(a, b)
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DEFINE
 #include "lib/sort_template.h"
@@ -265,6 +269,7 @@ EventRowCmp(const EventRow *x, const EventRow *y)
 #define ST_SORT SortEventKeys
 #define ST_ELEMENT_TYPE uint64
 #define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DEFINE
 #include "lib/sort_template.h"

@@ -100,6 +100,7 @@ GammaGammaObjective(const double *theta, double *grad, void *arg)
 		double		l = PortraitLogGammaRatio(px, q) - lgq + q * lg + (px - 1) * d->logm[i]
 			+ px * d->logx[i] - (px + q) * lxm;
 
+		PORTRAIT_ROW_INTERRUPTS(i);
 		KahanAdd(&ll, d->w[i] * l);
 		if (grad)
 		{
@@ -353,7 +354,7 @@ pp_expected_avg_value(PG_FUNCTION_ARGS)
 	double		m = PG_GETARG_FLOAT8(2);
 
 	CheckSpend(x, m);
-	PG_RETURN_FLOAT8(GammaGammaExpected(gg, x, m));
+	PG_RETURN_FLOAT8(CheckScore(GammaGammaExpected(gg, x, m), "expected_avg_value"));
 }
 
 /* fn_extra of clv: one cached parse per model argument. */
@@ -419,5 +420,5 @@ pp_clv(PG_FUNCTION_ARGS)
 		KahanAdd(&sum, value * (cur - prev) / pow(1 + disc, i));
 		prev = cur;
 	}
-	PG_RETURN_FLOAT8(KahanValue(&sum));
+	PG_RETURN_FLOAT8(CheckScore(KahanValue(&sum), "clv"));
 }

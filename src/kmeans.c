@@ -874,9 +874,14 @@ ScoreCandidatesAvx2(const KmFit *f, const double *cc, int tp, double *cpot)
 		for (int64 i = 0; i < f->n; i++)
 		{
 			const double *xi = f->x + i * d;
-			__m256d		cl = _mm256_broadcast_sd(f->upper + i);
-			__m256d		far = _mm256_mul_pd(_mm256_mul_pd(four, cl), slack);
-			__m256d		g = _mm256_loadu_pd(cc + (Size) f->labels[i] * tp + b);
+			__m256d		cl;
+			__m256d		far;
+			__m256d		g;
+
+			PORTRAIT_ROW_INTERRUPTS(i);
+			cl = _mm256_broadcast_sd(f->upper + i);
+			far = _mm256_mul_pd(_mm256_mul_pd(four, cl), slack);
+			g = _mm256_loadu_pd(cc + (Size) f->labels[i] * tp + b);
 
 			if (_mm256_movemask_pd(_mm256_cmp_pd(g, far, _CMP_GE_OQ)) != 0xF)
 			{
@@ -929,6 +934,7 @@ ScoreCandidates(KmFit *f, const double *cc, int trials, int tp, double *cpot)
 		double		far = 4 * cl * (1 + PORTRAIT_KMEANS_BOUND_SLACK);
 		int			t = 0;
 
+		PORTRAIT_ROW_INTERRUPTS(i);
 		while (t < trials && g[t] >= far)
 			t++;
 		if (t == trials)
@@ -1081,6 +1087,7 @@ RelocateEmpty(KmFit *f, const double *centers)
 			int			a = f->labels[i];
 			double		t;
 
+			PORTRAIT_ROW_INTERRUPTS(i);
 			if (f->counts[a] <= 1)
 				continue;
 			t = Dist2(f->x + i * d, centers + (Size) a * d, d);
@@ -1161,6 +1168,7 @@ LloydPass(KmFit *f, const double *centers, bool hamerly, double drift)
 		double		b2;
 		int			na;
 
+		PORTRAIT_ROW_INTERRUPTS(i);
 		if (hamerly && a >= 0)
 		{
 			double		u = upper[i] + moved[a];
@@ -1306,6 +1314,7 @@ AssignAll(KmFit *f, const double *centers)
 		double		b1;
 		int			a = f->labels[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (hamerly)
 		{
 			double		m = Max(f->half_gap[a], f->lower[i]);
@@ -1673,10 +1682,11 @@ ScaleRow(double *x, const double *shift, const double *scale, int d)
 
 /*
  * The features argument at argno in the model's space, in km->row; the
- * model must have been fitted on as many features.
+ * model must have been fitted on as many features.  func names the caller
+ * in messages.
  */
 static const double *
-ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
+ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km, const char *func)
 {
 	int			d = PortraitFloatArg(fcinfo, argno, km->row, km->d, "features");
 
@@ -1686,6 +1696,8 @@ ScaledArg(FunctionCallInfo fcinfo, int argno, KmModel *km)
 				 errmsg("features has %d values but the model was fitted on %d", d, km->d),
 				 errhint("Pass the same features, in the same order, as to kmeans_fit.")));
 	ScaleRow(km->row, km->shift, km->scale, d);
+	for (int j = 0; j < d; j++)
+		(void) CheckScore(km->row[j], func);
 	return km->row;
 }
 
@@ -1696,7 +1708,7 @@ AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
 	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
 								 func, KmeansParse);
 
-	return Nearest1(ScaledArg(fcinfo, 0, km), km->ct, km->k, km->d, km->dist, d2);
+	return Nearest1(ScaledArg(fcinfo, 0, km, func), km->ct, km->k, km->d, km->dist, d2);
 }
 
 Datum
@@ -1713,7 +1725,7 @@ pp_kmeans_distance(PG_FUNCTION_ARGS)
 	double		d2;
 
 	AssignArg(fcinfo, "kmeans_distance", &d2);
-	PG_RETURN_FLOAT8(sqrt(d2));
+	PG_RETURN_FLOAT8(CheckScore(sqrt(d2), "kmeans_distance"));
 }
 
 static Datum Float8ArrayDatum(const double *v, int n);
@@ -1725,7 +1737,7 @@ pp_kmeans_scale(PG_FUNCTION_ARGS)
 	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
 								 "kmeans_scale", KmeansParse);
 
-	PG_RETURN_DATUM(Float8ArrayDatum(ScaledArg(fcinfo, 0, km), km->d));
+	PG_RETURN_DATUM(Float8ArrayDatum(ScaledArg(fcinfo, 0, km, "kmeans_scale"), km->d));
 }
 
 static Datum
@@ -2178,7 +2190,7 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	(void) PortraitAggContext(fcinfo);
 	PortraitArgNotNull(fcinfo, 2, "model");
 	km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 2, PORTRAIT_KIND_KMEANS, "kmeans_step", KmeansParse);
-	ScaledArg(fcinfo, 1, km);
+	ScaledArg(fcinfo, 1, km, "kmeans_step");
 	d = km->d;
 	if (PG_ARGISNULL(0))
 	{

@@ -933,6 +933,7 @@ LogitRowsPass(void *arg, const double *theta, const double *center, const double
 		const double *r = lr->rows + i * lr->dim;
 		const double *f = r + 1;
 
+		CHECK_FOR_INTERRUPTS();
 		if (center != NULL)
 		{
 			for (int j = 0; j < k - 1; j++)
@@ -1041,7 +1042,7 @@ pp_churn_risk_logit(PG_FUNCTION_ARGS)
 	eta = lp->coef[0];
 	for (int j = 1; j < lp->k; j++)
 		eta += lp->coef[j] * lp->x[j - 1];
-	PG_RETURN_FLOAT8(eta >= 0 ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta)));
+	PG_RETURN_FLOAT8(CheckScore(eta >= 0 ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta)), "churn_risk"));
 }
 
 /* logit_coefficients(model): name, coef, std_err, z, p_value, odds_ratio. */

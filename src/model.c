@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <math.h>
 
 #include "access/detoast.h"
@@ -38,6 +39,8 @@ static const ModelKindSpec *const model_kinds[] = {
 };
 
 #define MODEL_NAME_MAX 63
+/* object, matrix, row: a model needs 3 levels; some slack for messages */
+#define PORTRAIT_MODEL_MAX_DEPTH 32
 
 typedef struct BuilderField
 {
@@ -189,6 +192,10 @@ PutFloats(ModelBuilder *b, const char *name, ModelFieldType t, const double *v, 
 	f->data = palloc(f->datalen + 1);
 	if (n > 0)
 		memcpy(f->data, v, f->datalen);
+	/* JSON numbers have no negative zero: store +0 so the text form reads back */
+	for (Size i = 0; i < n; i++)
+		if (((double *) f->data)[i] == 0.0)
+			((double *) f->data)[i] = 0.0;
 }
 
 void
@@ -647,14 +654,26 @@ JsonbNumberToDouble(ModelBuilder *b, const char *name, JsonbValue *v)
 	return d;
 }
 
+/*
+ * Numeric jsonb scalar -> int64, exactly: through the number's decimal digits
+ * rather than a double, so that every int64 the output wrote reads back.
+ */
 static int64
 JsonbNumberToInt(ModelBuilder *b, const char *name, JsonbValue *v)
 {
-	double		d = JsonbNumberToDouble(b, name, v);
+	char	   *digits;
+	char	   *end;
+	long long	i;
 
-	if (d != floor(d) || fabs(d) > 9007199254740992.0)
-		BadModel(true, "Field \"%s\" must hold integers.", name);
-	return (int64) d;
+	if (v->type != jbvNumeric)
+		BadModel(true, "Field \"%s\" must hold numbers.", name);
+	digits = numeric_normalize(v->val.numeric);
+	errno = 0;
+	i = strtoll(digits, &end, 10);
+	if (*end != '\0' || end == digits || errno == ERANGE)
+		BadModel(true, "Field \"%s\" must hold integers between %lld and %lld.",
+				 name, (long long) PG_INT64_MIN, (long long) PG_INT64_MAX);
+	return (int64) i;
 }
 
 /* Collect an array (of scalars, or of arrays of numbers) from the iterator. */
@@ -755,11 +774,77 @@ JsonbKey(JsonbValue *v)
 	return pnstrdup(v->val.string.val, Min(v->val.string.len, MODEL_NAME_MAX + 1));
 }
 
+/*
+ * Reject JSON nested deeper than a model can be before parsing it: the JSON
+ * parser recurses per level, so a hostile text would otherwise end in a stack
+ * depth error rather than an input syntax error.
+ */
+static void
+CheckJsonDepth(const char *str)
+{
+	int			depth = 0;
+	bool		instring = false;
+
+	for (const char *p = str; *p; p++)
+	{
+		if (instring)
+		{
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				instring = false;
+		}
+		else if (*p == '"')
+			instring = true;
+		else if (*p == '[' || *p == '{')
+		{
+			if (++depth > PORTRAIT_MODEL_MAX_DEPTH)
+				BadModel(true, "A model nests JSON arrays and objects at most %d levels deep.",
+						 PORTRAIT_MODEL_MAX_DEPTH);
+		}
+		else if (*p == ']' || *p == '}')
+			depth--;
+	}
+}
+
+/*
+ * The text as jsonb.  Every data error of the JSON reader (a number too
+ * large for numeric, an escape that is not a character) is malformed model
+ * input, so it is reported as 22P02 with the reader's message.
+ */
+static Jsonb *
+ModelJsonb(const char *str)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *jb = NULL;
+
+	CheckJsonDepth(str);
+	PG_TRY();
+	{
+		jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION ||
+			edata->sqlerrcode == ERRCODE_INVALID_TEXT_REPRESENTATION)
+			PG_RE_THROW();
+		FlushErrorState();
+		edata->sqlerrcode = ERRCODE_INVALID_TEXT_REPRESENTATION;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return jb;
+}
+
 /* Build a model from its JSON text form. */
 static PortraitModel *
 ModelFromJson(const char *str)
 {
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	Jsonb	   *jb = ModelJsonb(str);
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;

@@ -10,8 +10,11 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "portrait.h"
@@ -20,6 +23,10 @@ PG_FUNCTION_INFO_V1(pp_points_in);
 PG_FUNCTION_INFO_V1(pp_points_out);
 
 #define PORTRAIT_POINTS_MAX_DIM 1000
+#define PORTRAIT_POINTS_MIN_ROWS 64
+
+/* portrait.fit_memory_limit, in kB: the rows one collected-rows state may hold */
+static int	fit_memory_limit = 1024 * 1024;
 
 static Size PointsFlatSize(ExpandedObjectHeader *eohptr);
 static void PointsFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
@@ -28,6 +35,47 @@ static const ExpandedObjectMethods points_methods = {
 	PointsFlatSize,
 	PointsFlatten
 };
+
+/* Settings of the collected-rows state, shared by every fit that uses it. */
+void
+PortraitPointsInit(void)
+{
+	DefineCustomIntVariable("portrait.fit_memory_limit",
+							"Memory the rows collected by one fitting aggregate may use.",
+							"rfm_breaks, kmeans_fit, silhouette, bgnbd_fit, gamma_gamma_fit, logit_fit and auc "
+							"collect their input rows; above this they stop with an error instead of "
+							"exhausting the server's memory.",
+							&fit_memory_limit,
+							1024 * 1024, 64, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+}
+
+/* Rows of dim values that portrait.fit_memory_limit allows (at least 1). */
+static int64
+PointsMaxRows(int dim)
+{
+	return Max((int64) ((Size) fit_memory_limit * 1024 / (sizeof(double) * dim)), 1);
+}
+
+/*
+ * Raise 54000 unless a state of n rows of dim values fits in the budget;
+ * called before the memory is allocated.
+ */
+static void
+PointsCheckBudget(int dim, int64 n)
+{
+	if (likely(n <= PointsMaxRows(dim)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("the rows collected by this aggregate need more memory than portrait.fit_memory_limit allows"),
+			 errdetail("%lld rows of %d values need %lld kB; the limit is %d kB.",
+					   (long long) n, dim, (long long) ceil((double) n * dim * sizeof(double) / 1024),
+					   fit_memory_limit),
+			 errhint("Raise portrait.fit_memory_limit, fit on a sample of the rows (TABLESAMPLE), "
+					 "or use a streaming trainer (kmeans_train, logit_train).")));
+}
 
 static Size
 PointsBytes(int dim, int64 n)
@@ -77,7 +125,8 @@ PointsNew(MemoryContext parent, int dim, int64 param, int64 capacity)
 	EOH_init_header(&ps->hdr, &points_methods, cxt);
 	ps->dim = dim;
 	ps->param = param;
-	ps->capacity = Max(capacity, 64);
+	PointsCheckBudget(dim, capacity);
+	ps->capacity = Min(Max(capacity, PORTRAIT_POINTS_MIN_ROWS), Max(capacity, PointsMaxRows(dim)));
 	ps->values = MemoryContextAllocHuge(cxt, mul_size(mul_size(sizeof(double), dim), ps->capacity));
 	return ps;
 }
@@ -176,7 +225,11 @@ PointsAppend(PointsState *ps, const double *row)
 {
 	if (unlikely(ps->n >= ps->capacity))
 	{
-		int64		newcap = ps->capacity * 2;
+		int64		newcap = Min(ps->capacity * 2, PointsMaxRows(ps->dim));
+
+		/* the budget may have been lowered since the state was made */
+		PointsCheckBudget(ps->dim, ps->n + 1);
+		newcap = Max(newcap, ps->n + 1);
 
 		ps->values = repalloc_huge(ps->values, mul_size(mul_size(sizeof(double), ps->dim), newcap));
 		ps->capacity = newcap;
@@ -302,6 +355,7 @@ pp_points_in(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type %s: \"%s\"", "portrait.points", input)));
+	PointsCheckBudget(dim, n);
 	total = n * dim;
 	f = palloc0(PointsBytes(dim, n));
 	f->dim = dim;
@@ -372,6 +426,7 @@ CompareRowKeys(const RowKey *a, const RowKey *b, RowKeyArg *arg)
 #define ST_ELEMENT_TYPE RowKey
 #define ST_COMPARE(a, b, arg) CompareRowKeys(a, b, arg)
 #define ST_COMPARE_ARG_TYPE RowKeyArg
+#define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DEFINE
 #include "lib/sort_template.h"

@@ -12,6 +12,7 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/expandeddatum.h"
@@ -29,6 +30,23 @@ CheckFinite(double x, const char *what)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s must be a finite number, not %s", what,
 						isnan(x) ? "NaN" : (x > 0 ? "Infinity" : "-Infinity"))));
+}
+
+/*
+ * Raise 22000 unless x, a value computed from a model and a customer, is
+ * finite: an extreme model (edited by hand, or read from text) must not give
+ * a silent NaN or Infinity.  Returns x.
+ */
+static inline double
+CheckScore(double x, const char *func)
+{
+	if (unlikely(isnan(x) || isinf(x)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s result is not a finite number", func),
+				 errdetail("The model's parameters or the arguments are outside the range in which %s can be evaluated.", func),
+				 errhint("Check the model's parameters, or fit the model again.")));
+	return x;
 }
 
 extern double PortraitNumericToDouble(Datum num, const char *what);
@@ -54,6 +72,7 @@ extern char *PortraitProfileLabel(const double *z, const char *const *names, int
 
 /* Module initialisation called from _PG_init (settings). */
 extern void PortraitKmeansInit(void);
+extern void PortraitPointsInit(void);
 
 /*
  * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in
@@ -96,6 +115,17 @@ KahanValue(const KahanSum *s)
 {
 	return s->hi + s->lo;
 }
+
+/*
+ * In a cheap pass over every collected row of a final function: a cancel or
+ * statement_timeout must not wait for the whole pass.  (Passes whose rows
+ * cost more than a few operations test on every row.)
+ */
+#define PORTRAIT_ROW_INTERRUPTS(i) \
+	do { \
+		if (((i) & 4095) == 0) \
+			CHECK_FOR_INTERRUPTS(); \
+	} while (0)
 
 /* ---------- model.c: the portrait.model type ---------- */
 

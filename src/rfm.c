@@ -727,8 +727,11 @@ RfmComputeBreaks(const double *rows, int64 n, int buckets, RfmBreaks *out)
 		CHECK_FOR_INTERRUPTS();
 	}
 	for (int64 i = 0; i < n; i++)
+	{
+		PORTRAIT_ROW_INTERRUPTS(i);
 		for (int d = 0; d < 3; d++)
 			KahanAdd(&ss[d], ScoreOne(out, d, rows[i * 3 + d]));
+	}
 	for (int d = 0; d < 3; d++)
 		out->mean_score[d] = KahanValue(&ss[d]) / n;
 	pfree(col);
