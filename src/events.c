@@ -4,8 +4,11 @@
  *		that need a customer's events in time order (window_funnel,
  *		sequence_match, sequence_count).
  *
- * Each kept row is a timestamp and a bitmask of the conditions it met
- * (12 bytes).  The state is an ordinary varlena in the aggregate context,
+ * Each kept row is a timestamp and a bitmask of the conditions it met:
+ * 8 bytes packed into one integer for up to 8 conditions and timestamps
+ * from about 858 to 3142 AD, else 12 bytes (a list holding a row that
+ * does not pack is wide for good; wide is the layout of 0.1.0).  The state
+ * is an ordinary varlena in the aggregate context,
  * appended to in place; when it is full a copy with twice the capacity
  * replaces it (the executor frees the old one), so appending is amortised
  * O(1) and nothing is allocated per row.  Rows are kept in arrival order and
@@ -30,25 +33,71 @@ PG_FUNCTION_INFO_V1(pp_event_list_out);
 /* below this size a list is rounded up to a power of two (AllocSet's chunk sizes) */
 #define PORTRAIT_EVENT_ROUND_LIMIT 8192
 
+/*
+ * Packed rows: (ts - EVENT_PACK_BASE) << 8 | mask, for masks of at most 8
+ * conditions and times from about 858 to 3142 AD.
+ */
+#define EVENT_PACK_MAX_CONDS 8
+#define EVENT_PACK_BASE (-(INT64CONST(1) << 55))
+#define EVENT_PACK_SPAN (INT64CONST(1) << 56)
+
+#define EventListRows(l)	((l)->data + MAXALIGN((l)->textlen))
+#define EventListKeys(l)	((uint64 *) EventListRows(l))
+#define EventListTs(l)		((int64 *) EventListRows(l))
+#define EventListMask(l)	((uint32 *) (EventListTs(l) + (l)->cap))
+
 static const char *const event_kind_names[] = {NULL, "funnel", "sequence"};
+
+/* Can a row go into a packed list? */
+static inline bool
+EventPackable(int64 ts)
+{
+	return (uint64) ts - (uint64) EVENT_PACK_BASE < (uint64) EVENT_PACK_SPAN;
+}
+
+/* The packed form of a row (EventPackable(ts), mask below 256). */
+static inline uint64
+EventPack(int64 ts, uint32 mask)
+{
+	return (((uint64) ts - (uint64) EVENT_PACK_BASE) << 8) | mask;
+}
+
+/* Row i of l. */
+static inline void
+EventListGet(const EventList *l, int64 i, int64 *ts, uint32 *mask)
+{
+	if (l->packed)
+	{
+		uint64		k = EventListKeys(l)[i];
+
+		*ts = (int64) ((k >> 8) + (uint64) EVENT_PACK_BASE);
+		*mask = (uint32) (k & 0xFF);
+	}
+	else
+	{
+		*ts = EventListTs(l)[i];
+		*mask = EventListMask(l)[i];
+	}
+}
 
 /* Bytes of a list holding textlen bytes of text and room for cap rows. */
 static Size
-EventListBytes(int32 textlen, int64 cap)
+EventListBytes(int32 textlen, int64 cap, bool wide)
 {
 	return add_size(add_size(offsetof(EventList, data), MAXALIGN(textlen)),
-					mul_size(cap, sizeof(int64) + sizeof(uint32)));
+					mul_size(cap, wide ? sizeof(int64) + sizeof(uint32) : sizeof(uint64)));
 }
 
-/* A new empty list in the current memory context. */
-EventList *
-EventListNew(int kind, int nconds, int flags, int64 param, const char *text, int32 textlen, int64 cap)
+/* A new empty list in the current memory context, packed or wide. */
+static EventList *
+EventListAlloc(int kind, int nconds, int flags, int64 param, const char *text, int32 textlen,
+			   int64 cap, bool wide)
 {
 	Size		sz;
 	EventList  *l;
 
 	cap = Max(cap, 4);
-	sz = EventListBytes(textlen, cap);
+	sz = EventListBytes(textlen, cap, wide);
 	if (sz <= PORTRAIT_EVENT_ROUND_LIMIT)
 	{
 		/*
@@ -59,8 +108,8 @@ EventListNew(int kind, int nconds, int flags, int64 param, const char *text, int
 
 		while (chunk < sz)
 			chunk *= 2;
-		cap = (chunk - EventListBytes(textlen, 0)) / (sizeof(int64) + sizeof(uint32));
-		sz = EventListBytes(textlen, cap);
+		cap = (chunk - EventListBytes(textlen, 0, wide)) / (wide ? sizeof(int64) + sizeof(uint32) : sizeof(uint64));
+		sz = EventListBytes(textlen, cap, wide);
 	}
 	if (sz > MaxAllocSize)
 		ereport(ERROR,
@@ -76,6 +125,7 @@ EventListNew(int kind, int nconds, int flags, int64 param, const char *text, int
 	l->nconds = nconds;
 	l->flags = flags;
 	l->textlen = textlen;
+	l->packed = !wide;
 	l->param = param;
 	l->n = 0;
 	l->cap = cap;
@@ -84,28 +134,59 @@ EventListNew(int kind, int nconds, int flags, int64 param, const char *text, int
 	return l;
 }
 
-/* A copy of l with room for cap rows. */
-static EventList *
-EventListResize(const EventList *l, int64 cap)
+/* A new empty list in the current memory context. */
+EventList *
+EventListNew(int kind, int nconds, int flags, int64 param, const char *text, int32 textlen, int64 cap)
 {
-	EventList  *r = EventListNew(l->kind, l->nconds, l->flags, l->param,
-								 EventListText(l), l->textlen, cap);
+	return EventListAlloc(kind, nconds, flags, param, text, textlen, cap,
+						  nconds > EVENT_PACK_MAX_CONDS);
+}
 
+/* A copy of l with room for cap rows, wide if l is or if wide is asked for. */
+static EventList *
+EventListResize(const EventList *l, int64 cap, bool wide)
+{
+	EventList  *r;
+
+	wide = wide || !l->packed;
+	r = EventListAlloc(l->kind, l->nconds, l->flags, l->param, EventListText(l), l->textlen, cap, wide);
 	r->n = l->n;
-	memcpy(EventListTs(r), EventListTs(l), sizeof(int64) * l->n);
-	memcpy(EventListMask(r), EventListMask(l), sizeof(uint32) * l->n);
+	if (l->packed && !wide)
+		memcpy(EventListKeys(r), EventListKeys(l), sizeof(uint64) * l->n);
+	else if (!l->packed)
+	{
+		memcpy(EventListTs(r), EventListTs(l), sizeof(int64) * l->n);
+		memcpy(EventListMask(r), EventListMask(l), sizeof(uint32) * l->n);
+	}
+	else
+		for (int64 i = 0; i < l->n; i++)
+			EventListGet(l, i, &EventListTs(r)[i], &EventListMask(r)[i]);
 	return r;
 }
 
 /*
- * Append a row; returns l itself, or a larger copy when l was full (the
- * caller returns that as the new state).
+ * Append a row; returns l itself, or a larger (or wide) copy in the current
+ * memory context when l was full or the row does not pack (the caller
+ * returns that as the new state, and the executor moves it into the
+ * aggregate context).
  */
 EventList *
 EventListAppend(EventList *l, int64 ts, uint32 mask)
 {
+	if (likely(l->packed))
+	{
+		if (unlikely(!EventPackable(ts)))
+			l = EventListResize(l, l->n >= l->cap ? l->cap * 2 : l->cap, true);
+		else
+		{
+			if (unlikely(l->n >= l->cap))
+				l = EventListResize(l, l->cap * 2, false);
+			EventListKeys(l)[l->n++] = EventPack(ts, mask);
+			return l;
+		}
+	}
 	if (unlikely(l->n >= l->cap))
-		l = EventListResize(l, l->cap * 2);
+		l = EventListResize(l, l->cap * 2, true);
 	EventListTs(l)[l->n] = ts;
 	EventListMask(l)[l->n] = mask;
 	l->n++;
@@ -132,57 +213,62 @@ EventListCombine(FunctionCallInfo fcinfo)
 	EventList  *a;
 	EventList  *b;
 	EventList  *r;
-	MemoryContext aggcxt;
-	MemoryContext old;
 
-	aggcxt = PortraitAggContext(fcinfo);
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
+
+	/*
+	 * A state returned in place of another is copied into the aggregate
+	 * context by the executor: b itself can be the first state, and a
+	 * larger list is built in the per-row context.
+	 */
 	b = (EventList *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	if (PG_ARGISNULL(0))
-	{
-		old = MemoryContextSwitchTo(aggcxt);
-		r = EventListResize(b, b->n);
-		MemoryContextSwitchTo(old);
-		PG_RETURN_POINTER(r);
-	}
+		PG_RETURN_POINTER(b);
 	a = (EventList *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	EventListCheckSame(a, b);
 	r = a;
-	if (a->n + b->n > a->cap)
-	{
-		old = MemoryContextSwitchTo(aggcxt);
-		r = EventListResize(a, Max(a->n + b->n, a->cap * 2));
-		MemoryContextSwitchTo(old);
-	}
-	memcpy(EventListTs(r) + r->n, EventListTs(b), sizeof(int64) * b->n);
-	memcpy(EventListMask(r) + r->n, EventListMask(b), sizeof(uint32) * b->n);
+	if (a->n + b->n > a->cap || b->packed != a->packed)
+		r = EventListResize(a, Max(a->n + b->n, a->cap * 2), !b->packed);
+	if (r->packed)
+		memcpy(EventListKeys(r) + r->n, EventListKeys(b), sizeof(uint64) * b->n);
+	else
+		for (int64 i = 0; i < b->n; i++)
+			EventListGet(b, i, &EventListTs(r)[r->n + i], &EventListMask(r)[r->n + i]);
 	r->n += b->n;
 	PG_RETURN_POINTER(r);
 }
 
 /* Canonical order of rows: time, then mask. */
-static int
-EventRowCmp(const void *a, const void *b)
+static inline int
+EventRowCmp(const EventRow *x, const EventRow *y)
 {
-	const EventRow *x = a;
-	const EventRow *y = b;
-
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
-	if (x->mask != y->mask)
-		return x->mask < y->mask ? -1 : 1;
-	return 0;
+	return (x->mask > y->mask) - (x->mask < y->mask);
 }
 
-/* one customer may have millions of events: the sort must be interruptible */
+/*
+ * SortEventRows: the sort with EventRowCmp inlined.  One customer may have
+ * millions of events: the sorts must be interruptible.
+ */
 #define ST_SORT SortEventRows
 #define ST_ELEMENT_TYPE EventRow
 #define ST_COMPARE(a, b) EventRowCmp(a, b)
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* SortEventKeys: packed rows, whose integer order is the canonical order */
+#define ST_SORT SortEventKeys
+#define ST_ELEMENT_TYPE uint64
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
 #define ST_CHECK_FOR_INTERRUPTS
 #define ST_SCOPE static
 #define ST_DEFINE
@@ -196,14 +282,44 @@ EventRow *
 EventListSorted(const EventList *l)
 {
 	EventRow   *rows = palloc_extended(mul_size(Max(l->n, 1), sizeof(EventRow)), MCXT_ALLOC_HUGE);
-	const int64 *ts = EventListTs(l);
-	const uint32 *mask = EventListMask(l);
 	bool		sorted = true;
 
+	if (l->packed)
+	{
+		/* sort the keys in place in the row array, then unpack from its end */
+		uint64	   *keys = (uint64 *) rows;
+
+		memcpy(keys, EventListKeys(l), sizeof(uint64) * l->n);
+		for (int64 i = 1; i < l->n && sorted; i++)
+			sorted = keys[i - 1] <= keys[i];
+		if (!sorted && l->n <= 32)
+		{
+			/* a customer's few dozen rows: insertion sort beats the general sort */
+			for (int64 i = 1; i < l->n; i++)
+			{
+				uint64		k = keys[i];
+				int64		j = i;
+
+				for (; j > 0 && keys[j - 1] > k; j--)
+					keys[j] = keys[j - 1];
+				keys[j] = k;
+			}
+		}
+		else if (!sorted)
+			SortEventKeys(keys, l->n);
+		for (int64 i = l->n - 1; i >= 0; i--)
+		{
+			uint64		k = keys[i];
+
+			rows[i].ts = (int64) ((k >> 8) + (uint64) EVENT_PACK_BASE);
+			rows[i].mask = (uint32) (k & 0xFF);
+			rows[i].pad = 0;
+		}
+		return rows;
+	}
 	for (int64 i = 0; i < l->n; i++)
 	{
-		rows[i].ts = ts[i];
-		rows[i].mask = mask[i];
+		EventListGet(l, i, &rows[i].ts, &rows[i].mask);
 		if (i > 0 && EventRowCmp(&rows[i - 1], &rows[i]) > 0)
 			sorted = false;
 	}
@@ -284,8 +400,6 @@ pp_event_list_out(PG_FUNCTION_ARGS)
 {
 	EventList  *l = (EventList *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	StringInfoData buf;
-	const int64 *ts = EventListTs(l);
-	const uint32 *mask = EventListMask(l);
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "%s;%d;%d;%lld;%d:", event_kind_names[l->kind], l->nconds, l->flags,
@@ -293,7 +407,13 @@ pp_event_list_out(PG_FUNCTION_ARGS)
 	appendBinaryStringInfo(&buf, EventListText(l), l->textlen);
 	appendStringInfo(&buf, ";%lld;", (long long) l->n);
 	for (int64 i = 0; i < l->n; i++)
-		appendStringInfo(&buf, i > 0 ? ",%lld:%u" : "%lld:%u", (long long) ts[i], mask[i]);
+	{
+		int64		ts;
+		uint32		mask;
+
+		EventListGet(l, i, &ts, &mask);
+		appendStringInfo(&buf, i > 0 ? ",%lld:%u" : "%lld:%u", (long long) ts, mask);
+	}
 	PG_RETURN_CSTRING(buf.data);
 }
 

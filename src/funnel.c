@@ -18,6 +18,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -35,6 +36,8 @@
 
 PG_FUNCTION_INFO_V1(pp_window_funnel_trans);
 PG_FUNCTION_INFO_V1(pp_window_funnel_trans_mode);
+PG_FUNCTION_INFO_V1(pp_window_funnel_trans_steps);
+PG_FUNCTION_INFO_V1(pp_window_funnel_trans_mode_steps);
 PG_FUNCTION_INFO_V1(pp_window_funnel_combine);
 PG_FUNCTION_INFO_V1(pp_window_funnel_final);
 PG_FUNCTION_INFO_V1(pp_funnel_counts_trans);
@@ -122,42 +125,27 @@ FunnelCachedMode(FunctionCallInfo fcinfo, text *mode)
 }
 
 /*
- * Transition body: window at argument 1, timestamp at tsarg, steps at
- * tsarg + 1.  Rows with a NULL timestamp or NULL steps array are skipped;
- * NULL conditions are false.
+ * Transition body: window at argument 1, timestamp at tsarg, the row's step
+ * mask and the number of steps from the caller.  Rows with a NULL
+ * timestamp are skipped.  A new or enlarged list is built in the per-row
+ * context: the executor copies it into the aggregate context (freeing the
+ * one it replaces), so nothing is left behind there.
  */
 static Datum
-FunnelTrans(FunctionCallInfo fcinfo, int flags, int tsarg)
+FunnelTrans(FunctionCallInfo fcinfo, int flags, int tsarg, uint32 mask, int nsteps)
 {
-	MemoryContext aggcxt;
 	EventList  *l;
 	int64		window;
-	int			nsteps;
-	uint32		mask;
 	TimestampTz ts;
 
-	aggcxt = PortraitAggContext(fcinfo);
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("window_funnel window must not be NULL")));
-	if (PG_ARGISNULL(tsarg + 1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
 	window = EventIntervalUsec(PG_GETARG_INTERVAL_P(1), "window_funnel window");
-	mask = EventConditionMask(PG_GETARG_ARRAYTYPE_P(tsarg + 1), PORTRAIT_FUNNEL_MAX_STEPS, &nsteps,
-							  "window_funnel steps");
-
 	if (PG_ARGISNULL(0))
-	{
-		MemoryContext old = MemoryContextSwitchTo(aggcxt);
-
 		l = EventListNew(EVENT_LIST_FUNNEL, nsteps, flags, window, NULL, 0, PORTRAIT_EVENT_INITIAL_ROWS);
-		MemoryContextSwitchTo(old);
-	}
 	else
 	{
 		l = (EventList *) PG_GETARG_POINTER(0);
@@ -176,34 +164,79 @@ FunnelTrans(FunctionCallInfo fcinfo, int flags, int tsarg)
 	/* rows meeting no step matter only to strict_order, which they interrupt */
 	if (mask == 0 && !(flags & FUNNEL_STRICT_ORDER))
 		PG_RETURN_POINTER(l);
-	if (l->n >= l->cap)
-	{
-		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+	PG_RETURN_POINTER(EventListAppend(l, ts, mask));
+}
 
-		l = EventListAppend(l, ts, mask);
-		MemoryContextSwitchTo(old);
+/*
+ * Transition with the steps in a bool[] at argument tsarg + 1 (the VARIADIC
+ * forms); a NULL array skips the row.
+ */
+static Datum
+FunnelTransArray(FunctionCallInfo fcinfo, int flags, int tsarg)
+{
+	int			nsteps;
+	uint32		mask;
+
+	if (PG_ARGISNULL(tsarg + 1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	else
-		l = EventListAppend(l, ts, mask);
-	PG_RETURN_POINTER(l);
+	mask = EventConditionMask(PG_GETARG_ARRAYTYPE_P(tsarg + 1), PORTRAIT_FUNNEL_MAX_STEPS, &nsteps,
+							  "window_funnel steps");
+	return FunnelTrans(fcinfo, flags, tsarg, mask, nsteps);
+}
+
+/*
+ * Transition with the steps as separate bool arguments after tsarg (the
+ * fixed-arity forms, which spare the executor building an array per row).
+ */
+static Datum
+FunnelTransArgs(FunctionCallInfo fcinfo, int flags, int tsarg)
+{
+	int			nsteps = PG_NARGS() - tsarg - 1;
+	uint32		mask = 0;
+
+	for (int k = 0; k < nsteps; k++)
+		if (!PG_ARGISNULL(tsarg + 1 + k) && PG_GETARG_BOOL(tsarg + 1 + k))
+			mask |= (uint32) 1 << k;
+	return FunnelTrans(fcinfo, flags, tsarg, mask, nsteps);
+}
+
+/* Mode flags of argument 2 (NULL: no mode). */
+static int
+FunnelModeArg(FunctionCallInfo fcinfo)
+{
+	return PG_ARGISNULL(2) ? 0 : FunnelCachedMode(fcinfo, PG_GETARG_TEXT_PP(2));
 }
 
 /* window_funnel(window, ts, VARIADIC steps) transition. */
 Datum
 pp_window_funnel_trans(PG_FUNCTION_ARGS)
 {
-	return FunnelTrans(fcinfo, 0, 2);
+	return FunnelTransArray(fcinfo, 0, 2);
 }
 
 /* window_funnel(window, mode, ts, VARIADIC steps) transition. */
 Datum
 pp_window_funnel_trans_mode(PG_FUNCTION_ARGS)
 {
-	int			flags = 0;
+	return FunnelTransArray(fcinfo, FunnelModeArg(fcinfo), 3);
+}
 
-	if (!PG_ARGISNULL(2))
-		flags = FunnelCachedMode(fcinfo, PG_GETARG_TEXT_PP(2));
-	return FunnelTrans(fcinfo, flags, 3);
+/* window_funnel(window, ts, step1, step2, ...) transition. */
+Datum
+pp_window_funnel_trans_steps(PG_FUNCTION_ARGS)
+{
+	return FunnelTransArgs(fcinfo, 0, 2);
+}
+
+/* window_funnel(window, mode, ts, step1, step2, ...) transition. */
+Datum
+pp_window_funnel_trans_mode_steps(PG_FUNCTION_ARGS)
+{
+	return FunnelTransArgs(fcinfo, FunnelModeArg(fcinfo), 3);
 }
 
 /* Combine: the rows of both partial states. */
@@ -373,31 +406,40 @@ FunnelLevel(const EventRow *rows, int64 n, int nsteps, int flags, uint64 window)
 		return 0;
 	if (!order && nsteps == 1)
 		return 1;
-	fs = palloc0(sizeof(FunnelSearch));
+	/* a level's first and last times are written when it is reached, before any read */
+	fs = palloc(sizeof(FunnelSearch));
 	fs->nsteps = nsteps;
 	fs->flags = flags;
 	fs->window = window;
+	fs->live = 0;
+	memset(fs->reached, 0, sizeof(fs->reached));
+	if (flags & FUNNEL_STRICT_ONCE)
+		memset(fs->lv, 0, sizeof(fs->lv));
 
 	while (b < n)
 	{
 		int64		e = b;
 		int64		t = rows[b].ts;
+		uint32		steps = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		while (e < n && rows[e].ts == t)
-			e++;
-		for (int s = order ? -1 : 0; s < nsteps; s++)
+			steps |= rows[e++].mask;
+		/* strict_order: an event meeting no step ends the search */
+		if (order && started)
+			for (int64 i = b; i < e; i++)
+				if (rows[i].mask == 0)
+					return FunnelMaxLevel(fs->reached, nsteps);
+		/* the steps met at time t, in ascending order */
+		while (steps != 0)
+		{
+			int			s = pg_rightmost_one_pos32(steps);
+
+			steps &= steps - 1;
 			for (int64 i = b; i < e; i++)
 			{
 				uint32		m = rows[i].mask;
 
-				if (s < 0)
-				{
-					/* strict_order: an event meeting no step ends the search */
-					if (m == 0 && started)
-						return FunnelMaxLevel(fs->reached, nsteps);
-					continue;
-				}
 				if (!(m & ((uint32) 1 << s)))
 					continue;
 				if (s == 0)
@@ -415,6 +457,7 @@ FunnelLevel(const EventRow *rows, int64 n, int nsteps, int flags, uint64 window)
 				else if (fs->reached[s - 1] && FunnelStep(fs, s, t, (int32) i))
 					return nsteps;
 			}
+		}
 		b = e;
 	}
 	return FunnelMaxLevel(fs->reached, nsteps);

@@ -293,8 +293,12 @@ typedef enum EventListKind
 
 /*
  * Aggregate state of window_funnel and sequence_match/count: options, then
- * textlen bytes of text (the pattern), MAXALIGN'ed, then cap timestamps and
- * cap condition masks.  n rows are used.
+ * textlen bytes of text (the pattern), MAXALIGN'ed, then room for cap rows,
+ * n of them used.  Packed rows (at most 8 conditions, timestamps within
+ * EVENT_PACK_SPAN of EVENT_PACK_BASE) are one uint64 each, the time offset
+ * above the mask byte, so that their integer order is the canonical (time,
+ * mask) order; wide rows are cap timestamps followed by cap masks.  The
+ * layout is private to events.c.
  */
 typedef struct EventList
 {
@@ -303,6 +307,7 @@ typedef struct EventList
 	uint8		nconds;			/* number of conditions, 1..32 */
 	uint16		flags;			/* funnel modes */
 	int32		textlen;
+	int32		packed;			/* rows packed (0: wide, as in 0.1.0) */
 	int64		param;			/* funnel window in microseconds */
 	int64		n;
 	int64		cap;
@@ -310,8 +315,6 @@ typedef struct EventList
 } EventList;
 
 #define EventListText(l)	((char *) (l)->data)
-#define EventListTs(l)		((int64 *) ((l)->data + MAXALIGN((l)->textlen)))
-#define EventListMask(l)	((uint32 *) (EventListTs(l) + (l)->cap))
 
 /* One row of an event list in canonical (timestamp, mask) order. */
 typedef struct EventRow

@@ -12,6 +12,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgtime.h"
@@ -35,6 +36,11 @@ PG_FUNCTION_INFO_V1(pp_cohort_state_out);
 PG_FUNCTION_INFO_V1(pp_cohort_activity_trans);
 PG_FUNCTION_INFO_V1(pp_cohort_activity_combine);
 PG_FUNCTION_INFO_V1(pp_cohort_activity_final);
+PG_FUNCTION_INFO_V1(pp_cohort_users_in);
+PG_FUNCTION_INFO_V1(pp_cohort_users_out);
+PG_FUNCTION_INFO_V1(pp_cohort_users_trans);
+PG_FUNCTION_INFO_V1(pp_cohort_users_combine);
+PG_FUNCTION_INFO_V1(pp_cohort_table);
 PG_FUNCTION_INFO_V1(pp_session_id);
 
 /* ---------- retention ---------- */
@@ -166,48 +172,87 @@ ZoneOffsetAt(TimestampTz ts)
 }
 
 /*
- * Time zone offsets cached per 15-minute bucket of UTC time: a bucket is
- * cached only when the offset is the same at its first and last
- * microsecond, so a zone transition inside it is never missed (zones do
- * not change twice within 15 minutes).  This replaces a time zone lookup
- * per row by an array probe.
+ * Time zone offsets cached as ranges of UTC time with one offset: a range
+ * runs from a time looked up to the zone's next offset change after it, so
+ * a zone without changes is one range and a zone with summer time a couple
+ * per year.  This replaces a time zone lookup per row by a few comparisons.
  */
-#define ZONE_BUCKET_USEC (INT64CONST(15) * 60 * USECS_PER_SEC)
-#define ZONE_CACHE_SIZE 4096
+#define ZONE_RANGES 8
+
+typedef struct ZoneRange
+{
+	int64		lo;				/* first microsecond */
+	int64		hi;				/* first microsecond after */
+	int32		tz;
+} ZoneRange;
 
 typedef struct ZoneCache
 {
 	pg_tz	   *zone;
-	int64		bucket[ZONE_CACHE_SIZE];
-	int32		tz[ZONE_CACHE_SIZE];
+	int			n;
+	int			next;			/* slot replaced next when all are used */
+	ZoneRange	r[ZONE_RANGES];
 } ZoneCache;
 
-/* Offset of the session time zone at ts, from the bucket cache when possible. */
+/* Offset at ts by a lookup, remembering the range up to the next change. */
 static int
+ZoneLearn(ZoneCache *zc, TimestampTz ts)
+{
+	const int64 shift = (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	int			tz = ZoneOffsetAt(ts);
+	pg_time_t	t = (ts >= 0 ? ts / USECS_PER_SEC : -((-ts + USECS_PER_SEC - 1) / USECS_PER_SEC)) + shift;
+	pg_time_t	boundary;
+	long int	before_off;
+	long int	after_off;
+	int			before_dst;
+	int			after_dst;
+	int64		hi = PG_INT64_MAX;
+	int			found;
+	ZoneRange  *r;
+
+	found = pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off, &after_dst,
+								 session_timezone);
+	/* cache only what agrees with the exact lookup */
+	if (found < 0 || -before_off != tz || (found > 0 && boundary <= t))
+		return tz;
+	if (found > 0 && boundary - shift < PG_INT64_MAX / USECS_PER_SEC)
+		hi = (boundary - shift) * USECS_PER_SEC;
+	for (int i = 0; i < zc->n; i++)
+		if (zc->r[i].hi == hi && zc->r[i].tz == tz)
+		{
+			/* no change between ts and hi: the range reaches back to ts */
+			zc->r[i].lo = Min(zc->r[i].lo, ts);
+			return tz;
+		}
+	if (zc->n < ZONE_RANGES)
+		r = &zc->r[zc->n++];
+	else
+	{
+		r = &zc->r[zc->next];
+		zc->next = (zc->next + 1) % ZONE_RANGES;
+	}
+	r->lo = ts;
+	r->hi = hi;
+	r->tz = tz;
+	return tz;
+}
+
+/* Offset of the session time zone at ts, from the range cache when possible. */
+static inline int
 ZoneCachedOffset(ZoneCache *zc, TimestampTz ts)
 {
-	int64		b;
-	int			slot;
-	int			tz1;
-
 	if (TIMESTAMP_NOT_FINITE(ts))
 		return ZoneOffsetAt(ts);	/* raises the error */
 	if (zc->zone != session_timezone)
 	{
 		zc->zone = session_timezone;
-		for (int i = 0; i < ZONE_CACHE_SIZE; i++)
-			zc->bucket[i] = PG_INT64_MIN;
+		zc->n = 0;
+		zc->next = 0;
 	}
-	b = ts >= 0 ? ts / ZONE_BUCKET_USEC : -((-ts + ZONE_BUCKET_USEC - 1) / ZONE_BUCKET_USEC);
-	slot = (int) (((uint64) b) & (ZONE_CACHE_SIZE - 1));
-	if (zc->bucket[slot] == b)
-		return zc->tz[slot];
-	tz1 = ZoneOffsetAt(b * ZONE_BUCKET_USEC);
-	if (tz1 != ZoneOffsetAt((b + 1) * ZONE_BUCKET_USEC - 1))
-		return ZoneOffsetAt(ts);
-	zc->bucket[slot] = b;
-	zc->tz[slot] = tz1;
-	return tz1;
+	for (int i = 0; i < zc->n; i++)
+		if (ts >= zc->r[i].lo && ts < zc->r[i].hi)
+			return zc->r[i].tz;
+	return ZoneLearn(zc, ts);
 }
 
 /*
@@ -291,83 +336,110 @@ PeriodStart(int32 idx, CohortPeriod p)
 /* ---------- cohort_activity ---------- */
 
 /*
- * State: the period kind and the period numbers seen (deduplicated when the
- * array fills, so it holds at most about twice the distinct periods).
+ * State: the period kind, the first active period number, and a bitmap of
+ * the offsets 0..periods from it with activity.  Its size is fixed by
+ * periods, so a group's state is allocated once and updated in place: no
+ * per-row growth, sorting or deduplication.  When an earlier period turns
+ * up, the bitmap moves up by the difference; offsets that move past
+ * periods can never come back (the first period only gets earlier), so
+ * dropping them loses nothing.
  */
 typedef struct CohortState
 {
 	int32		vl_len_;
 	int32		period;			/* CohortPeriod */
 	int32		periods;		/* highest offset kept */
-	int32		n;
-	int32		cap;
-	int32		idx[FLEXIBLE_ARRAY_MEMBER];
+	int32		empty;			/* no timestamp seen yet */
+	int32		first;			/* first active period number */
+	uint32		bits[FLEXIBLE_ARRAY_MEMBER];	/* bit k: active at offset k */
 } CohortState;
 
-#define CohortStateSize(cap) (offsetof(CohortState, idx) + sizeof(int32) * (cap))
+#define CohortWords(periods)	((periods) / 32 + 1)
+#define CohortStateSize(periods) \
+	(offsetof(CohortState, bits) + sizeof(uint32) * CohortWords(periods))
 
-/* A new empty cohort_activity state with room for cap periods. */
+/* A new empty cohort_activity state in the current memory context. */
 static CohortState *
-CohortStateNew(int period, int periods, int cap)
+CohortStateNew(int period, int periods)
 {
-	CohortState *s;
+	CohortState *s = palloc0(CohortStateSize(periods));
 
-	cap = Max(cap, 4);
-	if ((Size) cap > (MaxAllocSize - offsetof(CohortState, idx)) / sizeof(int32))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many distinct periods in one group")));
-	s = palloc(CohortStateSize(cap));
-	SET_VARSIZE(s, CohortStateSize(cap));
+	SET_VARSIZE(s, CohortStateSize(periods));
 	s->period = period;
 	s->periods = periods;
-	s->n = 0;
-	s->cap = cap;
+	s->empty = 1;
 	return s;
 }
 
-static int
-Int32Cmp(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-/* Sort and deduplicate the period numbers in place. */
+/* Move every offset of a bitmap up by "by" (> 0), dropping those past periods. */
 static void
-CohortCompact(CohortState *s)
+CohortShiftBits(uint32 *bits, int periods, int64 by)
 {
-	int			k = 0;
+	int			nw = CohortWords(periods);
+	int			top = periods % 32;
 
-	qsort(s->idx, s->n, sizeof(int32), Int32Cmp);
-	for (int i = 0; i < s->n; i++)
-		if (k == 0 || s->idx[i] != s->idx[k - 1])
-			s->idx[k++] = s->idx[i];
-	s->n = k;
+	if (by > periods)
+	{
+		memset(bits, 0, sizeof(uint32) * nw);
+		return;
+	}
+	for (int i = nw - 1; i >= 0; i--)
+	{
+		int			src = i - (int) (by / 32);
+		int			sh = (int) (by % 32);
+		uint32		v = 0;
+
+		if (src >= 0)
+		{
+			v = bits[src] << sh;
+			if (sh > 0 && src > 0)
+				v |= bits[src - 1] >> (32 - sh);
+		}
+		bits[i] = v;
+	}
+	if (top < 31)
+		bits[nw - 1] &= ((uint32) 1 << (top + 1)) - 1;
 }
 
-/* Add period number v; returns s or a larger copy (the new state). */
-static CohortState *
-CohortAdd(CohortState *s, int32 v)
+/* Record activity in period number v. */
+static inline void
+CohortMark(CohortState *s, int32 v)
 {
-	if (s->n > 0 && s->idx[s->n - 1] == v)
-		return s;
-	if (s->n >= s->cap)
-	{
-		CohortCompact(s);
-		if (s->n * 2 > s->cap)
-		{
-			CohortState *r = CohortStateNew(s->period, s->periods, s->cap * 2);
+	int64		off;
 
-			memcpy(r->idx, s->idx, sizeof(int32) * s->n);
-			r->n = s->n;
-			s = r;
-		}
+	if (s->empty)
+	{
+		s->empty = 0;
+		s->first = v;
+		s->bits[0] |= 1;
+		return;
 	}
-	s->idx[s->n++] = v;
-	return s;
+	off = (int64) v - s->first;
+	if (off < 0)
+	{
+		CohortShiftBits(s->bits, s->periods, -off);
+		s->first = v;
+		off = 0;
+	}
+	if (off <= s->periods)
+		s->bits[off / 32] |= (uint32) 1 << (off % 32);
+}
+
+/* Is offset k (0..periods) marked? */
+static inline bool
+CohortHas(const CohortState *s, int k)
+{
+	return (s->bits[k / 32] >> (k % 32)) & 1;
+}
+
+/* Raise 22023 unless two states use the same period kind and periods. */
+static void
+CohortCheckSame(const CohortState *a, int period, int periods)
+{
+	if (a->period != period || a->periods != periods)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cohort period and periods must be the same for all rows of a group")));
 }
 
 /* Per-call-site cache: the period text parses once per query. */
@@ -379,35 +451,33 @@ typedef struct CohortCache
 	ZoneCache	zones;
 } CohortCache;
 
-/* cohort_activity transition: add the period holding ts. */
-Datum
-pp_cohort_activity_trans(PG_FUNCTION_ARGS)
+/*
+ * The period kind (parsed once per query) and periods of a transition call:
+ * period at argument argno, periods at argno + 1.
+ */
+static CohortCache *
+CohortArgs(FunctionCallInfo fcinfo, int argno, int32 *periods)
 {
-	MemoryContext aggcxt;
-	MemoryContext old;
-	CohortState *s;
 	CohortCache *c = fcinfo->flinfo->fn_extra;
 	text	   *ptext;
-	int32		periods;
 
-	aggcxt = PortraitAggContext(fcinfo);
-	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	if (PG_ARGISNULL(argno) || PG_ARGISNULL(argno + 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cohort_activity period and periods must not be NULL")));
-	periods = PG_GETARG_INT32(3);
-	if (periods < 0 || periods > PORTRAIT_COHORT_MAX_PERIODS)
+				 errmsg("cohort period and periods must not be NULL")));
+	*periods = PG_GETARG_INT32(argno + 1);
+	if (*periods < 0 || *periods > PORTRAIT_COHORT_MAX_PERIODS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort periods must be between 0 and %d, not %d",
-						PORTRAIT_COHORT_MAX_PERIODS, periods)));
-	ptext = PG_GETARG_TEXT_PP(2);
+						PORTRAIT_COHORT_MAX_PERIODS, *periods)));
+	ptext = PG_GETARG_TEXT_PP(argno);
 	if (c == NULL || c->period_len != (int) VARSIZE_ANY_EXHDR(ptext) ||
 		memcmp(c->period_text, VARDATA_ANY(ptext), c->period_len) != 0)
 	{
 		CohortPeriod p = CohortParsePeriod(ptext);
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		if (c == NULL)
 			c = palloc0(sizeof(CohortCache));
 		c->period_text = text_to_cstring(ptext);
@@ -416,97 +486,203 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = c;
 		MemoryContextSwitchTo(old);
 	}
+	return c;
+}
+
+/*
+ * cohort_activity transition: mark the period holding ts.  A new state is
+ * built in the per-row context; the executor copies it into the aggregate
+ * context once, and later rows update that copy in place.
+ */
+Datum
+pp_cohort_activity_trans(PG_FUNCTION_ARGS)
+{
+	CohortState *s;
+	CohortCache *c;
+	int32		periods;
+
+	(void) PortraitAggContext(fcinfo);
+	c = CohortArgs(fcinfo, 2, &periods);
 	if (PG_ARGISNULL(0))
-	{
-		old = MemoryContextSwitchTo(aggcxt);
-		s = CohortStateNew(c->period, periods, 8);
-		MemoryContextSwitchTo(old);
-	}
+		s = CohortStateNew(c->period, periods);
 	else
 	{
 		s = (CohortState *) PG_GETARG_POINTER(0);
-		if (s->period != (int32) c->period || s->periods != periods)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cohort period and periods must be the same for all rows of a group")));
+		CohortCheckSame(s, c->period, periods);
 	}
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(s);
-	old = MemoryContextSwitchTo(aggcxt);
-	s = CohortAdd(s, PeriodIndex(&c->zones, PG_GETARG_TIMESTAMPTZ(1), c->period));
-	MemoryContextSwitchTo(old);
+	if (!PG_ARGISNULL(1))
+		CohortMark(s, PeriodIndex(&c->zones, PG_GETARG_TIMESTAMPTZ(1), c->period));
 	PG_RETURN_POINTER(s);
 }
 
-/* Combine: the union of both period sets. */
+/*
+ * The cases of a cohort combine function with a NULL state: true with
+ * *result set (the other state, or NULL) when there is nothing to merge.
+ * A state returned as is gets copied into the aggregate context by the
+ * executor.
+ */
+static bool
+CohortCombineNulls(FunctionCallInfo fcinfo, Datum *result)
+{
+	(void) PortraitAggContext(fcinfo);
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
+		return false;
+	fcinfo->isnull = PG_ARGISNULL(0) && PG_ARGISNULL(1);
+	if (fcinfo->isnull)
+		*result = (Datum) 0;
+	else if (PG_ARGISNULL(0))
+		*result = PointerGetDatum(PG_DETOAST_DATUM(PG_GETARG_DATUM(1)));
+	else
+		*result = PG_GETARG_DATUM(0);
+	return true;
+}
+
+/* Combine: the union of both activity sets, from the earlier first period. */
 Datum
 pp_cohort_activity_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	MemoryContext old;
+	Datum		result;
 	CohortState *a;
 	CohortState *b;
 
-	aggcxt = PortraitAggContext(fcinfo);
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+	if (CohortCombineNulls(fcinfo, &result))
+		return result;
 	b = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
-	old = MemoryContextSwitchTo(aggcxt);
-	if (PG_ARGISNULL(0))
+	a = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	CohortCheckSame(a, b->period, b->periods);
+	if (b->empty)
+		PG_RETURN_POINTER(a);
+	if (!a->empty && b->first < a->first)
 	{
-		a = CohortStateNew(b->period, b->periods, b->n);
-		memcpy(a->idx, b->idx, sizeof(int32) * b->n);
-		a->n = b->n;
+		CohortShiftBits(a->bits, a->periods, (int64) a->first - b->first);
+		a->first = b->first;
 	}
-	else
-	{
-		a = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-		if (a->period != b->period || a->periods != b->periods)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cohort period and periods must be the same for all rows of a group")));
-		for (int i = 0; i < b->n; i++)
-			a = CohortAdd(a, b->idx[i]);
-	}
-	MemoryContextSwitchTo(old);
+	for (int k = 0; k <= b->periods; k++)
+		if (CohortHas(b, k))
+			CohortMark(a, (int32) ((int64) b->first + k));
 	PG_RETURN_POINTER(a);
 }
+
+/* Final-function cache: the result row descriptor and the last cohort start. */
+typedef struct CohortFinalCache
+{
+	TupleDesc	tupdesc;
+	pg_tz	   *zone;
+	int32		period;
+	int32		idx;
+	TimestampTz start;
+} CohortFinalCache;
 
 /* Final: (cohort period start, active offsets 0..periods in ascending order). */
 Datum
 pp_cohort_activity_final(PG_FUNCTION_ARGS)
 {
-	CohortState *s = (CohortState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
-	TupleDesc	tupdesc;
+	CohortState *s = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	CohortFinalCache *fc = fcinfo->flinfo->fn_extra;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	Datum	   *offs;
 	int			k = 0;
 
-	if (s->n == 0)
+	if (s->empty)
 		PG_RETURN_NULL();
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "cohort_activity must return a composite type");
-	CohortCompact(s);
-	offs = palloc(sizeof(Datum) * s->n);
-	for (int i = 0; i < s->n; i++)
+	if (fc == NULL)
 	{
-		int64		off = (int64) s->idx[i] - s->idx[0];
+		TupleDesc	tupdesc;
+		MemoryContext old;
 
-		if (off > s->periods)
-			break;
-		offs[k++] = Int32GetDatum((int32) off);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "cohort_activity must return a composite type");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		fc = palloc0(sizeof(CohortFinalCache));
+		fc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = fc;
 	}
-	values[0] = TimestampTzGetDatum(PeriodStart(s->idx[0], (CohortPeriod) s->period));
+	/* most customers share a few cohorts: converting the start once is enough */
+	if (fc->zone != session_timezone || fc->period != s->period || fc->idx != s->first)
+	{
+		fc->start = PeriodStart(s->first, (CohortPeriod) s->period);
+		fc->zone = session_timezone;
+		fc->period = s->period;
+		fc->idx = s->first;
+	}
+	offs = palloc(sizeof(Datum) * (s->periods + 1));
+	for (int i = 0; i <= s->periods; i++)
+		if (CohortHas(s, i))
+			offs[k++] = Int32GetDatum(i);
+	values[0] = TimestampTzGetDatum(fc->start);
 	values[1] = PointerGetDatum(construct_array(offs, k, INT4OID, sizeof(int32), true, TYPALIGN_INT));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(fc->tupdesc, values, nulls)));
 }
 
-/* Text form: period;periods;n;idx,idx,... */
+static void BadCohortInput(const char *tn, const char *input) pg_attribute_noreturn();
+
+/* Raise the 22P02 of a malformed cohort state literal. */
+static void
+BadCohortInput(const char *tn, const char *input)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type %s: \"%s\"", tn, input)));
+}
+
+/* Read "period;periods" at *p (the start of both cohort state literals). */
+static void
+CohortParseHead(const char **p, const char *tn, const char *input, int *period, int *periods)
+{
+	const char *semi = strchr(*p, ';');
+	int64		v;
+
+	*period = 0;
+	for (int i = 1; semi && i < (int) lengthof(period_names); i++)
+		if ((ptrdiff_t) strlen(period_names[i]) == semi - *p && strncmp(*p, period_names[i], semi - *p) == 0)
+			*period = i;
+	if (*period == 0)
+		BadCohortInput(tn, input);
+	*p = semi;
+	PortraitExpectChar(p, ';', tn, input);
+	v = PortraitParseInt64(p, tn, input);
+	if (v < 0 || v > PORTRAIT_COHORT_MAX_PERIODS)
+		BadCohortInput(tn, input);
+	*periods = (int) v;
+}
+
+/* Read a comma-separated offset list at *p into bits; offset 0 must be there. */
+static void
+CohortParseOffsets(const char **p, const char *tn, const char *input, uint32 *bits, int periods)
+{
+	for (;;)
+	{
+		int64		k = PortraitParseInt64(p, tn, input);
+
+		if (k < 0 || k > periods)
+			BadCohortInput(tn, input);
+		bits[k / 32] |= (uint32) 1 << (k % 32);
+		if (**p != ',')
+			break;
+		(*p)++;
+	}
+	/* offset 0 is the first period itself, always active */
+	if (!(bits[0] & 1))
+		BadCohortInput(tn, input);
+}
+
+/* Append the offsets marked in bits, comma-separated. */
+static void
+CohortAppendOffsets(StringInfo buf, const uint32 *bits, int periods)
+{
+	bool		any = false;
+
+	for (int k = 0; k <= periods; k++)
+		if ((bits[k / 32] >> (k % 32)) & 1)
+		{
+			appendStringInfo(buf, any ? ",%d" : "%d", k);
+			any = true;
+		}
+}
+
+/* Text form: period;periods;first;offsets (first and offsets empty when no row was seen). */
 Datum
 pp_cohort_state_out(PG_FUNCTION_ARGS)
 {
@@ -514,9 +690,12 @@ pp_cohort_state_out(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s;%d;%d;", period_names[s->period], s->periods, s->n);
-	for (int i = 0; i < s->n; i++)
-		appendStringInfo(&buf, i > 0 ? ",%d" : "%d", s->idx[i]);
+	appendStringInfo(&buf, "%s;%d;", period_names[s->period], s->periods);
+	if (!s->empty)
+		appendStringInfo(&buf, "%d", s->first);
+	appendStringInfoChar(&buf, ';');
+	if (!s->empty)
+		CohortAppendOffsets(&buf, s->bits, s->periods);
 	PG_RETURN_CSTRING(buf.data);
 }
 
@@ -527,48 +706,399 @@ pp_cohort_state_in(PG_FUNCTION_ARGS)
 	const char *input = PG_GETARG_CSTRING(0);
 	const char *p = input;
 	const char *tn = "portrait.cohort_state";
-	const char *semi = strchr(p, ';');
-	int			period = 0;
-	int64		periods;
-	int64		n;
+	int			period;
+	int			periods;
+	int64		first;
 	CohortState *s;
 
-	for (int i = 1; semi && i < (int) lengthof(period_names); i++)
-		if ((ptrdiff_t) strlen(period_names[i]) == semi - p && strncmp(p, period_names[i], semi - p) == 0)
-			period = i;
-	if (period == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type %s: \"%s\"", tn, input)));
-	p = semi;
+	CohortParseHead(&p, tn, input, &period, &periods);
 	PortraitExpectChar(&p, ';', tn, input);
-	periods = PortraitParseInt64(&p, tn, input);
+	s = CohortStateNew(period, periods);
+	if (*p == ';' && p[1] == '\0')
+		PG_RETURN_POINTER(s);
+	first = PortraitParseInt64(&p, tn, input);
 	PortraitExpectChar(&p, ';', tn, input);
-	n = PortraitParseInt64(&p, tn, input);
-	PortraitExpectChar(&p, ';', tn, input);
-	if (periods < 0 || periods > PORTRAIT_COHORT_MAX_PERIODS || n < 0 || n > (int64) strlen(p))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type %s: \"%s\"", tn, input)));
-	s = CohortStateNew(period, (int) periods, (int) n);
-	for (int64 i = 0; i < n; i++)
-	{
-		int64		v;
+	if (first < PG_INT32_MIN || first > PG_INT32_MAX)
+		BadCohortInput(tn, input);
+	s->empty = 0;
+	s->first = (int32) first;
+	CohortParseOffsets(&p, tn, input, s->bits, periods);
+	if (*p != '\0')
+		BadCohortInput(tn, input);
+	PG_RETURN_POINTER(s);
+}
 
-		if (i > 0)
-			PortraitExpectChar(&p, ',', tn, input);
-		v = PortraitParseInt64(&p, tn, input);
-		if (v < PG_INT32_MIN || v > PG_INT32_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type %s: \"%s\"", tn, input)));
-		s->idx[s->n++] = (int32) v;
+/* ---------- cohort_users: every customer's activity in one state ---------- */
+
+/*
+ * State of cohort_users: an open-addressing hash table from an integer
+ * customer key to that customer's first period and activity bitmap (what a
+ * cohort_activity state holds for one customer).  cohort_matrix runs it as
+ * one aggregate over the events and reads the matrix off the table, instead
+ * of grouping the events by customer and aggregating the groups again.  A
+ * slot is a key, the first period (PG_INT32_MIN when the slot is free) and
+ * the bitmap words.  The table doubles when three quarters full; a new or
+ * doubled table is built in the per-row context and copied by the executor,
+ * later rows update it in place.
+ */
+typedef struct CohortUsers
+{
+	int32		vl_len_;
+	int32		period;			/* CohortPeriod */
+	int32		periods;		/* highest offset kept */
+	int32		words;			/* bitmap words per slot */
+	int64		n;				/* customers */
+	int64		cap;			/* slots, a power of two */
+	char		slots[FLEXIBLE_ARRAY_MEMBER];
+} CohortUsers;
+
+#define COHORT_FREE PG_INT32_MIN
+#define CohortSlotSize(words) MAXALIGN(sizeof(int64) + sizeof(int32) * (1 + (words)))
+#define CohortSlotKey(u, i) \
+	((int64 *) ((u)->slots + (Size) (i) * CohortSlotSize((u)->words)))
+#define CohortSlotFirst(u, i) ((int32 *) (CohortSlotKey(u, i) + 1))
+#define CohortSlotBits(u, i) ((uint32 *) (CohortSlotFirst(u, i) + 1))
+
+/* A new empty table with cap slots, in the current memory context. */
+static CohortUsers *
+CohortUsersNew(int period, int periods, int64 cap)
+{
+	int			words = CohortWords(periods);
+	Size		slot = CohortSlotSize(words);
+	CohortUsers *u;
+
+	if (cap > (int64) ((MaxAllocSize - offsetof(CohortUsers, slots)) / slot))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many customers for one cohort_users state"),
+				 errdetail("A state of %lld slots of %zu bytes would pass 1 GB.", (long long) cap, slot),
+				 errhint("Use cohort_activity grouped by customer for larger tables.")));
+	u = palloc(offsetof(CohortUsers, slots) + slot * cap);
+	SET_VARSIZE(u, offsetof(CohortUsers, slots) + slot * cap);
+	u->period = period;
+	u->periods = periods;
+	u->words = words;
+	u->n = 0;
+	u->cap = cap;
+	for (int64 i = 0; i < cap; i++)
+		*CohortSlotFirst(u, i) = COHORT_FREE;
+	return u;
+}
+
+/* Slot of key: its own, or the free one where it belongs. */
+static inline int64
+CohortUsersProbe(const CohortUsers *u, int64 key)
+{
+	uint32		h = hash_combine(murmurhash32((uint32) key),
+								 murmurhash32((uint32) ((uint64) key >> 32)));
+	int64		mask = u->cap - 1;
+	int64		i = h & mask;
+
+	while (*CohortSlotFirst(u, i) != COHORT_FREE && *CohortSlotKey(u, i) != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* A copy of u with cap slots (the new state). */
+static CohortUsers *
+CohortUsersResize(const CohortUsers *u, int64 cap)
+{
+	CohortUsers *r = CohortUsersNew(u->period, u->periods, cap);
+	Size		slot = CohortSlotSize(u->words);
+
+	for (int64 i = 0; i < u->cap; i++)
+		if (*CohortSlotFirst(u, i) != COHORT_FREE)
+			memcpy(CohortSlotKey(r, CohortUsersProbe(r, *CohortSlotKey(u, i))),
+				   CohortSlotKey(u, i), slot);
+	r->n = u->n;
+	return r;
+}
+
+/*
+ * The slot of key, added empty (first period COHORT_FREE is replaced by the
+ * caller) when new; *u may be replaced by a larger copy.
+ */
+static int64
+CohortUsersSlot(CohortUsers **u, int64 key, bool *isnew)
+{
+	int64		i = CohortUsersProbe(*u, key);
+
+	*isnew = *CohortSlotFirst(*u, i) == COHORT_FREE;
+	if (!*isnew)
+		return i;
+	if (((*u)->n + 1) * 4 > (*u)->cap * 3)
+	{
+		*u = CohortUsersResize(*u, (*u)->cap * 2);
+		i = CohortUsersProbe(*u, key);
+	}
+	(*u)->n++;
+	*CohortSlotKey(*u, i) = key;
+	memset(CohortSlotBits(*u, i), 0, sizeof(uint32) * (*u)->words);
+	return i;
+}
+
+/* Record activity of the customer in slot i in period number v (as CohortMark). */
+static inline void
+CohortUsersMark(CohortUsers *u, int64 i, bool isnew, int32 v)
+{
+	int32	   *first = CohortSlotFirst(u, i);
+	uint32	   *bits = CohortSlotBits(u, i);
+	int64		off;
+
+	if (isnew)
+	{
+		*first = v;
+		bits[0] = 1;
+		return;
+	}
+	off = (int64) v - *first;
+	if (off < 0)
+	{
+		CohortShiftBits(bits, u->periods, -off);
+		*first = v;
+		off = 0;
+	}
+	if (off <= u->periods)
+		bits[off / 32] |= (uint32) 1 << (off % 32);
+}
+
+/* Raise 22023 unless a table uses the given period kind and periods. */
+static void
+CohortUsersCheck(const CohortUsers *u, int period, int periods)
+{
+	if (u->period != period || u->periods != periods)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cohort period and periods must be the same for all rows of a group")));
+}
+
+/* cohort_users(customer, ts, period, periods) transition. */
+Datum
+pp_cohort_users_trans(PG_FUNCTION_ARGS)
+{
+	CohortUsers *u;
+	CohortCache *c;
+	int32		periods;
+	int64		i;
+	bool		isnew;
+
+	(void) PortraitAggContext(fcinfo);
+	c = CohortArgs(fcinfo, 3, &periods);
+	if (PG_ARGISNULL(0))
+		u = CohortUsersNew(c->period, periods, 1024);
+	else
+	{
+		u = (CohortUsers *) PG_GETARG_POINTER(0);
+		CohortUsersCheck(u, c->period, periods);
+	}
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(u);
+	i = CohortUsersSlot(&u, PG_GETARG_INT64(1), &isnew);
+	CohortUsersMark(u, i, isnew, PeriodIndex(&c->zones, PG_GETARG_TIMESTAMPTZ(2), c->period));
+	PG_RETURN_POINTER(u);
+}
+
+/* Combine: every customer of b merged into a. */
+Datum
+pp_cohort_users_combine(PG_FUNCTION_ARGS)
+{
+	Datum		result;
+	CohortUsers *a;
+	CohortUsers *b;
+
+	if (CohortCombineNulls(fcinfo, &result))
+		return result;
+	b = (CohortUsers *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+	a = (CohortUsers *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	CohortUsersCheck(a, b->period, b->periods);
+	if ((a->n + b->n) * 4 > a->cap * 3)
+	{
+		/* room for both at once rather than doubling on the way */
+		int64		cap = a->cap;
+
+		while ((a->n + b->n) * 4 > cap * 3)
+			cap *= 2;
+		a = CohortUsersResize(a, cap);
+	}
+	for (int64 j = 0; j < b->cap; j++)
+	{
+		int32		bfirst = *CohortSlotFirst(b, j);
+		const uint32 *bbits = CohortSlotBits(b, j);
+		bool		isnew;
+		int64		i;
+
+		if (bfirst == COHORT_FREE)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		i = CohortUsersSlot(&a, *CohortSlotKey(b, j), &isnew);
+		for (int k = 0; k <= b->periods; k++)
+			if ((bbits[k / 32] >> (k % 32)) & 1)
+			{
+				CohortUsersMark(a, i, isnew, (int32) ((int64) bfirst + k));
+				isnew = false;
+			}
+	}
+	PG_RETURN_POINTER(a);
+}
+
+/* qsort order of (first period) values. */
+static int
+Int32Cmp(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * cohort_table(state): per cohort (first active period, ascending) and
+ * offset 0..periods, the customers of the cohort and those active at that
+ * offset.
+ */
+Datum
+pp_cohort_table(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	CohortUsers *u = (CohortUsers *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	int32	   *firsts;
+	int64		ncohorts = 0;
+	int64	   *counts;
+	int			width = u->periods + 1;
+
+	InitMaterializedSRF(fcinfo, 0);
+	/* the distinct cohorts, sorted */
+	firsts = palloc(sizeof(int32) * Max(u->n, 1));
+	for (int64 i = 0; i < u->cap; i++)
+		if (*CohortSlotFirst(u, i) != COHORT_FREE)
+			firsts[ncohorts++] = *CohortSlotFirst(u, i);
+	qsort(firsts, ncohorts, sizeof(int32), Int32Cmp);
+	{
+		int64		k = 0;
+
+		for (int64 i = 0; i < ncohorts; i++)
+			if (k == 0 || firsts[i] != firsts[k - 1])
+				firsts[k++] = firsts[i];
+		ncohorts = k;
+	}
+	if ((Size) Max(ncohorts, 1) > MaxAllocSize / sizeof(int64) / width)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cohort matrix of %lld cohorts and %d offsets is too large", (long long) ncohorts, width),
+				 errhint("Use fewer periods or a longer period.")));
+	counts = palloc0(mul_size(Max(ncohorts, 1), mul_size(width, sizeof(int64))));
+	for (int64 i = 0; i < u->cap; i++)
+	{
+		int32		f = *CohortSlotFirst(u, i);
+		const uint32 *bits = CohortSlotBits(u, i);
+		int64		lo = 0;
+		int64		hi = ncohorts - 1;
+
+		if (f == COHORT_FREE)
+			continue;
+		while (lo < hi)
+		{
+			int64		mid = (lo + hi) / 2;
+
+			if (firsts[mid] < f)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (int k = 0; k < width; k++)
+			if ((bits[k / 32] >> (k % 32)) & 1)
+				counts[lo * width + k]++;
+	}
+	for (int64 c = 0; c < ncohorts; c++)
+	{
+		TimestampTz start = PeriodStart(firsts[c], (CohortPeriod) u->period);
+
+		CHECK_FOR_INTERRUPTS();
+		for (int k = 0; k < width; k++)
+		{
+			Datum		values[4];
+			bool		nulls[4] = {false, false, false, false};
+
+			values[0] = TimestampTzGetDatum(start);
+			values[1] = Int32GetDatum(k);
+			values[2] = Int64GetDatum(counts[c * width]);
+			values[3] = Int64GetDatum(counts[c * width + k]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/* qsort_arg order of slots (of the table in arg) by customer key. */
+static int
+CohortSlotKeyCmp(const void *a, const void *b, void *arg)
+{
+	int64		x = *CohortSlotKey((CohortUsers *) arg, *(const int64 *) a);
+	int64		y = *CohortSlotKey((CohortUsers *) arg, *(const int64 *) b);
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* Text form: period;periods;key:first:offset,offset,...;... in key order. */
+Datum
+pp_cohort_users_out(PG_FUNCTION_ARGS)
+{
+	CohortUsers *u = (CohortUsers *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+	int64	   *slots = palloc(sizeof(int64) * Max(u->n, 1));
+	int64		m = 0;
+
+	for (int64 i = 0; i < u->cap; i++)
+		if (*CohortSlotFirst(u, i) != COHORT_FREE)
+			slots[m++] = i;
+	qsort_arg(slots, m, sizeof(int64), CohortSlotKeyCmp, u);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s;%d", period_names[u->period], u->periods);
+	for (int64 j = 0; j < m; j++)
+	{
+		appendStringInfo(&buf, ";%lld:%d:", (long long) *CohortSlotKey(u, slots[j]),
+						 *CohortSlotFirst(u, slots[j]));
+		CohortAppendOffsets(&buf, CohortSlotBits(u, slots[j]), u->periods);
+	}
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* Text input of portrait.cohort_users. */
+Datum
+pp_cohort_users_in(PG_FUNCTION_ARGS)
+{
+	const char *input = PG_GETARG_CSTRING(0);
+	const char *p = input;
+	const char *tn = "portrait.cohort_users";
+	int			period;
+	int			periods;
+	CohortUsers *u;
+
+	CohortParseHead(&p, tn, input, &period, &periods);
+	u = CohortUsersNew(period, periods, 1024);
+	while (*p == ';')
+	{
+		int64		key;
+		int64		first;
+		int64		i;
+		bool		isnew;
+
+		p++;
+		key = PortraitParseInt64(&p, tn, input);
+		PortraitExpectChar(&p, ':', tn, input);
+		first = PortraitParseInt64(&p, tn, input);
+		PortraitExpectChar(&p, ':', tn, input);
+		if (first <= PG_INT32_MIN || first > PG_INT32_MAX)
+			BadCohortInput(tn, input);
+		i = CohortUsersSlot(&u, key, &isnew);
+		if (!isnew)
+			BadCohortInput(tn, input);
+		*CohortSlotFirst(u, i) = (int32) first;
+		CohortParseOffsets(&p, tn, input, CohortSlotBits(u, i), periods);
 	}
 	if (*p != '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type %s: \"%s\"", tn, input)));
-	PG_RETURN_POINTER(s);
+		BadCohortInput(tn, input);
+	PG_RETURN_POINTER(u);
 }
 
 /* ---------- session_id ---------- */

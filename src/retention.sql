@@ -7,7 +7,7 @@ CREATE TYPE @extschema@.cohort_state;
 
 CREATE FUNCTION @extschema@.cohort_state_in(cstring) RETURNS @extschema@.cohort_state
     AS 'MODULE_PATHNAME', 'pp_cohort_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.cohort_state_in(cstring) IS 'Text input of the cohort_activity aggregate state (period;periods;n;period numbers)';
+COMMENT ON FUNCTION @extschema@.cohort_state_in(cstring) IS 'Text input of the cohort_activity aggregate state (period;periods;first period;active offsets)';
 
 CREATE FUNCTION @extschema@.cohort_state_out(@extschema@.cohort_state) RETURNS cstring
     AS 'MODULE_PATHNAME', 'pp_cohort_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -22,6 +22,25 @@ CREATE TYPE @extschema@.cohort_state (
 );
 COMMENT ON TYPE @extschema@.cohort_state IS 'State of cohort_activity: the calendar periods a customer was active in';
 
+CREATE TYPE @extschema@.cohort_users;
+
+CREATE FUNCTION @extschema@.cohort_users_in(cstring) RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_in(cstring) IS 'Text input of the cohort_users aggregate state (period;periods;customer:first:offsets;...)';
+
+CREATE FUNCTION @extschema@.cohort_users_out(@extschema@.cohort_users) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_out(@extschema@.cohort_users) IS 'Text output of the cohort_users aggregate state, in customer order';
+
+CREATE TYPE @extschema@.cohort_users (
+    INPUT = @extschema@.cohort_users_in,
+    OUTPUT = @extschema@.cohort_users_out,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.cohort_users IS 'State of cohort_users: per integer customer key, the first active period and the active period offsets';
+
 CREATE TYPE @extschema@.cohort_activity AS (
     cohort  timestamptz,
     offsets integer[]
@@ -35,6 +54,11 @@ COMMENT ON COLUMN @extschema@.cohort_activity.offsets IS 'Periods after the coho
 CREATE FUNCTION @extschema@.session_id(ts timestamptz, gap interval) RETURNS bigint
     AS 'MODULE_PATHNAME', 'pp_session_id' LANGUAGE C IMMUTABLE WINDOW PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.session_id(timestamptz, interval) IS 'Window function: session number 1, 2, ... within the partition, a new session after more than gap of inactivity (use OVER (PARTITION BY customer ORDER BY ts))';
+
+CREATE FUNCTION @extschema@.cohort_table(state @extschema@.cohort_users)
+    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint, active_users bigint)
+    AS 'MODULE_PATHNAME', 'pp_cohort_table' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.cohort_table(@extschema@.cohort_users) IS 'Cohort matrix of a cohort_users state: per cohort (ascending) and offset 0..periods, the customers of the cohort and those active';
 
 -- ---------- support functions ----------
 
@@ -64,6 +88,16 @@ CREATE FUNCTION @extschema@.cohort_activity_final(@extschema@.cohort_state) RETU
     AS 'MODULE_PATHNAME', 'pp_cohort_activity_final' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cohort_activity_final(@extschema@.cohort_state) IS 'Final function of cohort_activity';
 
+CREATE FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer)
+    RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_trans' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer) IS 'Transition function of cohort_users (depends on the session time zone)';
+
+CREATE FUNCTION @extschema@.cohort_users_combine(@extschema@.cohort_users, @extschema@.cohort_users)
+    RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_combine(@extschema@.cohort_users, @extschema@.cohort_users) IS 'Combine function of cohort_users';
+
 -- ---------- aggregates ----------
 
 CREATE AGGREGATE @extschema@.retention(VARIADIC conds bool[]) (
@@ -84,6 +118,14 @@ CREATE AGGREGATE @extschema@.cohort_activity(ts timestamptz, period text, period
 );
 COMMENT ON AGGREGATE @extschema@.cohort_activity(timestamptz, text, integer) IS 'One customer''s cohort period (day, week, month, quarter, year in the session time zone) and the period offsets 0..periods with activity';
 
+CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, period text, periods integer) (
+    SFUNC = @extschema@.cohort_users_trans,
+    STYPE = @extschema@.cohort_users,
+    COMBINEFUNC = @extschema@.cohort_users_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_users(bigint, timestamptz, text, integer) IS 'Every customer''s cohort period and active offsets 0..periods in one state (input of cohort_table); rows with a NULL customer or timestamp are skipped';
+
 -- ---------- cohort matrix ----------
 
 CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
@@ -93,27 +135,48 @@ CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp AS
 $$
+DECLARE
+    user_type regtype;
 BEGIN
     IF period IS NULL OR periods IS NULL THEN
         RAISE EXCEPTION 'cohort_matrix period and periods must not be NULL' USING ERRCODE = '22004';
     END IF;
+    SELECT a.atttypid INTO user_type FROM pg_attribute a
+     WHERE a.attrelid = source AND a.attname = user_col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF user_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        -- integer customers: one aggregate over the events, no GROUP BY customer
+        BEGIN
+            RETURN QUERY EXECUTE format(
+                $q$
+                SELECT t.cohort, t.period_offset, t.cohort_users, t.active_users,
+                       t.active_users::double precision / t.cohort_users
+                  FROM @extschema@.cohort_table(
+                         (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2) FROM %1$s)) AS t
+                $q$, source, ts_col, user_col)
+            USING period, periods;
+            RETURN;
+        EXCEPTION WHEN program_limit_exceeded THEN
+            -- more customers than one state holds: group by customer below
+        END;
+    END IF;
     RETURN QUERY EXECUTE format(
         $q$
-        WITH per_user AS MATERIALIZED (
+        WITH per_user AS (
             SELECT @extschema@.cohort_activity(%2$I, $1, $2) AS a
               FROM %1$s
              WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
              GROUP BY %3$I),
-        sizes AS (
-            SELECT (a).cohort AS cohort, count(*) AS users FROM per_user GROUP BY 1),
-        active AS (
+        cells AS (
             SELECT (a).cohort AS cohort, o AS k, count(*) AS users
-              FROM per_user, unnest((a).offsets) AS o GROUP BY 1, 2)
+              FROM per_user, unnest((a).offsets) AS o
+             GROUP BY 1, 2)
+        -- every customer is active at offset 0 of its cohort: those are the cohort sizes
         SELECT s.cohort, k.k, s.users, coalesce(act.users, 0)::bigint,
                coalesce(act.users, 0)::double precision / s.users
-          FROM sizes s
+          FROM cells s
          CROSS JOIN generate_series(0, $2) AS k(k)
-          LEFT JOIN active act ON act.cohort = s.cohort AND act.k = k.k
+          LEFT JOIN cells act ON act.cohort = s.cohort AND act.k = k.k
+         WHERE s.k = 0
          ORDER BY 1, 2
         $q$, source, ts_col, user_col)
     USING period, periods;

@@ -397,15 +397,13 @@ SeqCachedPattern(FunctionCallInfo fcinfo, const char *text, int32 textlen, int n
 Datum
 pp_sequence_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	MemoryContext old;
 	EventList  *l;
 	text	   *pattern;
 	int			nconds;
 	uint32		mask;
 	TimestampTz ts;
 
-	aggcxt = PortraitAggContext(fcinfo);
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -422,10 +420,9 @@ pp_sequence_trans(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 	{
 		(void) SeqCachedPattern(fcinfo, VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), nconds);
-		old = MemoryContextSwitchTo(aggcxt);
+		/* in the per-row context: the executor copies it into its own */
 		l = EventListNew(EVENT_LIST_SEQUENCE, nconds, 0, 0, VARDATA_ANY(pattern),
 						 VARSIZE_ANY_EXHDR(pattern), PORTRAIT_EVENT_INITIAL_ROWS);
-		MemoryContextSwitchTo(old);
 	}
 	else
 	{
@@ -443,10 +440,7 @@ pp_sequence_trans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("sequence timestamp must be finite")));
-	old = MemoryContextSwitchTo(aggcxt);
-	l = EventListAppend(l, ts, mask);
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(l);
+	PG_RETURN_POINTER(EventListAppend(l, ts, mask));
 }
 
 /* Combine: the rows of both partial states. */

@@ -1,7 +1,7 @@
 -- window_funnel, funnel_counts, funnel_table: errors, order independence,
 -- parallel plans.
 BEGIN;
-SELECT plan(20);
+SELECT plan(23);
 
 -- errors named in the issue
 SELECT throws_ok($$SELECT portrait.window_funnel('-1 second', now(), true)$$, '22023', NULL,
@@ -49,6 +49,41 @@ SELECT is_empty($$
     LEFT JOIN got ON got.case_id = x.case_id AND got.w = x."window" AND got.mode = x.mode
    WHERE x.level IS DISTINCT FROM got.level$$,
   'window_funnel equals the reference on 14400 history/window/mode cases');
+
+-- the same reference through the VARIADIC form (the call above resolves to
+-- the fixed-arity form)
+SELECT is_empty($$
+  WITH got AS (
+    SELECT e.case_id, c.w, c.mode,
+           portrait.window_funnel(make_interval(secs => c.w), c.mode, timestamptz '2024-01-01' + e.ts * interval '1 second',
+                                  VARIADIC ARRAY[e.mask & 1 > 0, e.mask & 2 > 0, e.mask & 4 > 0, e.mask & 8 > 0]) AS level
+      FROM behaviour_funnel_events e
+     CROSS JOIN (SELECT DISTINCT "window" AS w, mode FROM behaviour_funnel_expected) c
+     GROUP BY 1, 2, 3)
+  SELECT x.* FROM behaviour_funnel_expected x
+    LEFT JOIN got ON got.case_id = x.case_id AND got.w = x."window" AND got.mode = x.mode
+   WHERE x.level IS DISTINCT FROM got.level$$,
+  'window_funnel VARIADIC form equals the reference too');
+
+-- steps as separate arguments (2 to 8) resolve to the fixed-arity forms,
+-- which agree with the VARIADIC form, NULL conditions counting as false
+CREATE TEMP VIEW funnel_fixed AS
+SELECT portrait.window_funnel('1 day', ts, name = 'view', name = 'cart', name = 'pay') AS f
+  FROM behaviour_events;
+SELECT unalike(pg_get_viewdef('funnel_fixed'), '%VARIADIC%', 'separate step arguments use a fixed-arity form');
+SELECT is_empty($$
+  SELECT uid FROM behaviour_events GROUP BY uid
+  HAVING portrait.window_funnel('2 days', ts, name = 'view', name = 'cart')
+           IS DISTINCT FROM portrait.window_funnel('2 days', ts, VARIADIC ARRAY[name = 'view', name = 'cart'])
+      OR portrait.window_funnel('2 days', ts, name = 'view', NULLIF(name = 'cart', false), name = 'pay')
+           IS DISTINCT FROM portrait.window_funnel('2 days', ts, VARIADIC ARRAY[name = 'view', NULLIF(name = 'cart', false), name = 'pay'])
+      OR portrait.window_funnel('3 days', 'strict_increase', ts, name = 'view', name = 'cart', name = 'checkout', name = 'pay', name = 'view')
+           IS DISTINCT FROM portrait.window_funnel('3 days', 'strict_increase', ts, VARIADIC ARRAY[name = 'view', name = 'cart', name = 'checkout', name = 'pay', name = 'view'])
+      OR portrait.window_funnel('5 days', ts, name = 'view', name = 'cart', name = 'view', name = 'checkout', name = 'view', name = 'pay', name = 'search', name = 'pay')
+           IS DISTINCT FROM portrait.window_funnel('5 days', ts, VARIADIC ARRAY[name = 'view', name = 'cart', name = 'view', name = 'checkout', name = 'view', name = 'pay', name = 'search', name = 'pay'])
+      OR portrait.window_funnel('1 day', 'strict_order', ts, name = 'view', name = 'cart', name = 'checkout', name = 'pay', name = 'view', name = 'cart', name = 'pay')
+           IS DISTINCT FROM portrait.window_funnel('1 day', 'strict_order', ts, VARIADIC ARRAY[name = 'view', name = 'cart', name = 'checkout', name = 'pay', name = 'view', name = 'cart', name = 'pay'])$$,
+  'fixed-arity and VARIADIC window_funnel agree for 2, 3, 5, 7 and 8 steps');
 
 -- order independence: the same rows in reverse order give the same levels
 SELECT results_eq(

@@ -453,3 +453,315 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.profile_views(regclass, jsonb) IS 'Create (or replace) the BI views of a profile table: <name>_segments, <name>_migration and, with a cluster column, <name>_clusters; returns their names';
+
+-- ==================== behaviour analytics: speed ====================
+
+-- window_funnel with 2 to 8 steps as separate arguments resolves to these
+-- fixed-arity aggregates (no bool[] built per row); the VARIADIC forms stay.
+
+-- Fixed-arity transitions for 2 to 8 steps: a call with the steps as
+-- separate arguments resolves to them rather than to the VARIADIC form.
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool) IS 'Transition function of window_funnel with 2 step arguments';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool) IS 'Transition function of window_funnel with 3 step arguments';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool) IS 'Transition function of window_funnel with 4 step arguments';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 5 step arguments';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 6 step arguments';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 7 step arguments';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, timestamptz, bool, bool, bool, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 8 step arguments';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool) IS 'Transition function of window_funnel with 2 step arguments and a mode';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool) IS 'Transition function of window_funnel with 3 step arguments and a mode';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool) IS 'Transition function of window_funnel with 4 step arguments and a mode';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 5 step arguments and a mode';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 6 step arguments and a mode';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 7 step arguments and a mode';
+
+CREATE FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool, bool, bool, bool)
+    RETURNS @extschema@.event_list
+    AS 'MODULE_PATHNAME', 'pp_window_funnel_trans_mode_steps' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_trans(@extschema@.event_list, interval, text, timestamptz, bool, bool, bool, bool, bool, bool, bool, bool) IS 'Transition function of window_funnel with 8 step arguments and a mode';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 bool, step2 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, bool, bool) IS 'window_funnel and 2 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 bool, step2 bool, step3 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, bool, bool, bool) IS 'window_funnel and 3 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, bool, bool, bool, bool) IS 'window_funnel and 4 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool, step5 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, bool, bool, bool, bool, bool) IS 'window_funnel and 5 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool, step5 bool, step6 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, bool, bool, bool, bool, bool, bool) IS 'window_funnel and 6 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool, step5 bool, step6 bool, step7 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, bool, bool, bool, bool, bool, bool, bool) IS 'window_funnel and 7 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool, step5 bool, step6 bool, step7 bool, step8 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, bool, bool, bool, bool, bool, bool, bool, bool) IS 'window_funnel and 8 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 bool, step2 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, bool, bool) IS 'window_funnel with a mode and 2 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 bool, step2 bool, step3 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, bool, bool, bool) IS 'window_funnel with a mode and 3 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, bool, bool, bool, bool) IS 'window_funnel with a mode and 4 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool, step5 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, bool, bool, bool, bool, bool) IS 'window_funnel with a mode and 5 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool, step5 bool, step6 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, bool, bool, bool, bool, bool, bool) IS 'window_funnel with a mode and 6 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool, step5 bool, step6 bool, step7 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, bool, bool, bool, bool, bool, bool, bool) IS 'window_funnel with a mode and 7 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 bool, step2 bool, step3 bool, step4 bool, step5 bool, step6 bool, step7 bool, step8 bool) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    FINALFUNC = @extschema@.window_funnel_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, bool, bool, bool, bool, bool, bool, bool, bool) IS 'window_funnel with a mode and 8 steps given as separate arguments (chosen over the VARIADIC form; the same result without building an array per row)';
+
+-- COST: the executor copies every combined state whole into the aggregate's
+-- memory, so merging per-customer partial states costs about as much as
+-- aggregating their rows again; with it the planner keeps GROUP BY customer
+-- serial when groups have few events (there the parallel plan measured
+-- slower: the leader re-hashes and copies every customer's state), and
+-- still splits few large groups over workers.
+ALTER FUNCTION @extschema@.window_funnel_combine(@extschema@.event_list, @extschema@.event_list) COST 100;
+
+-- cohort_activity's state is now the first period and a bitmap of offsets
+COMMENT ON FUNCTION @extschema@.cohort_state_in(cstring) IS 'Text input of the cohort_activity aggregate state (period;periods;first period;active offsets)';
+
+-- cohort_matrix over integer customers: one aggregate, no GROUP BY customer
+CREATE TYPE @extschema@.cohort_users;
+
+CREATE FUNCTION @extschema@.cohort_users_in(cstring) RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_in(cstring) IS 'Text input of the cohort_users aggregate state (period;periods;customer:first:offsets;...)';
+
+CREATE FUNCTION @extschema@.cohort_users_out(@extschema@.cohort_users) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_out(@extschema@.cohort_users) IS 'Text output of the cohort_users aggregate state, in customer order';
+
+CREATE TYPE @extschema@.cohort_users (
+    INPUT = @extschema@.cohort_users_in,
+    OUTPUT = @extschema@.cohort_users_out,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.cohort_users IS 'State of cohort_users: per integer customer key, the first active period and the active period offsets';
+
+CREATE FUNCTION @extschema@.cohort_table(state @extschema@.cohort_users)
+    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint, active_users bigint)
+    AS 'MODULE_PATHNAME', 'pp_cohort_table' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.cohort_table(@extschema@.cohort_users) IS 'Cohort matrix of a cohort_users state: per cohort (ascending) and offset 0..periods, the customers of the cohort and those active';
+
+CREATE FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer)
+    RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_trans' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer) IS 'Transition function of cohort_users (depends on the session time zone)';
+
+CREATE FUNCTION @extschema@.cohort_users_combine(@extschema@.cohort_users, @extschema@.cohort_users)
+    RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_combine(@extschema@.cohort_users, @extschema@.cohort_users) IS 'Combine function of cohort_users';
+
+CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, period text, periods integer) (
+    SFUNC = @extschema@.cohort_users_trans,
+    STYPE = @extschema@.cohort_users,
+    COMBINEFUNC = @extschema@.cohort_users_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_users(bigint, timestamptz, text, integer) IS 'Every customer''s cohort period and active offsets 0..periods in one state (input of cohort_table); rows with a NULL customer or timestamp are skipped';
+
+CREATE OR REPLACE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
+                                          period text DEFAULT 'month', periods integer DEFAULT 12)
+    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
+                   active_users bigint, share double precision)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    user_type regtype;
+BEGIN
+    IF period IS NULL OR periods IS NULL THEN
+        RAISE EXCEPTION 'cohort_matrix period and periods must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT a.atttypid INTO user_type FROM pg_attribute a
+     WHERE a.attrelid = source AND a.attname = user_col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF user_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+        -- integer customers: one aggregate over the events, no GROUP BY customer
+        BEGIN
+            RETURN QUERY EXECUTE format(
+                $q$
+                SELECT t.cohort, t.period_offset, t.cohort_users, t.active_users,
+                       t.active_users::double precision / t.cohort_users
+                  FROM @extschema@.cohort_table(
+                         (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2) FROM %1$s)) AS t
+                $q$, source, ts_col, user_col)
+            USING period, periods;
+            RETURN;
+        EXCEPTION WHEN program_limit_exceeded THEN
+            -- more customers than one state holds: group by customer below
+        END;
+    END IF;
+    RETURN QUERY EXECUTE format(
+        $q$
+        WITH per_user AS (
+            SELECT @extschema@.cohort_activity(%2$I, $1, $2) AS a
+              FROM %1$s
+             WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
+             GROUP BY %3$I),
+        cells AS (
+            SELECT (a).cohort AS cohort, o AS k, count(*) AS users
+              FROM per_user, unnest((a).offsets) AS o
+             GROUP BY 1, 2)
+        -- every customer is active at offset 0 of its cohort: those are the cohort sizes
+        SELECT s.cohort, k.k, s.users, coalesce(act.users, 0)::bigint,
+               coalesce(act.users, 0)::double precision / s.users
+          FROM cells s
+         CROSS JOIN generate_series(0, $2) AS k(k)
+          LEFT JOIN cells act ON act.cohort = s.cohort AND act.k = k.k
+         WHERE s.k = 0
+         ORDER BY 1, 2
+        $q$, source, ts_col, user_col)
+    USING period, periods;
+END
+$$;

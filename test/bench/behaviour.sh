@@ -6,8 +6,13 @@
 #       level (for every view, the earliest cart at or after it, the
 #       earliest checkout at or after that, the earliest pay at or after
 #       that; the level is the best view's);
-#   (b) weekly cohort matrix with 8 offsets: cohort_matrix vs GROUP BY
-#       (customer, week) + min() OVER (PARTITION BY customer) + GROUP BY.
+#   (b) weekly cohort matrix with 8 offsets: cohort_matrix vs the first
+#       week per customer (GROUP BY customer) joined to the distinct
+#       (customer, week) pairs, counted per (cohort, offset), the cohort
+#       size taken from offset 0 by a window max.  (This form measured
+#       faster than GROUP BY (customer, week) + min() OVER (PARTITION BY
+#       customer) + GROUP BY, and its two aggregations can run in
+#       parallel.)
 # Both answers are compared; the ratio is hand-written time / ours.  The two
 # queries of a pair run alternately BENCH_RUNS times (default 3) and the best
 # time of each is kept, which tames a busy machine.
@@ -18,6 +23,8 @@ EVENTS=${BENCH_EVENTS:-10000000}
 PER=${BENCH_EVENTS_PER_CUSTOMER:-20}
 RUNS=${BENCH_RUNS:-3}
 run_psql() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+# the machine's load, printed before and after the timed runs
+load() { echo "load average ($1): $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 run_psql -v events="$EVENTS" -v per="$PER" <<'SQL'
 SET client_min_messages = warning;
@@ -37,6 +44,7 @@ SELECT (g / :per)::int AS uid,
 VACUUM ANALYZE bench_events;
 SQL
 
+load before
 run_psql -v runs="$RUNS" <<'SQL'
 SET client_min_messages = warning;
 SET TimeZone = 'Asia/Shanghai';
@@ -61,7 +69,7 @@ END $$;
 
 \set hand_funnel 'WITH o AS (SELECT uid, ts, name, CASE name WHEN ''view'' THEN 1 WHEN ''cart'' THEN 2 WHEN ''checkout'' THEN 3 WHEN ''pay'' THEN 4 ELSE 0 END AS step FROM bench_events), p AS (SELECT *, min(ts) FILTER (WHERE step = 4) OVER w AS next_pay FROM o WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), h AS (SELECT *, min(ts) FILTER (WHERE step = 3) OVER w AS next_chk, min(next_pay) FILTER (WHERE step = 3) OVER w AS chk_pay FROM p WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), c AS (SELECT *, min(ts) FILTER (WHERE step = 2) OVER w AS t2, min(next_chk) FILTER (WHERE step = 2) OVER w AS t3, min(chk_pay) FILTER (WHERE step = 2) OVER w AS t4 FROM h WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), lv AS (SELECT uid, coalesce(max(CASE WHEN step = 1 THEN 1 + (coalesce(t2 <= ts + interval ''1 day'', false))::int + (coalesce(t3 <= ts + interval ''1 day'', false))::int + (coalesce(t4 <= ts + interval ''1 day'', false))::int END), 0) AS level FROM c GROUP BY uid) SELECT level, count(*) AS customers FROM lv GROUP BY level'
 \set our_funnel 'SELECT level, count(*) AS customers FROM (SELECT uid, portrait.window_funnel(''1 day'', ts, name = ''view'', name = ''cart'', name = ''checkout'', name = ''pay'') AS level FROM bench_events GROUP BY uid) t GROUP BY level'
-\set hand_cohort 'WITH a AS (SELECT uid, date_trunc(''week'', ts) AS p FROM bench_events GROUP BY 1, 2), f AS (SELECT uid, p, min(p) OVER (PARTITION BY uid) AS c FROM a), k AS (SELECT c, round(extract(epoch FROM p - c) / 604800)::int AS k FROM f), sizes AS (SELECT c, count(*) AS n FROM k WHERE k = 0 GROUP BY c) SELECT k.c AS cohort, k.k AS period_offset, s.n AS cohort_users, count(*) AS active_users, count(*)::float8 / s.n AS share FROM k JOIN sizes s USING (c) WHERE k.k <= 8 GROUP BY k.c, k.k, s.n'
+\set hand_cohort 'WITH f AS (SELECT uid, date_trunc(''week'', min(ts)) AS c FROM bench_events GROUP BY uid), a AS (SELECT DISTINCT uid, date_trunc(''week'', ts) AS p FROM bench_events), m AS (SELECT f.c, round(extract(epoch FROM a.p - f.c) / 604800)::int AS k, count(*) AS n FROM a JOIN f USING (uid) GROUP BY 1, 2) SELECT c AS cohort, k AS period_offset, max(n) FILTER (WHERE k = 0) OVER (PARTITION BY c) AS cohort_users, n AS active_users, n::float8 / max(n) FILTER (WHERE k = 0) OVER (PARTITION BY c) AS share FROM m WHERE k <= 8'
 \set our_cohort 'SELECT * FROM portrait.cohort_matrix(''bench_events'', ''uid'', ''ts'', ''week'', 8) WHERE active_users > 0'
 
 SELECT count(DISTINCT uid) AS customers, count(*) AS events FROM bench_events;
@@ -81,7 +89,8 @@ SELECT (SELECT count(*) FROM (TABLE hand_funnel EXCEPT TABLE our_funnel) d) = 0
 \echo 'Behaviour benchmark (best of' :runs 'alternating runs, default parallel settings, work_mem 256MB)'
 SELECT '(a) funnel: hand-written window functions' AS what, round(:a_hand_ms::numeric, 0) AS ms, NULL::numeric AS speedup
 UNION ALL SELECT '(a) funnel: window_funnel', round(:a_ours_ms::numeric, 0), round((:a_hand_ms / :a_ours_ms)::numeric, 2)
-UNION ALL SELECT '(b) cohort matrix: GROUP BY + min() OVER + GROUP BY', round(:b_hand_ms::numeric, 0), NULL
+UNION ALL SELECT '(b) cohort matrix: first week JOIN distinct weeks + GROUP BY', round(:b_hand_ms::numeric, 0), NULL
 UNION ALL SELECT '(b) cohort matrix: cohort_matrix', round(:b_ours_ms::numeric, 0), round((:b_hand_ms / :b_ours_ms)::numeric, 2);
 \echo 'speedup = hand-written time / ours'
 SQL
+load after
