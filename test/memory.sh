@@ -90,8 +90,14 @@ for i in "${!NAMES[@]}"; do
 	read -r hwm1 hwm2 rss2 ctx1 ctx2 <<<"$(echo $out)"
 	grow=$((hwm2 - hwm1))
 	n=$((n + 1))
-	if [ "$grow" -le "$MEMORY_BOUND_KB" ]; then r=ok; else r="not ok"; fi
-	echo "$r $n - $name: peak RSS ${hwm1} kB after $small rows, ${hwm2} kB after $large rows (+${grow} kB)"
+	if [ -n "${PORTRAIT_SANITIZE:-}" ]; then
+		# AddressSanitizer keeps freed memory in quarantine (256 MB), so resident size
+		# says nothing there; the memory-context check below still holds
+		echo "ok $n - $name: peak RSS +${grow} kB # SKIP resident size under AddressSanitizer"
+	else
+		if [ "$grow" -le "$MEMORY_BOUND_KB" ]; then r=ok; else r="not ok"; fi
+		echo "$r $n - $name: peak RSS ${hwm1} kB after $small rows, ${hwm2} kB after $large rows (+${grow} kB)"
+	fi
 	n=$((n + 1))
 	if [ "$ctx2" -le "$ctx1" ]; then r=ok; else r="not ok"; fi
 	echo "$r $n - $name: memory contexts ${ctx1} bytes after $small rows, ${ctx2} bytes after $large rows"
