@@ -9,13 +9,9 @@
 # PGHOST/PGPORT/PGUSER of a running cluster, PGBIN, and permission to signal
 # the server's processes (root or the cluster's owner).
 set -euo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
-}
 echo "1..7"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS crash_db" -c "CREATE DATABASE crash_db"

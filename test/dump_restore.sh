@@ -4,6 +4,7 @@
 # history survive, and scores after restore are equal.
 # Prints TAP lines; needs PGHOST/PGPORT/PGUSER of a running cluster and PGBIN.
 set -euo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 tmp=$(mktemp -d)
@@ -61,11 +62,6 @@ before_models=$(psql -d dump_src -c "$models_sql")
 psql -d postgres -c "CREATE DATABASE dump_dst"
 "$PGBIN/pg_restore" -d dump_dst "$tmp/db.dump"
 
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
-}
 echo "1..9"
 check "segment rules equal after restore (edited built-in and user map kept)" "$before_rules" "$(psql -d dump_dst -c "$rules_sql")"
 check "stored model identical after restore" "$before_model" "$(psql -d dump_dst -c "SELECT model::text FROM models")"

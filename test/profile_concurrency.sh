@@ -4,6 +4,7 @@
 # are not blocked; a second refresh of the same target waits (wait true) or fails
 # fast (wait false). Prints TAP lines.
 set -euo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 tmp=$(mktemp -d)
@@ -18,11 +19,6 @@ CALL portrait.refresh_profile('prof', 'SELECT g AS customer_id, 0 AS version, ''
 SQL
 src() { echo "SELECT g AS customer_id, $1 AS version, 'S' || ((g + $1) % 7) AS segment, g * 0.5 + $1 AS score FROM generate_series(1, $N) g"; }
 
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
-}
 echo "1..7"
 
 # a reader polls, in its own sessions, for as long as a writer refreshes ten

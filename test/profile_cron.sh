@@ -5,13 +5,9 @@
 # schedules by the minute, so this waits for the next minute (usually under 70 s; gives up after 150 s).
 # Prints TAP lines.
 set -euo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d portrait_test "$@"; }
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
-}
 echo "1..3"
 psql <<'SQL'
 CREATE EXTENSION IF NOT EXISTS pg_cron;

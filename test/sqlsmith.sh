@@ -16,6 +16,7 @@
 # Prints TAP lines.  test/portrait.sh runs it in `test` (bounded) and in
 # `sqlsmith` mode (the long run for release checks).
 set -euo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-${SQLSMITH_QUERIES:-5000}}
 SEED=${SQLSMITH_SEED:-2}
@@ -28,11 +29,6 @@ tmp=$(mktemp -d)
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
-}
 echo "1..5"
 
 psql -f "$ROOT/test/sqlsmith/setup.sql" >/dev/null

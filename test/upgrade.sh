@@ -7,15 +7,11 @@
 # transaction ids and sequence positions are masked.  Prints TAP lines; needs PGHOST/PGPORT/PGUSER of
 # a running cluster and PGBIN.
 set -euo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-check() {
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   got: $3"; echo "#  want: $2"; fi
-}
 
 catalog() {
 	"$PGBIN/pg_dump" --binary-upgrade --schema-only -d "$1" |
@@ -32,7 +28,9 @@ echo "1..$((2 + 4 * ${#olds[@]}))"
 psql -d postgres -c "DROP DATABASE IF EXISTS upgrade_fresh" -c "CREATE DATABASE upgrade_fresh"
 psql -d upgrade_fresh -c "CREATE EXTENSION pg_portrait"
 catalog upgrade_fresh >"$tmp/fresh.sql"
-check "a fresh install is version $current" "$current" "$(psql -d upgrade_fresh -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_portrait'")"
+newest=$(psql -d postgres -c "SELECT version FROM pg_available_extension_versions WHERE name = 'pg_portrait'
+                               ORDER BY string_to_array(version, '.')::int[] DESC LIMIT 1")
+check "a fresh install is the newest version there is a script for" "$newest" "$(psql -d upgrade_fresh -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_portrait'")"
 
 for old in "${olds[@]}"; do
 	psql -d postgres -c "DROP DATABASE IF EXISTS upgrade_old" -c "CREATE DATABASE upgrade_old"
