@@ -2,7 +2,7 @@
 # set-up (see README.md); everything else is the usual `make && make install`.
 
 EXTENSION  = pg_portrait
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = pg_portrait
 OBJS = \
@@ -21,7 +21,8 @@ OBJS = \
 	src/funnel.o \
 	src/retention.o \
 	src/sequence.o \
-	src/abtest.o
+	src/abtest.o \
+	src/profile.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).

@@ -181,6 +181,11 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm; reactivated needs the previous stage';
 
+CREATE FUNCTION @extschema@.profile_diff(target regclass, source text, key name)
+    RETURNS SETOF record AS 'MODULE_PATHNAME', 'pp_profile_diff'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.profile_diff(regclass, text, name) IS 'The changes refresh_profile makes: rows (op, n, rel, tid, changed, src) with op i (new key), u (changed row, changed naming its changed columns) or d (vanished key), then one = row counting unchanged rows; call with AS d(op "char", n bigint, rel oid, tid tid, changed text[], src <target row type>)';
+
 -- source_search_path: the caller's search_path, captured by its default when
 -- the call is made, so that the source query sees the caller's tables while
 -- the body runs with a pinned path.
@@ -200,19 +205,15 @@ DECLARE
     cols text[];            -- target columns other than the key, in attnum order
     src_cols text[];
     col_list text;          -- "a", "b"
-    cast_list text;         -- s."a"::type AS "a", ...
     diff_values text;       -- ('a', t."a"::text, (d.src)."a"::text, t."a" IS DISTINCT FROM (d.src)."a"), ...
     old_values text;        -- ('a', t."a"::text), ...
     k text := quote_ident(key);
     run bigint;
     started timestamptz := clock_timestamp();
-    n_src bigint;
     n_ins bigint;
     n_upd bigint;
     n_del bigint;
-    n_tgt bigint;
-    n_null bigint;
-    dup text;
+    n_same bigint;
 BEGIN
     IF target IS NULL OR source IS NULL OR key IS NULL THEN
         RAISE EXCEPTION 'refresh_profile target, source and key must not be NULL' USING ERRCODE = '22004';
@@ -257,15 +258,10 @@ BEGIN
                    WHERE attrelid = target AND attname = key AND attnum > 0 AND NOT attisdropped) THEN
         RAISE EXCEPTION 'key column "%" is not a column of %', key, tname USING ERRCODE = '22023';
     END IF;
-    SELECT array_agg(attname::text ORDER BY attnum),
-           string_agg(format('s.%I::%s AS %I', attname, format_type(atttypid, atttypmod), attname), ', ' ORDER BY attnum)
-    INTO cols, cast_list
+    SELECT array_agg(attname::text ORDER BY attnum) INTO cols
     FROM pg_attribute
     WHERE attrelid = target AND attnum > 0 AND NOT attisdropped AND attname <> key AND attgenerated = '';
     cols := coalesce(cols, '{}');
-    cast_list := format('s.%I::%s AS %I', key,
-                        (SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = target AND attname = key),
-                        key) || coalesce(', ' || cast_list, '');
 
     IF o ? 'track' THEN
         tracked := ARRAY(SELECT jsonb_array_elements_text(o->'track'));
@@ -277,8 +273,7 @@ BEGIN
         tracked := cols;
     END IF;
 
-    -- the source runs unchanged (its errors reach the caller as they are), then is
-    -- cast to the target's column types so that comparisons are exact
+    -- the source's columns must be the target's, by name (LIMIT 0: nothing runs)
     IF to_regclass('pg_temp.portrait_refresh_diff') IS NOT NULL THEN
         DROP TABLE pg_temp.portrait_refresh_diff;
     END IF;
@@ -300,60 +295,46 @@ BEGIN
     IF opt IS NOT NULL THEN
         RAISE EXCEPTION 'the source column "%" is not a column of %', opt, tname USING ERRCODE = '22023';
     END IF;
-    PERFORM pg_catalog.set_config('search_path', source_search_path, true);
-    EXECUTE format('CREATE TEMP TABLE portrait_refresh_source ON COMMIT DROP AS SELECT %s FROM (%s) s', cast_list, source);
-    GET DIAGNOSTICS n_src = ROW_COUNT;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     run := nextval('@extschema@.profile_run_run_id_seq');
     col_list := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) c);
-    EXECUTE format('SELECT count(*) FROM %s', tname) INTO n_tgt;
 
     -- one pass over target and source finds every difference: keys only in the
-    -- source (insert), only in the target (delete), or with a changed column (update)
+    -- source (i), only in the target (d), or with a changed column (u); the
+    -- source runs unchanged (its errors reach the caller as they are), its
+    -- columns cast to the target's types so that comparisons are exact
+    PERFORM pg_catalog.set_config('search_path', source_search_path, true);
     EXECUTE format('CREATE TEMP TABLE portrait_refresh_diff ON COMMIT DROP AS
-                    SELECT t.ctid AS tid,
-                           CASE WHEN t.ctid IS NULL THEN ''insert'' WHEN s.ctid IS NULL THEN ''delete'' ELSE ''update'' END AS op,
-                           s AS src
-                    FROM %1$s t FULL JOIN pg_temp.portrait_refresh_source s ON s.%2$s = t.%2$s
-                    WHERE t.ctid IS NULL OR s.ctid IS NULL OR %3$s',
-                   tname, k,
-                   coalesce((SELECT format('(%s) IS DISTINCT FROM (%s)', string_agg(format('t.%I', c), ', '),
-                                           string_agg(format('s.%I', c), ', '))
-                             FROM unnest(cols) c), 'false'));
-    EXECUTE format('SELECT count(*) FILTER (WHERE op = ''insert''), count(*) FILTER (WHERE op = ''update''),
-                           count(*) FILTER (WHERE op = ''delete''), count(*) FILTER (WHERE op = ''insert'' AND (src).%s IS NULL)
-                    FROM pg_temp.portrait_refresh_diff', k)
-    INTO n_ins, n_upd, n_del, n_null;
-    IF n_null > 0 THEN
-        RAISE EXCEPTION 'the source returns a NULL key' USING ERRCODE = '22004';
-    END IF;
-    -- every source row not inserted matched one target row that stays: otherwise a key repeats
-    IF n_src - n_ins <> n_tgt - n_del THEN
-        EXECUTE format('SELECT %1$s::text FROM pg_temp.portrait_refresh_source GROUP BY %1$s HAVING count(*) > 1 LIMIT 1', k) INTO dup;
-        IF dup IS NOT NULL THEN
-            RAISE EXCEPTION 'the source returns a key more than once' USING ERRCODE = '21000',
-                DETAIL = format('Key %s is returned more than once.', quote_literal(dup)),
-                HINT = 'The source must return one row per key.';
-        END IF;
-        RAISE EXCEPTION 'the key column of % is not unique', tname USING ERRCODE = '21000',
-            HINT = 'Give the key column a primary key or unique constraint.';
-    END IF;
+                    SELECT * FROM @extschema@.profile_diff($1, $2, $3)
+                    AS d(op pg_catalog."char", n pg_catalog.int8, rel pg_catalog.oid, tid pg_catalog.tid, changed pg_catalog.text[], src %s)', tname)
+    USING target, source, key;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'),
+           count(*) FILTER (WHERE op = 'd'), max(n) FILTER (WHERE op = '=')
+    INTO n_ins, n_upd, n_del, n_same
+    FROM pg_temp.portrait_refresh_diff;
     ANALYZE pg_temp.portrait_refresh_diff;
+
+    -- The rows to change are fetched by tid.  The planner prices a TID lookup
+    -- per row above a scan of the whole table, but the lookups win until
+    -- some 5% of the rows change (the settings revert when the call ends).
+    IF (n_upd + n_del) * 20 < n_upd + n_del + n_same THEN
+        PERFORM pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
+    END IF;
 
     -- changed rows: history first (old values), then one rewrite per changed row
     IF history AND cardinality(tracked) > 0 AND n_upd > 0 THEN
-        diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, (d.src).%2$I::text, t.%2$I IS DISTINCT FROM (d.src).%2$I)', c, c), ', ')
+        diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, (d.src).%2$I::text)', c, c), ', ')
                         FROM unnest(tracked) c);
         EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
                         SELECT $1, $2, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
-                        FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON t.ctid = d.tid
-                        CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n, changed) WHERE d.op = ''update'' AND v.changed',
+                        FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON t.tableoid = d.rel AND t.ctid = d.tid
+                        CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n) WHERE d.op = ''u'' AND v.c = ANY (d.changed)',
                        k, tname, diff_values)
         USING run, tname, started;
     END IF;
     IF n_upd > 0 THEN
         EXECUTE format('UPDATE %1$s t SET (%2$s) = (SELECT %3$s) FROM pg_temp.portrait_refresh_diff d
-                        WHERE t.ctid = d.tid AND d.op = ''update''',
+                        WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''u''',
                        tname, col_list, (SELECT string_agg(format('(d.src).%I', c), ', ') FROM unnest(cols) c));
     END IF;
 
@@ -361,10 +342,10 @@ BEGIN
     IF n_del > 0 THEN
         old_values := coalesce((SELECT string_agg(format('(%L, t.%I::text)', c, c), ', ') FROM unnest(tracked) c), '(NULL, NULL)');
         EXECUTE format('WITH del AS (DELETE FROM %1$s t USING pg_temp.portrait_refresh_diff d
-                                     WHERE t.ctid = d.tid AND d.op = ''delete'' RETURNING t.*)
+                                     WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''d'' RETURNING t.*)
                         INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
                         SELECT $1, $2, t.%2$s::text, ''delete'', v.c, v.o, NULL, $3
-                        FROM del t CROSS JOIN LATERAL (VALUES %3$s) v(c, o) WHERE $4',
+                        FROM del t CROSS JOIN LATERAL (VALUES %3$s) v(c, o) WHERE $4 AND t.%2$s IS NOT NULL',
                        tname, k, old_values)
         USING run, tname, started, history AND cardinality(tracked) > 0;
     END IF;
@@ -372,7 +353,7 @@ BEGIN
     -- new keys: one history row each (all their values are new)
     IF n_ins > 0 THEN
         EXECUTE format('WITH ins AS (INSERT INTO %1$s (%2$s) SELECT %3$s FROM pg_temp.portrait_refresh_diff d
-                                     WHERE d.op = ''insert'' RETURNING %4$s)
+                                     WHERE d.op = ''i'' RETURNING %4$s)
                         INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
                         SELECT $1, $2, ins.%4$s::text, ''insert'', NULL, NULL, NULL, $3 FROM ins WHERE $4',
                        tname, k || coalesce(', ' || col_list, ''),
@@ -381,9 +362,8 @@ BEGIN
     END IF;
 
     INSERT INTO @extschema@.profile_run (run_id, target, started_at, finished_at, inserted, updated, deleted, unchanged, status)
-    VALUES (run, tname, started, clock_timestamp(), n_ins, n_upd, n_del, n_src - n_ins - n_upd, 'succeeded');
+    VALUES (run, tname, started, clock_timestamp(), n_ins, n_upd, n_del, n_same, 'succeeded');
     DROP TABLE pg_temp.portrait_refresh_diff;
-    DROP TABLE pg_temp.portrait_refresh_source;
 END
 $$;
 COMMENT ON PROCEDURE @extschema@.refresh_profile(regclass, text, name, jsonb, text) IS 'Make a profile table equal to a query''s result in one transaction, writing only changed rows, recording changes in profile_history and the run in profile_run';

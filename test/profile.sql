@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(47);
+SELECT plan(62);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '0A000',
@@ -121,6 +121,71 @@ SELECT lives_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT i
                 'wait false and nobody else refreshing: runs');
 SELECT lives_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT id, seg, val FROM profile_src1', 'id')$$,
                 'the source query sees the caller''s search_path (unqualified table name)');
+
+-- ---------- the difference: edge cases ----------
+-- a partitioned profile: rows of different partitions share ctids, so rows are named by (tableoid, ctid)
+CREATE TABLE public.profile_part (id int PRIMARY KEY, seg text) PARTITION BY RANGE (id);
+CREATE TABLE public.profile_part_a PARTITION OF public.profile_part FOR VALUES FROM (0) TO (100);
+CREATE TABLE public.profile_part_b PARTITION OF public.profile_part FOR VALUES FROM (100) TO (200);
+INSERT INTO public.profile_part SELECT g, 'a' FROM generate_series(1, 3) g UNION ALL SELECT g, 'b' FROM generate_series(101, 103) g;
+CALL portrait.refresh_profile('public.profile_part', 'SELECT * FROM (VALUES (1, ''a''), (2, ''A2''), (3, ''a''), (101, ''b''), (102, ''b''), (104, ''new'')) v(id, seg)', 'id');
+SELECT results_eq($$SELECT id, seg FROM public.profile_part ORDER BY id$$,
+                  $$VALUES (1, 'a'), (2, 'A2'), (3, 'a'), (101, 'b'), (102, 'b'), (104, 'new')$$,
+                  'partitioned target: only the changed row of its own partition is rewritten');
+-- few changes among many rows: the rows are fetched by tid
+CREATE TABLE public.profile_big (id bigint PRIMARY KEY, seg text, score float8, tags json);
+INSERT INTO public.profile_big SELECT g, 'S' || g % 7, CASE g WHEN 78 THEN 0 ELSE g / 10.0 END, json_build_object('g', g % 3) FROM generate_series(1, 5000) g;
+ANALYZE public.profile_big;
+CREATE TEMP TABLE profile_big_before AS SELECT id, ctid AS tid FROM public.profile_big;
+CALL portrait.refresh_profile('public.profile_big',
+     $$SELECT id, CASE WHEN id = 77 THEN 'X' ELSE seg END AS seg,
+              CASE WHEN id = 78 THEN -0.0 WHEN id = 79 THEN NULL ELSE score END AS score,
+              CASE WHEN id = 80 THEN '{"g": 9}' ELSE tags::text END::json AS tags
+       FROM public.profile_big WHERE id <> 5000 UNION ALL SELECT 5001, 'N', 1, '{}'$$, 'id');
+SELECT results_eq($$SELECT inserted, updated, deleted, unchanged FROM portrait.profile_run ORDER BY run_id DESC LIMIT 1$$,
+                  $$VALUES (1::bigint, 3::bigint, 1::bigint, 4996::bigint)$$,
+                  'a few changes among 5000 rows: 1 new, 3 changed (a json column compared by its text), 1 gone');
+SELECT is((SELECT count(*) FROM public.profile_big p JOIN profile_big_before b USING (id) WHERE p.ctid <> b.tid),
+          3::bigint, 'only the changed rows were rewritten');
+SELECT set_eq($$SELECT key, column_name, old_value, new_value FROM portrait.profile_history
+                WHERE run_id = (SELECT max(run_id) FROM portrait.profile_run) AND op = 'update'$$,
+              $$VALUES ('77', 'seg', 'S0', 'X'), ('79', 'score', '7.9', NULL), ('80', 'tags', '{"g" : 2}', '{"g": 9}')$$,
+              'the history names exactly the changed columns');
+SELECT results_eq($$SELECT id, seg, score, tags::text FROM public.profile_big WHERE id BETWEEN 77 AND 80 OR id > 4999 ORDER BY id$$,
+                  $$VALUES (77::bigint, 'X', 7.7::float8, '{"g" : 2}'), (78, 'S1', 0, '{"g" : 0}'), (79, 'S2', NULL, '{"g" : 1}'),
+                           (80, 'S3', 8.0, '{"g": 9}'), (5001, 'N', 1, '{}')$$,
+                  'changed values are written; a NULL counts as a change, -0 equals 0 as in SQL');
+-- keys: text keys with NULLs in the profile, duplicates in profile or source
+CREATE TABLE public.profile_txt (k text, v int);
+INSERT INTO public.profile_txt VALUES ('a', 1), ('b', 2), (NULL, 3);
+CALL portrait.refresh_profile('public.profile_txt', $$SELECT * FROM (VALUES ('a', 1), ('b', 5), ('c', 6)) s(k, v)$$, 'k');
+SELECT results_eq($$SELECT k, v FROM public.profile_txt ORDER BY k$$, $$VALUES ('a', 1), ('b', 5), ('c', 6)$$,
+                  'a profile row with a NULL key matches nothing and is deleted (without history: it has no key)');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_txt', $q$SELECT * FROM (VALUES ('a', 1), ('a', 1), ('b', 5), ('c', 6)) s(k, v)$q$, 'k')$$,
+                 '21000', 'the source returns a key more than once', 'a repeated key is caught even when both rows equal the profile row');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_txt', $q$SELECT * FROM (VALUES ('a', 1), ('b', 5), ('c', 6), ('z', 1), ('z', 2)) s(k, v)$q$, 'k')$$,
+                 '21000', 'the source returns a key more than once', 'a repeated new key is caught');
+INSERT INTO public.profile_txt VALUES ('a', 9);
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_txt', $q$SELECT * FROM (VALUES ('a', 1)) s(k, v)$q$, 'k')$$,
+                 '21000', 'the key column of public.profile_txt is not unique', 'a profile without a unique key is refused');
+-- profile_diff called directly
+SELECT throws_ok($$SELECT portrait.profile_diff('public.profile_big', 'SELECT 1', 'id')$$, '0A000',
+                 'profile_diff must be called in FROM with a column definition list', 'profile_diff outside FROM');
+SELECT throws_ok($$SELECT * FROM portrait.profile_diff('public.profile_big', 'SELECT 1', 'id') AS d(op "char", n bigint)$$, '42804',
+                 'profile_diff returns (op "char", n bigint, rel oid, tid tid, changed text[], src profile_big)', 'profile_diff with other columns');
+SELECT throws_ok($$SELECT * FROM portrait.profile_diff(NULL, 'SELECT 1', 'id') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big)$$,
+                 '22004', 'target must not be NULL', 'profile_diff with a NULL target');
+SELECT throws_ok($$SELECT * FROM portrait.profile_diff('public.profile_big', 'SELECT 1', 'nope') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big)$$,
+                 '22023', 'key column "nope" is not a column of profile_big', 'profile_diff with an unknown key');
+CREATE TABLE public.profile_pt (p point, v int);
+SELECT throws_ok($$SELECT * FROM portrait.profile_diff('public.profile_pt', 'SELECT point(1, 1) AS p, 1 AS v', 'p') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_pt)$$,
+                 '42883', 'the key column type point has no hash function', 'a key type without hashing');
+SELECT results_eq($$SELECT op, n, tid IS NOT NULL, changed, (src).id, (src).seg FROM portrait.profile_diff('public.profile_big',
+                        'SELECT id, CASE id WHEN 3 THEN ''y'' ELSE seg END, CASE id WHEN 3 THEN 0 ELSE score END, tags FROM public.profile_big WHERE id > 2 UNION ALL SELECT 0, ''z'', 0, NULL', 'id')
+                      AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big) ORDER BY op, (src).id$$,
+                  $$VALUES ('='::"char", 4997::bigint, false, NULL::text[], NULL::bigint, NULL::text), ('d', NULL, true, NULL, NULL, NULL),
+                           ('d', NULL, true, NULL, NULL, NULL), ('i', NULL, false, NULL, 0, 'z'), ('u', NULL, true, '{seg,score}', 3, 'y')$$,
+                  'profile_diff: deletions name rows, insertions carry the source row, updates name the changed columns, one count row');
 
 -- ---------- profile_views: error paths ----------
 SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"colour": "red"}')$$, '0A000',
