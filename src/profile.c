@@ -75,16 +75,15 @@ typedef struct DiffState
 	int64		unchanged;
 
 	/*
-	 * Rows wait in batches so that the hash buckets (and the profile rows)
-	 * they need are prefetched together: a random access to a table of a
-	 * million rows misses the cache, and misses overlap only when issued
-	 * ahead.
+	 * Profile rows wait in batches so that the hash buckets they go to are
+	 * prefetched together: a random access to a table of a million rows
+	 * misses the cache, and misses overlap only when issued ahead.  (Source
+	 * rows are matched at once: copying them to batch them costs more.)
 	 */
 	int			nbatch;
 	uint32		bhash[DIFF_BATCH];
 	Datum		bkey[DIFF_BATCH];
 	MinimalTuple brow[DIFF_BATCH];
-	TupleTableSlot *bslot[DIFF_BATCH];
 } DiffState;
 
 /*
@@ -337,14 +336,7 @@ DiffProfileShutdown(DestReceiver *self)
 static void
 DiffSourceStartup(DestReceiver *self, int operation, TupleDesc desc)
 {
-	DiffState  *st = (DiffState *) self;
-	MemoryContext old = MemoryContextSwitchTo(st->cxt);
-
-	DiffCheckColumns(st, desc, 0, "the source");
-	desc = CreateTupleDescCopy(desc);
-	for (int i = 0; i < DIFF_BATCH; i++)
-		st->bslot[i] = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-	MemoryContextSwitchTo(old);
+	DiffCheckColumns((DiffState *) self, desc, 0, "the source");
 }
 
 /* Column j IS DISTINCT FROM in the two rows (the profile's has two more in front). */
@@ -426,51 +418,23 @@ DiffSourceOne(DiffState *st, TupleTableSlot *slot, uint32 hash)
 		st->unchanged++;
 }
 
-/* Buckets first, then the profile rows they point to, then the work. */
-static void
-DiffSourceFlush(DiffState *st)
-{
-	for (int i = 0; i < st->nbatch; i++)
-	{
-		DiffEntry  *e = diffhash_lookup_hash(st->table, st->bslot[i]->tts_values[0], st->bhash[i]);
-
-		if (e != NULL && e->row != NULL)
-			DiffPrefetch(e->row);
-	}
-	for (int i = 0; i < st->nbatch; i++)
-		DiffSourceOne(st, st->bslot[i], st->bhash[i]);
-	st->nbatch = 0;
-}
-
 static bool
 DiffSourceRow(TupleTableSlot *slot, DestReceiver *self)
 {
 	DiffState  *st = (DiffState *) self;
-	int			i;
 
 	slot_getallattrs(slot);
 	if (slot->tts_isnull[0])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the source returns a NULL key")));
-	i = st->nbatch++;
-	st->bhash[i] = DiffHashKey(st, slot->tts_values[0]);
-	DiffPrefetch(&st->table->data[st->bhash[i] & st->table->sizemask]);
-	ExecCopySlot(st->bslot[i], slot);
-	slot_getallattrs(st->bslot[i]);
-	if (st->nbatch == DIFF_BATCH)
-		DiffSourceFlush(st);
+	DiffSourceOne(st, slot, DiffHashKey(st, slot->tts_values[0]));
 	return true;
 }
 
+/* rShutdown of the source, rDestroy of both: nothing to do */
 static void
-DiffSourceShutdown(DestReceiver *self)
-{
-	DiffSourceFlush((DiffState *) self);
-}
-
-static void
-DiffDestroy(DestReceiver *self)
+DiffDone(DestReceiver *self)
 {
 }
 
@@ -631,7 +595,7 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 	MemoryContextRegisterResetCallback(st->cxt, &st->release);
 	st->rowcxt = AllocSetContextCreate(st->cxt, "profile_diff row", ALLOCSET_DEFAULT_SIZES);
 	st->table = diffhash_create(st->cxt, (uint32) Min(Max(expected * 1.1, 1024), 64 * 1024 * 1024), st);
-	st->pub.rDestroy = DiffDestroy;
+	st->pub.rDestroy = DiffDone;
 	st->pub.mydest = DestNone;
 	MemoryContextSwitchTo(old);
 
@@ -643,7 +607,7 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 	DiffRun(st, profile_sql.data);
 	st->pub.rStartup = DiffSourceStartup;
 	st->pub.receiveSlot = DiffSourceRow;
-	st->pub.rShutdown = DiffSourceShutdown;
+	st->pub.rShutdown = DiffDone;
 	DiffRun(st, source_sql.data);
 	SPI_finish();
 
