@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(62);
+SELECT plan(64);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '0A000',
@@ -177,6 +177,10 @@ SELECT throws_ok($$SELECT * FROM portrait.profile_diff(NULL, 'SELECT 1', 'id') A
                  '22004', 'target must not be NULL', 'profile_diff with a NULL target');
 SELECT throws_ok($$SELECT * FROM portrait.profile_diff('public.profile_big', 'SELECT 1', 'nope') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big)$$,
                  '22023', 'key column "nope" is not a column of profile_big', 'profile_diff with an unknown key');
+SELECT throws_ok($$SELECT * FROM portrait.profile_diff(0, 'SELECT 1', 'id') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big)$$,
+                 '42P01', 'relation with OID 0 does not exist', 'profile_diff of a relation that does not exist');
+SELECT throws_ok($$SELECT * FROM portrait.profile_diff('pg_class_oid_index', 'SELECT 1', 'oid') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big)$$,
+                 '22023', 'refresh_profile target pg_class_oid_index is not a table', 'profile_diff of an index');
 CREATE TABLE public.profile_pt (p point, v int);
 SELECT throws_ok($$SELECT * FROM portrait.profile_diff('public.profile_pt', 'SELECT point(1, 1) AS p, 1 AS v', 'p') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_pt)$$,
                  '42883', 'the key column type point has no hash function', 'a key type without hashing');
