@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(64);
+SELECT plan(65);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '0A000',
@@ -181,6 +181,11 @@ SELECT throws_ok($$SELECT * FROM portrait.profile_diff(0, 'SELECT 1', 'id') AS d
                  '42P01', 'relation with OID 0 does not exist', 'profile_diff of a relation that does not exist');
 SELECT throws_ok($$SELECT * FROM portrait.profile_diff('pg_class_oid_index', 'SELECT 1', 'oid') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big)$$,
                  '22023', 'refresh_profile target pg_class_oid_index is not a table', 'profile_diff of an index');
+CREATE ROLE portrait_diff_nobody;
+SET LOCAL ROLE portrait_diff_nobody;
+SELECT throws_ok($$SELECT * FROM portrait.profile_diff('public.profile_big', 'SELECT 1', 'id') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big)$$,
+                 '42501', 'permission denied for table profile_big', 'profile_diff needs SELECT on the target (and takes no lock without it)');
+RESET ROLE;
 CREATE TABLE public.profile_pt (p point, v int);
 SELECT throws_ok($$SELECT * FROM portrait.profile_diff('public.profile_pt', 'SELECT point(1, 1) AS p, 1 AS v', 'p') AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_pt)$$,
                  '42883', 'the key column type point has no hash function', 'a key type without hashing');
