@@ -23,6 +23,7 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -440,15 +441,68 @@ DiffDone(DestReceiver *self)
 {
 }
 
+/* A plan of sql, which must be one query (the source is text from the caller). */
+static SPIPlanPtr
+DiffPrepare(const char *sql)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, 0, NULL, CURSOR_OPT_PARALLEL_OK);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
+	if (list_length(SPI_plan_get_plan_sources(plan)) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("the source must be a single query")));
+	return plan;
+}
+
+/*
+ * The source must return the target's columns by name, in any order: checked
+ * on its plan, before anything runs.
+ */
+static void
+DiffCheckSourceNames(DiffState *st, const char *source)
+{
+	StringInfoData sql;
+	TupleDesc	desc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT * FROM (%s) s", source);
+	desc = ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(DiffPrepare(sql.data))))->resultDesc;
+	for (int k = 1; k <= st->ncols; k++)
+	{
+		const char *name = NameStr(TupleDescAttr(st->rowdesc, st->attno[k % st->ncols])->attname);
+		bool		found = false;
+
+		for (int i = 0; i < desc->natts && !found; i++)
+			found = strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the source has no column \"%s\"", name),
+					 errdetail("The source must return the columns of %s by name.", st->relname)));
+	}
+	for (int i = 0; i < desc->natts; i++)
+	{
+		const char *name = NameStr(TupleDescAttr(desc, i)->attname);
+		bool		found = false;
+
+		for (int j = 0; j < st->ncols && !found; j++)
+			found = strcmp(NameStr(TupleDescAttr(st->rowdesc, st->attno[j])->attname), name) == 0;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the source column \"%s\" is not a column of %s", name, st->relname)));
+	}
+}
+
 /* Run one SELECT to completion into the receiver; parallel plans allowed. */
 static void
 DiffRun(DiffState *st, const char *sql)
 {
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, 0, NULL, CURSOR_OPT_PARALLEL_OK);
+	SPIPlanPtr	plan = DiffPrepare(sql);
 	int			ret;
 
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
 #if PG_VERSION_NUM >= 140000
 	{
 		SPIExecuteOptions opt = {0};
@@ -488,6 +542,7 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	desc;
 	const char *key;
+	const char *source;
 	StringInfoData profile_sql;
 	StringInfoData source_sql;
 	int			keyatt = -1;
@@ -599,7 +654,8 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 	st->relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 											 RelationGetRelationName(rel));
 	appendStringInfo(&profile_sql, " FROM %s", st->relname);
-	appendStringInfo(&source_sql, " FROM (%s) s", text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	appendStringInfo(&source_sql, " FROM (%s) s", source);
 	/* sized for the rows the table had when last analyzed, to spare regrowing */
 	expected = rel->rd_rel->reltuples;
 	relation_close(rel, AccessShareLock);
@@ -616,6 +672,7 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	DiffCheckSourceNames(st, source);
 	st->pub.rStartup = DiffProfileStartup;
 	st->pub.receiveSlot = DiffProfileRow;
 	st->pub.rShutdown = DiffProfileShutdown;

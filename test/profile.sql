@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(65);
+SELECT plan(67);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '0A000',
@@ -93,6 +93,10 @@ SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 
                  'the source has no column "val"', 'source lacks a column');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val, 2 AS extra', 'id')$$, '22023',
                  'the source column "extra" is not a column of public.profile_src1', 'source has an extra column');
+CREATE TABLE public.profile_victim (x int);
+SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val) s; DROP TABLE public.profile_victim; SELECT (1', 'id')$$, '42601',
+                 'the source must be a single query', 'a source of several statements is refused');
+SELECT isnt(to_regclass('public.profile_victim'), NULL, 'and none of its statements ran');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val FROM generate_series(1, 2)', 'id')$$, '21000',
                  'the source returns a key more than once', 'duplicate keys');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT NULL::int AS id, ''a'' AS seg, 1 AS val', 'id')$$, '22004',
