@@ -9,7 +9,9 @@
  */
 #include "postgres.h"
 
+#ifndef WIN32
 #include <sys/mman.h>
+#endif
 
 #include "access/htup_details.h"
 #include "access/relation.h"
@@ -116,8 +118,10 @@ DiffArenaRelease(void *arg)
 	for (DiffChunk *c = *head, *next; c != NULL; c = next)
 	{
 		next = c->next;
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
 		if (c->map != NULL)
 			munmap(c->map, c->maplen);
+#endif
 	}
 	*head = NULL;
 }
@@ -128,21 +132,22 @@ DiffChunkNew(MemoryContext cxt, Size need)
 	Size		size = Max(DIFF_CHUNK, TYPEALIGN(DIFF_HUGE, need + MAXALIGN(sizeof(DiffChunk))));
 	DiffChunk  *c;
 	char	   *base = NULL;
-	void	   *map = MAP_FAILED;
+	void	   *map = NULL;
 
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-	map = mmap(NULL, size + DIFF_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map != MAP_FAILED)
 	{
-		base = (char *) TYPEALIGN(DIFF_HUGE, map);
-		(void) madvise(base, size, MADV_HUGEPAGE);
+		void	   *m = mmap(NULL, size + DIFF_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m != MAP_FAILED)
+		{
+			map = m;
+			base = (char *) TYPEALIGN(DIFF_HUGE, m);
+			(void) madvise(base, size, MADV_HUGEPAGE);
+		}
 	}
 #endif
-	if (map == MAP_FAILED)
-	{
-		map = NULL;
+	if (map == NULL)
 		base = MemoryContextAllocExtended(cxt, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	}
 	c = (DiffChunk *) base;
 	c->map = map;
 	c->maplen = size + DIFF_HUGE;
