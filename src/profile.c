@@ -65,8 +65,8 @@ typedef struct DiffState
 	MemoryContext rowcxt;		/* reset for each returned row */
 	struct diffhash_hash *table;
 	int			ncols;			/* key and compared columns */
-	Oid		   *types;			/* their types, key first */
 	int		   *attno;			/* their positions in the target's row type */
+	Oid			key_type;
 	FmgrInfo	key_hash;
 	FmgrInfo   *eq;				/* per column; fn_oid invalid: compare images */
 	Oid		   *coll;
@@ -247,33 +247,12 @@ DiffEmit(DiffState *st, char op, int64 n, TupleTableSlot *profile, ArrayType *ch
 	MemoryContextReset(st->rowcxt);
 }
 
-/* Both streams must have the columns the queries were built with. */
-static void
-DiffCheckColumns(DiffState *st, TupleDesc desc, int skip, const char *what)
-{
-	if (desc->natts != skip + st->ncols)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s returns %d columns, not %d", what, desc->natts, skip + st->ncols)));
-	for (int j = 0; j < st->ncols; j++)
-	{
-		Oid			t = TupleDescAttr(desc, skip + j)->atttypid;
-
-		if (t != st->types[j])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("%s column %d has type %s, not %s", what, skip + j + 1,
-							format_type_be(t), format_type_be(st->types[j]))));
-	}
-}
-
 static void
 DiffProfileStartup(DestReceiver *self, int operation, TupleDesc desc)
 {
 	DiffState  *st = (DiffState *) self;
 	MemoryContext old = MemoryContextSwitchTo(st->cxt);
 
-	DiffCheckColumns(st, desc, 2, "the profile query");
 	st->profile = MakeSingleTupleTableSlot(CreateTupleDescCopy(desc), &TTSOpsMinimalTuple);
 	MemoryContextSwitchTo(old);
 }
@@ -341,10 +320,11 @@ DiffProfileShutdown(DestReceiver *self)
 	DiffProfileFlush((DiffState *) self);
 }
 
+/* The source's columns are the key and the compared columns, cast to their types. */
 static void
 DiffSourceStartup(DestReceiver *self, int operation, TupleDesc desc)
 {
-	DiffCheckColumns((DiffState *) self, desc, 0, "the source");
+	Assert(desc->natts == ((DiffState *) self)->ncols);
 }
 
 /* Column j IS DISTINCT FROM in the two rows (the profile's has two more in front). */
@@ -388,12 +368,13 @@ DiffSourceOne(DiffState *st, TupleTableSlot *slot, uint32 hash)
 {
 	DiffEntry  *e = diffhash_lookup_hash(st->table, slot->tts_values[0], hash);
 	ArrayType  *changed;
+	MemoryContext old;
 	bool		found;
 
 	if (e == NULL)
 	{
 		/* a new key, remembered so that a second row with it is caught */
-		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+		old = MemoryContextSwitchTo(st->cxt);
 
 		e = diffhash_insert_hash(st->table, datumCopy(slot->tts_values[0], st->typbyval[0], st->typlen[0]),
 								 hash, &found);
@@ -408,7 +389,7 @@ DiffSourceOne(DiffState *st, TupleTableSlot *slot, uint32 hash)
 		Oid			out;
 		bool		varlena;
 
-		getTypeOutputInfo(st->types[0], &out, &varlena);
+		getTypeOutputInfo(st->key_type, &out, &varlena);
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("the source returns a key more than once"),
@@ -419,7 +400,10 @@ DiffSourceOne(DiffState *st, TupleTableSlot *slot, uint32 hash)
 	e->seen = true;
 	ExecStoreMinimalTuple(e->row, st->profile, false);
 	slot_getallattrs(st->profile);
+	/* in the per-row context, which DiffEmit resets */
+	old = MemoryContextSwitchTo(st->rowcxt);
 	changed = DiffChangedColumns(st, slot, st->profile);
+	MemoryContextSwitchTo(old);
 	if (changed != NULL)
 		DiffEmit(st, 'u', -1, st->profile, changed, slot);
 	else
@@ -608,7 +592,6 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 	rsinfo->setDesc = st->outdesc;
 
 	/* the key, then every other stored column, in the target's order */
-	st->types = palloc(sizeof(Oid) * desc->natts);
 	st->attno = palloc(sizeof(int) * desc->natts);
 	st->coll = palloc(sizeof(Oid) * desc->natts);
 	st->typlen = palloc(sizeof(int16) * desc->natts);
@@ -635,7 +618,6 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 
 			if ((pass == 0) != (i == keyatt) || a->attisdropped || a->attgenerated)
 				continue;
-			st->types[j] = a->atttypid;
 			st->attno[j] = i;
 			st->coll[j] = a->attcollation;
 			st->typlen[j] = a->attlen;
@@ -650,6 +632,7 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 							(errcode(ERRCODE_UNDEFINED_FUNCTION),
 							 errmsg("the key column type %s has no hash function", format_type_be(a->atttypid))));
 				fmgr_info_copy(&st->key_hash, &tc->hash_proc_finfo, CurrentMemoryContext);
+				st->key_type = a->atttypid;
 			}
 			appendStringInfo(&profile_sql, ", %s", name);
 			appendStringInfo(&source_sql, "%ss.%s::%s AS %s", j ? ", " : "", name,
@@ -663,7 +646,8 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 	appendStringInfo(&source_sql, " FROM (%s) s", source);
 	/* sized for the rows the table had when last analyzed, to spare regrowing */
 	expected = rel->rd_rel->reltuples;
-	relation_close(rel, AccessShareLock);
+	/* the lock stays until the transaction ends, so the columns cannot change under the queries */
+	relation_close(rel, NoLock);
 
 	st->cxt = AllocSetContextCreate(CurrentMemoryContext, "profile_diff", ALLOCSET_DEFAULT_SIZES);
 	st->release.func = DiffArenaRelease;
