@@ -387,6 +387,82 @@ PortraitSortDoubles(double *v, size_t n)
 }
 
 /*
+ * Order statistics of v: afterwards v[ks[i]] holds the value a full sort
+ * would put there, for each of the nk ascending, distinct positions ks.
+ * Quickselect with a three-way partition (heavily tied columns, such as
+ * order counts, stay linear) that recurses only into the sides holding a
+ * wanted position; a range that keeps partitioning badly is sorted instead.
+ */
+static void
+SelectRange(double *v, size_t lo, size_t hi, const size_t *ks, int nk, int depth)
+{
+	while (nk > 0 && hi - lo > 16 && depth > 0)
+	{
+		double		a = v[lo];
+		double		b = v[lo + (hi - lo) / 2];
+		double		c = v[hi - 1];
+		double		pivot = Max(Min(a, b), Min(Max(a, b), c));	/* median of three */
+		size_t		lt = lo;
+		size_t		gt = hi;
+		size_t		i = lo;
+		int			below = 0;
+		int			above;
+
+		/* v[lo, lt) < pivot, v[lt, i) == pivot, v[gt, hi) > pivot */
+		while (i < gt)
+		{
+			double		x = v[i];
+
+			if (x < pivot)
+			{
+				v[i++] = v[lt];
+				v[lt++] = x;
+			}
+			else if (x > pivot)
+			{
+				v[i] = v[--gt];
+				v[gt] = x;
+			}
+			else
+				i++;
+		}
+		while (below < nk && ks[below] < lt)
+			below++;
+		above = below;
+		while (above < nk && ks[above] < gt)
+			above++;
+		depth--;
+		/* recurse into the smaller side, loop on the other */
+		if (lt - lo < hi - gt)
+		{
+			SelectRange(v, lo, lt, ks, below, depth);
+			ks += above;
+			nk -= above;
+			lo = gt;
+		}
+		else
+		{
+			SelectRange(v, gt, hi, ks + above, nk - above, depth);
+			nk = below;
+			hi = lt;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (nk > 0 && hi > lo)
+		SortDoublesImpl(v + lo, hi - lo);
+}
+
+void
+PortraitSelectDoubles(double *v, size_t n, const size_t *ks, int nk)
+{
+	int			depth = 8;
+
+	for (size_t m = n; m > 1; m >>= 1)
+		depth += 2;
+	SelectRange(v, 0, n, ks, nk, depth);
+}
+
+/*
  * Visit each key of a fit's jsonb options object in turn (22023 unless it is
  * an object); nested values come as jbvBinary.  The caller decides what keys
  * mean and which are refused.

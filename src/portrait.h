@@ -55,6 +55,7 @@ extern double PortraitParseDouble(const char **pos, const char *typname, const c
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
 extern void PortraitExpectChar(const char **pos, char c, const char *typname, const char *input);
 extern void PortraitSortDoubles(double *v, size_t n);
+extern void PortraitSelectDoubles(double *v, size_t n, const size_t *ks, int nk);
 
 /* Fit options (a jsonb object): visit(key, value, arg) for each key. */
 typedef void (*PortraitOptionFn) (const char *key, JsonbValue *value, void *arg);

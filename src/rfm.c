@@ -65,6 +65,8 @@ typedef struct RfmState
 	int32		days[FLEXIBLE_ARRAY_MEMBER];
 } RfmState;
 
+/* the days that fit a 128-byte state */
+#define RFM_INITIAL_DAYS ((128 - offsetof(RfmState, days)) / sizeof(int32))
 #define RfmStateSize(cap) (offsetof(RfmState, days) + sizeof(int32) * (cap))
 
 PG_FUNCTION_INFO_V1(pp_rfm_state_in);
@@ -243,11 +245,14 @@ RfmStateNew(int capacity)
 static RfmState *
 RfmStateGrow(const RfmState *s, int need)
 {
-	int			cap = Max(s->capacity, 8);
+	Size		size = 128;
+	int			cap;
 	RfmState   *n;
 
-	while (cap < need)
-		cap *= 2;
+	/* fill the allocator's power-of-two chunk classes */
+	while (RfmStateSize(need) > size)
+		size *= 2;
+	cap = (size - offsetof(RfmState, days)) / sizeof(int32);
 	n = RfmStateNew(cap);
 	memcpy(n, s, offsetof(RfmState, days));
 	SET_VARSIZE(n, RfmStateSize(cap));
@@ -333,7 +338,7 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 		DayCache	ascache = {0};
 
 		as_of = TimeValue(PG_GETARG_DATUM(3), tt, &as_of_day, &ascache, "as_of");
-		s = RfmStateNew(8);
+		s = RfmStateNew(RFM_INITIAL_DAYS);
 		s->timetype = tt;
 		s->as_of = as_of;
 		s->as_of_day = as_of_day;
@@ -700,10 +705,20 @@ RfmComputeBreaks(const double *rows, int64 n, int buckets, RfmBreaks *out)
 {
 	double	   *col = palloc(sizeof(double) * Max(n, 1));
 	KahanSum	ss[3] = {{0}};
+	size_t		ks[PORTRAIT_RFM_MAX_BUCKETS];
+	int			nk = 0;
 
 	memset(out, 0, sizeof(RfmBreaks));
 	out->buckets = buckets;
 	out->n = n;
+	/* positions ceil(j n / B) - 1 of the sorted column, once each */
+	for (int j = 1; j < buckets; j++)
+	{
+		size_t		k = (j * n + buckets - 1) / buckets - 1;
+
+		if (nk == 0 || ks[nk - 1] != k)
+			ks[nk++] = k;
+	}
 	for (int d = 0; d < 3; d++)
 	{
 		KahanSum	vs = {0};
@@ -715,11 +730,10 @@ RfmComputeBreaks(const double *rows, int64 n, int buckets, RfmBreaks *out)
 			KahanAdd(&vs, v);
 			col[i] = d == DIM_R ? -v : v;
 		}
-		PortraitSortDoubles(col, n);
+		PortraitSelectDoubles(col, n, ks, nk);
 		for (int j = 1; j < buckets; j++)
 		{
-			int64		k = (j * n + buckets - 1) / buckets;	/* ceil(j n / B) */
-			double		c = col[k - 1];
+			double		c = col[(j * n + buckets - 1) / buckets - 1];
 
 			out->cuts[d][j - 1] = d == DIM_R ? -c : c;
 		}
@@ -899,6 +913,7 @@ pp_rfm_breaks_final(PG_FUNCTION_ARGS)
 typedef struct RfmRule
 {
 	char	   *segment;
+	text	   *segment_text;	/* the same, ready for result rows */
 	bool		relative;		/* bounds apply to score - population mean score */
 	bool		has_lo[RULE_DIMS];
 	bool		has_hi[RULE_DIMS];
@@ -949,9 +964,13 @@ RfmLoadMap(const char *name, MemoryContext cxt)
 		RfmRule    *r = &map->rules[i];
 		bool		isnull;
 		Datum		d;
+		MemoryContext old;
 
 		d = SPI_getbinval(tup, td, 1, &isnull);
 		r->segment = MemoryContextStrdup(cxt, TextDatumGetCString(d));
+		old = MemoryContextSwitchTo(cxt);
+		r->segment_text = cstring_to_text(r->segment);
+		MemoryContextSwitchTo(old);
 		d = SPI_getbinval(tup, td, 2, &isnull);
 		r->relative = !isnull && DatumGetBool(d);
 		map->relative |= r->relative;
@@ -970,7 +989,7 @@ RfmLoadMap(const char *name, MemoryContext cxt)
 }
 
 /* The first rule of map that (r, f, m) satisfies, or NULL. */
-static const char *
+static const RfmRule *
 RfmApplyMap(const RfmMap *map, int r, int f, int m, const double *mean_score)
 {
 	double		x[RULE_DIMS] = {r, f, m, (f + m) / 2.0};
@@ -1003,10 +1022,13 @@ RfmApplyMap(const RfmMap *map, int r, int f, int m, const double *mean_score)
 				ok = false;
 		}
 		if (ok)
-			return rule->segment;
+			return rule;
 	}
 	return NULL;
 }
+
+/* scores up to this many buckets have their segment remembered per (r, f, m) */
+#define RFM_MEMO_BUCKETS 9
 
 /* fn_extra of the scoring functions: parsed model, map, result row type. */
 typedef struct RfmScoreCache
@@ -1015,6 +1037,8 @@ typedef struct RfmScoreCache
 	RfmMap	   *map;
 	MemoryContext mapcxt;		/* holds map; reset when another map is asked for */
 	TupleDesc	tupdesc;
+	/* by (r, f, m), for maps without relative rules: -1 not yet known, 0 no rule, i + 1 rule i */
+	int16		memo[RFM_MEMO_BUCKETS][RFM_MEMO_BUCKETS][RFM_MEMO_BUCKETS];
 } RfmScoreCache;
 
 static RfmScoreCache *
@@ -1048,6 +1072,7 @@ CachedMap(FunctionCallInfo fcinfo, RfmScoreCache *c, text *name)
 		MemoryContextReset(c->mapcxt);
 		c->map = RfmLoadMap(cs, c->mapcxt);
 		pfree(cs);
+		memset(c->memo, 0xff, sizeof(c->memo));
 	}
 	return c->map;
 }
@@ -1060,21 +1085,39 @@ RfmScoreTuple(FunctionCallInfo fcinfo, RfmScoreCache *c, const RfmBreaks *b,
 	Datum		values[5];
 	bool		nulls[5] = {0};
 	int			s[3];
-	char		code[64];
-	const char *segment;
+	union
+	{
+		int32		align;		/* a varlena header's */
+		char		buf[VARHDRSZ + 64];
+	}			code;
+	const RfmRule *rule;
 
 	for (int d = 0; d < 3; d++)
 		s[d] = ScoreOne(b, d, row[d]);
 	if (b->buckets <= 9)
 	{
-		code[0] = '0' + s[0];
-		code[1] = '0' + s[1];
-		code[2] = '0' + s[2];
-		code[3] = '\0';
+		SET_VARSIZE(code.buf, VARHDRSZ + 3);
+		code.buf[VARHDRSZ] = '0' + s[0];
+		code.buf[VARHDRSZ + 1] = '0' + s[1];
+		code.buf[VARHDRSZ + 2] = '0' + s[2];
 	}
 	else
-		snprintf(code, sizeof(code), "%d-%d-%d", s[0], s[1], s[2]);
-	segment = RfmApplyMap(map, s[0], s[1], s[2], b->mean_score);
+		SET_VARSIZE(code.buf, VARHDRSZ + snprintf(code.buf + VARHDRSZ, 64, "%d-%d-%d", s[0], s[1], s[2]));
+
+	/* the rules' answer depends on (r, f, m) alone unless a rule is relative */
+	if (b->buckets <= RFM_MEMO_BUCKETS && !map->relative)
+	{
+		int16	   *memo = &c->memo[s[0] - 1][s[1] - 1][s[2] - 1];
+
+		if (*memo < 0)
+		{
+			rule = RfmApplyMap(map, s[0], s[1], s[2], b->mean_score);
+			*memo = rule ? rule - map->rules + 1 : 0;
+		}
+		rule = *memo > 0 ? &map->rules[*memo - 1] : NULL;
+	}
+	else
+		rule = RfmApplyMap(map, s[0], s[1], s[2], b->mean_score);
 
 	if (c->tupdesc == NULL)
 	{
@@ -1090,9 +1133,9 @@ RfmScoreTuple(FunctionCallInfo fcinfo, RfmScoreCache *c, const RfmBreaks *b,
 	values[0] = Int32GetDatum(s[0]);
 	values[1] = Int32GetDatum(s[1]);
 	values[2] = Int32GetDatum(s[2]);
-	values[3] = CStringGetTextDatum(code);
-	if (segment)
-		values[4] = CStringGetTextDatum(segment);
+	values[3] = PointerGetDatum(code.buf);	/* copied into the row */
+	if (rule)
+		values[4] = PointerGetDatum(rule->segment_text);
 	else
 		nulls[4] = true;
 	return HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls));
@@ -1216,14 +1259,14 @@ pp_rfm_segment(PG_FUNCTION_ARGS)
 {
 	RfmScoreCache *c = ScoreCache(fcinfo);
 	const RfmBreaks *b = NULL;
-	const char *segment;
+	const RfmRule *rule;
 	text	   *mapname = PG_NARGS() > 3 ? PG_GETARG_TEXT_PP(3) : NULL;
 
 	if (PG_NARGS() > 4)
 		b = ModelCached(fcinfo, &c->model_slot, 4, PORTRAIT_KIND_RFM, "rfm_segment", RfmParseModel);
-	segment = RfmApplyMap(CachedMap(fcinfo, c, mapname), PG_GETARG_INT32(0), PG_GETARG_INT32(1),
-						  PG_GETARG_INT32(2), b ? b->mean_score : NULL);
-	if (segment == NULL)
+	rule = RfmApplyMap(CachedMap(fcinfo, c, mapname), PG_GETARG_INT32(0), PG_GETARG_INT32(1),
+					   PG_GETARG_INT32(2), b ? b->mean_score : NULL);
+	if (rule == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(segment));
+	PG_RETURN_TEXT_P(cstring_to_text(rule->segment));
 }

@@ -1,7 +1,7 @@
 -- RFM: reference data, equivalence with plain SQL, ties, both scoring forms,
 -- parallel plans, and every documented error.
 BEGIN;
-SELECT plan(47);
+SELECT plan(51);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW golden test (Fader, Hardie & Lee calibration summary) ----------
@@ -114,12 +114,29 @@ SELECT portrait.rfm_breaks(recency_days, frequency, monetary) AS m FROM rfm_ours
 CREATE TEMP TABLE serial_total AS
 SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31')).* FROM demo.orders;
 
+-- few large groups (a plain table with statistics, so the planner knows)
+CREATE TABLE rfm_regions AS SELECT customer_id % 4 AS region, ordered_at, amount FROM demo.orders;
+ANALYZE rfm_regions;
+CREATE TEMP TABLE serial_regions AS
+SELECT region, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31') AS s FROM rfm_regions GROUP BY 1;
+
 CALL test_helpers.force_parallel();
 
 SELECT matches(test_helpers.plan_of('SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'')).* FROM demo.orders'),
                'Partial Aggregate', 'rfm_summary runs as a partial aggregate in parallel workers');
-SELECT matches(test_helpers.plan_of('SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'') FROM demo.orders GROUP BY 1'),
-               'Partial (Hash|Group)Aggregate', 'grouped rfm_summary runs as a partial aggregate');
+SELECT matches(test_helpers.plan_of('SELECT region, portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'') FROM rfm_regions GROUP BY 1'),
+               'Partial (Hash|Group)Aggregate', 'rfm_summary over few large groups runs as a partial aggregate');
+SELECT doesnt_match(test_helpers.plan_of('SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-12-31'') FROM demo.orders GROUP BY 1'),
+               'Partial', 'rfm_summary per customer stays one aggregate (the combine step would redo the per-customer work)');
+SELECT is((SELECT count(*)::int FROM serial_regions s
+             FULL JOIN (SELECT region, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31') AS s
+                          FROM rfm_regions GROUP BY 1) p USING (region)
+            WHERE (s.s).frequency IS DISTINCT FROM (p.s).frequency
+               OR (s.s).repeat_frequency IS DISTINCT FROM (p.s).repeat_frequency
+               OR (s.s).last_order IS DISTINCT FROM (p.s).last_order
+               OR abs((s.s).monetary - (p.s).monetary) > 1e-9 * abs((s.s).monetary)
+               OR abs((s.s).repeat_avg_value - (p.s).repeat_avg_value) > 1e-9 * abs((s.s).repeat_avg_value)), 0,
+          'parallel grouped rfm_summary equals serial within 1e-9');
 SELECT matches(test_helpers.plan_of('SELECT portrait.rfm_breaks(recency_days, frequency, monetary) FROM rfm_ours'),
                'Partial Aggregate', 'rfm_breaks runs as a partial aggregate');
 
@@ -140,6 +157,28 @@ CALL test_helpers.reset_parallel();
 SELECT is((SELECT portrait.rfm_breaks(recency_days, frequency, monetary)::text
              FROM (SELECT * FROM rfm_ours ORDER BY md5(customer_id::text)) x),
           (SELECT m::text FROM serial_model), 'rfm_breaks does not depend on row order');
+
+-- cut j is the value at position ceil(j n / B) of the sorted column (the
+-- largest recencies first), for heavily tied and for nearly distinct columns
+CREATE TEMP TABLE cut_check AS
+SELECT b, portrait.rfm_breaks(recency_days, frequency, monetary, b)::jsonb AS model,
+       array_agg(-recency_days::float8 ORDER BY recency_days DESC) AS r,
+       array_agg(frequency::float8 ORDER BY frequency) AS f,
+       array_agg(monetary ORDER BY monetary) AS m, count(*) AS n
+FROM rfm_ours, (VALUES (5), (7), (100)) v(b) WHERE recency_days IS NOT NULL GROUP BY b;
+SELECT is((SELECT count(*)::int FROM cut_check c, generate_series(1, c.b - 1) j,
+                  LATERAL (SELECT (c.model -> 'recency' ->> (j - 1))::float8 AS rc,
+                                  (c.model -> 'frequency' ->> (j - 1))::float8 AS fc,
+                                  (c.model -> 'monetary' ->> (j - 1))::float8 AS mc) x
+            WHERE x.rc <> -c.r[ceil(j * c.n / c.b::numeric)::int] OR x.fc <> c.f[ceil(j * c.n / c.b::numeric)::int]
+               OR x.mc <> c.m[ceil(j * c.n / c.b::numeric)::int]), 0,
+          'cut points are the order statistics ceil(j n / B) of each column (5, 7 and 100 buckets)');
+SELECT is((SELECT array_agg(c ORDER BY n) FROM
+             (SELECT n, portrait.rfm_breaks(r, f, m, 5)::jsonb -> 'frequency' AS c
+                FROM (SELECT n, g AS r, (g * 7) % 5 AS f, g AS m FROM generate_series(1, 7) n, generate_series(1, n) g) t
+               GROUP BY n) u),
+          ARRAY['[2, 2, 2, 2]', '[2, 2, 4, 4]', '[1, 2, 2, 4]', '[1, 2, 3, 4]', '[0, 1, 2, 3]', '[1, 2, 2, 3]', '[1, 2, 3, 4]']::jsonb[],
+          'cut points of 1 to 7 rows in 5 buckets (positions repeat when n < B)');
 
 -- ---------- ties and the two scoring forms ----------
 
