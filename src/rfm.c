@@ -65,8 +65,9 @@ typedef struct RfmState
 	int32		days[FLEXIBLE_ARRAY_MEMBER];
 } RfmState;
 
-/* the days that fit a 128-byte state */
-#define RFM_INITIAL_DAYS ((128 - offsetof(RfmState, days)) / sizeof(int32))
+/* a new state fills the allocator's 128-byte chunk class (four days) */
+#define RFM_FIRST_STATE_SIZE 128
+#define RFM_INITIAL_DAYS ((RFM_FIRST_STATE_SIZE - offsetof(RfmState, days)) / sizeof(int32))
 #define RfmStateSize(cap) (offsetof(RfmState, days) + sizeof(int32) * (cap))
 
 PG_FUNCTION_INFO_V1(pp_rfm_state_in);
@@ -245,7 +246,7 @@ RfmStateNew(int capacity)
 static RfmState *
 RfmStateGrow(const RfmState *s, int need)
 {
-	Size		size = 128;
+	Size		size = RFM_FIRST_STATE_SIZE;
 	int			cap;
 	RfmState   *n;
 
@@ -705,19 +706,19 @@ RfmComputeBreaks(const double *rows, int64 n, int buckets, RfmBreaks *out)
 {
 	double	   *col = palloc(sizeof(double) * Max(n, 1));
 	KahanSum	ss[3] = {{0}};
-	size_t		ks[PORTRAIT_RFM_MAX_BUCKETS];
+	size_t		pos[PORTRAIT_RFM_MAX_BUCKETS - 1];
+	size_t		ks[PORTRAIT_RFM_MAX_BUCKETS - 1];
 	int			nk = 0;
 
 	memset(out, 0, sizeof(RfmBreaks));
 	out->buckets = buckets;
 	out->n = n;
-	/* positions ceil(j n / B) - 1 of the sorted column, once each */
+	/* cut j at position ceil(j n / B) - 1 of the sorted column; positions repeat when n < B */
 	for (int j = 1; j < buckets; j++)
 	{
-		size_t		k = (j * n + buckets - 1) / buckets - 1;
-
-		if (nk == 0 || ks[nk - 1] != k)
-			ks[nk++] = k;
+		pos[j - 1] = (j * n + buckets - 1) / buckets - 1;
+		if (nk == 0 || ks[nk - 1] != pos[j - 1])
+			ks[nk++] = pos[j - 1];
 	}
 	for (int d = 0; d < 3; d++)
 	{
@@ -733,7 +734,7 @@ RfmComputeBreaks(const double *rows, int64 n, int buckets, RfmBreaks *out)
 		PortraitSelectDoubles(col, n, ks, nk);
 		for (int j = 1; j < buckets; j++)
 		{
-			double		c = col[(j * n + buckets - 1) / buckets - 1];
+			double		c = col[pos[j - 1]];
 
 			out->cuts[d][j - 1] = d == DIM_R ? -c : c;
 		}
@@ -912,8 +913,7 @@ pp_rfm_breaks_final(PG_FUNCTION_ARGS)
 
 typedef struct RfmRule
 {
-	char	   *segment;
-	text	   *segment_text;	/* the same, ready for result rows */
+	text	   *segment;		/* ready for result rows */
 	bool		relative;		/* bounds apply to score - population mean score */
 	bool		has_lo[RULE_DIMS];
 	bool		has_hi[RULE_DIMS];
@@ -967,9 +967,8 @@ RfmLoadMap(const char *name, MemoryContext cxt)
 		MemoryContext old;
 
 		d = SPI_getbinval(tup, td, 1, &isnull);
-		r->segment = MemoryContextStrdup(cxt, TextDatumGetCString(d));
 		old = MemoryContextSwitchTo(cxt);
-		r->segment_text = cstring_to_text(r->segment);
+		r->segment = DatumGetTextPCopy(d);
 		MemoryContextSwitchTo(old);
 		d = SPI_getbinval(tup, td, 2, &isnull);
 		r->relative = !isnull && DatumGetBool(d);
@@ -1135,7 +1134,7 @@ RfmScoreTuple(FunctionCallInfo fcinfo, RfmScoreCache *c, const RfmBreaks *b,
 	values[2] = Int32GetDatum(s[2]);
 	values[3] = PointerGetDatum(code.buf);	/* copied into the row */
 	if (rule)
-		values[4] = PointerGetDatum(rule->segment_text);
+		values[4] = PointerGetDatum(rule->segment);
 	else
 		nulls[4] = true;
 	return HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls));
@@ -1268,5 +1267,5 @@ pp_rfm_segment(PG_FUNCTION_ARGS)
 					   PG_GETARG_INT32(2), b ? b->mean_score : NULL);
 	if (rule == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(rule->segment));
+	PG_RETURN_TEXT_P(DatumGetTextPCopy(PointerGetDatum(rule->segment)));
 }
