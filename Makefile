@@ -2,7 +2,7 @@
 # set-up (see README.md); everything else is the usual `make && make install`.
 
 EXTENSION  = pg_portrait
-EXTVERSION = 0.4.0
+EXTVERSION = 0.5.0
 
 MODULE_big = pg_portrait
 OBJS = \
