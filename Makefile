@@ -22,7 +22,8 @@ OBJS = \
 	src/retention.o \
 	src/sequence.o \
 	src/abtest.o \
-	src/profile.o
+	src/profile.o \
+	src/trainer.o
 
 # The install script is assembled from the per-module SQL next to the C code,
 # in this order (types and shared functions first).

@@ -1605,6 +1605,8 @@ pp_kmeans_fit_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (ps->n > MaxRows(ps->dim))
 		OverBudget(ps->n, ps->dim);
+	/* sort keys, then labels and Hamerly's two bounds */
+	PointsCheckFit(ps, PORTRAIT_POINTS_SORT_BYTES + sizeof(int32) + 2 * sizeof(double));
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "kmeans_fit", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
@@ -1728,7 +1730,6 @@ pp_kmeans_distance(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(CheckScore(sqrt(d2), "kmeans_distance"));
 }
 
-static Datum Float8ArrayDatum(const double *v, int n);
 
 /* The features in the space the model clusters in (z-scores when it standardizes). */
 Datum
@@ -1737,18 +1738,9 @@ pp_kmeans_scale(PG_FUNCTION_ARGS)
 	KmModel    *km = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 1, PORTRAIT_KIND_KMEANS,
 								 "kmeans_scale", KmeansParse);
 
-	PG_RETURN_DATUM(Float8ArrayDatum(ScaledArg(fcinfo, 0, km, "kmeans_scale"), km->d));
+	PG_RETURN_DATUM(PortraitFloat8ArrayDatum(ScaledArg(fcinfo, 0, km, "kmeans_scale"), km->d));
 }
 
-static Datum
-Float8ArrayDatum(const double *v, int n)
-{
-	Datum	   *e = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		e[i] = Float8GetDatum(v[i]);
-	return PointerGetDatum(construct_array(e, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
 
 /*
  * The d feature names of a model (f1, f2, ... when it has none); *given
@@ -1808,8 +1800,8 @@ pp_kmeans_centroids(PG_FUNCTION_ARGS)
 		values[0] = Int32GetDatum(j + 1);
 		values[1] = Int64GetDatum(sizes[j]);
 		values[2] = Float8GetDatum((double) sizes[j] / n);
-		values[3] = Float8ArrayDatum(c + (Size) j * d, d);
-		values[4] = Float8ArrayDatum(z, d);
+		values[3] = PortraitFloat8ArrayDatum(c + (Size) j * d, d);
+		values[4] = PortraitFloat8ArrayDatum(z, d);
 		values[5] = CStringGetTextDatum(PortraitProfileLabel(z, names, d, PORTRAIT_KMEANS_LABEL_TERMS));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -1920,6 +1912,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 		elog(ERROR, "silhouette must return a composite type");
 	w = ps->dim;
 	d = w - 1;
+	PointsCheckFit(ps, PORTRAIT_POINTS_SORT_BYTES + sizeof(int64));	/* sort keys, sample order */
 	PointsSortRows(ps->values, n, w);
 
 	/* the rows used: all, or a seeded sample in sorted order */
@@ -2444,27 +2437,20 @@ pp_kmeans_train_update(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(KmeansToModel(&f, &mo, &r, "kmeans_train"));
 }
 
-/* One row, one column from a query run through SPI (NULL if no value). */
-static Datum
-SpiValue(int rc, const char *what, bool *isnull)
-{
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "kmeans_train: %s query failed", what);
-	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
-}
-
 /*
  * The driver of kmeans_train.  from is a FROM item (a quoted relation name
- * or a parenthesised query with an alias) and col the quoted features
- * column; both run with the caller's privileges and search_path.  Our own
- * functions are called schema-qualified.
+ * or a parenthesised single query with an alias) and col the quoted features
+ * column; both run with the caller's privileges and search_path.  Our part
+ * of each query is schema-qualified and typed exactly (trainer.c).
  */
 static Datum
 TrainDriver(FunctionCallInfo fcinfo, const char *from, const char *col, int k, Jsonb *options)
 {
 	Oid			fn = fcinfo->flinfo->fn_oid;
 	Oid			modeltype = get_func_rettype(fn);
+	Oid			statetype = FLOAT8ARRAYOID;
 	const char *nsp = quote_identifier(get_namespace_name(get_func_namespace(fn)));
+	char	   *x = psprintf("(%s)::pg_catalog.float8[]", col);
 	KmOptions	o;
 	Datum		opts = JsonbPGetDatum(options);
 	Datum		fitopts;
@@ -2473,7 +2459,8 @@ TrainDriver(FunctionCallInfo fcinfo, const char *from, const char *col, int k, J
 	Datum		step;
 	bool		isnull;
 	int64		n;
-	SPIPlanPtr	stepplan;
+	double		fraction;
+	SPIPlanPtr	plan;
 	Oid			fitargt[4] = {INT4OID, JSONBOID, FLOAT8OID, INT8OID};
 	Datum		fitargs[4];
 	int			iter;
@@ -2483,11 +2470,12 @@ TrainDriver(FunctionCallInfo fcinfo, const char *from, const char *col, int k, J
 	if (o.init == KM_INIT_EXPLICIT)
 		CheckOptionShapes(&o, k, o.init_cols);
 
-	SPI_connect();
+	TrainerConnect();
 
 	/* the scaler: one scan */
-	stats = SpiValue(SPI_execute(psprintf("SELECT %s.kmeans_stats(%s) FROM %s", nsp, col, from), true, 0),
-					 "statistics", &isnull);
+	plan = TrainerPrepare(psprintf("SELECT %s.kmeans_stats(%s) FROM %s", nsp, x, from),
+						  0, NULL, 1, &statetype, 1);
+	stats = TrainerRunValue(plan, NULL, statetype, &isnull);
 	if (isnull)
 	{
 		SPI_finish();
@@ -2499,15 +2487,18 @@ TrainDriver(FunctionCallInfo fcinfo, const char *from, const char *col, int k, J
 	fitopts = DirectFunctionCall2(jsonb_delete, opts, CStringGetTextDatum("sample_size"));
 	fitopts = DirectFunctionCall2(jsonb_delete, fitopts, CStringGetTextDatum("max_iter"));
 	fitopts = DirectFunctionCall2(jsonb_delete, fitopts, CStringGetTextDatum("tol"));
+	fraction = (double) o.sample_size / n;
 	fitargs[0] = Int32GetDatum(k);
 	fitargs[1] = fitopts;
-	fitargs[2] = Float8GetDatum((double) o.sample_size / n);
+	fitargs[2] = Float8GetDatum(fraction);
 	fitargs[3] = Int64GetDatum(o.seed);
-	model = SpiValue(SPI_execute_with_args(psprintf("SELECT %s.kmeans_fit(%s, $1, $2) FROM %s "
-													"WHERE $3 >= 1 OR %s.kmeans_sample(%s, $4) < $3",
-													nsp, col, from, nsp, col),
-										   4, fitargt, fitargs, NULL, true, 0),
-					 "sample", &isnull);
+	plan = TrainerPrepare(fraction >= 1 ?
+						  psprintf("SELECT %s.kmeans_fit(%s, $1, $2) FROM %s", nsp, x, from) :
+						  psprintf("SELECT %s.kmeans_fit(%s, $1, $2) FROM %s "
+								   "WHERE %s.kmeans_sample(%s, $4) OPERATOR(pg_catalog.<) $3",
+								   nsp, x, from, nsp, x),
+						  4, fitargt, 1, &modeltype, 1);
+	model = TrainerRunValue(plan, fitargs, modeltype, &isnull);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -2516,16 +2507,14 @@ TrainDriver(FunctionCallInfo fcinfo, const char *from, const char *col, int k, J
 	model = DirectFunctionCall3(pp_kmeans_train_init, stats, model, opts);
 
 	/* Lloyd iterations: one parallel-safe aggregate scan each */
-	stepplan = SPI_prepare_cursor(psprintf("SELECT %s.kmeans_step(%s, $1) FROM %s", nsp, col, from),
-								  1, &modeltype, CURSOR_OPT_PARALLEL_OK);
-	if (stepplan == NULL)
-		elog(ERROR, "kmeans_train: could not prepare the step query");
+	plan = TrainerPrepare(psprintf("SELECT %s.kmeans_step(%s, $1) FROM %s", nsp, x, from),
+						  1, &modeltype, 1, &statetype, 1);
 	for (iter = 0; iter <= o.max_iter; iter++)
 	{
 		bool		last;
 
 		CHECK_FOR_INTERRUPTS();
-		step = SpiValue(SPI_execute_plan(stepplan, &model, NULL, true, 0), "step", &isnull);
+		step = TrainerRunValue(plan, &model, statetype, &isnull);
 		if (isnull)
 			elog(ERROR, "kmeans_train: the input changed during training");
 		/* after convergence or max_iter, one more scan gives sizes and inertia */
@@ -2539,52 +2528,12 @@ TrainDriver(FunctionCallInfo fcinfo, const char *from, const char *col, int k, J
 	return model;
 }
 
-/* Whether source looks like a query (else it names a relation). */
-static bool
-IsQuery(const char *s)
-{
-	static const char *const words[] = {"select", "with", "values", "table"};
-
-	while (isspace((unsigned char) *s))
-		s++;
-	if (*s == '(')
-		return true;
-	for (int i = 0; i < (int) lengthof(words); i++)
-	{
-		size_t		len = strlen(words[i]);
-
-		if (pg_strncasecmp(s, words[i], len) == 0 &&
-			(s[len] == '\0' || isspace((unsigned char) s[len]) || s[len] == '('))
-			return true;
-	}
-	return false;
-}
-
-static char *
-QuotedRelation(Oid relid)
-{
-	char	   *rel = get_rel_name(relid);
-
-	if (rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel);
-}
-
 /* kmeans_train(source text, features, k, options): a query or a relation name. */
 Datum
 pp_kmeans_train_query(PG_FUNCTION_ARGS)
 {
-	char	   *source = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *from;
-
-	if (IsQuery(source))
-		from = psprintf("(%s) AS kmeans_source", source);
-	else
-		from = QuotedRelation(RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(source)),
-											   NoLock, false));
-	return TrainDriver(fcinfo, from, quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(1))),
+	return TrainDriver(fcinfo, TrainerSourceFrom(text_to_cstring(PG_GETARG_TEXT_PP(0)), "kmeans_train"),
+					   quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(1))),
 					   PG_GETARG_INT32(2), PG_GETARG_JSONB_P(3));
 }
 
@@ -2592,7 +2541,7 @@ pp_kmeans_train_query(PG_FUNCTION_ARGS)
 Datum
 pp_kmeans_train_table(PG_FUNCTION_ARGS)
 {
-	return TrainDriver(fcinfo, QuotedRelation(PG_GETARG_OID(0)),
+	return TrainDriver(fcinfo, TrainerRelationFrom(PG_GETARG_OID(0)),
 					   quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(1))),
 					   PG_GETARG_INT32(2), PG_GETARG_JSONB_P(3));
 }

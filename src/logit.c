@@ -1281,20 +1281,8 @@ typedef struct LogitTrainPass
 	int			k;
 	SPIPlanPtr	plan;			/* logit_step over the features as they are */
 	SPIPlanPtr	std_plan;		/* ... over (x - $2[j]) / $3[j] */
-	char	   *moments_sql;	/* avg and stddev_pop of every feature */
+	SPIPlanPtr	moments_plan;	/* avg and stddev_pop of every feature */
 } LogitTrainPass;
-
-/* A float8[] datum of n values. */
-static Datum
-Float8ArrayDatum(const double *v, int n)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * n);
-
-	for (int i = 0; i < n; i++)
-		elems[i] = Float8GetDatum(v[i]);
-	return PointerGetDatum(construct_array(elems, n, FLOAT8OID, sizeof(double),
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
 
 /* A pass of logit_train: run the logit_step query at theta. */
 static void
@@ -1302,21 +1290,18 @@ LogitTrainRunPass(void *arg, const double *theta, const double *center, const do
 {
 	LogitTrainPass *tp = arg;
 	int			len = LogitAccLen(tp->k);
+	Oid			statetype = FLOAT8ARRAYOID;
 	Datum		values[3];
 	bool		isnull;
 	Datum		d;
-	int			ret;
 
-	values[0] = Float8ArrayDatum(theta, tp->k);
+	values[0] = PortraitFloat8ArrayDatum(theta, tp->k);
 	if (center != NULL)
 	{
-		values[1] = Float8ArrayDatum(center, tp->k - 1);
-		values[2] = Float8ArrayDatum(scale, tp->k - 1);
+		values[1] = PortraitFloat8ArrayDatum(center, tp->k - 1);
+		values[2] = PortraitFloat8ArrayDatum(scale, tp->k - 1);
 	}
-	ret = SPI_execute_plan(center != NULL ? tp->std_plan : tp->plan, values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "logit_train step query failed: %s", SPI_result_code_string(ret));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	d = TrainerRunValue(center != NULL ? tp->std_plan : tp->plan, values, statetype, &isnull);
 	if (isnull)
 		memset(acc, 0, sizeof(double) * len);
 	else
@@ -1329,17 +1314,17 @@ static void
 LogitTrainMoments(void *arg, int p, double *mean, double *sd)
 {
 	LogitTrainPass *tp = arg;
-	int			ret = SPI_execute(tp->moments_sql, true, 0);
+	Oid			float8type = FLOAT8OID;
+	TupleDesc	desc;
+	HeapTuple	tup = TrainerRun(tp->moments_plan, NULL, 2 * p, &float8type, 1, &desc);
 
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "logit_train moments query failed: %s", SPI_result_code_string(ret));
 	for (int j = 0; j < p; j++)
 	{
 		bool		n1;
 		bool		n2;
 
-		mean[j] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2 * j + 1, &n1));
-		sd[j] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2 * j + 2, &n2));
+		mean[j] = DatumGetFloat8(SPI_getbinval(tup, desc, 2 * j + 1, &n1));
+		sd[j] = DatumGetFloat8(SPI_getbinval(tup, desc, 2 * j + 2, &n2));
 		if (n1 || n2)
 			mean[j] = sd[j] = 0;	/* no values: reported as a constant feature */
 	}
@@ -1357,7 +1342,7 @@ StepQuery(const char *schema, const char *label, char **cols, int p, const char 
 	for (int j = 0; j < p; j++)
 	{
 		if (standardised)
-			appendStringInfo(&sql, "%s((%s)::pg_catalog.float8 - $2[%d]) / $3[%d]",
+			appendStringInfo(&sql, "%s((%s)::pg_catalog.float8 OPERATOR(pg_catalog.-) $2[%d]) OPERATOR(pg_catalog./) $3[%d]",
 							 j > 0 ? ", " : "", cols[j], j + 1, j + 1);
 		else
 			appendStringInfo(&sql, "%s(%s)::pg_catalog.float8", j > 0 ? ", " : "", cols[j]);
@@ -1385,6 +1370,7 @@ LogitTrain(FunctionCallInfo fcinfo, const char *from)
 	LogitData	data;
 	StringInfoData sql;
 	Oid			argtypes[3] = {FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID};
+	Oid			float8type = FLOAT8OID;
 	char	   *schema;
 	bool		ok;
 
@@ -1430,21 +1416,15 @@ LogitTrain(FunctionCallInfo fcinfo, const char *from)
 		appendStringInfo(&sql, "%spg_catalog.avg((%s)::pg_catalog.float8), pg_catalog.stddev_pop((%s)::pg_catalog.float8)",
 						 j > 0 ? ", " : "", cols[j], cols[j]);
 	appendStringInfo(&sql, " FROM %s WHERE (%s)::pg_catalog.bool IS NOT NULL", from, label);
-	tp.moments_sql = sql.data;
 	tp.k = p + 1;
 
 	/* results live in the caller's context: SPI's go away at SPI_finish */
 	LogitFitAlloc(&fit, p + 1);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	tp.plan = SPI_prepare_cursor(StepQuery(schema, label, cols, p, from, false), 1, argtypes,
-								 CURSOR_OPT_PARALLEL_OK);
+	TrainerConnect();
+	tp.moments_plan = TrainerPrepare(sql.data, 0, NULL, 2 * p, &float8type, 1);
+	tp.plan = TrainerPrepare(StepQuery(schema, label, cols, p, from, false), 1, argtypes, 1, argtypes, 1);
 	tp.std_plan = !opt.standardize ? NULL :
-		SPI_prepare_cursor(StepQuery(schema, label, cols, p, from, true), 3, argtypes,
-						   CURSOR_OPT_PARALLEL_OK);
-	if (tp.plan == NULL || (opt.standardize && tp.std_plan == NULL))
-		elog(ERROR, "logit_train could not prepare its step query: %s",
-			 SPI_result_code_string(SPI_result));
+		TrainerPrepare(StepQuery(schema, label, cols, p, from, true), 3, argtypes, 1, argtypes, 1);
 	data.pass = LogitTrainRunPass;
 	data.moments = LogitTrainMoments;
 	data.arg = &tp;
@@ -1459,38 +1439,14 @@ LogitTrain(FunctionCallInfo fcinfo, const char *from)
 Datum
 pp_logit_train_rel(PG_FUNCTION_ARGS)
 {
-	Oid			relid;
-	char	   *relname;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be NULL")));
-	relid = PG_GETARG_OID(0);
-	relname = get_rel_name(relid);
-	if (relname == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	return LogitTrain(fcinfo, quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-														 relname));
+	PortraitArgNotNull(fcinfo, 0, "source");
+	return LogitTrain(fcinfo, TrainerRelationFrom(PG_GETARG_OID(0)));
 }
 
-/* logit_train(query text, label, features, options) */
+/* logit_train(source text, label, features, options): a query or a relation name */
 Datum
 pp_logit_train_query(PG_FUNCTION_ARGS)
 {
-	char	   *query;
-	int			len;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source must not be NULL")));
-	query = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	len = strlen(query);
-	/* a trailing semicolon is natural in a query but not in a subquery */
-	while (len > 0 && (query[len - 1] == ';' || isspace((unsigned char) query[len - 1])))
-		query[--len] = '\0';
-	return LogitTrain(fcinfo, psprintf("(%s\n) AS portrait_source", query));
+	PortraitArgNotNull(fcinfo, 0, "source");
+	return LogitTrain(fcinfo, TrainerSourceFrom(text_to_cstring(PG_GETARG_TEXT_PP(0)), "logit_train"));
 }

@@ -520,8 +520,13 @@ FitPointsState(FunctionCallInfo fcinfo, int dim, const FitOptions *o)
 double *
 FitPointsRows(PointsState *ps, bool with_unit, const char *func, FitOptions *o, int64 *n)
 {
-	Size		bytes = mul_size(mul_size(sizeof(double), ps->dim), Max(ps->n, 1));
-	double	   *rows = palloc_extended(bytes, MCXT_ALLOC_HUGE);
+	Size		bytes;
+	double	   *rows;
+
+	/* the copy, FitSortUnique's sort keys and its weights */
+	PointsCheckFit(ps, sizeof(double) * ps->dim + PORTRAIT_POINTS_SORT_BYTES + sizeof(double));
+	bytes = mul_size(mul_size(sizeof(double), ps->dim), Max(ps->n, 1));
+	rows = palloc_extended(bytes, MCXT_ALLOC_HUGE);
 
 	if (ps->aux != NULL)
 		FitOptionsParse(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(ps->aux))),

@@ -58,6 +58,24 @@ PointsMaxRows(int dim)
 	return Max((int64) ((Size) fit_memory_limit * 1024 / (sizeof(double) * dim)), 1);
 }
 
+/* 54000: n rows of dim values and work bytes besides need more than the limit. */
+static void
+OverBudget(int dim, int64 n, double work)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("the rows collected by this aggregate need more memory than portrait.fit_memory_limit allows"),
+			 work > 0 ?
+			 errdetail("%lld rows of %d values and the fit's working memory need %lld kB; the limit is %d kB.",
+					   (long long) n, dim, (long long) ceil(((double) n * dim * sizeof(double) + work) / 1024),
+					   fit_memory_limit) :
+			 errdetail("%lld rows of %d values need %lld kB; the limit is %d kB.",
+					   (long long) n, dim, (long long) ceil((double) n * dim * sizeof(double) / 1024),
+					   fit_memory_limit),
+			 errhint("Raise portrait.fit_memory_limit, fit on a sample of the rows (TABLESAMPLE), "
+					 "or use a streaming trainer (kmeans_train, logit_train).")));
+}
+
 /*
  * Raise 54000 unless a state of n rows of dim values fits in the budget;
  * called before the memory is allocated.
@@ -67,14 +85,23 @@ PointsCheckBudget(int dim, int64 n)
 {
 	if (likely(n <= PointsMaxRows(dim)))
 		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("the rows collected by this aggregate need more memory than portrait.fit_memory_limit allows"),
-			 errdetail("%lld rows of %d values need %lld kB; the limit is %d kB.",
-					   (long long) n, dim, (long long) ceil((double) n * dim * sizeof(double) / 1024),
-					   fit_memory_limit),
-			 errhint("Raise portrait.fit_memory_limit, fit on a sample of the rows (TABLESAMPLE), "
-					 "or use a streaming trainer (kmeans_train, logit_train).")));
+	OverBudget(dim, n, 0);
+}
+
+/*
+ * Raise 54000 unless the rows of ps and the fit's own arrays, work_per_row
+ * bytes for each row (sort keys, copies, weights), fit in the budget.  The
+ * transition and combine functions count the rows alone; a final function
+ * calls this before it allocates its working memory, so what the limit
+ * bounds is what the fit really uses.
+ */
+void
+PointsCheckFit(const PointsState *ps, Size work_per_row)
+{
+	double		need = (double) ps->n * (ps->dim * sizeof(double) + work_per_row);
+
+	if (need > (double) fit_memory_limit * 1024)
+		OverBudget(ps->dim, ps->n, (double) ps->n * work_per_row);
 }
 
 static Size
@@ -294,6 +321,8 @@ PointsCombine(FunctionCallInfo fcinfo)
 		PointsSetAux(a, aux, auxlen);
 	if (n > 0)
 	{
+		/* each process kept its own rows under the limit: so must their union */
+		PointsCheckBudget(dim, a->n + n);
 		if (a->n + n > a->capacity)
 		{
 			int64		newcap = Max(a->capacity * 2, a->n + n);

@@ -10,6 +10,8 @@
 
 #include <math.h>
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -65,6 +67,16 @@ extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
 extern int	PortraitFloatArg(FunctionCallInfo fcinfo, int argno, double *buf, int max, const char *what);
 extern MemoryContext PortraitAggContext(FunctionCallInfo fcinfo);
 extern void PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what);
+
+/* trainer.c: the sources and internal queries of the streaming trainers */
+extern char *TrainerRelationFrom(Oid relid);
+extern char *TrainerSingleQuery(const char *source, const char *func);
+extern char *TrainerSourceFrom(const char *source, const char *func);
+extern void TrainerConnect(void);
+extern struct _SPI_plan *TrainerPrepare(const char *sql, int nargs, Oid *argtypes, int natts, const Oid *types, int ntypes);
+extern HeapTuple TrainerRun(struct _SPI_plan *plan, Datum *values, int natts, const Oid *types, int ntypes, TupleDesc *desc);
+extern Datum TrainerRunValue(struct _SPI_plan *plan, Datum *values, Oid type, bool *isnull);
+extern Datum PortraitFloat8ArrayDatum(const double *v, int n);
 
 /* Segment profiles: deviations (standard units) that make a label term. */
 #define PORTRAIT_PROFILE_MIN_Z		0.5
@@ -280,6 +292,10 @@ extern Datum PointsCombine(FunctionCallInfo fcinfo);
 extern int	PointsCompareRows(const void *a, const void *b, void *arg);
 extern void PointsSortRows(double *rows, int64 n, int dim);
 extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
+extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
+
+/* Working memory of PointsSortRows: a (first value, row) pair per row. */
+#define PORTRAIT_POINTS_SORT_BYTES	(sizeof(double) + sizeof(int64))
 
 /* ---------- events.c: timed condition bitmasks (behaviour aggregates) ---------- */
 

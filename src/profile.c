@@ -15,7 +15,9 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -23,6 +25,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -37,6 +40,9 @@
 #endif
 
 PG_FUNCTION_INFO_V1(pp_profile_diff);
+PG_FUNCTION_INFO_V1(pp_profile_run_open);
+PG_FUNCTION_INFO_V1(pp_profile_run_is_open);
+PG_FUNCTION_INFO_V1(pp_profile_run_close);
 
 #define DIFF_BATCH 32
 
@@ -456,7 +462,7 @@ DiffCheckSourceNames(DiffState *st, const char *source)
 	TupleDesc	desc;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT * FROM (%s) s", source);
+	appendStringInfo(&sql, "SELECT * FROM (%s\n) s", source);
 	desc = ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(DiffPrepare(sql.data))))->resultDesc;
 	for (int k = 1; k <= st->ncols; k++)
 	{
@@ -636,14 +642,15 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 			}
 			appendStringInfo(&profile_sql, ", %s", name);
 			appendStringInfo(&source_sql, "%ss.%s::%s AS %s", j ? ", " : "", name,
-							 format_type_with_typemod(a->atttypid, a->atttypmod), name);
+							 format_type_extended(a->atttypid, a->atttypmod,
+												  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY), name);
 			st->ncols++;
 		}
 	st->relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 											 RelationGetRelationName(rel));
 	appendStringInfo(&profile_sql, " FROM %s", st->relname);
-	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	appendStringInfo(&source_sql, " FROM (%s) s", source);
+	source = TrainerSingleQuery(text_to_cstring(PG_GETARG_TEXT_PP(1)), "refresh_profile");
+	appendStringInfo(&source_sql, " FROM (%s\n) s", source);
 	/* sized for the rows the table had when last analyzed, to spare regrowing */
 	expected = rel->rd_rel->reltuples;
 	/* the lock stays until the transaction ends, so the columns cannot change under the queries */
@@ -685,4 +692,102 @@ pp_profile_diff(PG_FUNCTION_ARGS)
 	DiffEmit(st, '=', st->unchanged, NULL, NULL, NULL);
 	MemoryContextDelete(st->cxt);
 	return (Datum) 0;
+}
+
+/*
+ * The run a refresh has open in this transaction: the write policies of
+ * profile_run and profile_history accept rows of this run only.  It lives
+ * in backend memory, where no SQL can set it but profile_run_open, and
+ * closes when the transaction (or the subtransaction that opened it) ends.
+ */
+static struct
+{
+	Oid			target;
+	int64		run;
+	int			nest_level;
+}			open_run;
+
+static void
+RunXactCallback(XactEvent event, void *arg)
+{
+	open_run.target = InvalidOid;
+}
+
+static void
+RunSubXactCallback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && GetCurrentTransactionNestLevel() <= open_run.nest_level)
+		open_run.target = InvalidOid;
+}
+
+/*
+ * profile_run_open(target regclass, wait boolean): the rights a refresh
+ * needs, a lock on the target that only roles that can write it can take
+ * (SHARE UPDATE EXCLUSIVE conflicts with itself, not with readers or
+ * writers; an advisory lock would be open to any role), and a new run
+ * number whose rows the write policies accept until the transaction ends.
+ */
+Datum
+pp_profile_run_open(PG_FUNCTION_ARGS)
+{
+	static bool registered = false;
+	Oid			relid = PG_GETARG_OID(0);
+	bool		wait = PG_GETARG_BOOL(1);
+	static const AclMode need[] = {ACL_SELECT, ACL_INSERT, ACL_UPDATE, ACL_DELETE};
+	char	   *name = get_rel_name(relid);
+	Oid			seq;
+
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
+	for (int i = 0; i < (int) lengthof(need); i++)
+		if (pg_class_aclcheck(relid, GetUserId(), need[i]) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to refresh %s", name),
+					 errdetail("refresh_profile needs SELECT, INSERT, UPDATE and DELETE on the profile table.")));
+	if (wait)
+		LockRelationOid(relid, ShareUpdateExclusiveLock);
+	else if (!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("a refresh of %s is already running", name),
+				 errdetail("Another session holds a lock on the table that a refresh waits for (a refresh, VACUUM, ANALYZE or CREATE INDEX CONCURRENTLY); this refresh does not queue behind it."),
+				 errhint("Retry later, or pass {\"wait\": true} to wait for it.")));
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation %s was dropped while the refresh waited for it", name)));
+
+	seq = get_relname_relid("profile_run_run_id_seq", get_func_namespace(fcinfo->flinfo->fn_oid));
+	if (!OidIsValid(seq))
+		elog(ERROR, "the sequence of profile_run is missing");
+	if (!registered)
+	{
+		RegisterXactCallback(RunXactCallback, NULL);
+		RegisterSubXactCallback(RunSubXactCallback, NULL);
+		registered = true;
+	}
+	open_run.run = nextval_internal(seq, true);
+	open_run.target = relid;
+	open_run.nest_level = GetCurrentTransactionNestLevel();
+	PG_RETURN_INT64(open_run.run);
+}
+
+/* profile_run_is_open(target regclass, run_id bigint) */
+Datum
+pp_profile_run_is_open(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(OidIsValid(open_run.target) && open_run.target == PG_GETARG_OID(0) &&
+				   open_run.run == PG_GETARG_INT64(1));
+}
+
+/* profile_run_close(): the open run takes no more rows */
+Datum
+pp_profile_run_close(PG_FUNCTION_ARGS)
+{
+	open_run.target = InvalidOid;
+	PG_RETURN_VOID();
 }

@@ -6,6 +6,8 @@
 CREATE TABLE @extschema@.profile_run (
     run_id      bigserial PRIMARY KEY,
     target      text NOT NULL,
+    target_table regclass NOT NULL,
+    key_column  text,
     started_at  timestamptz NOT NULL,
     finished_at timestamptz NOT NULL,
     inserted    bigint NOT NULL,
@@ -16,7 +18,9 @@ CREATE TABLE @extschema@.profile_run (
 );
 COMMENT ON TABLE @extschema@.profile_run IS 'One row per completed refresh_profile run: target, times and row counts';
 COMMENT ON COLUMN @extschema@.profile_run.run_id IS 'Run number, increasing';
-COMMENT ON COLUMN @extschema@.profile_run.target IS 'Schema-qualified, quoted name of the profile table';
+COMMENT ON COLUMN @extschema@.profile_run.target IS 'Schema-qualified, quoted name of the profile table at the time of the run';
+COMMENT ON COLUMN @extschema@.profile_run.target_table IS 'The profile table (by OID, so a new table of the same name starts without runs; dumped and restored by name)';
+COMMENT ON COLUMN @extschema@.profile_run.key_column IS 'The key column of the run (NULL for runs recorded before version 0.5.0)';
 COMMENT ON COLUMN @extschema@.profile_run.started_at IS 'Start of the refresh (statement clock)';
 COMMENT ON COLUMN @extschema@.profile_run.finished_at IS 'End of the refresh (wall clock before commit)';
 COMMENT ON COLUMN @extschema@.profile_run.inserted IS 'Rows inserted (keys new in the source)';
@@ -24,7 +28,7 @@ COMMENT ON COLUMN @extschema@.profile_run.updated IS 'Rows rewritten because a n
 COMMENT ON COLUMN @extschema@.profile_run.deleted IS 'Rows deleted (keys gone from the source)';
 COMMENT ON COLUMN @extschema@.profile_run.unchanged IS 'Rows left as they were';
 COMMENT ON COLUMN @extschema@.profile_run.status IS 'succeeded (a failed refresh rolls back and leaves no row)';
-CREATE INDEX profile_run_target ON @extschema@.profile_run (target, run_id);
+CREATE INDEX profile_run_target ON @extschema@.profile_run (target_table, run_id);
 COMMENT ON INDEX @extschema@.profile_run_target IS 'Latest runs of a target';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_run', '');
 COMMENT ON SEQUENCE @extschema@.profile_run_run_id_seq IS 'Run numbers of profile_run';
@@ -33,6 +37,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_run_run_id_seq',
 CREATE TABLE @extschema@.profile_history (
     run_id      bigint NOT NULL,
     target      text NOT NULL,
+    target_table regclass NOT NULL,
     key         text NOT NULL,
     op          text NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
     column_name text,
@@ -42,38 +47,83 @@ CREATE TABLE @extschema@.profile_history (
 );
 COMMENT ON TABLE @extschema@.profile_history IS 'Changes made by refresh_profile: one row per changed tracked column (update), per deleted column value (delete) or per new key (insert)';
 COMMENT ON COLUMN @extschema@.profile_history.run_id IS 'The run (profile_run.run_id) that made the change';
-COMMENT ON COLUMN @extschema@.profile_history.target IS 'Schema-qualified, quoted name of the profile table';
+COMMENT ON COLUMN @extschema@.profile_history.target IS 'Schema-qualified, quoted name of the profile table at the time of the run';
+COMMENT ON COLUMN @extschema@.profile_history.target_table IS 'The profile table (by OID; dumped and restored by name)';
 COMMENT ON COLUMN @extschema@.profile_history.key IS 'The row''s key as text';
 COMMENT ON COLUMN @extschema@.profile_history.op IS 'insert, update or delete';
 COMMENT ON COLUMN @extschema@.profile_history.column_name IS 'The tracked column (NULL for an insert)';
 COMMENT ON COLUMN @extschema@.profile_history.old_value IS 'Value before the run, as text (NULL for an insert)';
 COMMENT ON COLUMN @extschema@.profile_history.new_value IS 'Value after the run, as text (NULL for a delete)';
 COMMENT ON COLUMN @extschema@.profile_history.changed_at IS 'Start of the run';
-CREATE INDEX profile_history_run ON @extschema@.profile_history (target, run_id, column_name);
+CREATE INDEX profile_history_run ON @extschema@.profile_history (target_table, run_id, column_name);
 COMMENT ON INDEX @extschema@.profile_history_run IS 'Changes of one run of a target';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_history', '');
 
--- Any role may refresh the profile tables it can write and read the history of
--- the profile tables it can read; row-level security keeps the other targets'
--- runs and changes out of sight and out of reach (the owner is exempt).
+-- Runs and history belong to a table by its OID (a new table of the same name
+-- starts without history).  A role reads the runs of the profile tables it
+-- can read, and the history rows of the keys it can see in them: where the
+-- target's row-level security applies to the reader, a history row shows only
+-- while its key is a row the reader's policies let it see.  Rows are written
+-- only for the run that refresh_profile opened in the same transaction on a
+-- table the role can read and write (profile_run_open), so a run cannot be
+-- forged for another table, under another number, or outside a refresh.
 GRANT SELECT, INSERT ON @extschema@.profile_run, @extschema@.profile_history TO PUBLIC;
 GRANT USAGE ON SEQUENCE @extschema@.profile_run_run_id_seq TO PUBLIC;
 ALTER TABLE @extschema@.profile_run ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.profile_history ENABLE ROW LEVEL SECURITY;
-CREATE POLICY profile_run_read ON @extschema@.profile_run FOR SELECT
-    USING (pg_catalog.has_table_privilege(pg_catalog.to_regclass(target), 'SELECT'));
-COMMENT ON POLICY profile_run_read ON @extschema@.profile_run IS 'Runs of the profile tables the role can read';
-CREATE POLICY profile_run_write ON @extschema@.profile_run FOR INSERT
-    WITH CHECK (pg_catalog.has_table_privilege(pg_catalog.to_regclass(target), 'UPDATE'));
-COMMENT ON POLICY profile_run_write ON @extschema@.profile_run IS 'Runs are recorded only for profile tables the role can update';
-CREATE POLICY profile_history_read ON @extschema@.profile_history FOR SELECT
-    USING (pg_catalog.has_table_privilege(pg_catalog.to_regclass(target), 'SELECT'));
-COMMENT ON POLICY profile_history_read ON @extschema@.profile_history IS 'Changes of the profile tables the role can read';
-CREATE POLICY profile_history_write ON @extschema@.profile_history FOR INSERT
-    WITH CHECK (pg_catalog.has_table_privilege(pg_catalog.to_regclass(target), 'UPDATE'));
-COMMENT ON POLICY profile_history_write ON @extschema@.profile_history IS 'Changes are recorded only for profile tables the role can update';
 
 -- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.profile_run_open(target regclass, wait boolean DEFAULT true)
+    RETURNS bigint AS 'MODULE_PATHNAME', 'pp_profile_run_open'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.profile_run_open(regclass, boolean) IS 'refresh_profile''s first step: check SELECT, INSERT, UPDATE and DELETE on the target, lock it against other refreshes (SHARE UPDATE EXCLUSIVE, which needs write rights) and open a run whose rows profile_run and profile_history accept until the transaction ends';
+
+CREATE FUNCTION @extschema@.profile_run_is_open(target regclass, run_id bigint)
+    RETURNS boolean AS 'MODULE_PATHNAME', 'pp_profile_run_is_open'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.profile_run_is_open(regclass, bigint) IS 'Whether run_id is the run this transaction opened on target with profile_run_open (the check of the write policies on profile_run and profile_history)';
+
+CREATE FUNCTION @extschema@.profile_run_close()
+    RETURNS void AS 'MODULE_PATHNAME', 'pp_profile_run_close'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.profile_run_close() IS 'refresh_profile''s last step: no more rows are accepted for the open run';
+
+CREATE FUNCTION @extschema@.profile_key_visible(target regclass, run_id bigint, key text)
+    RETURNS boolean LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kc text;
+    kt text;
+    seen boolean;
+BEGIN
+    SELECT r.key_column INTO kc FROM @extschema@.profile_run r WHERE r.run_id = profile_key_visible.run_id;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO kt
+    FROM pg_attribute a WHERE a.attrelid = target AND a.attname = kc AND a.attnum > 0 AND NOT a.attisdropped;
+    IF kt IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s t WHERE t.%I = $1::%s)', target, kc, kt) INTO seen USING key;
+    RETURN seen;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.profile_key_visible(regclass, bigint, text) IS 'Whether the caller sees the row of key in a profile table (through its row-level security): the read policy of profile_history where the target''s policies apply to the reader';
+
+CREATE POLICY profile_run_read ON @extschema@.profile_run FOR SELECT
+    USING (pg_catalog.has_table_privilege(target_table::pg_catalog.oid, 'SELECT'));
+COMMENT ON POLICY profile_run_read ON @extschema@.profile_run IS 'Runs of the profile tables the role can read (by OID)';
+CREATE POLICY profile_run_write ON @extschema@.profile_run FOR INSERT
+    WITH CHECK (@extschema@.profile_run_is_open(target_table, run_id));
+COMMENT ON POLICY profile_run_write ON @extschema@.profile_run IS 'A run is recorded only by the refresh that opened it';
+CREATE POLICY profile_history_read ON @extschema@.profile_history FOR SELECT
+    USING (pg_catalog.has_table_privilege(target_table::pg_catalog.oid, 'SELECT')
+           AND (NOT pg_catalog.row_security_active(target_table::pg_catalog.oid) OR @extschema@.profile_key_visible(target_table, run_id, key)));
+COMMENT ON POLICY profile_history_read ON @extschema@.profile_history IS 'Changes of the profile tables the role can read, limited to the keys the target''s own row-level security lets the role see';
+CREATE POLICY profile_history_write ON @extschema@.profile_history FOR INSERT
+    WITH CHECK (@extschema@.profile_run_is_open(target_table, run_id));
+COMMENT ON POLICY profile_history_write ON @extschema@.profile_history IS 'Changes are recorded only by the refresh that opened the run';
+
 
 CREATE FUNCTION @extschema@.lifecycle_stage(recency_days double precision, tenure_days double precision,
                                             repeat_frequency double precision DEFAULT NULL,
@@ -201,6 +251,8 @@ DECLARE
     tname text;
     wait boolean;
     history boolean;
+    dry_run boolean;
+    max_delete_share float8;
     tracked text[];
     cols text[];            -- target columns other than the key, in attnum order
     col_list text;          -- "a", "b"
@@ -218,19 +270,26 @@ BEGIN
         RAISE EXCEPTION 'refresh_profile target, source and key must not be NULL' USING ERRCODE = '22004';
     END IF;
     FOR opt IN SELECT jsonb_object_keys(o) LOOP
-        IF opt NOT IN ('wait', 'track', 'history') THEN
+        IF opt NOT IN ('wait', 'track', 'history', 'dry_run', 'max_delete_share') THEN
             RAISE EXCEPTION 'unsupported option "%" of refresh_profile', opt USING ERRCODE = '0A000',
-                HINT = 'Options are wait (boolean), track (array of column names) and history (boolean).';
+                HINT = 'Options are wait (boolean), track (array of column names), history (boolean), dry_run (boolean) and max_delete_share (a number from 0 to 1).';
         END IF;
     END LOOP;
-    IF jsonb_typeof(o->'wait') NOT IN ('boolean') OR jsonb_typeof(o->'history') NOT IN ('boolean') THEN
-        RAISE EXCEPTION 'refresh_profile options wait and history must be booleans' USING ERRCODE = '22023';
+    IF jsonb_typeof(o->'wait') NOT IN ('boolean') OR jsonb_typeof(o->'history') NOT IN ('boolean')
+       OR jsonb_typeof(o->'dry_run') NOT IN ('boolean') THEN
+        RAISE EXCEPTION 'refresh_profile options wait, history and dry_run must be booleans' USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_typeof(o->'max_delete_share') <> 'number'
+       OR NOT ((o->>'max_delete_share')::float8 BETWEEN 0 AND 1) THEN
+        RAISE EXCEPTION 'refresh_profile option max_delete_share must be a number from 0 to 1' USING ERRCODE = '22023';
     END IF;
     IF jsonb_typeof(o->'track') <> 'array' THEN
         RAISE EXCEPTION 'refresh_profile option track must be an array of column names' USING ERRCODE = '22023';
     END IF;
     wait := coalesce((o->>'wait')::boolean, true);
     history := coalesce((o->>'history')::boolean, true);
+    dry_run := coalesce((o->>'dry_run')::boolean, false);
+    max_delete_share := coalesce((o->>'max_delete_share')::float8, 0.5);
 
     SELECT format('%I.%I', n.nspname, c.relname) INTO tname
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -238,20 +297,10 @@ BEGIN
     IF tname IS NULL THEN
         RAISE EXCEPTION 'refresh_profile target % is not a table', target USING ERRCODE = '22023';
     END IF;
-    IF NOT (has_table_privilege(target, 'SELECT') AND has_table_privilege(target, 'INSERT')
-            AND has_table_privilege(target, 'UPDATE') AND has_table_privilege(target, 'DELETE')) THEN
-        RAISE EXCEPTION 'permission denied to refresh %', tname USING ERRCODE = '42501',
-            DETAIL = 'refresh_profile needs SELECT, INSERT, UPDATE and DELETE on the profile table.';
-    END IF;
-
-    -- one refresh per target at a time; the lock ends with the transaction
-    IF wait THEN
-        PERFORM pg_advisory_xact_lock(hashtext('portrait.refresh_profile'), target::oid::int);
-    ELSIF NOT pg_try_advisory_xact_lock(hashtext('portrait.refresh_profile'), target::oid::int) THEN
-        RAISE EXCEPTION 'a refresh of % is already running', tname USING ERRCODE = '55P03',
-            DETAIL = 'Option wait is false, so this refresh does not queue behind it.',
-            HINT = 'Retry later, or pass {"wait": true} to wait for the running refresh.';
-    END IF;
+    -- the rights a refresh needs, a lock only roles that can write the table can
+    -- take (one refresh per target at a time, to the end of the transaction),
+    -- and the run number the rows of this refresh are recorded under
+    run := @extschema@.profile_run_open(target, wait);
 
     IF NOT EXISTS (SELECT 1 FROM pg_attribute
                    WHERE attrelid = target AND attname = key AND attnum > 0 AND NOT attisdropped) THEN
@@ -275,7 +324,6 @@ BEGIN
     IF to_regclass('pg_temp.portrait_refresh_diff') IS NOT NULL THEN
         DROP TABLE pg_temp.portrait_refresh_diff;
     END IF;
-    run := nextval('@extschema@.profile_run_run_id_seq');
     col_list := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) c);
 
     -- one pass over target and source finds every difference: keys only in the
@@ -293,6 +341,25 @@ BEGIN
            count(*) FILTER (WHERE op = 'd'), max(n) FILTER (WHERE op = '=')
     INTO n_ins, n_upd, n_del, n_same
     FROM pg_temp.portrait_refresh_diff;
+
+    -- a source that lost most of its rows (an empty staging table, a failed
+    -- load) would empty the profile: refused unless the caller allows it
+    IF dry_run THEN
+        RAISE NOTICE 'refresh_profile dry run of %: % to insert, % to update, % to delete, % unchanged', tname, n_ins, n_upd, n_del, n_same
+            USING DETAIL = CASE WHEN n_del > max_delete_share * (n_upd + n_del + n_same)
+                                THEN format('The refresh would stop: it deletes more than max_delete_share (%s) of the rows.', max_delete_share)
+                                ELSE 'Nothing was changed.' END;
+        PERFORM @extschema@.profile_run_close();
+        DROP TABLE pg_temp.portrait_refresh_diff;
+        RETURN;
+    END IF;
+    IF n_del > max_delete_share * (n_upd + n_del + n_same) THEN
+        RAISE EXCEPTION 'refresh_profile would delete % of the % rows of %', n_del, n_upd + n_del + n_same, tname
+            USING ERRCODE = '55000',
+                  DETAIL = format('The source returns %s keys; the refresh may delete at most max_delete_share (%s) of the rows.',
+                                  n_ins + n_upd + n_same, max_delete_share),
+                  HINT = 'Check the source. If the deletions are meant, pass {"max_delete_share": 1}; {"dry_run": true} reports the changes without making them.';
+    END IF;
     ANALYZE pg_temp.portrait_refresh_diff;
 
     -- The rows to change are fetched by tid.  The planner prices a TID lookup
@@ -306,12 +373,12 @@ BEGIN
     IF history AND cardinality(tracked) > 0 AND n_upd > 0 THEN
         diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, (d.src).%2$I::text)', c, c), ', ')
                         FROM unnest(tracked) c);
-        EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
-                        SELECT $1, $2, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
+        EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, $4, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
                         FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON t.tableoid = d.rel AND t.ctid = d.tid
                         CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n) WHERE d.op = ''u'' AND v.c = ANY (d.changed)',
                        k, tname, diff_values)
-        USING run, tname, started;
+        USING run, tname, started, target;
     END IF;
     IF n_upd > 0 THEN
         EXECUTE format('UPDATE %1$s t SET (%2$s) = (SELECT %3$s) FROM pg_temp.portrait_refresh_diff d
@@ -324,26 +391,28 @@ BEGIN
         old_values := coalesce((SELECT string_agg(format('(%L, t.%I::text)', c, c), ', ') FROM unnest(tracked) c), '(NULL, NULL)');
         EXECUTE format('WITH del AS (DELETE FROM %1$s t USING pg_temp.portrait_refresh_diff d
                                      WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''d'' RETURNING t.*)
-                        INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
-                        SELECT $1, $2, t.%2$s::text, ''delete'', v.c, v.o, NULL, $3
+                        INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, $5, t.%2$s::text, ''delete'', v.c, v.o, NULL, $3
                         FROM del t CROSS JOIN LATERAL (VALUES %3$s) v(c, o) WHERE $4 AND t.%2$s IS NOT NULL',
                        tname, k, old_values)
-        USING run, tname, started, history AND cardinality(tracked) > 0;
+        USING run, tname, started, history AND cardinality(tracked) > 0, target;
     END IF;
 
     -- new keys: one history row each (all their values are new)
     IF n_ins > 0 THEN
         EXECUTE format('WITH ins AS (INSERT INTO %1$s (%2$s) SELECT %3$s FROM pg_temp.portrait_refresh_diff d
                                      WHERE d.op = ''i'' RETURNING %4$s)
-                        INSERT INTO @extschema@.profile_history (run_id, target, key, op, column_name, old_value, new_value, changed_at)
-                        SELECT $1, $2, ins.%4$s::text, ''insert'', NULL, NULL, NULL, $3 FROM ins WHERE $4',
+                        INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, $5, ins.%4$s::text, ''insert'', NULL, NULL, NULL, $3 FROM ins WHERE $4',
                        tname, k || coalesce(', ' || col_list, ''),
                        (SELECT string_agg(format('(d.src).%I', c), ', ') FROM unnest(key::text || cols) c), k)
-        USING run, tname, started, history;
+        USING run, tname, started, history, target;
     END IF;
 
-    INSERT INTO @extschema@.profile_run (run_id, target, started_at, finished_at, inserted, updated, deleted, unchanged, status)
-    VALUES (run, tname, started, clock_timestamp(), n_ins, n_upd, n_del, n_same, 'succeeded');
+    INSERT INTO @extschema@.profile_run (run_id, target, target_table, key_column, started_at, finished_at,
+                                         inserted, updated, deleted, unchanged, status)
+    VALUES (run, tname, target, key, started, clock_timestamp(), n_ins, n_upd, n_del, n_same, 'succeeded');
+    PERFORM @extschema@.profile_run_close();
     DROP TABLE pg_temp.portrait_refresh_diff;
 END
 $$;
@@ -428,9 +497,9 @@ BEGIN
     -- last run stayed where they are; new keys come from NULL, deleted ones go to NULL
     vname := format('%I.%I', nsp, prefix || '_migration');
     EXECUTE format($v$CREATE OR REPLACE VIEW %1$s AS
-        WITH last AS (SELECT max(r.run_id) AS run_id FROM @extschema@.profile_run r WHERE r.target = %2$L),
+        WITH last AS (SELECT max(r.run_id) AS run_id FROM @extschema@.profile_run r WHERE r.target_table = %8$L::pg_catalog.regclass),
              ch AS (SELECT h.key, h.op, h.old_value FROM @extschema@.profile_history h, last
-                    WHERE h.target = %2$L AND h.run_id = last.run_id
+                    WHERE h.target_table = %8$L::pg_catalog.regclass AND h.run_id = last.run_id
                       AND (h.op = 'insert' OR h.column_name = %3$L)),
              moves AS (SELECT CASE WHEN c.key IS NULL THEN p.%4$I::text WHEN c.op = 'insert' THEN NULL ELSE c.old_value END AS from_segment,
                               p.%4$I::text AS to_segment
@@ -440,7 +509,7 @@ BEGIN
         SELECT m.from_segment, m.to_segment, count(*) AS customers,
                count(*)::float8 / sum(count(*)) OVER (PARTITION BY m.from_segment) AS share_of_from
         FROM moves m GROUP BY m.from_segment, m.to_segment HAVING count(*) >= %7$s$v$,
-        vname, tname, seg, seg, tname, key, k);
+        vname, tname, seg, seg, tname, key, k, tname);
     EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
                    format('Segment migration of %s in its last refresh (groups of fewer than %s customers left out)', tname, k));
     PERFORM @extschema@.profile_comment_columns(vname::regclass);

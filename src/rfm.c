@@ -902,6 +902,7 @@ pp_rfm_breaks_final(PG_FUNCTION_ARGS)
 	ps = PointsRead(PG_GETARG_DATUM(0));
 	if (ps->n == 0)
 		PG_RETURN_NULL();
+	PointsCheckFit(ps, sizeof(double));	/* one column at a time */
 	RfmComputeBreaks(ps->values, ps->n, (int) ps->param, &b);
 	PG_RETURN_POINTER(RfmBreaksToModel(&b));
 }

@@ -2,7 +2,7 @@
 -- (portrait.points) stops with 54000 before it allocates more than the
 -- setting allows, and says how much it needed.
 BEGIN;
-SELECT plan(17);
+SELECT plan(26);
 
 SET LOCAL max_parallel_workers_per_gather = 0;
 SET LOCAL portrait.fit_memory_limit = '64kB';
@@ -50,8 +50,19 @@ SELECT is(pg_temp.budget_error($$SELECT portrait.rfm_breaks(g, g, g) FROM genera
           'the detail gives the rows, their size and the limit; the hint the ways out');
 
 -- under the budget the same fits work; the rows a budget admits are exact
-SELECT lives_ok($$SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM generate_series(1, 2730) g$$,
-                'rfm_breaks with exactly as many rows as the budget admits works');
+SELECT throws_ok($$SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM generate_series(1, 2730) g$$,
+                 '54000', NULL, 'the rows alone fit, but not with the fit''s working memory (a column copy): 54000 at the final step');
+SELECT is(pg_temp.budget_error($$SELECT portrait.rfm_breaks(g, g, g) FROM generate_series(1, 2049) g$$),
+          '2049 rows of 3 values and the fit''s working memory need 65 kB; the limit is 64 kB. / Raise portrait.fit_memory_limit, fit on a sample of the rows (TABLESAMPLE), or use a streaming trainer (kmeans_train, logit_train).',
+          'the final step counts the rows and the fit''s own arrays (32 bytes a row for rfm_breaks)');
+SELECT lives_ok($$SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM generate_series(1, 2048) g$$,
+                'rfm_breaks with exactly as many rows as rows and working memory allow works');
+SELECT throws_ok($$SELECT portrait.bgnbd_fit(g % 5, g % 5 * 2, 20) FROM generate_series(1, 1000) g$$,
+                 '54000', NULL, 'bgnbd_fit counts its copy of the rows, sort keys and weights (72 bytes a row): 1000 rows need 71 kB');
+SELECT lives_ok($$SELECT portrait.bgnbd_fit(g % 5, g % 5 * 2, 20) FROM generate_series(1, 900) g$$,
+                'bgnbd_fit of 900 rows (64 kB) works');
+SELECT throws_ok($$SELECT portrait.silhouette(ARRAY[g % 13, g % 7]::float8[], g % 3) FROM generate_series(1, 1400) g$$,
+                 '54000', NULL, 'silhouette counts its sort keys and sample order (48 bytes a row)');
 SELECT throws_ok($$SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM generate_series(1, 2731) g$$,
                  '54000', NULL, 'one row more is refused');
 SELECT lives_ok($$SELECT portrait.logit_fit(g % 3 = 0, ARRAY[g % 11, g % 5]::float8[]) FROM generate_series(1, 2048) g$$,
@@ -64,16 +75,33 @@ SELECT throws_ok($$SELECT portrait.kmeans_fit(ARRAY[g % 13, g % 7]::float8[], 3)
                  '54000', 'kmeans_fit needs more memory than portrait.kmeans_memory_limit allows',
                  'portrait.kmeans_memory_limit still applies to kmeans_fit');
 
--- a parallel plan: the leader's combine of the workers' rows is checked too
+-- a parallel plan: every process keeps its own rows under the limit, and the
+-- leader's combine of the workers' rows is checked against it too
 SET LOCAL portrait.kmeans_memory_limit = '1GB';
-CREATE TEMP TABLE budget_rows AS SELECT g FROM generate_series(1, 20000) g;
+CREATE TABLE public.budget_rows AS SELECT g FROM generate_series(1, 40000) g;
+ANALYZE public.budget_rows;
 CALL test_helpers.force_parallel();
-SET LOCAL portrait.fit_memory_limit = '256kB';
-SELECT throws_ok($$SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM budget_rows$$,
-                 '54000', NULL, 'rfm_breaks over the budget in a parallel plan: 54000');
-SET LOCAL portrait.fit_memory_limit = '1MB';
-SELECT lives_ok($$SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM budget_rows$$,
+SET LOCAL max_parallel_workers_per_gather = 4;
+SET LOCAL portrait.fit_memory_limit = '512kB';
+SELECT matches(test_helpers.plan_of('SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM public.budget_rows'),
+               'Partial Aggregate', 'the fit runs as a parallel (partial) aggregate');
+SELECT throws_ok($$SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM public.budget_rows$$,
+                 '54000', NULL, 'rfm_breaks over the budget in a parallel plan of 4 workers: 54000');
+SELECT throws_ok($$SELECT portrait.kmeans_fit(ARRAY[g % 13, g % 7]::float8[], 3) FROM public.budget_rows$$,
+                 '54000', NULL, 'kmeans_fit over the budget in a parallel plan of 4 workers: 54000');
+CREATE TEMP TABLE half_state AS
+SELECT ('3;5;12000;' || string_agg('1,1,1', ','))::portrait.points AS s FROM generate_series(1, 12000);
+-- the combine function as the transition of an aggregate: states merged as a leader merges them
+CREATE AGGREGATE pg_temp.merge_states(portrait.points) (SFUNC = portrait.rfm_breaks_combine, STYPE = portrait.points);
+SELECT throws_ok($$SELECT pg_temp.merge_states(s) FROM half_state, generate_series(1, 2)$$,
+                 '54000', 'the rows collected by this aggregate need more memory than portrait.fit_memory_limit allows',
+                 'a combine whose two states are each under the limit but not together: 54000');
+SET LOCAL portrait.fit_memory_limit = '2MB';
+CREATE TEMP TABLE serial_breaks AS SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5)::text AS m FROM public.budget_rows;
+SELECT lives_ok($$SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5) FROM public.budget_rows$$,
                 'the same fit under the budget in a parallel plan works');
+SELECT is((SELECT portrait.rfm_breaks(g % 97, 1 + g % 7, g * 1.5)::text FROM public.budget_rows),
+          (SELECT m FROM pg_temp.serial_breaks), 'and gives the serial plan''s model');
 RESET portrait.fit_memory_limit;
 SELECT is(current_setting('portrait.fit_memory_limit'), '1GB', 'the default is 1GB');
 

@@ -95,7 +95,7 @@ SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 
                  'the source column "extra" is not a column of public.profile_src1', 'source has an extra column');
 CREATE TABLE public.profile_victim (x int);
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val) s; DROP TABLE public.profile_victim; SELECT (1', 'id')$$, '42601',
-                 'the source must be a single query', 'a source of several statements is refused');
+                 'syntax error at or near ")"', 'a source of several statements is refused: it is not one query by itself');
 SELECT isnt(to_regclass('public.profile_victim'), NULL, 'and none of its statements ran');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1 AS id, ''a'' AS seg, 1 AS val FROM generate_series(1, 2)', 'id')$$, '21000',
                  'the source returns a key more than once', 'duplicate keys');
@@ -106,7 +106,7 @@ SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', NULL, 'i
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"speed": 1}')$$, '0A000',
                  'unsupported option "speed" of refresh_profile', 'unknown option');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"wait": "yes"}')$$, '22023',
-                 'refresh_profile options wait and history must be booleans', 'wait not a boolean');
+                 'refresh_profile options wait, history and dry_run must be booleans', 'wait not a boolean');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"track": "seg"}')$$, '22023',
                  'refresh_profile option track must be an array of column names', 'track not an array');
 SELECT throws_ok($$CALL portrait.refresh_profile('public.profile_src1', 'SELECT 1', 'id', '{"track": ["id"]}')$$, '22023',
