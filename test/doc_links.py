@@ -26,11 +26,15 @@ SCHEME = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:')
 
 def strip_inline(text):
     """A heading's text as GitHub renders it: code spans' contents, links' texts, no markup."""
-    text = CODE_SPAN.sub(lambda m: m.group(2).strip(), text)
-    text = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', text)
-    text = re.sub(r'<[^>]+>', '', text)
-    text = re.sub(r'(\*+|(?<!\w)_+|_+(?!\w))', '', text)
-    return text.strip()
+    parts = []
+    for i, piece in enumerate(CODE_SPAN.split(text)):
+        if i % 3 == 2:                      # a code span's contents: literal
+            parts.append(piece.strip())
+        elif i % 3 == 0:
+            piece = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', piece)
+            piece = re.sub(r'<[^>]+>', '', piece)
+            parts.append(re.sub(r'(\*+|(?<!\w)_+|_+(?!\w))', '', piece))
+    return ''.join(parts).strip()
 
 
 def slug(text):
@@ -194,7 +198,8 @@ def self_tests():
              ('rfm_breaks and rfm_score', 'rfm_breaks-and-rfm_score'),
              ('The **Champions** of the demo data', 'the-champions-of-the-demo-data'),
              ('重要价值客户 segments', '重要价值客户-segments'),
-             ('A/B test readouts', 'ab-test-readouts')]
+             ('A/B test readouts', 'ab-test-readouts'),
+             ('`_PG_init` and _emphasis_', '_pg_init-and-emphasis')]
     for text, want in cases:
         got = slug(text)
         out.append((got == want, 'slug of %r is %s (got %s)' % (text, want, got)))
