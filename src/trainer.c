@@ -118,7 +118,7 @@ TrainerSingleQuery(const char *source, const char *func)
 				 errdetail("The source holds %s.",
 						   list_length(raw) == 0 ? "no statement" :
 						   list_length(raw) > 1 ? "more than one statement" : "a statement that is not a plain SELECT"),
-				 errhint("Pass one SELECT (or VALUES, TABLE, WITH ... SELECT), or a table name.")));
+				 errhint("Pass one SELECT (or VALUES, TABLE, WITH ... SELECT).")));
 	rs = linitial(raw);
 	len = rs->stmt_len > 0 ? rs->stmt_len : (int) strlen(source) - rs->stmt_location;
 	return pnstrdup(source + rs->stmt_location, len);

@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(67);
+SELECT plan(77);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '0A000',
@@ -199,6 +199,32 @@ SELECT results_eq($$SELECT op, n, tid IS NOT NULL, changed, (src).id, (src).seg 
                   $$VALUES ('='::"char", 4997::bigint, false, NULL::text[], NULL::bigint, NULL::text), ('d', NULL, true, NULL, NULL, NULL),
                            ('d', NULL, true, NULL, NULL, NULL), ('i', NULL, false, NULL, 0, 'z'), ('u', NULL, true, '{seg,score}', 3, 'y')$$,
                   'profile_diff: deletions name rows, insertions carry the source row, updates name the changed columns, one count row');
+
+-- ---------- refresh_profile: the guard against an emptied source, and the dry run ----------
+CREATE TABLE public.guarded (customer_id int PRIMARY KEY, seg text);
+CREATE TABLE public.guarded_src AS SELECT g AS customer_id, 'S' || g % 4 AS seg FROM generate_series(1, 100) g;
+CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src WHERE false')$$,
+                 '55000', 'refresh_profile would delete 100 of the 100 rows of public.guarded',
+                 'an empty source does not empty the profile: 55000');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src WHERE customer_id > 51')$$,
+                 '55000', 'refresh_profile would delete 51 of the 100 rows of public.guarded',
+                 'nor does one that lost more than half of its keys (the default max_delete_share, 0.5)');
+SELECT is((SELECT count(*)::int FROM public.guarded), 100, 'the profile is kept as it was');
+CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src WHERE customer_id > 50');
+SELECT is((SELECT deleted::int FROM portrait.profile_run ORDER BY run_id DESC LIMIT 1), 50, 'deleting exactly half is allowed');
+CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src WHERE false', options => '{"max_delete_share": 1}');
+SELECT is((SELECT count(*)::int FROM public.guarded), 0, 'max_delete_share 1 allows emptying the profile');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src', options => '{"max_delete_share": 1.5}')$$,
+                 '22023', 'refresh_profile option max_delete_share must be a number from 0 to 1', 'max_delete_share above 1');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src', options => '{"max_delete_share": "all"}')$$,
+                 '22023', 'refresh_profile option max_delete_share must be a number from 0 to 1', 'max_delete_share not a number');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src', options => '{"dry_run": 1}')$$,
+                 '22023', 'refresh_profile options wait, history and dry_run must be booleans', 'dry_run not a boolean');
+CREATE TEMP TABLE runs_before AS SELECT count(*) AS n FROM portrait.profile_run;
+CALL portrait.refresh_profile('public.guarded', 'SELECT * FROM public.guarded_src', options => '{"dry_run": true}');
+SELECT is((SELECT count(*)::int FROM public.guarded), 0, 'a dry run changes nothing');
+SELECT is((SELECT count(*) FROM portrait.profile_run), (SELECT n FROM runs_before), 'and records no run');
 
 -- ---------- profile_views: error paths ----------
 SELECT throws_ok($$SELECT portrait.profile_views('public.profile_src1', '{"colour": "red"}')$$, '0A000',
