@@ -23,7 +23,7 @@ COMMENT ON FUNCTION @extschema@.logit_train(regclass, text, text[], jsonb) IS 'L
 CREATE FUNCTION @extschema@.logit_train(query text, label text, features text[], options jsonb DEFAULT NULL)
     RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_logit_train_query'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.logit_train(text, text, text[], jsonb) IS 'Logistic regression over the rows of a query, one parallel aggregate scan (logit_step) per Newton step; same options and model as logit_fit';
+COMMENT ON FUNCTION @extschema@.logit_train(text, text, text[], jsonb) IS 'Logistic regression over the rows of one query (or the table a name that is not a query names), one parallel aggregate scan (logit_step) per Newton step; same options and model as logit_fit';
 
 -- ---------- support functions ----------
 

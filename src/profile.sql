@@ -6,21 +6,19 @@
 CREATE TABLE @extschema@.profile_run (
     run_id      bigserial PRIMARY KEY,
     target      text NOT NULL,
-    target_table regclass NOT NULL,
-    key_column  text,
     started_at  timestamptz NOT NULL,
     finished_at timestamptz NOT NULL,
     inserted    bigint NOT NULL,
     updated     bigint NOT NULL,
     deleted     bigint NOT NULL,
     unchanged   bigint NOT NULL,
-    status      text NOT NULL
+    status      text NOT NULL,
+    target_table regclass NOT NULL,
+    key_column  text
 );
 COMMENT ON TABLE @extschema@.profile_run IS 'One row per completed refresh_profile run: target, times and row counts';
 COMMENT ON COLUMN @extschema@.profile_run.run_id IS 'Run number, increasing';
 COMMENT ON COLUMN @extschema@.profile_run.target IS 'Schema-qualified, quoted name of the profile table at the time of the run';
-COMMENT ON COLUMN @extschema@.profile_run.target_table IS 'The profile table (by OID, so a new table of the same name starts without runs; dumped and restored by name)';
-COMMENT ON COLUMN @extschema@.profile_run.key_column IS 'The key column of the run (NULL for runs recorded before version 0.5.0)';
 COMMENT ON COLUMN @extschema@.profile_run.started_at IS 'Start of the refresh (statement clock)';
 COMMENT ON COLUMN @extschema@.profile_run.finished_at IS 'End of the refresh (wall clock before commit)';
 COMMENT ON COLUMN @extschema@.profile_run.inserted IS 'Rows inserted (keys new in the source)';
@@ -28,6 +26,8 @@ COMMENT ON COLUMN @extschema@.profile_run.updated IS 'Rows rewritten because a n
 COMMENT ON COLUMN @extschema@.profile_run.deleted IS 'Rows deleted (keys gone from the source)';
 COMMENT ON COLUMN @extschema@.profile_run.unchanged IS 'Rows left as they were';
 COMMENT ON COLUMN @extschema@.profile_run.status IS 'succeeded (a failed refresh rolls back and leaves no row)';
+COMMENT ON COLUMN @extschema@.profile_run.target_table IS 'The profile table (by OID, so a new table of the same name starts without runs; dumped and restored by name)';
+COMMENT ON COLUMN @extschema@.profile_run.key_column IS 'The key column of the run (NULL for runs recorded before version 0.5.0)';
 CREATE INDEX profile_run_target ON @extschema@.profile_run (target_table, run_id);
 COMMENT ON INDEX @extschema@.profile_run_target IS 'Latest runs of a target';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_run', '');
@@ -37,24 +37,24 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_run_run_id_seq',
 CREATE TABLE @extschema@.profile_history (
     run_id      bigint NOT NULL,
     target      text NOT NULL,
-    target_table regclass NOT NULL,
     key         text NOT NULL,
     op          text NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
     column_name text,
     old_value   text,
     new_value   text,
-    changed_at  timestamptz NOT NULL
+    changed_at  timestamptz NOT NULL,
+    target_table regclass NOT NULL
 );
 COMMENT ON TABLE @extschema@.profile_history IS 'Changes made by refresh_profile: one row per changed tracked column (update), per deleted column value (delete) or per new key (insert)';
 COMMENT ON COLUMN @extschema@.profile_history.run_id IS 'The run (profile_run.run_id) that made the change';
 COMMENT ON COLUMN @extschema@.profile_history.target IS 'Schema-qualified, quoted name of the profile table at the time of the run';
-COMMENT ON COLUMN @extschema@.profile_history.target_table IS 'The profile table (by OID; dumped and restored by name)';
 COMMENT ON COLUMN @extschema@.profile_history.key IS 'The row''s key as text';
 COMMENT ON COLUMN @extschema@.profile_history.op IS 'insert, update or delete';
 COMMENT ON COLUMN @extschema@.profile_history.column_name IS 'The tracked column (NULL for an insert)';
 COMMENT ON COLUMN @extschema@.profile_history.old_value IS 'Value before the run, as text (NULL for an insert)';
 COMMENT ON COLUMN @extschema@.profile_history.new_value IS 'Value after the run, as text (NULL for a delete)';
 COMMENT ON COLUMN @extschema@.profile_history.changed_at IS 'Start of the run';
+COMMENT ON COLUMN @extschema@.profile_history.target_table IS 'The profile table (by OID; dumped and restored by name)';
 CREATE INDEX profile_history_run ON @extschema@.profile_history (target_table, run_id, column_name);
 COMMENT ON INDEX @extschema@.profile_history_run IS 'Changes of one run of a target';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_history', '');

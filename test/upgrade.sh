@@ -23,7 +23,7 @@ catalog() {
 current=$(psql -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'pg_portrait'")
 mapfile -t olds < <(psql -d postgres -c "SELECT version FROM pg_available_extension_versions
                                          WHERE name = 'pg_portrait' AND version <> '$current' ORDER BY version")
-echo "1..$((2 + 4 * ${#olds[@]}))"
+echo "1..$((2 + 5 * ${#olds[@]}))"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS upgrade_fresh" -c "CREATE DATABASE upgrade_fresh"
 psql -d upgrade_fresh -c "CREATE EXTENSION pg_portrait"
@@ -51,6 +51,9 @@ for old in "${olds[@]}"; do
 	check "$old updates to $current" "$current" "$(psql -d upgrade_old -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_portrait'")"
 	check "scores, stored models and edited rules are unchanged by the update from $old" "$before" "$(psql -d upgrade_old -c "$score_sql")"
 	check "profile runs made with $old are kept" "1 500" "$(psql -d upgrade_old -c "SELECT count(*) || ' ' || sum(inserted) FROM portrait.profile_run")"
+	check "runs and history made with $old belong to their table (by OID) after the update" "1 500" \
+		"$(psql -d upgrade_old -c "SELECT (SELECT count(*) FROM portrait.profile_run WHERE target_table = 'public.profile'::regclass) || ' ' ||
+		                                  (SELECT count(*) FROM portrait.profile_history WHERE target_table = 'public.profile'::regclass)")"
 	# the data above is not part of the extension's catalog: compare without it
 	psql -d upgrade_old -c "DROP TABLE summary, models, profile"
 	catalog upgrade_old >"$tmp/updated.sql"

@@ -1,2 +1,373 @@
 -- pg_portrait 0.4.0 -> 0.5.0
 \echo Use "ALTER EXTENSION pg_portrait UPDATE TO '0.5.0'" to load this file. \quit
+
+-- ---------- profile runs and history belong to a table (by OID), not to a name ----------
+-- Rows recorded before 0.5.0 are matched to the table that has their name now
+-- (a table dropped since gets the OID 0 and is shown to no one but the owner).
+ALTER TABLE @extschema@.profile_run ADD COLUMN target_table regclass, ADD COLUMN key_column text;
+UPDATE @extschema@.profile_run SET target_table = coalesce(pg_catalog.to_regclass(target), 0::pg_catalog.oid::pg_catalog.regclass);
+ALTER TABLE @extschema@.profile_run ALTER COLUMN target_table SET NOT NULL;
+ALTER TABLE @extschema@.profile_history ADD COLUMN target_table regclass;
+UPDATE @extschema@.profile_history SET target_table = coalesce(pg_catalog.to_regclass(target), 0::pg_catalog.oid::pg_catalog.regclass);
+ALTER TABLE @extschema@.profile_history ALTER COLUMN target_table SET NOT NULL;
+COMMENT ON COLUMN @extschema@.profile_run.target IS 'Schema-qualified, quoted name of the profile table at the time of the run';
+COMMENT ON COLUMN @extschema@.profile_run.target_table IS 'The profile table (by OID, so a new table of the same name starts without runs; dumped and restored by name)';
+COMMENT ON COLUMN @extschema@.profile_run.key_column IS 'The key column of the run (NULL for runs recorded before version 0.5.0)';
+COMMENT ON COLUMN @extschema@.profile_history.target IS 'Schema-qualified, quoted name of the profile table at the time of the run';
+COMMENT ON COLUMN @extschema@.profile_history.target_table IS 'The profile table (by OID; dumped and restored by name)';
+DROP INDEX @extschema@.profile_run_target;
+CREATE INDEX profile_run_target ON @extschema@.profile_run (target_table, run_id);
+COMMENT ON INDEX @extschema@.profile_run_target IS 'Latest runs of a target';
+DROP INDEX @extschema@.profile_history_run;
+CREATE INDEX profile_history_run ON @extschema@.profile_history (target_table, run_id, column_name);
+COMMENT ON INDEX @extschema@.profile_history_run IS 'Changes of one run of a target';
+DROP POLICY profile_run_read ON @extschema@.profile_run;
+DROP POLICY profile_run_write ON @extschema@.profile_run;
+DROP POLICY profile_history_read ON @extschema@.profile_history;
+DROP POLICY profile_history_write ON @extschema@.profile_history;
+
+CREATE FUNCTION @extschema@.profile_run_open(target regclass, wait boolean DEFAULT true)
+    RETURNS bigint AS 'MODULE_PATHNAME', 'pp_profile_run_open'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.profile_run_open(regclass, boolean) IS 'refresh_profile''s first step: check SELECT, INSERT, UPDATE and DELETE on the target, lock it against other refreshes (SHARE UPDATE EXCLUSIVE, which needs write rights) and open a run whose rows profile_run and profile_history accept until the transaction ends';
+
+CREATE FUNCTION @extschema@.profile_run_is_open(target regclass, run_id bigint)
+    RETURNS boolean AS 'MODULE_PATHNAME', 'pp_profile_run_is_open'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.profile_run_is_open(regclass, bigint) IS 'Whether run_id is the run this transaction opened on target with profile_run_open (the check of the write policies on profile_run and profile_history)';
+
+CREATE FUNCTION @extschema@.profile_run_close()
+    RETURNS void AS 'MODULE_PATHNAME', 'pp_profile_run_close'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.profile_run_close() IS 'refresh_profile''s last step: no more rows are accepted for the open run';
+
+CREATE FUNCTION @extschema@.profile_key_visible(target regclass, run_id bigint, key text)
+    RETURNS boolean LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kc text;
+    kt text;
+    seen boolean;
+BEGIN
+    SELECT r.key_column INTO kc FROM @extschema@.profile_run r WHERE r.run_id = profile_key_visible.run_id;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO kt
+    FROM pg_attribute a WHERE a.attrelid = target AND a.attname = kc AND a.attnum > 0 AND NOT a.attisdropped;
+    IF kt IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s t WHERE t.%I = $1::%s)', target, kc, kt) INTO seen USING key;
+    RETURN seen;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.profile_key_visible(regclass, bigint, text) IS 'Whether the caller sees the row of key in a profile table (through its row-level security): the read policy of profile_history where the target''s policies apply to the reader';
+
+CREATE POLICY profile_run_read ON @extschema@.profile_run FOR SELECT
+    USING (pg_catalog.has_table_privilege(target_table::pg_catalog.oid, 'SELECT'));
+COMMENT ON POLICY profile_run_read ON @extschema@.profile_run IS 'Runs of the profile tables the role can read (by OID)';
+CREATE POLICY profile_run_write ON @extschema@.profile_run FOR INSERT
+    WITH CHECK (@extschema@.profile_run_is_open(target_table, run_id));
+COMMENT ON POLICY profile_run_write ON @extschema@.profile_run IS 'A run is recorded only by the refresh that opened it';
+CREATE POLICY profile_history_read ON @extschema@.profile_history FOR SELECT
+    USING (pg_catalog.has_table_privilege(target_table::pg_catalog.oid, 'SELECT')
+           AND (NOT pg_catalog.row_security_active(target_table::pg_catalog.oid) OR @extschema@.profile_key_visible(target_table, run_id, key)));
+COMMENT ON POLICY profile_history_read ON @extschema@.profile_history IS 'Changes of the profile tables the role can read, limited to the keys the target''s own row-level security lets the role see';
+CREATE POLICY profile_history_write ON @extschema@.profile_history FOR INSERT
+    WITH CHECK (@extschema@.profile_run_is_open(target_table, run_id));
+COMMENT ON POLICY profile_history_write ON @extschema@.profile_history IS 'Changes are recorded only by the refresh that opened the run';
+
+CREATE OR REPLACE PROCEDURE @extschema@.refresh_profile(target regclass, source text, key name DEFAULT 'customer_id',
+                                             options jsonb DEFAULT '{}',
+                                             source_search_path text DEFAULT pg_catalog.current_setting('search_path'))
+    LANGUAGE plpgsql SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb := coalesce(options, '{}');
+    opt text;
+    tname text;
+    wait boolean;
+    history boolean;
+    dry_run boolean;
+    max_delete_share float8;
+    tracked text[];
+    cols text[];            -- target columns other than the key, in attnum order
+    col_list text;          -- "a", "b"
+    diff_values text;       -- ('a', t."a"::text, (d.src)."a"::text), ...
+    old_values text;        -- ('a', t."a"::text), ...
+    k text := quote_ident(key);
+    run bigint;
+    started timestamptz := clock_timestamp();
+    n_ins bigint;
+    n_upd bigint;
+    n_del bigint;
+    n_same bigint;
+BEGIN
+    IF target IS NULL OR source IS NULL OR key IS NULL THEN
+        RAISE EXCEPTION 'refresh_profile target, source and key must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    FOR opt IN SELECT jsonb_object_keys(o) LOOP
+        IF opt NOT IN ('wait', 'track', 'history', 'dry_run', 'max_delete_share') THEN
+            RAISE EXCEPTION 'unsupported option "%" of refresh_profile', opt USING ERRCODE = '0A000',
+                HINT = 'Options are wait (boolean), track (array of column names), history (boolean), dry_run (boolean) and max_delete_share (a number from 0 to 1).';
+        END IF;
+    END LOOP;
+    IF jsonb_typeof(o->'wait') NOT IN ('boolean') OR jsonb_typeof(o->'history') NOT IN ('boolean')
+       OR jsonb_typeof(o->'dry_run') NOT IN ('boolean') THEN
+        RAISE EXCEPTION 'refresh_profile options wait, history and dry_run must be booleans' USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_typeof(o->'max_delete_share') <> 'number'
+       OR NOT ((o->>'max_delete_share')::float8 BETWEEN 0 AND 1) THEN
+        RAISE EXCEPTION 'refresh_profile option max_delete_share must be a number from 0 to 1' USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_typeof(o->'track') <> 'array' THEN
+        RAISE EXCEPTION 'refresh_profile option track must be an array of column names' USING ERRCODE = '22023';
+    END IF;
+    wait := coalesce((o->>'wait')::boolean, true);
+    history := coalesce((o->>'history')::boolean, true);
+    dry_run := coalesce((o->>'dry_run')::boolean, false);
+    max_delete_share := coalesce((o->>'max_delete_share')::float8, 0.5);
+
+    SELECT format('%I.%I', n.nspname, c.relname) INTO tname
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = target AND c.relkind IN ('r', 'p');
+    IF tname IS NULL THEN
+        RAISE EXCEPTION 'refresh_profile target % is not a table', target USING ERRCODE = '22023';
+    END IF;
+    -- the rights a refresh needs, a lock only roles that can write the table can
+    -- take (one refresh per target at a time, to the end of the transaction),
+    -- and the run number the rows of this refresh are recorded under
+    run := @extschema@.profile_run_open(target, wait);
+
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = target AND attname = key AND attnum > 0 AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'key column "%" is not a column of %', key, tname USING ERRCODE = '22023';
+    END IF;
+    SELECT array_agg(attname::text ORDER BY attnum) INTO cols
+    FROM pg_attribute
+    WHERE attrelid = target AND attnum > 0 AND NOT attisdropped AND attname <> key AND attgenerated = '';
+    cols := coalesce(cols, '{}');
+
+    IF o ? 'track' THEN
+        tracked := ARRAY(SELECT jsonb_array_elements_text(o->'track'));
+        SELECT c INTO opt FROM unnest(tracked) c WHERE c <> ALL (cols) LIMIT 1;
+        IF opt IS NOT NULL THEN
+            RAISE EXCEPTION 'tracked column "%" is not a non-key column of %', opt, tname USING ERRCODE = '22023';
+        END IF;
+    ELSE
+        tracked := cols;
+    END IF;
+
+    IF to_regclass('pg_temp.portrait_refresh_diff') IS NOT NULL THEN
+        DROP TABLE pg_temp.portrait_refresh_diff;
+    END IF;
+    col_list := (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) c);
+
+    -- one pass over target and source finds every difference: keys only in the
+    -- source (i), only in the target (d), or with a changed column (u); the
+    -- source must return the target's columns by name and runs unchanged (its
+    -- errors reach the caller as they are), its columns cast to the target's
+    -- types so that comparisons are exact
+    PERFORM pg_catalog.set_config('search_path', source_search_path, true);
+    EXECUTE format('CREATE TEMP TABLE portrait_refresh_diff ON COMMIT DROP AS
+                    SELECT * FROM @extschema@.profile_diff($1, $2, $3)
+                    AS d(op pg_catalog."char", n pg_catalog.int8, rel pg_catalog.oid, tid pg_catalog.tid, changed pg_catalog.text[], src %s)', tname)
+    USING target, source, key;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'),
+           count(*) FILTER (WHERE op = 'd'), max(n) FILTER (WHERE op = '=')
+    INTO n_ins, n_upd, n_del, n_same
+    FROM pg_temp.portrait_refresh_diff;
+
+    -- a source that lost most of its rows (an empty staging table, a failed
+    -- load) would empty the profile: refused unless the caller allows it
+    IF dry_run THEN
+        RAISE NOTICE 'refresh_profile dry run of %: % to insert, % to update, % to delete, % unchanged', tname, n_ins, n_upd, n_del, n_same
+            USING DETAIL = CASE WHEN n_del > max_delete_share * (n_upd + n_del + n_same)
+                                THEN format('The refresh would stop: it deletes more than max_delete_share (%s) of the rows.', max_delete_share)
+                                ELSE 'Nothing was changed.' END;
+        PERFORM @extschema@.profile_run_close();
+        DROP TABLE pg_temp.portrait_refresh_diff;
+        RETURN;
+    END IF;
+    IF n_del > max_delete_share * (n_upd + n_del + n_same) THEN
+        RAISE EXCEPTION 'refresh_profile would delete % of the % rows of %', n_del, n_upd + n_del + n_same, tname
+            USING ERRCODE = '55000',
+                  DETAIL = format('The source returns %s keys; the refresh may delete at most max_delete_share (%s) of the rows.',
+                                  n_ins + n_upd + n_same, max_delete_share),
+                  HINT = 'Check the source. If the deletions are meant, pass {"max_delete_share": 1}; {"dry_run": true} reports the changes without making them.';
+    END IF;
+    ANALYZE pg_temp.portrait_refresh_diff;
+
+    -- The rows to change are fetched by tid.  The planner prices a TID lookup
+    -- per row above a scan of the whole table, but the lookups win until
+    -- some 5% of the rows change (the settings revert when the call ends).
+    IF (n_upd + n_del) * 20 < n_upd + n_del + n_same THEN
+        PERFORM pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
+    END IF;
+
+    -- changed rows: history first (old values), then one rewrite per changed row
+    IF history AND cardinality(tracked) > 0 AND n_upd > 0 THEN
+        diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, (d.src).%2$I::text)', c, c), ', ')
+                        FROM unnest(tracked) c);
+        EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, $4, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
+                        FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON t.tableoid = d.rel AND t.ctid = d.tid
+                        CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n) WHERE d.op = ''u'' AND v.c = ANY (d.changed)',
+                       k, tname, diff_values)
+        USING run, tname, started, target;
+    END IF;
+    IF n_upd > 0 THEN
+        EXECUTE format('UPDATE %1$s t SET (%2$s) = (SELECT %3$s) FROM pg_temp.portrait_refresh_diff d
+                        WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''u''',
+                       tname, col_list, (SELECT string_agg(format('(d.src).%I', c), ', ') FROM unnest(cols) c));
+    END IF;
+
+    -- vanished keys: their tracked values go to the history as they are deleted
+    IF n_del > 0 THEN
+        old_values := coalesce((SELECT string_agg(format('(%L, t.%I::text)', c, c), ', ') FROM unnest(tracked) c), '(NULL, NULL)');
+        EXECUTE format('WITH del AS (DELETE FROM %1$s t USING pg_temp.portrait_refresh_diff d
+                                     WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''d'' RETURNING t.*)
+                        INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, $5, t.%2$s::text, ''delete'', v.c, v.o, NULL, $3
+                        FROM del t CROSS JOIN LATERAL (VALUES %3$s) v(c, o) WHERE $4 AND t.%2$s IS NOT NULL',
+                       tname, k, old_values)
+        USING run, tname, started, history AND cardinality(tracked) > 0, target;
+    END IF;
+
+    -- new keys: one history row each (all their values are new)
+    IF n_ins > 0 THEN
+        EXECUTE format('WITH ins AS (INSERT INTO %1$s (%2$s) SELECT %3$s FROM pg_temp.portrait_refresh_diff d
+                                     WHERE d.op = ''i'' RETURNING %4$s)
+                        INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, $5, ins.%4$s::text, ''insert'', NULL, NULL, NULL, $3 FROM ins WHERE $4',
+                       tname, k || coalesce(', ' || col_list, ''),
+                       (SELECT string_agg(format('(d.src).%I', c), ', ') FROM unnest(key::text || cols) c), k)
+        USING run, tname, started, history, target;
+    END IF;
+
+    INSERT INTO @extschema@.profile_run (run_id, target, target_table, key_column, started_at, finished_at,
+                                         inserted, updated, deleted, unchanged, status)
+    VALUES (run, tname, target, key, started, clock_timestamp(), n_ins, n_upd, n_del, n_same, 'succeeded');
+    PERFORM @extschema@.profile_run_close();
+    DROP TABLE pg_temp.portrait_refresh_diff;
+END
+$$;
+COMMENT ON PROCEDURE @extschema@.refresh_profile(regclass, text, name, jsonb, text) IS 'Make a profile table equal to a query''s result in one transaction, writing only changed rows, recording changes in profile_history and the run in profile_run';
+
+CREATE OR REPLACE FUNCTION @extschema@.profile_views(target regclass, options jsonb DEFAULT '{}')
+    RETURNS SETOF text LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb := coalesce(options, '{}');
+    opt text;
+    nsp text;
+    rel text;
+    tname text;
+    prefix text;
+    k int;
+    key text;
+    seg text;
+    clu text;
+    col jsonb := '{}';      -- measure -> SQL expression over the profile (NULL::float8 when absent)
+    measure text;
+    vname text;
+    bad boolean;
+    aggs text;
+BEGIN
+    FOR opt IN SELECT jsonb_object_keys(o) LOOP
+        IF opt NOT IN ('key', 'segment', 'cluster', 'revenue', 'recency', 'frequency', 'monetary', 'churn_risk',
+                       'clv', 'min_customers', 'prefix') THEN
+            RAISE EXCEPTION 'unsupported option "%" of profile_views', opt USING ERRCODE = '0A000',
+                HINT = 'Options are key, segment, cluster, revenue, recency, frequency, monetary, churn_risk, clv (column names), min_customers and prefix.';
+        END IF;
+    END LOOP;
+    SELECT n.nspname, c.relname INTO nsp, rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = target AND c.relkind IN ('r', 'p', 'v', 'm');
+    IF rel IS NULL THEN
+        RAISE EXCEPTION 'profile_views target % is not a table or view', target USING ERRCODE = '22023';
+    END IF;
+    tname := format('%I.%I', nsp, rel);
+    prefix := coalesce(o->>'prefix', rel);
+    bad := o ? 'min_customers' AND CASE WHEN jsonb_typeof(o->'min_customers') = 'number'
+                                        THEN (o->>'min_customers')::numeric < 1 OR (o->>'min_customers')::numeric % 1 <> 0
+                                        ELSE true END;
+    IF bad THEN
+        RAISE EXCEPTION 'profile_views option min_customers must be a positive integer' USING ERRCODE = '22023';
+    END IF;
+    k := coalesce((o->>'min_customers')::int, 5);
+    key := coalesce(o->>'key', 'customer_id');
+    seg := coalesce(o->>'segment', 'segment');
+    clu := coalesce(o->>'cluster', 'cluster');
+    FOR opt IN SELECT unnest(ARRAY[key, seg]) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = opt AND attnum > 0 AND NOT attisdropped) THEN
+            RAISE EXCEPTION 'column "%" is not a column of %', opt, tname USING ERRCODE = '22023',
+                HINT = 'Name the key and segment columns with the options key and segment.';
+        END IF;
+    END LOOP;
+    FOR measure, opt IN SELECT m, coalesce(o->>m, d)
+                        FROM (VALUES ('revenue', 'monetary'), ('recency', 'recency_days'), ('frequency', 'frequency'),
+                                     ('monetary', 'monetary'), ('churn_risk', 'churn_risk'), ('clv', 'clv')) v(m, d) LOOP
+        col := col || jsonb_build_object(measure,
+            CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = opt AND attnum > 0 AND NOT attisdropped)
+                 THEN format('p.%I::float8', opt) ELSE 'NULL::float8' END);
+    END LOOP;
+    aggs := format('count(*) AS customers, count(*)::float8 / sum(count(*)) OVER () AS share,
+                    sum(%s) AS revenue, avg(%s) AS avg_recency_days, avg(%s) AS avg_frequency,
+                    avg(%s) AS avg_monetary, avg(%s) AS avg_churn_risk, avg(%s) AS avg_clv',
+                   col->>'revenue', col->>'recency', col->>'frequency', col->>'monetary', col->>'churn_risk', col->>'clv');
+
+    -- segment overview
+    vname := format('%I.%I', nsp, prefix || '_segments');
+    EXECUTE format('CREATE OR REPLACE VIEW %s AS SELECT g.segment, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
+                        g.avg_monetary, g.avg_churn_risk, g.avg_clv
+                    FROM (SELECT p.%I::text AS segment, %s, count(*) AS n FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
+                   vname, seg, aggs, tname, seg, k);
+    EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
+                   format('Segment overview of %s (groups of fewer than %s customers left out)', tname, k));
+    PERFORM @extschema@.profile_comment_columns(vname::regclass);
+    RETURN NEXT vname;
+
+    -- migration between the last two runs: keys without a change of the segment in the
+    -- last run stayed where they are; new keys come from NULL, deleted ones go to NULL
+    vname := format('%I.%I', nsp, prefix || '_migration');
+    EXECUTE format($v$CREATE OR REPLACE VIEW %1$s AS
+        WITH last AS (SELECT max(r.run_id) AS run_id FROM @extschema@.profile_run r WHERE r.target_table = %8$L::pg_catalog.regclass),
+             ch AS (SELECT h.key, h.op, h.old_value FROM @extschema@.profile_history h, last
+                    WHERE h.target_table = %8$L::pg_catalog.regclass AND h.run_id = last.run_id
+                      AND (h.op = 'insert' OR h.column_name = %3$L)),
+             moves AS (SELECT CASE WHEN c.key IS NULL THEN p.%4$I::text WHEN c.op = 'insert' THEN NULL ELSE c.old_value END AS from_segment,
+                              p.%4$I::text AS to_segment
+                       FROM %5$s p LEFT JOIN ch c ON c.key = p.%6$I::text
+                       UNION ALL
+                       SELECT c.old_value, NULL FROM ch c WHERE c.op = 'delete')
+        SELECT m.from_segment, m.to_segment, count(*) AS customers,
+               count(*)::float8 / sum(count(*)) OVER (PARTITION BY m.from_segment) AS share_of_from
+        FROM moves m GROUP BY m.from_segment, m.to_segment HAVING count(*) >= %7$s$v$,
+        vname, tname, seg, seg, tname, key, k, tname);
+    EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
+                   format('Segment migration of %s in its last refresh (groups of fewer than %s customers left out)', tname, k));
+    PERFORM @extschema@.profile_comment_columns(vname::regclass);
+    RETURN NEXT vname;
+
+    -- cluster profiles, when there is a cluster column
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = clu AND attnum > 0 AND NOT attisdropped) THEN
+        vname := format('%I.%I', nsp, prefix || '_clusters');
+        EXECUTE format('CREATE OR REPLACE VIEW %s AS SELECT g.cluster, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
+                            g.avg_monetary, g.avg_churn_risk, g.avg_clv, g.top_segment
+                        FROM (SELECT p.%I::text AS cluster, %s, mode() WITHIN GROUP (ORDER BY p.%I::text) AS top_segment, count(*) AS n
+                              FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
+                       vname, clu, aggs, seg, tname, clu, k);
+        EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
+                       format('Cluster profiles of %s (groups of fewer than %s customers left out)', tname, k));
+        PERFORM @extschema@.profile_comment_columns(vname::regclass);
+        RETURN NEXT vname;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.profile_views(regclass, jsonb) IS 'Create (or replace) the BI views of a profile table: <name>_segments, <name>_migration and, with a cluster column, <name>_clusters; returns their names';
+
+-- logit_trains text source follows kmeans_trains rule: one query, or a table name
+COMMENT ON FUNCTION @extschema@.logit_train(text, text, text[], jsonb) IS 'Logistic regression over the rows of one query (or the table a name that is not a query names), one parallel aggregate scan (logit_step) per Newton step; same options and model as logit_fit';
