@@ -59,7 +59,8 @@ PROFILE_OBJS = \
 PROFILE_SQL = \
 	src/profile/profile.sql
 
-OBJS = $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS)
+# The entry file holds the module magic and calls each family's init.
+OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS)
 PG_CPPFLAGS += -I$(srcdir)/src/core
 
 # The install script is the modules' SQL in the order they were added (types

@@ -71,9 +71,12 @@ extern void PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *w
 #define PORTRAIT_PROFILE_STRONG_Z	1.5
 extern char *PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms);
 
-/* Module initialisation called from _PG_init (settings). */
-extern void PortraitKmeansInit(void);
+/*
+ * Settings of a family, defined once at library load by the entry file
+ * (src/pg_portrait.c), so that no module here calls up into a family.
+ */
 extern void PortraitPointsInit(void);
+extern void PortraitKmeansInit(void);
 
 /*
  * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in
