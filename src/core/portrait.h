@@ -1,7 +1,9 @@
 /*
  * portrait.h
- *		Declarations shared by the pg_portrait modules: input checks, the
- *		model type, the collected-points aggregate state and linear algebra.
+ *		The core every family uses: input checks, the model type, the
+ *		collected-points aggregate state, linear algebra, the optimiser and
+ *		what the likelihood fits share.  Nothing here names a family's
+ *		private layout: those live in the family's own header.
  */
 #ifndef PORTRAIT_H
 #define PORTRAIT_H
@@ -16,7 +18,6 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/expandeddatum.h"
-#include "utils/jsonb.h"
 #include "utils/jsonb.h"
 
 /* ---------- common.c: argument checks and conversions ---------- */
@@ -47,6 +48,18 @@ CheckScore(double x, const char *func)
 				 errdetail("The model's parameters or the arguments are outside the range in which %s can be evaluated.", func),
 				 errhint("Check the model's parameters, or fit the model again.")));
 	return x;
+}
+
+/* Raise 22023 unless v is a non-negative integer count (what names it). */
+static inline void
+CheckCount(double v, const char *what)
+{
+	CheckFinite(v, what);
+	if (unlikely(v < 0 || v != floor(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a non-negative integer, not %g", what, v),
+				 errdetail("It counts purchases.")));
 }
 
 extern double PortraitNumericToDouble(Datum num, const char *what);
@@ -284,59 +297,6 @@ extern int	PointsCompareRows(const void *a, const void *b, void *arg);
 extern void PointsSortRows(double *rows, int64 n, int dim);
 extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 
-/* ---------- events.c: timed condition bitmasks (behaviour aggregates) ---------- */
-
-#define PORTRAIT_EVENT_MAX_CONDS 32
-#define PORTRAIT_EVENT_INITIAL_ROWS 16
-
-typedef enum EventListKind
-{
-	EVENT_LIST_FUNNEL = 1,
-	EVENT_LIST_SEQUENCE = 2
-} EventListKind;
-
-/*
- * Aggregate state of window_funnel and sequence_match/count: options, then
- * textlen bytes of text (the pattern), MAXALIGN'ed, then room for cap rows,
- * n of them used.  Packed rows (at most 8 conditions, timestamps within
- * EVENT_PACK_SPAN of EVENT_PACK_BASE) are one uint64 each, the time offset
- * above the mask byte, so that their integer order is the canonical (time,
- * mask) order; wide rows are cap timestamps followed by cap masks.  The
- * layout is private to events.c.
- */
-typedef struct EventList
-{
-	int32		vl_len_;
-	uint8		kind;			/* EventListKind */
-	uint8		nconds;			/* number of conditions, 1..32 */
-	uint16		flags;			/* funnel modes */
-	int32		textlen;
-	int32		packed;			/* rows packed (0: wide, as in 0.1.0) */
-	int64		param;			/* funnel window in microseconds */
-	int64		n;
-	int64		cap;
-	char		data[FLEXIBLE_ARRAY_MEMBER];
-} EventList;
-
-#define EventListText(l)	((char *) (l)->data)
-
-/* One row of an event list in canonical (timestamp, mask) order. */
-typedef struct EventRow
-{
-	int64		ts;
-	uint32		mask;
-	uint32		pad;
-} EventRow;
-
-extern EventList *EventListNew(int kind, int nconds, int flags, int64 param, const char *text,
-							   int32 textlen, int64 cap);
-extern EventList *EventListAppend(EventList *l, int64 ts, uint32 mask);
-extern void EventListCheckSame(const EventList *a, const EventList *b);
-extern Datum EventListCombine(FunctionCallInfo fcinfo);
-extern EventRow *EventListSorted(const EventList *l);
-extern uint32 EventConditionMask(ArrayType *conds, int maxconds, int *nconds, const char *what);
-extern int64 EventIntervalUsec(const Interval *iv, const char *what);
-
 /* ---------- linalg.c: the only caller of LAPACK ---------- */
 
 extern int	LinalgCholeskySolve(int n, double *a, double *b, int nrhs);
@@ -371,6 +331,8 @@ extern void OptimMinimize(OptimObjective fn, void *arg, int n, double *theta,
 						  const OptimSettings *settings, OptimResult *res);
 extern void OptimNumericGradient(OptimObjective fn, void *arg, int n, const double *theta,
 								 double *grad);
+
+/* ---------- fit.c: options, rows and objective of the likelihood fits ---------- */
 
 /* Options shared by the likelihood fits (jsonb argument of the aggregates). */
 #define PORTRAIT_FIT_DEFAULT_MAX_ITERATIONS 200
@@ -407,34 +369,7 @@ extern const char *FitTimeUnitName(int unit);
 extern int	FitTimeUnitByName(const char *name);
 extern double FitTimeUnitsPerMonth(int unit);
 
-/* ---------- bgnbd.c: the BG/NBD model, used by gamma_gamma.c's clv ---------- */
-
-typedef struct BgnbdParams
-{
-	double		r;
-	double		alpha;
-	double		a;
-	double		b;
-	int			unit;			/* FitTimeUnit */
-} BgnbdParams;
-
-extern void *BgnbdParseModel(const PortraitModel *m, MemoryContext cxt);
-extern double BgnbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x, double T);
-extern void BgnbdCheckCustomer(double x, double t_x, double T);
-
-/* Raise 22023 unless v is a non-negative integer count (what names it). */
-static inline void
-CheckCount(double v, const char *what)
-{
-	CheckFinite(v, what);
-	if (unlikely(v < 0 || v != floor(v)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a non-negative integer, not %g", what, v),
-				 errdetail("It counts purchases.")));
-}
-
-/* ---------- special functions (optim.c) ---------- */
+/* ---------- special.c: special functions of the likelihood models ---------- */
 
 extern double PortraitDigamma(double x);
 extern double PortraitLogGammaRatio(double z, double x);
