@@ -14,6 +14,8 @@ CORE_OBJS = \
 	src/core/points.o \
 	src/core/linalg.o \
 	src/core/optim.o \
+	src/core/fit.o \
+	src/core/special.o \
 	src/core/tgi.o
 CORE_SQL = \
 	src/core/header.sql \
