@@ -24,7 +24,7 @@ DB=${SQLSMITH_DB:-portrait_test}
 LIMIT=${SQLSMITH_TIMEOUT:-$((120 + N / 20))}
 : "${SERVER_LOG:?SERVER_LOG must name the server log}"
 export PGOPTIONS="-c client_min_messages=warning"
-psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+PSQL_DB=$DB
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
