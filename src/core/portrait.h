@@ -253,7 +253,8 @@ typedef void *(*ModelParseFn) (const PortraitModel *m, MemoryContext cxt);
 extern void *ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind kind,
 						 const char *func, ModelParseFn parse);
 
-/* Kinds defined by the modules. */
+/* Kinds defined by the families, registered by the entry file. */
+extern void ModelRegisterKind(const ModelKindSpec *spec);
 extern const ModelKindSpec RfmModelKind;
 extern const ModelKindSpec BgnbdModelKind;
 extern const ModelKindSpec GammaGammaModelKind;
