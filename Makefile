@@ -5,44 +5,76 @@ EXTENSION  = pg_portrait
 EXTVERSION = 0.5.0
 
 MODULE_big = pg_portrait
-OBJS = \
-	src/common.o \
-	src/model.o \
-	src/points.o \
-	src/linalg.o \
-	src/optim.o \
-	src/rfm.o \
-	src/kmeans.o \
-	src/tgi.o \
-	src/bgnbd.o \
-	src/gamma_gamma.o \
-	src/logit.o \
-	src/events.o \
-	src/funnel.o \
-	src/retention.o \
-	src/sequence.o \
-	src/abtest.o \
-	src/profile.o \
-	src/trainer.o
 
-# The install script is assembled from the per-module SQL next to the C code,
-# in this order (types and shared functions first).
-SQL_MODULES = \
-	src/header.sql \
-	src/model.sql \
-	src/points.sql \
-	src/rfm.sql \
-	src/kmeans.sql \
-	src/tgi.sql \
-	src/bgnbd.sql \
-	src/gamma_gamma.sql \
-	src/logit.sql \
-	src/events.sql \
-	src/funnel.sql \
-	src/retention.sql \
-	src/sequence.sql \
-	src/abtest.sql \
-	src/profile.sql
+# One folder per family under src/, each C file next to the SQL that declares
+# it.  src/core is what every family uses and uses no family.
+CORE_OBJS = \
+	src/core/common.o \
+	src/core/model.o \
+	src/core/points.o \
+	src/core/linalg.o \
+	src/core/optim.o \
+	src/core/fit.o \
+	src/core/special.o \
+	src/core/tgi.o \
+	src/core/trainer.o
+CORE_SQL = \
+	src/core/header.sql \
+	src/core/model.sql \
+	src/core/points.sql \
+	src/core/tgi.sql
+
+# Value, churn and lifetime value: RFM, BG/NBD, Gamma-Gamma, logistic churn.
+VALUE_OBJS = \
+	src/value/rfm.o \
+	src/value/bgnbd.o \
+	src/value/gamma_gamma.o \
+	src/value/logit.o
+VALUE_SQL = \
+	src/value/rfm.sql \
+	src/value/bgnbd.sql \
+	src/value/gamma_gamma.sql \
+	src/value/logit.sql
+
+# Segmentation: k-means.
+SEGMENT_OBJS = \
+	src/segment/kmeans.o
+SEGMENT_SQL = \
+	src/segment/kmeans.sql
+
+# Behaviour over time: event lists, funnels, retention, sequences, A/B tests.
+BEHAVIOUR_OBJS = \
+	src/behaviour/events.o \
+	src/behaviour/funnel.o \
+	src/behaviour/retention.o \
+	src/behaviour/sequence.o \
+	src/behaviour/abtest.o
+BEHAVIOUR_SQL = \
+	src/behaviour/events.sql \
+	src/behaviour/funnel.sql \
+	src/behaviour/retention.sql \
+	src/behaviour/sequence.sql \
+	src/behaviour/abtest.sql
+
+# Profile tables: refresh, history, lifecycle.
+PROFILE_OBJS = \
+	src/profile/profile.o
+PROFILE_SQL = \
+	src/profile/profile.sql
+
+# The entry file holds the module magic and calls each family's init.
+OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS)
+PG_CPPFLAGS += -I$(srcdir)/src/core
+
+# The install script is the modules' SQL in the order they were added (types
+# and shared functions first), not grouped by family: a release's script
+# stays the same when a file moves between folders.
+FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile
+SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
+ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
+$(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
+endif
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # Released install scripts, kept as they shipped, and the update scripts

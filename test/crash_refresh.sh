@@ -11,7 +11,6 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning"
-psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 echo "1..7"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS crash_db" -c "CREATE DATABASE crash_db"

@@ -12,12 +12,12 @@
 # Prints TAP lines; needs PGHOST/PGPORT/PGUSER of a running cluster on this
 # machine and PGBIN.
 set -euo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning -c max_parallel_workers_per_gather=0 -c jit=off"
 MEMORY_BOUND_KB=${MEMORY_BOUND_KB:-8192}
 SMALL=${MEMORY_SMALL_ROWS:-100000}
 LARGE=${MEMORY_LARGE_ROWS:-10000000}
 DB=memory_test
-psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 psql -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -d $DB <<'SQL'

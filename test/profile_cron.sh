@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
 export PGOPTIONS="-c client_min_messages=warning"
-psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d portrait_test "$@"; }
+PSQL_DB=portrait_test
 echo "1..3"
 psql <<'SQL'
 CREATE EXTENSION IF NOT EXISTS pg_cron;

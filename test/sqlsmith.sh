@@ -24,7 +24,7 @@ DB=${SQLSMITH_DB:-portrait_test}
 LIMIT=${SQLSMITH_TIMEOUT:-$((120 + N / 20))}
 : "${SERVER_LOG:?SERVER_LOG must name the server log}"
 export PGOPTIONS="-c client_min_messages=warning"
-psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+PSQL_DB=$DB
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
@@ -56,7 +56,7 @@ check "the server still answers" "1" "$(psql -c "SELECT 1" 2>&1)"
 
 # Errors with their location (the role logs them verbosely): SQLSTATE, message,
 # and the C file that raised it, for the errors raised in pg_portrait's files.
-ours=$(cd "$ROOT/src" && ls ./*.c | sed 's|^\./||' | paste -sd'|')
+ours=$(find "$ROOT/src" -name '*.c' -printf '%f\n' | sort | paste -sd'|')
 awk -v ours="^($ours)$" '
 	match($0, /\[[0-9]+\] ERROR:  [0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z]: /) {
 		pid = $0; sub(/^[^[]*\[/, "", pid); sub(/\].*/, "", pid)

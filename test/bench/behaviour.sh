@@ -45,36 +45,21 @@ VACUUM ANALYZE bench_events;
 SQL
 
 load before
-run_psql -v runs="$RUNS" <<'SQL'
+run_psql -v runs="$RUNS" -f "$ROOT/test/bench/best_ms.sql" -f - <<'SQL'
 SET client_min_messages = warning;
 SET TimeZone = 'Asia/Shanghai';
 SET work_mem = '256MB';
--- Run two queries alternately, each into a temp table (its answer), and
--- return the best wall time of each in ms.
-CREATE FUNCTION pg_temp.pair_ms(q1 text, t1 text, q2 text, t2 text, runs int, OUT ms1 float8, OUT ms2 float8)
-LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz;
-BEGIN
-    ms1 := 'Infinity'; ms2 := 'Infinity';
-    FOR i IN 1..runs LOOP
-        EXECUTE format('DROP TABLE IF EXISTS %I, %I', t1, t2);
-        t0 := clock_timestamp();
-        EXECUTE format('CREATE TEMP TABLE %I AS %s', t1, q1);
-        ms1 := least(ms1, extract(epoch FROM clock_timestamp() - t0) * 1000);
-        t0 := clock_timestamp();
-        EXECUTE format('CREATE TEMP TABLE %I AS %s', t2, q2);
-        ms2 := least(ms2, extract(epoch FROM clock_timestamp() - t0) * 1000);
-    END LOOP;
-END $$;
-
 \set hand_funnel 'WITH o AS (SELECT uid, ts, name, CASE name WHEN ''view'' THEN 1 WHEN ''cart'' THEN 2 WHEN ''checkout'' THEN 3 WHEN ''pay'' THEN 4 ELSE 0 END AS step FROM bench_events), p AS (SELECT *, min(ts) FILTER (WHERE step = 4) OVER w AS next_pay FROM o WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), h AS (SELECT *, min(ts) FILTER (WHERE step = 3) OVER w AS next_chk, min(next_pay) FILTER (WHERE step = 3) OVER w AS chk_pay FROM p WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), c AS (SELECT *, min(ts) FILTER (WHERE step = 2) OVER w AS t2, min(next_chk) FILTER (WHERE step = 2) OVER w AS t3, min(chk_pay) FILTER (WHERE step = 2) OVER w AS t4 FROM h WINDOW w AS (PARTITION BY uid ORDER BY ts DESC, step DESC ROWS UNBOUNDED PRECEDING)), lv AS (SELECT uid, coalesce(max(CASE WHEN step = 1 THEN 1 + (coalesce(t2 <= ts + interval ''1 day'', false))::int + (coalesce(t3 <= ts + interval ''1 day'', false))::int + (coalesce(t4 <= ts + interval ''1 day'', false))::int END), 0) AS level FROM c GROUP BY uid) SELECT level, count(*) AS customers FROM lv GROUP BY level'
 \set our_funnel 'SELECT level, count(*) AS customers FROM (SELECT uid, portrait.window_funnel(''1 day'', ts, name = ''view'', name = ''cart'', name = ''checkout'', name = ''pay'') AS level FROM bench_events GROUP BY uid) t GROUP BY level'
 \set hand_cohort 'WITH f AS (SELECT uid, date_trunc(''week'', min(ts)) AS c FROM bench_events GROUP BY uid), a AS (SELECT DISTINCT uid, date_trunc(''week'', ts) AS p FROM bench_events), m AS (SELECT f.c, round(extract(epoch FROM a.p - f.c) / 604800)::int AS k, count(*) AS n FROM a JOIN f USING (uid) GROUP BY 1, 2) SELECT c AS cohort, k AS period_offset, max(n) FILTER (WHERE k = 0) OVER (PARTITION BY c) AS cohort_users, n AS active_users, n::float8 / max(n) FILTER (WHERE k = 0) OVER (PARTITION BY c) AS share FROM m WHERE k <= 8'
 \set our_cohort 'SELECT * FROM portrait.cohort_matrix(''bench_events'', ''uid'', ''ts'', ''week'', 8) WHERE active_users > 0'
 
 SELECT count(DISTINCT uid) AS customers, count(*) AS events FROM bench_events;
-SELECT ms1 AS hand_ms, ms2 AS ours_ms FROM pg_temp.pair_ms(:'hand_funnel', 'hand_funnel', :'our_funnel', 'our_funnel', :runs) \gset a_
-SELECT ms1 AS hand_ms, ms2 AS ours_ms FROM pg_temp.pair_ms(:'hand_cohort', 'hand_cohort', :'our_cohort', 'our_cohort', :runs) \gset b_
+-- each answer kept in a temporary table of the query's name, for the comparison
+SELECT max(ms) FILTER (WHERE i = 1) AS hand_ms, max(ms) FILTER (WHERE i = 2) AS ours_ms
+FROM pg_temp.best_ms(ARRAY[:'hand_funnel', :'our_funnel'], :runs, ARRAY['hand_funnel', 'our_funnel']) \gset a_
+SELECT max(ms) FILTER (WHERE i = 1) AS hand_ms, max(ms) FILTER (WHERE i = 2) AS ours_ms
+FROM pg_temp.best_ms(ARRAY[:'hand_cohort', :'our_cohort'], :runs, ARRAY['hand_cohort', 'our_cohort']) \gset b_
 
 \echo
 \echo 'Funnel levels (customers per level), hand-written and ours:'

@@ -13,12 +13,13 @@ Simulates customers from a BG/NBD process (seeded), stores their summaries
 and prints the times, the ratios and the parameter differences.
 """
 import argparse
-import time
 
 import numpy as np
 import psycopg2
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
+
+from timing import best
 
 TRUE = dict(r=0.25, alpha=8.0, a=0.8, b=2.5)
 
@@ -111,23 +112,19 @@ def main():
     print(f"simulated with r={TRUE['r']}, alpha={TRUE['alpha']}, a={TRUE['a']}, b={TRUE['b']} (days)")
 
     # ours, in the database (best of --repeat runs)
-    ours_times = []
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
+    def fit_ours():
         cur.execute('SELECT portrait.bgnbd_fit(x, t_x, "T")::jsonb FROM bench_bgnbd')
-        model = cur.fetchone()[0]
-        ours_times.append(time.perf_counter() - t0)
-    ours = min(ours_times)
+        return cur.fetchone()[0]
+
+    ours, model = best(fit_ours, args.repeat)
     ours_p = np.array([model[k] for k in ("r", "alpha", "a", "b")])
 
     # export + scipy (best of --repeat runs each)
-    exp_times = []
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
+    def fetch():
         cur.execute('SELECT x, t_x, "T" FROM bench_bgnbd')
-        arr = np.array(cur.fetchall(), dtype=float)
-        exp_times.append(time.perf_counter() - t0)
-    export = min(exp_times)
+        return np.array(cur.fetchall(), dtype=float)
+
+    export, arr = best(fetch, args.repeat)
     ex, etx, eT = arr[:, 0], arr[:, 1], arr[:, 2]
     start = np.log([1.0, eT.mean(), 1.0, 1.0])
     results = {}
@@ -135,12 +132,9 @@ def main():
                 ("BFGS, finite differences", negll, False, "BFGS", {"gtol": 1e-9}),
                 ("Nelder-Mead", negll, False, "Nelder-Mead", {"xatol": 1e-8, "fatol": 1e-12, "maxiter": 20000}))
     for label, fn, jac, method, opts in variants:
-        fit_times = []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            res = minimize(fn, start, args=(ex, etx, eT), jac=jac, method=method, options=opts)
-            fit_times.append(time.perf_counter() - t0)
-        results[label] = (min(fit_times), np.exp(res.x), -res.fun * len(ex), res.nfev)
+        ft, res = best(lambda: minimize(fn, start, args=(ex, etx, eT), jac=jac, method=method, options=opts),
+                       args.repeat)
+        results[label] = (ft, np.exp(res.x), -res.fun * len(ex), res.nfev)
 
     print()
     print("| method | time (s) | ratio to bgnbd_fit | r | alpha | a | b | log-likelihood |")

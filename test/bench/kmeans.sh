@@ -22,7 +22,7 @@ SELECT i AS id,
 VACUUM ANALYZE bench_km;
 SQL
 
-"$PY" - "$DB" <<'PY'
+PYTHONPATH="$ROOT/test/bench" "$PY" - "$DB" <<'PY'
 import os
 import sys
 import time
@@ -32,25 +32,9 @@ import psycopg2
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
+from timing import best, best_of
+
 db = sys.argv[1]
-
-
-def best(f, runs=3):
-    return best_of(runs, f)[0]
-
-
-def best_of(runs, *fs):
-    """Best (time, result) of each function, the functions run in turn so that
-    a change in the machine's load falls on all of them alike."""
-    out = [None] * len(fs)
-    for _ in range(runs):
-        for i, f in enumerate(fs):
-            t0 = time.perf_counter()
-            r = f()
-            t = time.perf_counter() - t0
-            if out[i] is None or t < out[i][0]:
-                out[i] = (t, r)
-    return out
 
 
 def q(sql, *args):
@@ -90,7 +74,7 @@ print(f"    speed-up {t_sk / t_fit:.2f}x, inertia ours / scikit-learn = {in_fit 
 # the same fit with a serial plan: the default plan above may collect the rows in parallel
 # workers, which then pass them to the leader through the tuple queues
 q("SET max_parallel_workers_per_gather = 0")
-t_fit1, _ = best(lambda: q("SELECT portrait.kmeans_fit(f, 8, '{\"seed\": 0}')::text FROM bench_km"))
+t_fit1, _ = best(lambda: q("SELECT portrait.kmeans_fit(f, 8, '{\"seed\": 0}')::text FROM bench_km"), 3)
 q("RESET max_parallel_workers_per_gather")
 print(f"    kmeans_fit, serial plan                            : {t_fit1:8.3f} s   speed-up {t_sk / t_fit1:.2f}x")
 print()
@@ -120,10 +104,10 @@ print(f"    kmeans_assign(f, m) per row, counted            : {t_rows1:8.3f} s  
 print(f"    SELECT sum(kmeans_assign(f, <model literal>)) FROM t: {t_const1:8.3f} s   ratio {t_const1 / t_scan1:.2f}x")
 print()
 
-t_train, mt = best(lambda: q("SELECT portrait.kmeans_train('bench_km'::regclass, 'f', 8, '{\"seed\": 0}')::text"))
+t_train, mt = best(lambda: q("SELECT portrait.kmeans_train('bench_km'::regclass, 'f', 8, '{\"seed\": 0}')::text"), 3)
 in_train = q("SELECT (%s::portrait.model::jsonb ->> 'inertia')::float8", mt)
 it_train = q("SELECT (%s::portrait.model::jsonb ->> 'iterations')::int", mt)
-t_train_s, mts = best(lambda: q("SELECT portrait.kmeans_train('bench_km'::regclass, 'f', 8, '{\"seed\": 0, \"sample_size\": 20000}')::text"))
+t_train_s, mts = best(lambda: q("SELECT portrait.kmeans_train('bench_km'::regclass, 'f', 8, '{\"seed\": 0, \"sample_size\": 20000}')::text"), 3)
 in_train_s = q("SELECT (%s::portrait.model::jsonb ->> 'inertia')::float8", mts)
 it_train_s = q("SELECT (%s::portrait.model::jsonb ->> 'iterations')::int", mts)
 print("(c) kmeans_train vs kmeans_fit (best of 3)")

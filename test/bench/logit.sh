@@ -20,11 +20,13 @@ FROM (SELECT i, floor(1 + random() * 72)::float8 AS tenure, round((random() * 16
 VACUUM ANALYZE bench_churn;
 SQL
 
-DB="$DB" "$PY" - <<'PY'
-import json, os, time
+DB="$DB" PYTHONPATH="$ROOT/test/bench" "$PY" - <<'PY'
+import json, os
 import numpy as np
 import psycopg2
 from sklearn.linear_model import LogisticRegression
+
+from timing import best
 
 conn = psycopg2.connect(dbname=os.environ["DB"])
 conn.autocommit = True
@@ -33,11 +35,7 @@ cur.execute("SELECT count(*), sum(churned::int) FROM bench_churn")
 n, pos = cur.fetchone()
 feats = "ARRAY[tenure, spend, calls, discount, mobile]"
 
-def best(f, reps=5):
-    times, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter(); out = f(); times.append(time.perf_counter() - t)
-    return min(times), out
+RUNS = 5
 
 def ours():
     cur.execute(f"SELECT portrait.logit_fit(churned, {feats})::text FROM bench_churn")
@@ -64,19 +62,19 @@ def sk(solver, X, y):
     m = LogisticRegression(penalty=None, solver=solver, tol=1e-8, max_iter=10000).fit(X, y)
     return np.concatenate([m.intercept_, m.coef_[0]])
 
-t_ours, m_ours = best(ours)
-t_serial, m_serial = best(ours_serial)
-t_train, m_train = best(train)
-t_export, (X, y) = best(export)
-t_newton, c_newton = best(lambda: sk("newton-cholesky", X, y))
-t_lbfgs, c_lbfgs = best(lambda: sk("lbfgs", X, y))
+t_ours, m_ours = best(ours, RUNS)
+t_serial, m_serial = best(ours_serial, RUNS)
+t_train, m_train = best(train, RUNS)
+t_export, (X, y) = best(export, RUNS)
+t_newton, c_newton = best(lambda: sk("newton-cholesky", X, y), RUNS)
+t_lbfgs, c_lbfgs = best(lambda: sk("lbfgs", X, y), RUNS)
 c_ours = np.array(m_ours["coef"])
 c_train = np.array(m_train["coef"])
 
 def rel(a, b):
     return float(np.max(np.abs(a - b) / np.abs(b)))
 
-print(f"rows {n}, positives {pos}, 5 features; best of 5 runs, seconds")
+print(f"rows {n}, positives {pos}, 5 features; best of {RUNS} runs, seconds")
 print(f"{'path':<52} {'time':>8} {'vs logit_fit':>13} {'max rel coef diff':>18}")
 rows = [
     ("logit_fit (aggregate, in the database)", t_ours, None),

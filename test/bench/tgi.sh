@@ -16,7 +16,7 @@ if [ -z "${BENCH_REUSE_DATA:-}" ]; then
 	run_psql -v customers="$CUSTOMERS" -v seed=42 -f "$ROOT/test/data/sample.sql" >/dev/null
 fi
 
-run_psql -v runs="$RUNS" <<'SQL'
+run_psql -v runs="$RUNS" -f "$ROOT/test/bench/best_ms.sql" -f - <<'SQL'
 SET TimeZone = 'Asia/Shanghai';
 -- one row per customer: 7 text attributes, 3 numbers, the RFM segment
 CREATE TABLE bench_cust AS
@@ -28,28 +28,6 @@ SELECT c.customer_id, c.region, c.city_tier, c.age_band, c.gender, c.channel,
        (portrait.rfm_score(r.recency_days, r.frequency, r.monetary) OVER ()).segment AS segment
 FROM demo.customers c JOIN r USING (customer_id) WHERE r.recency_days IS NOT NULL;
 VACUUM ANALYZE bench_cust;
-
--- best wall time of each query, the queries run in turn in every round (so
--- that load from outside hits them alike); each returns its result row count
-CREATE FUNCTION pg_temp.best_ms(qs text[], runs int, OUT i int, OUT ms float8, OUT result_rows bigint)
-RETURNS SETOF record LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; best float8[]; n bigint[];
-BEGIN
-    best := array_fill('Infinity'::float8, ARRAY[cardinality(qs)]);
-    n := array_fill(0::bigint, ARRAY[cardinality(qs)]);
-    FOR r IN 1..runs LOOP
-        FOR k IN 1..cardinality(qs) LOOP
-            t0 := clock_timestamp();
-            EXECUTE qs[k] INTO result_rows;
-            best[k] := least(best[k], extract(epoch FROM clock_timestamp() - t0) * 1000);
-            n[k] := result_rows;
-        END LOOP;
-    END LOOP;
-    FOR k IN 1..cardinality(qs) LOOP
-        i := k; ms := best[k]; result_rows := n[k];
-        RETURN NEXT;
-    END LOOP;
-END $$;
 
 -- the hand-written query, generated per attribute as a user would copy and paste it
 SELECT 'WITH seg AS (SELECT segment, count(*) AS n FROM bench_cust GROUP BY segment), tot AS (SELECT count(*) AS n FROM bench_cust), res AS ('

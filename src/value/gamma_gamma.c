@@ -20,6 +20,7 @@
 #include "utils/memutils.h"
 
 #include "portrait.h"
+#include "bgnbd.h"
 
 #define PORTRAIT_GG_MIN_CUSTOMERS 10
 #define PORTRAIT_CLV_MAX_MONTHS 1200

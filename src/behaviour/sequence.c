@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "portrait.h"
+#include "events.h"
 
 #define PORTRAIT_SEQUENCE_MAX_ITEMS 64
 #define PORTRAIT_SEQUENCE_MAX_SECONDS INT64CONST(9000000000000)	/* fits in microseconds */

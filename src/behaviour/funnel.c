@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "portrait.h"
+#include "events.h"
 
 #define PORTRAIT_FUNNEL_MAX_STEPS PORTRAIT_EVENT_MAX_CONDS
 #define PORTRAIT_FUNNEL_MAX_CHAINS 100000

@@ -21,6 +21,7 @@
 #include "utils/memutils.h"
 
 #include "portrait.h"
+#include "bgnbd.h"
 
 #define PORTRAIT_BGNBD_MIN_CUSTOMERS 10
 #define PORTRAIT_BGNBD_MAX_N 10000000

@@ -26,6 +26,7 @@
 #include "utils/memutils.h"
 
 #include "portrait.h"
+#include "events.h"
 
 PG_FUNCTION_INFO_V1(pp_event_list_in);
 PG_FUNCTION_INFO_V1(pp_event_list_out);

@@ -24,6 +24,7 @@
 #include "windowapi.h"
 
 #include "portrait.h"
+#include "events.h"
 
 #define PORTRAIT_RETENTION_MAX_CONDS 32
 #define PORTRAIT_COHORT_MAX_PERIODS 1000

@@ -1,7 +1,9 @@
 /*
  * portrait.h
- *		Declarations shared by the pg_portrait modules: input checks, the
- *		model type, the collected-points aggregate state and linear algebra.
+ *		The core every family uses: input checks, the model type, the
+ *		collected-points aggregate state, linear algebra, the optimiser and
+ *		what the likelihood fits share.  Nothing here names a family's
+ *		private layout: those live in the family's own header.
  */
 #ifndef PORTRAIT_H
 #define PORTRAIT_H
@@ -18,7 +20,6 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/expandeddatum.h"
-#include "utils/jsonb.h"
 #include "utils/jsonb.h"
 
 /* ---------- common.c: argument checks and conversions ---------- */
@@ -49,6 +50,18 @@ CheckScore(double x, const char *func)
 				 errdetail("The model's parameters or the arguments are outside the range in which %s can be evaluated.", func),
 				 errhint("Check the model's parameters, or fit the model again.")));
 	return x;
+}
+
+/* Raise 22023 unless v is a non-negative integer count (what names it). */
+static inline void
+CheckCount(double v, const char *what)
+{
+	CheckFinite(v, what);
+	if (unlikely(v < 0 || v != floor(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a non-negative integer, not %g", what, v),
+				 errdetail("It counts purchases.")));
 }
 
 extern double PortraitNumericToDouble(Datum num, const char *what);
@@ -83,9 +96,12 @@ extern Datum PortraitFloat8ArrayDatum(const double *v, int n);
 #define PORTRAIT_PROFILE_STRONG_Z	1.5
 extern char *PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms);
 
-/* Module initialisation called from _PG_init (settings). */
-extern void PortraitKmeansInit(void);
+/*
+ * Settings of a family, defined once at library load by the entry file
+ * (src/pg_portrait.c), so that no module here calls up into a family.
+ */
 extern void PortraitPointsInit(void);
+extern void PortraitKmeansInit(void);
 
 /*
  * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in
@@ -249,7 +265,8 @@ typedef void *(*ModelParseFn) (const PortraitModel *m, MemoryContext cxt);
 extern void *ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind kind,
 						 const char *func, ModelParseFn parse);
 
-/* Kinds defined by the modules. */
+/* Kinds defined by the families, registered by the entry file. */
+extern void ModelRegisterKind(const ModelKindSpec *spec);
 extern const ModelKindSpec RfmModelKind;
 extern const ModelKindSpec BgnbdModelKind;
 extern const ModelKindSpec GammaGammaModelKind;
@@ -297,59 +314,6 @@ extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
 /* Working memory of PointsSortRows: a (first value, row) pair per row. */
 #define PORTRAIT_POINTS_SORT_BYTES	(sizeof(double) + sizeof(int64))
 
-/* ---------- events.c: timed condition bitmasks (behaviour aggregates) ---------- */
-
-#define PORTRAIT_EVENT_MAX_CONDS 32
-#define PORTRAIT_EVENT_INITIAL_ROWS 16
-
-typedef enum EventListKind
-{
-	EVENT_LIST_FUNNEL = 1,
-	EVENT_LIST_SEQUENCE = 2
-} EventListKind;
-
-/*
- * Aggregate state of window_funnel and sequence_match/count: options, then
- * textlen bytes of text (the pattern), MAXALIGN'ed, then room for cap rows,
- * n of them used.  Packed rows (at most 8 conditions, timestamps within
- * EVENT_PACK_SPAN of EVENT_PACK_BASE) are one uint64 each, the time offset
- * above the mask byte, so that their integer order is the canonical (time,
- * mask) order; wide rows are cap timestamps followed by cap masks.  The
- * layout is private to events.c.
- */
-typedef struct EventList
-{
-	int32		vl_len_;
-	uint8		kind;			/* EventListKind */
-	uint8		nconds;			/* number of conditions, 1..32 */
-	uint16		flags;			/* funnel modes */
-	int32		textlen;
-	int32		packed;			/* rows packed (0: wide, as in 0.1.0) */
-	int64		param;			/* funnel window in microseconds */
-	int64		n;
-	int64		cap;
-	char		data[FLEXIBLE_ARRAY_MEMBER];
-} EventList;
-
-#define EventListText(l)	((char *) (l)->data)
-
-/* One row of an event list in canonical (timestamp, mask) order. */
-typedef struct EventRow
-{
-	int64		ts;
-	uint32		mask;
-	uint32		pad;
-} EventRow;
-
-extern EventList *EventListNew(int kind, int nconds, int flags, int64 param, const char *text,
-							   int32 textlen, int64 cap);
-extern EventList *EventListAppend(EventList *l, int64 ts, uint32 mask);
-extern void EventListCheckSame(const EventList *a, const EventList *b);
-extern Datum EventListCombine(FunctionCallInfo fcinfo);
-extern EventRow *EventListSorted(const EventList *l);
-extern uint32 EventConditionMask(ArrayType *conds, int maxconds, int *nconds, const char *what);
-extern int64 EventIntervalUsec(const Interval *iv, const char *what);
-
 /* ---------- linalg.c: the only caller of LAPACK ---------- */
 
 extern int	LinalgCholeskySolve(int n, double *a, double *b, int nrhs);
@@ -384,6 +348,8 @@ extern void OptimMinimize(OptimObjective fn, void *arg, int n, double *theta,
 						  const OptimSettings *settings, OptimResult *res);
 extern void OptimNumericGradient(OptimObjective fn, void *arg, int n, const double *theta,
 								 double *grad);
+
+/* ---------- fit.c: options, rows and objective of the likelihood fits ---------- */
 
 /* Options shared by the likelihood fits (jsonb argument of the aggregates). */
 #define PORTRAIT_FIT_DEFAULT_MAX_ITERATIONS 200
@@ -420,34 +386,7 @@ extern const char *FitTimeUnitName(int unit);
 extern int	FitTimeUnitByName(const char *name);
 extern double FitTimeUnitsPerMonth(int unit);
 
-/* ---------- bgnbd.c: the BG/NBD model, used by gamma_gamma.c's clv ---------- */
-
-typedef struct BgnbdParams
-{
-	double		r;
-	double		alpha;
-	double		a;
-	double		b;
-	int			unit;			/* FitTimeUnit */
-} BgnbdParams;
-
-extern void *BgnbdParseModel(const PortraitModel *m, MemoryContext cxt);
-extern double BgnbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x, double T);
-extern void BgnbdCheckCustomer(double x, double t_x, double T);
-
-/* Raise 22023 unless v is a non-negative integer count (what names it). */
-static inline void
-CheckCount(double v, const char *what)
-{
-	CheckFinite(v, what);
-	if (unlikely(v < 0 || v != floor(v)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a non-negative integer, not %g", what, v),
-				 errdetail("It counts purchases.")));
-}
-
-/* ---------- special functions (optim.c) ---------- */
+/* ---------- special.c: special functions of the likelihood models ---------- */
 
 extern double PortraitDigamma(double x);
 extern double PortraitLogGammaRatio(double z, double x);

@@ -19,18 +19,6 @@
 
 #include "portrait.h"
 
-PG_MODULE_MAGIC;
-
-void		_PG_init(void);
-
-/* Library load: each module defines its settings. */
-void
-_PG_init(void)
-{
-	PortraitKmeansInit();
-	PortraitPointsInit();
-}
-
 /* Every value finite, else 22000 naming the first that is not. */
 static inline void
 CheckFiniteValues(const double *v, int n, const char *what)

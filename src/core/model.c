@@ -30,13 +30,13 @@ PG_FUNCTION_INFO_V1(pp_model_send);
 PG_FUNCTION_INFO_V1(pp_model_to_jsonb);
 PG_FUNCTION_INFO_V1(pp_model_kind);
 
-static const ModelKindSpec *const model_kinds[] = {
-	&RfmModelKind,
-	&BgnbdModelKind,
-	&GammaGammaModelKind,
-	&LogitModelKind,
-	&KmeansModelKind,
-};
+/*
+ * The kinds a model may be, registered at library load by the entry file, so
+ * that the type names no family.
+ */
+#define PORTRAIT_MODEL_MAX_KINDS 32
+static const ModelKindSpec *model_kinds[PORTRAIT_MODEL_MAX_KINDS];
+static int	model_nkinds = 0;
 
 #define MODEL_NAME_MAX 63
 /* object, matrix, row: a model needs 3 levels; some slack for messages */
@@ -61,10 +61,19 @@ struct ModelBuilder
 	bool		from_text;		/* errors are 22P02 rather than 22023 */
 };
 
+/* Make a family's model kind known to the type (from _PG_init). */
+void
+ModelRegisterKind(const ModelKindSpec *spec)
+{
+	if (model_nkinds >= PORTRAIT_MODEL_MAX_KINDS)
+		elog(ERROR, "too many model kinds");
+	model_kinds[model_nkinds++] = spec;
+}
+
 static const ModelKindSpec *
 KindByNumber(int kind)
 {
-	for (int i = 0; i < (int) lengthof(model_kinds); i++)
+	for (int i = 0; i < model_nkinds; i++)
 		if ((int) model_kinds[i]->kind == kind)
 			return model_kinds[i];
 	return NULL;
@@ -73,7 +82,7 @@ KindByNumber(int kind)
 static const ModelKindSpec *
 KindByName(const char *name)
 {
-	for (int i = 0; i < (int) lengthof(model_kinds); i++)
+	for (int i = 0; i < model_nkinds; i++)
 		if (strcmp(model_kinds[i]->name, name) == 0)
 			return model_kinds[i];
 	return NULL;

@@ -1,0 +1,29 @@
+/*
+ * pg_portrait.c
+ *		The library's entry: its magic block and the load-time set-up of each
+ *		family (its model kinds, its settings).  It is the one file that
+ *		knows every family, so the core needs to know none.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "portrait.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Library load: each family's model kinds and settings. */
+void
+_PG_init(void)
+{
+	ModelRegisterKind(&RfmModelKind);
+	ModelRegisterKind(&BgnbdModelKind);
+	ModelRegisterKind(&GammaGammaModelKind);
+	ModelRegisterKind(&LogitModelKind);
+	ModelRegisterKind(&KmeansModelKind);
+
+	PortraitKmeansInit();
+	PortraitPointsInit();
+}
