@@ -503,6 +503,41 @@ void *
 ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind kind,
 			const char *func, ModelParseFn parse)
 {
+	return ModelCachedAny(fcinfo, slot, argno, &kind, 1, func, parse);
+}
+
+/*
+ * Raise 22023 unless m is of one of the nkinds kinds (a function that scores
+ * several model kinds, such as churn_risk).
+ */
+static void
+CheckKindOf(const PortraitModel *m, const PortraitModelKind *kinds, int nkinds, const char *func)
+{
+	StringInfoData names;
+
+	if (nkinds == 1)
+	{
+		ModelCheckKind(m, kinds[0], func);
+		return;
+	}
+	for (int i = 0; i < nkinds; i++)
+		if (m->kind == kinds[i])
+			return;
+	initStringInfo(&names);
+	for (int i = 0; i < nkinds; i++)
+		appendStringInfo(&names, "%s%s", i == 0 ? "" : (i == nkinds - 1 ? " or " : ", "),
+						 ModelKindName(kinds[i]));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s expects a %s model, not a %s model", func, names.data,
+					ModelKindName(m->kind))));
+}
+
+/* ModelCached for a function that accepts models of several kinds. */
+void *
+ModelCachedAny(FunctionCallInfo fcinfo, void **slot, int argno, const PortraitModelKind *kinds,
+			   int nkinds, const char *func, ModelParseFn parse)
+{
 	ModelCache *c = *slot;
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	PortraitModel *m;
@@ -538,7 +573,7 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 		return c->parsed;
 	}
 
-	ModelCheckKind(m, kind, func);
+	CheckKindOf(m, kinds, nkinds, func);
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCache));
