@@ -257,6 +257,7 @@ extern const int64 *ModelGetIntArray(const PortraitModel *m, const char *name, i
 extern const double *ModelGetFloatMatrix(const PortraitModel *m, const char *name, int *rows, int *cols);
 extern const char *ModelGetTextArray(const PortraitModel *m, const char *name, int *n);
 extern const char *ModelKindName(PortraitModelKind kind);
+extern Datum pp_model_out(PG_FUNCTION_ARGS);
 
 /*
  * Per-call-site cache of a parsed model: parse runs once per distinct model
