@@ -371,3 +371,260 @@ COMMENT ON FUNCTION @extschema@.profile_views(regclass, jsonb) IS 'Create (or re
 
 -- logit_trains text source follows kmeans_trains rule: one query, or a table name
 COMMENT ON FUNCTION @extschema@.logit_train(text, text, text[], jsonb) IS 'Logistic regression over the rows of one query (or the table a name that is not a query names), one parallel aggregate scan (logit_step) per Newton step; same options and model as logit_fit';
+
+-- ---------- churn models for one-time buyers: MBG/NBD, Pareto/NBD, the holdout check ----------
+-- ==================== mbgnbd: MBG/NBD (Batislam et al. 2007: customers may also drop out at the first purchase) ====================
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.mbgnbd_fit_trans(@extschema@.points, double precision, double precision, double precision)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_mbgnbd_fit_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.mbgnbd_fit_trans(@extschema@.points, double precision, double precision, double precision) IS 'Transition function of mbgnbd_fit';
+
+CREATE FUNCTION @extschema@.mbgnbd_fit_trans(@extschema@.points, double precision, double precision, double precision, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_mbgnbd_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.mbgnbd_fit_trans(@extschema@.points, double precision, double precision, double precision, jsonb) IS 'Transition function of mbgnbd_fit with options';
+
+CREATE FUNCTION @extschema@.mbgnbd_fit_final(@extschema@.points)
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_mbgnbd_fit_final'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.mbgnbd_fit_final(@extschema@.points) IS 'Final function of mbgnbd_fit: the maximum-likelihood fit as a mbgnbd model';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.mbgnbd_fit(x double precision, t_x double precision, "T" double precision) (
+    SFUNC = @extschema@.mbgnbd_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.mbgnbd_fit_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.mbgnbd_fit(double precision, double precision, double precision) IS 'Maximum-likelihood MBG/NBD model of customers'' summaries (x repeat purchases, t_x, T in days)';
+
+CREATE AGGREGATE @extschema@.mbgnbd_fit(x double precision, t_x double precision, "T" double precision, options jsonb) (
+    SFUNC = @extschema@.mbgnbd_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.mbgnbd_fit_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.mbgnbd_fit(double precision, double precision, double precision, jsonb) IS 'Maximum-likelihood MBG/NBD model with options: penalizer, max_iterations, gradient, unit (days, weeks, months, hours)';
+
+-- ==================== pareto_nbd: Pareto/NBD (Schmittlein et al. 1987: exponential lifetimes, customers may leave at any time) ====================
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.pareto_nbd_fit_trans(@extschema@.points, double precision, double precision, double precision)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_pareto_nbd_fit_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.pareto_nbd_fit_trans(@extschema@.points, double precision, double precision, double precision) IS 'Transition function of pareto_nbd_fit';
+
+CREATE FUNCTION @extschema@.pareto_nbd_fit_trans(@extschema@.points, double precision, double precision, double precision, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_pareto_nbd_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.pareto_nbd_fit_trans(@extschema@.points, double precision, double precision, double precision, jsonb) IS 'Transition function of pareto_nbd_fit with options';
+
+CREATE FUNCTION @extschema@.pareto_nbd_fit_final(@extschema@.points)
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_pareto_nbd_fit_final'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.pareto_nbd_fit_final(@extschema@.points) IS 'Final function of pareto_nbd_fit: the maximum-likelihood fit as a pareto_nbd model';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.pareto_nbd_fit(x double precision, t_x double precision, "T" double precision) (
+    SFUNC = @extschema@.pareto_nbd_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.pareto_nbd_fit_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.pareto_nbd_fit(double precision, double precision, double precision) IS 'Maximum-likelihood Pareto/NBD model of customers'' summaries (x repeat purchases, t_x, T in days)';
+
+CREATE AGGREGATE @extschema@.pareto_nbd_fit(x double precision, t_x double precision, "T" double precision, options jsonb) (
+    SFUNC = @extschema@.pareto_nbd_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.pareto_nbd_fit_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.pareto_nbd_fit(double precision, double precision, double precision, jsonb) IS 'Maximum-likelihood Pareto/NBD model with options: penalizer, max_iterations, gradient, unit (days, weeks, months, hours)';
+
+-- ==================== btyd_compare: the three churn models side by side ====================
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.btyd_loglik(x double precision, t_x double precision, "T" double precision, model @extschema@.model)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'pp_btyd_loglik'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_loglik(double precision, double precision, double precision, @extschema@.model) IS 'Log-likelihood of one customer''s summary (x, t_x, T) under a bgnbd, mbgnbd or pareto_nbd model';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.btyd_compare_trans(@extschema@.points, double precision, double precision, double precision, double precision, double precision)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_btyd_compare_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_compare_trans(@extschema@.points, double precision, double precision, double precision, double precision, double precision) IS 'Transition function of btyd_compare';
+
+CREATE FUNCTION @extschema@.btyd_compare_trans(@extschema@.points, double precision, double precision, double precision, double precision, double precision, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_btyd_compare_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_compare_trans(@extschema@.points, double precision, double precision, double precision, double precision, double precision, jsonb) IS 'Transition function of btyd_compare with options';
+
+CREATE FUNCTION @extschema@.btyd_compare_final(@extschema@.points)
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'pp_btyd_compare_final'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_compare_final(@extschema@.points) IS 'Final function of btyd_compare: fits BG/NBD, MBG/NBD and Pareto/NBD and reports their holdout checks';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.btyd_compare(x double precision, t_x double precision, "T" double precision,
+                                          x_holdout double precision, holdout_length double precision) (
+    SFUNC = @extschema@.btyd_compare_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.btyd_compare_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.btyd_compare(double precision, double precision, double precision, double precision, double precision) IS 'Holdout check of BG/NBD, MBG/NBD and Pareto/NBD: fits on calibration summaries, actual vs expected holdout purchases by frequency, MAE, RMSE, log-likelihood, AIC, BIC (jsonb report)';
+
+CREATE AGGREGATE @extschema@.btyd_compare(x double precision, t_x double precision, "T" double precision,
+                                          x_holdout double precision, holdout_length double precision, options jsonb) (
+    SFUNC = @extschema@.btyd_compare_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.btyd_compare_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.btyd_compare(double precision, double precision, double precision, double precision, double precision, jsonb) IS 'Holdout check of the three churn models with fit options: penalizer, max_iterations, gradient, unit';
+
+-- ---------- reading the report ----------
+
+CREATE FUNCTION @extschema@.btyd_compare_models(report jsonb)
+    RETURNS TABLE (model text, log_likelihood double precision, aic double precision, bic double precision,
+                   holdout_actual double precision, holdout_expected double precision,
+                   mae double precision, rmse double precision, converged boolean, fit @extschema@.model)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m->>'model', (m->>'log_likelihood')::float8, (m->>'aic')::float8, (m->>'bic')::float8,
+           (report->>'holdout_actual')::float8, (m->>'holdout_expected')::float8,
+           (m->>'mae')::float8, (m->>'rmse')::float8, (m->>'converged')::boolean,
+           (m->'fit')::text::@extschema@.model
+    FROM pg_catalog.jsonb_array_elements(report->'models') WITH ORDINALITY AS e(m, i)
+    ORDER BY i
+$$;
+COMMENT ON FUNCTION @extschema@.btyd_compare_models(jsonb) IS 'One row per model of a btyd_compare report: log-likelihood, AIC, BIC, holdout purchases actual and expected, per-customer MAE and RMSE, and the fitted model';
+
+CREATE FUNCTION @extschema@.btyd_compare_by_frequency(report jsonb)
+    RETURNS TABLE (frequency text, customers bigint, actual double precision, bgnbd double precision,
+                   mbgnbd double precision, pareto_nbd double precision)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT f->>'frequency', (f->>'customers')::bigint, (f->>'actual')::float8, (f->>'bgnbd')::float8,
+           (f->>'mbgnbd')::float8, (f->>'pareto_nbd')::float8
+    FROM pg_catalog.jsonb_array_elements(report->'by_frequency') WITH ORDINALITY AS e(f, i)
+    ORDER BY i
+$$;
+COMMENT ON FUNCTION @extschema@.btyd_compare_by_frequency(jsonb) IS 'The table of a btyd_compare report: mean holdout purchases per customer, actual and expected by each model, by calibration frequency 0, 1, ..., 7+';
+
+-- the scoring functions and clv accept the new kinds; lifecycle_stage uses P(alive) of customers without repeat purchases under them
+COMMENT ON FUNCTION @extschema@.p_alive(double precision, double precision, double precision, @extschema@.model) IS 'Probability that a customer with summary (x, t_x, T) is still alive at T, under a bgnbd, mbgnbd or pareto_nbd model';
+COMMENT ON FUNCTION @extschema@.churn_risk(double precision, double precision, double precision, @extschema@.model) IS 'Probability that a customer with summary (x, t_x, T) has dropped out (1 - p_alive), under a bgnbd, mbgnbd or pareto_nbd model';
+COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double precision, double precision, double precision, double precision) IS 'Expected purchases in the next t of a customer with summary (x, t_x, T), under a bgnbd, mbgnbd or pareto_nbd model';
+COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double precision) IS 'Expected purchases E[X(t)] of a new customer in the first t, under a bgnbd, mbgnbd or pareto_nbd model';
+COMMENT ON FUNCTION @extschema@.prob_purchases(@extschema@.model, double precision, integer) IS 'Probability P(X(t) = n) that a new customer makes exactly n purchases in the first t, under a bgnbd or mbgnbd model';
+COMMENT ON FUNCTION @extschema@.clv(@extschema@.model, @extschema@.model, double precision, double precision, double precision, double precision, integer, double precision) IS 'Customer lifetime value over the next months: purchases per month of a bgnbd, mbgnbd or pareto_nbd model times Gamma-Gamma expected value, discounted monthly';
+COMMENT ON FUNCTION @extschema@.model_kind(@extschema@.model) IS 'The kind of a model: rfm, kmeans, bgnbd, gamma_gamma, logit, mbgnbd or pareto_nbd';
+
+CREATE OR REPLACE FUNCTION @extschema@.lifecycle_stage(recency_days double precision, tenure_days double precision,
+                                            repeat_frequency double precision DEFAULT NULL,
+                                            repeat_span_days double precision DEFAULT NULL,
+                                            previous_stage text DEFAULT NULL,
+                                            options jsonb DEFAULT '{}',
+                                            model @extschema@.model DEFAULT NULL)
+    RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb := coalesce(options, '{}');
+    k text;
+    mode text := coalesce(o->>'mode', 'fixed');
+    new_days float8;
+    at_risk float8;
+    dormant float8;
+    churned float8;
+    unit float8;
+    level float8;       -- how far gone: days, rhythm ratio, or 1 - P(alive)
+    stage text;
+BEGIN
+    FOR k IN SELECT jsonb_object_keys(o) LOOP
+        IF k NOT IN ('mode', 'new_days', 'at_risk_days', 'dormant_days', 'churned_days',
+                     'at_risk_ratio', 'dormant_ratio', 'churned_ratio',
+                     'at_risk_p_alive', 'dormant_p_alive', 'churned_p_alive', 'model_unit_days') THEN
+            RAISE EXCEPTION 'unsupported option "%" of lifecycle_stage', k USING ERRCODE = '0A000',
+                HINT = 'Options are mode, new_days, at_risk_days, dormant_days, churned_days, at_risk_ratio, dormant_ratio, churned_ratio, at_risk_p_alive, dormant_p_alive, churned_p_alive and model_unit_days.';
+        END IF;
+        IF k <> 'mode' AND jsonb_typeof(o->k) <> 'number' THEN
+            RAISE EXCEPTION 'lifecycle option "%" must be a number', k USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    IF mode NOT IN ('fixed', 'rhythm') THEN
+        RAISE EXCEPTION 'unknown lifecycle mode "%"', mode USING ERRCODE = '22023',
+            HINT = 'Use "fixed" (day thresholds) or "rhythm" (the customer''s own purchase interval).';
+    END IF;
+    IF previous_stage IS NOT NULL
+       AND previous_stage NOT IN ('new', 'active', 'at_risk', 'dormant', 'churned', 'reactivated') THEN
+        RAISE EXCEPTION 'unknown previous lifecycle stage "%"', previous_stage USING ERRCODE = '22023',
+            HINT = 'Stages are new, active, at_risk, dormant, churned and reactivated.';
+    END IF;
+    IF recency_days IS NULL OR tenure_days IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF recency_days IN ('NaN', 'Infinity', '-Infinity') OR tenure_days IN ('NaN', 'Infinity', '-Infinity')
+       OR repeat_frequency IN ('NaN', 'Infinity', '-Infinity') OR repeat_span_days IN ('NaN', 'Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'lifecycle_stage arguments must be finite' USING ERRCODE = '22000';
+    END IF;
+    IF recency_days < 0 OR tenure_days < recency_days OR repeat_frequency < 0 OR repeat_span_days < 0
+       OR repeat_span_days > tenure_days THEN
+        RAISE EXCEPTION 'inconsistent purchase summary'
+            USING ERRCODE = '22023',
+                  DETAIL = format('recency_days %s, tenure_days %s, repeat_frequency %s, repeat_span_days %s.',
+                                  recency_days, tenure_days, repeat_frequency, repeat_span_days),
+                  HINT = 'Pass rfm_summary''s fields: 0 <= recency_days <= tenure_days, 0 <= repeat_span_days <= tenure_days.';
+    END IF;
+
+    new_days := coalesce((o->>'new_days')::float8, 30);
+    at_risk := coalesce((o->>'at_risk_days')::float8, 90);
+    dormant := coalesce((o->>'dormant_days')::float8, 180);
+    churned := coalesce((o->>'churned_days')::float8, 365);
+    level := recency_days;
+    IF mode = 'rhythm' AND model IS NOT NULL
+       AND (repeat_frequency >= 1 OR @extschema@.model_kind(model) IN ('mbgnbd', 'pareto_nbd')) THEN
+        -- P(alive) of the churn model; a customer without repeat purchases is always
+        -- alive in BG/NBD, so with a bgnbd model those keep the day thresholds
+        -- (MBG/NBD and Pareto/NBD let them leave too)
+        unit := coalesce((o->>'model_unit_days')::float8, 1);
+        IF unit <= 0 THEN
+            RAISE EXCEPTION 'model_unit_days must be positive' USING ERRCODE = '22023';
+        END IF;
+        at_risk := 1 - coalesce((o->>'at_risk_p_alive')::float8, 0.5);
+        dormant := 1 - coalesce((o->>'dormant_p_alive')::float8, 0.25);
+        churned := 1 - coalesce((o->>'churned_p_alive')::float8, 0.1);
+        level := 1 - @extschema@.p_alive(repeat_frequency, (tenure_days - recency_days) / unit,
+                                         tenure_days / unit, model);
+    ELSIF mode = 'rhythm' AND repeat_frequency >= 1 AND repeat_span_days > 0 THEN
+        -- the gap since the last purchase in units of the customer's mean interval
+        at_risk := coalesce((o->>'at_risk_ratio')::float8, 2.5);
+        dormant := coalesce((o->>'dormant_ratio')::float8, 5);
+        churned := coalesce((o->>'churned_ratio')::float8, 10);
+        level := recency_days / (repeat_span_days / repeat_frequency);
+    END IF;
+    IF NOT (new_days >= 0 AND at_risk >= 0 AND at_risk <= dormant AND dormant <= churned) THEN
+        RAISE EXCEPTION 'lifecycle thresholds must be non-negative and increasing'
+            USING ERRCODE = '22023',
+                  DETAIL = format('new %s, at_risk %s, dormant %s, churned %s.', new_days, at_risk, dormant, churned),
+                  HINT = 'Order them at_risk <= dormant <= churned (for P(alive): at_risk_p_alive >= dormant_p_alive >= churned_p_alive).';
+    END IF;
+
+    IF level > churned THEN
+        stage := 'churned';
+    ELSIF level > dormant THEN
+        stage := 'dormant';
+    ELSIF level > at_risk THEN
+        stage := 'at_risk';
+    ELSIF tenure_days <= new_days THEN
+        stage := 'new';
+    ELSIF previous_stage IN ('dormant', 'churned') THEN
+        stage := 'reactivated';
+    ELSE
+        stage := 'active';
+    END IF;
+    RETURN stage;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm (P(alive) of a bgnbd, mbgnbd or pareto_nbd model when one is given); reactivated needs the previous stage';
