@@ -32,11 +32,12 @@ SELECT frequency, customers, round(actual::numeric, 3) AS actual, round(bgnbd::n
        round(mbgnbd::numeric, 3) AS mbgnbd, round(pareto_nbd::numeric, 3) AS pareto_nbd
 FROM report, portrait.btyd_compare_by_frequency(r);
 
-SELECT r->>'best_bic' AS best_bic, r->>'best_rmse' AS best_rmse FROM report;
+-- The pick: the model that wins most of BIC, holdout MAE and holdout RMSE.
+SELECT r->>'best_bic' AS best_bic, r->>'best_mae' AS best_mae, r->>'best_rmse' AS best_rmse, r->>'best' AS best FROM report;
 
--- 3. The fitted models are in the report; keep the one with the best holdout RMSE.
+-- 3. The fitted models are in the report; keep the one picked.
 CREATE TABLE churn_model AS
-SELECT m.fit AS m FROM report, portrait.btyd_compare_models(r) m WHERE m.model = r->>'best_rmse';
+SELECT m.fit AS m FROM report, portrait.btyd_compare_models(r) m WHERE m.model = r->>'best';
 SELECT portrait.model_kind(m) AS kind, round((m::jsonb->>'r')::numeric, 3) AS r,
        round((m::jsonb->>'alpha')::numeric, 3) AS alpha, round((m::jsonb->>'s')::numeric, 3) AS s,
        round((m::jsonb->>'beta')::numeric, 3) AS beta

@@ -4,7 +4,7 @@
 -- scoring through churn_risk, clv and lifecycle_stage, and every documented
 -- error.
 BEGIN;
-SELECT plan(72);
+SELECT plan(73);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW fits (weeks) ----------
@@ -180,6 +180,7 @@ SELECT is((SELECT r->>'best_bic' FROM rep), (SELECT model FROM rep, portrait.bty
           'best_bic names the model of the lowest BIC');
 SELECT is((SELECT r->>'best_rmse' FROM rep), (SELECT model FROM rep, portrait.btyd_compare_models(r) ORDER BY rmse LIMIT 1),
           'best_rmse names the model of the lowest holdout RMSE');
+SELECT is((SELECT r->>'best' FROM rep), 'pareto_nbd', 'CDNOW: the pick is Pareto/NBD (best MAE and RMSE; MBG/NBD has the best BIC)');
 SELECT is((SELECT portrait.btyd_compare(repeat_frequency, repeat_span_days / 7.0, tenure_days / 7.0, x_holdout, 39, '{"unit": "weeks"}')
              FROM (SELECT * FROM split ORDER BY md5(customer_id::text)) s), (SELECT r FROM rep),
           'btyd_compare does not depend on the row order');

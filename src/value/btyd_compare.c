@@ -119,6 +119,7 @@ pp_btyd_compare_final(PG_FUNCTION_ARGS)
 	Datum		result;
 	int			best_bic = 0;
 	int			best_rmse = 0;
+	int			best_mae = 0;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -198,6 +199,8 @@ pp_btyd_compare_final(PG_FUNCTION_ARGS)
 			best_bic = m;
 		if (rmse < sqrt(KahanValue(&sqerr[best_rmse]) / n))
 			best_rmse = m;
+		if (KahanValue(&abserr[m]) < KahanValue(&abserr[best_mae]))
+			best_mae = m;
 		appendStringInfo(&buf, "%s{\"model\": \"%s\", ", m ? ", " : "", names[m]);
 		PutNumber(&buf, "log_likelihood", ll);
 		appendStringInfo(&buf, ", \"parameters\": %d, ", np);
@@ -227,8 +230,25 @@ pp_btyd_compare_final(PG_FUNCTION_ARGS)
 		}
 		appendStringInfoChar(&buf, '}');
 	}
-	appendStringInfo(&buf, "], \"best_bic\": \"%s\", \"best_rmse\": \"%s\"}",
-					 names[best_bic], names[best_rmse]);
+	/*
+	 * The pick: the model that wins most of the three criteria (BIC on the
+	 * calibration fit, MAE and RMSE on the holdout), ties to the lower BIC.
+	 * No single one is enough: BIC rewards the fit to the calibration data,
+	 * RMSE is dominated by the heaviest buyers, MAE by the many light ones.
+	 */
+	{
+		int			votes[BTYD_NMODELS] = {0};
+		int			best = best_bic;
+
+		votes[best_bic]++;
+		votes[best_mae]++;
+		votes[best_rmse]++;
+		for (int m = 0; m < BTYD_NMODELS; m++)
+			if (votes[m] > votes[best])
+				best = m;
+		appendStringInfo(&buf, "], \"best_bic\": \"%s\", \"best_mae\": \"%s\", \"best_rmse\": \"%s\", \"best\": \"%s\"}",
+						 names[best_bic], names[best_mae], names[best_rmse], names[best]);
+	}
 
 	MemoryContextSwitchTo(old);
 	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
