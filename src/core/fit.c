@@ -242,6 +242,34 @@ FitPointsRows(PointsState *ps, bool with_unit, const char *func, FitOptions *o, 
 /* ---------- the driver of the likelihood fits ---------- */
 
 /*
+ * Transition of a fit aggregate whose dim float8 arguments follow the
+ * state: a row with a NULL is skipped, check (which may also normalise the
+ * row) raises for a bad one, the others are collected.
+ */
+Datum
+FitTrans(FunctionCallInfo fcinfo, int dim, FitRowCheck check, const FitOptions *o)
+{
+	double		row[PORTRAIT_FIT_MAX_DIM];
+	PointsState *ps;
+
+	Assert(dim <= PORTRAIT_FIT_MAX_DIM);
+	for (int i = 0; i < dim; i++)
+	{
+		if (PG_ARGISNULL(i + 1))
+		{
+			if (PG_ARGISNULL(0))
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		}
+		row[i] = PG_GETARG_FLOAT8(i + 1);
+	}
+	check(row);
+	ps = FitPointsState(fcinfo, dim, o);
+	PointsAppend(ps, row);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+}
+
+/*
  * Fit spec's model to n collected rows (sorted and merged in place by the
  * spec's prepare): start, optimise, report.  Runs in the caller's memory
  * context; raises 22000 when the fit ends at parameters that are not finite.

@@ -448,6 +448,9 @@ typedef struct FitSpec
 	void		(*put) (ModelBuilder *mb, const FitResult *fr);
 } FitSpec;
 
+#define PORTRAIT_FIT_MAX_DIM 8
+typedef void (*FitRowCheck) (double *row);
+extern Datum FitTrans(FunctionCallInfo fcinfo, int dim, FitRowCheck check, const FitOptions *o);
 extern void FitRun(const FitSpec *spec, double *rows, int64 n, const FitOptions *o, FitResult *out);
 extern PortraitModel *FitModel(const FitSpec *spec, const FitResult *fr, const FitOptions *o);
 extern Datum FitFinal(FunctionCallInfo fcinfo, const FitSpec *spec);

@@ -87,20 +87,6 @@ BgnbdCheckCustomer(double x, double t_x, double T)
 
 /* ---------- the likelihood ---------- */
 
-/* Distinct (x, t_x, T) rows with their counts, sorted; rows of one x contiguous. */
-typedef struct BgnbdData
-{
-	int64		nrows;			/* distinct rows */
-	double	   *x;
-	double	   *t_x;
-	double	   *T;
-	double	   *w;				/* customers with this row */
-	int64		ngroups;		/* distinct x values */
-	int64	   *group_start;	/* first row of each group, ngroups + 1 entries */
-	double		n;				/* customers */
-	double		penalizer;
-	int			shift;			/* 0 BG/NBD, 1 MBG/NBD */
-} BgnbdData;
 
 /*
  * Log-likelihood of one customer, and its gradient in (r, alpha, a, b) when
@@ -332,6 +318,13 @@ BgnbdParseModel(const PortraitModel *m, MemoryContext cxt)
 
 /* ---------- the aggregate ---------- */
 
+/* The row check of the three purchase-model fits. */
+static void
+BtydCheckRow(double *row)
+{
+	BgnbdCheckCustomer(row[0], row[1], row[2]);
+}
+
 /*
  * Transition of bgnbd_fit, mbgnbd_fit and pareto_nbd_fit: check the summary
  * and collect it (NULLs skipped).
@@ -339,24 +332,7 @@ BgnbdParseModel(const PortraitModel *m, MemoryContext cxt)
 Datum
 BtydTrans(FunctionCallInfo fcinfo, const FitOptions *o)
 {
-	double		row[3];
-	PointsState *ps;
-
-	for (int i = 0; i < 3; i++)
-	{
-		if (PG_ARGISNULL(i + 1))
-		{
-			/* customers with an unknown value are skipped */
-			if (PG_ARGISNULL(0))
-				PG_RETURN_NULL();
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		}
-		row[i] = PG_GETARG_FLOAT8(i + 1);
-	}
-	BgnbdCheckCustomer(row[0], row[1], row[2]);
-	ps = FitPointsState(fcinfo, 3, o);
-	PointsAppend(ps, row);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+	return FitTrans(fcinfo, 3, BtydCheckRow, o);
 }
 
 /* bgnbd_fit(x, t_x, T) transition. */
@@ -378,6 +354,24 @@ Datum
 pp_bgnbd_fit_combine(PG_FUNCTION_ARGS)
 {
 	return PointsCombine(fcinfo);
+}
+
+/*
+ * 22023 unless a purchase-model fit has enough data: at least
+ * PORTRAIT_BGNBD_MIN_CUSTOMERS customers, some repeat buyers, a positive
+ * mean observation time.  label names the model ("BG/NBD").
+ */
+static void
+BtydCheckEnough(const char *label, int64 n, int64 repeaters, double meanT)
+{
+	if (n < PORTRAIT_BGNBD_MIN_CUSTOMERS || repeaters == 0 || meanT == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("too few customers to fit a%s %s model", label[0] == 'M' ? "n" : "", label),
+				 errdetail("The fit got %lld customers, %lld of them with repeat purchases.",
+						   (long long) n, (long long) repeaters),
+				 errhint("The fit needs at least %d customers, some of them with repeat purchases, observed for some time.",
+						 PORTRAIT_BGNBD_MIN_CUSTOMERS)));
 }
 
 /*
@@ -403,14 +397,7 @@ BgnbdFitPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64
 		KahanAdd(&tsum, d->w[i] * d->T[i]);
 	}
 	meanT = KahanValue(&tsum) / n;
-	if (n < PORTRAIT_BGNBD_MIN_CUSTOMERS || repeaters == 0 || meanT == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("too few customers to fit a%s %s model", label[0] == 'M' ? "n" : "", label),
-				 errdetail("The fit got %lld customers, %lld of them with repeat purchases.",
-						   (long long) n, (long long) repeaters),
-				 errhint("The fit needs at least %d customers, some of them with repeat purchases, observed for some time.",
-						 PORTRAIT_BGNBD_MIN_CUSTOMERS)));
+	BtydCheckEnough(label, n, repeaters, meanT);
 	d->penalizer = o->penalizer;
 	d->shift = shift;
 	theta[0] = 0;

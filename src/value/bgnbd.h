@@ -21,6 +21,21 @@ typedef struct BgnbdParams
 	int			kind;			/* PortraitModelKind */
 } BgnbdParams;
 
+/* Distinct (x, t_x, T) rows with their counts, sorted; rows of one x contiguous. */
+typedef struct BgnbdData
+{
+	int64		nrows;			/* distinct rows */
+	double	   *x;
+	double	   *t_x;
+	double	   *T;
+	double	   *w;				/* customers with this row */
+	int64		ngroups;		/* distinct x values */
+	int64	   *group_start;	/* first row of each group, ngroups + 1 entries */
+	double		n;				/* customers */
+	double		penalizer;
+	int			shift;			/* 0 BG/NBD, 1 MBG/NBD */
+} BgnbdData;
+
 #define BGNBD_NFIELDS 10
 extern const ModelFieldSpec BgnbdFields[BGNBD_NFIELDS];
 

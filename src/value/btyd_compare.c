@@ -29,26 +29,10 @@ PG_FUNCTION_INFO_V1(pp_btyd_compare_trans);
 PG_FUNCTION_INFO_V1(pp_btyd_compare_trans_options);
 PG_FUNCTION_INFO_V1(pp_btyd_compare_final);
 
-/*
- * Transition: check and collect (x, t_x, T, x_holdout, holdout_length);
- * rows with a NULL are skipped.
- */
-static Datum
-CompareTrans(FunctionCallInfo fcinfo, const FitOptions *o)
+/* The checks of one (x, t_x, T, x_holdout, holdout_length) row. */
+static void
+CompareCheckRow(double *row)
 {
-	double		row[5];
-	PointsState *ps;
-
-	for (int i = 0; i < 5; i++)
-	{
-		if (PG_ARGISNULL(i + 1))
-		{
-			if (PG_ARGISNULL(0))
-				PG_RETURN_NULL();
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		}
-		row[i] = PG_GETARG_FLOAT8(i + 1);
-	}
 	BgnbdCheckCustomer(row[0], row[1], row[2]);
 	CheckCount(row[3], "x_holdout");
 	CheckFinite(row[4], "holdout_length");
@@ -57,9 +41,13 @@ CompareTrans(FunctionCallInfo fcinfo, const FitOptions *o)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("holdout_length must not be negative, not %g", row[4]),
 				 errdetail("It is the length of the customer's holdout period, in the unit of t_x and T.")));
-	ps = FitPointsState(fcinfo, 5, o);
-	PointsAppend(ps, row);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+}
+
+/* Transition: check and collect the rows; rows with a NULL are skipped. */
+static Datum
+CompareTrans(FunctionCallInfo fcinfo, const FitOptions *o)
+{
+	return FitTrans(fcinfo, 5, CompareCheckRow, o);
 }
 
 /* btyd_compare(x, t_x, T, x_holdout, holdout_length) transition. */

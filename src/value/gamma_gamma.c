@@ -185,28 +185,23 @@ GammaGammaParseModel(const PortraitModel *m, MemoryContext cxt)
 
 /* ---------- the aggregate ---------- */
 
+/*
+ * The row check of gamma_gamma_fit; customers without repeat purchases are
+ * collected as (0, 0) rows, which the fit counts as skipped.
+ */
+static void
+GammaGammaCheckRow(double *row)
+{
+	CheckSpend(row[0], row[1]);
+	if (row[0] == 0)
+		row[1] = 0;
+}
+
 /* Transition of gamma_gamma_fit: check the pair and collect it (NULLs skipped). */
 static Datum
 GammaGammaTrans(FunctionCallInfo fcinfo, const FitOptions *o)
 {
-	double		row[2];
-	PointsState *ps;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	row[0] = PG_GETARG_FLOAT8(1);
-	row[1] = PG_GETARG_FLOAT8(2);
-	CheckSpend(row[0], row[1]);
-	ps = FitPointsState(fcinfo, 2, o);
-	/* customers without repeat purchases count as skipped: (0, 0) rows */
-	if (row[0] == 0)
-		row[1] = 0;
-	PointsAppend(ps, row);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+	return FitTrans(fcinfo, 2, GammaGammaCheckRow, o);
 }
 
 /* gamma_gamma_fit(x, avg_value) transition. */

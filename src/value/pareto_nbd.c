@@ -28,7 +28,6 @@
  */
 #define PARETO_GTOL 1e-8
 #define PORTRAIT_PARETO_MAX_PARAM 1e8
-#define PORTRAIT_PARETO_MIN_CUSTOMERS 10
 
 PG_FUNCTION_INFO_V1(pp_pareto_nbd_fit_trans);
 PG_FUNCTION_INFO_V1(pp_pareto_nbd_fit_trans_options);
@@ -151,91 +150,56 @@ ParetoNbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x,
 		* BtydLogistic(ParetoNbdLogDeadOdds(p, x, t_x, T));
 }
 
-/* Distinct (x, t_x, T) rows with their counts, sorted; rows of one x contiguous. */
-typedef struct ParetoData
-{
-	int64		nrows;
-	double	   *rows;			/* x, t_x, T */
-	double	   *w;
-	double		n;
-	double		penalizer;
-} ParetoData;
-
 /*
  * Mean negative log-likelihood plus penalizer * (r^2 + alpha^2 + s^2 +
- * beta^2) at theta = log(r, alpha, s, beta); grad is always NULL (the
- * optimiser differentiates numerically).
+ * beta^2) at theta = log(r, alpha, s, beta), over bgnbd.c's distinct rows
+ * grouped by x; grad is always NULL (the optimiser differentiates
+ * numerically).
  */
 static double
 ParetoObjective(const double *theta, double *grad, void *arg)
 {
-	const ParetoData *d = arg;
+	const BgnbdData *d = arg;
 	BgnbdParams p = {0};
 	KahanSum	ll = {0};
 	double		pv[PARETO_NPARAMS];
-	double		lconst = 0;
-	double		lastx = -1;
 
 	p.r = pv[0] = exp(theta[0]);
 	p.alpha = pv[1] = exp(theta[1]);
 	p.s = pv[2] = exp(theta[2]);
 	p.beta = pv[3] = exp(theta[3]);
 	p.kind = PORTRAIT_KIND_PARETO_NBD;
-	CHECK_FOR_INTERRUPTS();
-	for (int64 i = 0; i < d->nrows; i++)
+	for (int64 k = 0; k < d->ngroups; k++)
 	{
-		const double *row = d->rows + i * 3;
-		double		la;
-		double		ld;
+		double		x = d->x[d->group_start[k]];
+		double		lconst = PortraitLogGammaRatio(p.r, x) + p.r * log(p.alpha) + p.s * log(p.beta);
 
-		PORTRAIT_ROW_INTERRUPTS(i);
-		if (row[0] != lastx)
+		CHECK_FOR_INTERRUPTS();
+		for (int64 i = d->group_start[k]; i < d->group_start[k + 1]; i++)
 		{
-			lastx = row[0];
-			lconst = PortraitLogGammaRatio(p.r, lastx) + p.r * log(p.alpha) + p.s * log(p.beta);
+			double		la;
+			double		ld;
+
+			PORTRAIT_ROW_INTERRUPTS(i);
+			ParetoParts(&p, x, d->t_x[i], d->T[i], &la, &ld);
+			KahanAdd(&ll, d->w[i] * (lconst + LogAddExp(la, ld)));
 		}
-		ParetoParts(&p, row[0], row[1], row[2], &la, &ld);
-		KahanAdd(&ll, d->w[i] * (lconst + LogAddExp(la, ld)));
 	}
 	return FitPenalizedObjective(KahanValue(&ll), NULL, pv, PARETO_NPARAMS, d->n, d->penalizer, NULL);
 }
 
-/* The fit's data: distinct rows, too few customers refused, the start. */
+/*
+ * The fit's data: bgnbd.c's (distinct rows, too few customers refused);
+ * the start r = s = 1 and alpha = beta of the order of the observation
+ * times.
+ */
 static void *
 ParetoPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs)
 {
-	ParetoData *d = palloc0(sizeof(ParetoData));
-	int64		repeaters = 0;
-	KahanSum	tsum = {0};
-	double		meanT;
+	void	   *d = BgnbdFitPrepare(rows, n, o, theta, nobs, 0, "Pareto/NBD");
 
-	d->w = palloc_extended(mul_size(sizeof(double), n), MCXT_ALLOC_HUGE);
-	d->nrows = FitSortUnique(rows, n, 3, d->w);
-	d->rows = rows;
-	d->n = n;
-	d->penalizer = o->penalizer;
-	/* from the sorted rows: the start must not depend on the row order */
-	for (int64 i = 0; i < d->nrows; i++)
-	{
-		if (rows[i * 3] > 0)
-			repeaters += (int64) d->w[i];
-		KahanAdd(&tsum, d->w[i] * rows[i * 3 + 2]);
-	}
-	meanT = KahanValue(&tsum) / n;
-	if (n < PORTRAIT_PARETO_MIN_CUSTOMERS || repeaters == 0 || meanT == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("too few customers to fit a Pareto/NBD model"),
-				 errdetail("The fit got %lld customers, %lld of them with repeat purchases.",
-						   (long long) n, (long long) repeaters),
-				 errhint("The fit needs at least %d customers, some of them with repeat purchases, observed for some time.",
-						 PORTRAIT_PARETO_MIN_CUSTOMERS)));
-	/* r = s = 1, alpha and beta of the order of the observation times */
-	theta[0] = 0;
-	theta[1] = log(meanT);
 	theta[2] = 0;
-	theta[3] = log(meanT);
-	*nobs = n;
+	theta[3] = theta[1];
 	return d;
 }
 
@@ -243,7 +207,7 @@ ParetoPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *
 static double
 ParetoLoglik(void *arg, const double *pv, const OptimResult *res, const FitOptions *o)
 {
-	const ParetoData *d = arg;
+	const BgnbdData *d = arg;
 	BgnbdParams p = {0};
 	KahanSum	ll = {0};
 
@@ -254,10 +218,8 @@ ParetoLoglik(void *arg, const double *pv, const OptimResult *res, const FitOptio
 	p.kind = PORTRAIT_KIND_PARETO_NBD;
 	for (int64 i = 0; i < d->nrows; i++)
 	{
-		const double *row = d->rows + i * 3;
-
 		PORTRAIT_ROW_INTERRUPTS(i);
-		KahanAdd(&ll, d->w[i] * ParetoNbdLoglik(&p, row[0], row[1], row[2]));
+		KahanAdd(&ll, d->w[i] * ParetoNbdLoglik(&p, d->x[i], d->t_x[i], d->T[i]));
 	}
 	return KahanValue(&ll);
 }

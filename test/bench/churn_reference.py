@@ -13,15 +13,18 @@ rfm_summary gives them), stores their summaries in a table, then times
 and prints the times, the ratio (ours / export + scipy) and the parameter
 differences.
 """
-import argparse
-import io
+import os
+import sys
 
 import numpy as np
-import psycopg2
 from scipy.optimize import minimize
-from scipy.special import gammaln, hyp2f1
 
+from summaries import arguments, export, store
 from timing import best
+
+# the likelihoods of the reference fixtures, so that the tests and this benchmark check the same formulas
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "churn"))
+from make_reference import mbg_ll, pnbd_ll  # noqa: E402
 
 # CDNOW's published Pareto/NBD parameters, weeks turned into days
 TRUE = dict(r=0.55, alpha=10.58 * 7, s=0.61, beta=11.67 * 7)
@@ -42,82 +45,39 @@ def simulate(n, seed):
     return x, tx, T
 
 
-def mbg_negll(theta, x, tx, T):
-    r, alpha, a, b = np.exp(theta)
-    ll = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + x + 1) - gammaln(b)
-          - gammaln(a + b + x + 1)
-          + np.logaddexp(-(r + x) * np.log(alpha + T), np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + tx)))
-    return -ll.mean()
-
-
-def pnbd_negll(theta, x, tx, T):
-    r, alpha, s, beta = np.exp(theta)
-    m = r + s + x
-    if alpha >= beta:
-        lf = lambda t: np.log(hyp2f1(m, s + 1, m + 1, (alpha - beta) / (alpha + t))) - m * np.log(alpha + t)
-    else:
-        lf = lambda t: np.log(hyp2f1(m, r + x, m + 1, (beta - alpha) / (beta + t))) - m * np.log(beta + t)
-    l1 = lf(tx)
-    l2 = lf(T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        la0 = np.where(tx < T, l1 + np.log1p(-np.exp(np.minimum(l2 - l1, 0))), -np.inf)
-    ll = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-          + np.logaddexp(-(r + x) * np.log(alpha + T) - s * np.log(beta + T), np.log(s) - np.log(m) + la0))
-    return -ll.mean()
+def negll(ll):
+    """The mean negative log-likelihood on log-parameters of a likelihood of make_reference.py."""
+    return lambda theta, x, tx, T: -ll(np.exp(theta), x, tx, T).mean()
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--customers", type=int, default=200000)
-    ap.add_argument("--db", required=True)
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
-
-    conn = psycopg2.connect(dbname=args.db)
-    conn.autocommit = True
-    cur = conn.cursor()
-
+    args = arguments(200000)
     x, tx, T = simulate(args.customers, args.seed)
-    cur.execute('DROP TABLE IF EXISTS bench_churn; CREATE TABLE bench_churn (x float8, t_x float8, "T" float8)')
-    buf = io.StringIO()
-    np.savetxt(buf, np.column_stack([x, tx, T]), fmt="%d", delimiter="\t")
-    buf.seek(0)
-    cur.copy_expert('COPY bench_churn FROM STDIN', buf)
-    cur.execute("VACUUM ANALYZE bench_churn")
-    cur.execute('SELECT count(*), count(DISTINCT (x, t_x, "T")), sum((x > 0)::int) FROM bench_churn')
-    n, distinct, repeaters = cur.fetchone()
-    print(f"customers: {n}, distinct (x, t_x, T): {distinct}, repeat buyers: {repeaters}")
+    cur = store(args.db, "bench_churn", x, tx, T)
     print("simulated from a Pareto/NBD process with " + ", ".join(f"{k}={v:g}" for k, v in TRUE.items()) + " (days)")
-
-    def fetch():
-        cur.execute('SELECT x, t_x, "T" FROM bench_churn')
-        return np.array(cur.fetchall(), dtype=float)
-
-    export, arr = best(fetch, args.repeat)
-    ex, etx, eT = arr[:, 0], arr[:, 1], arr[:, 2]
+    export_time, (ex, etx, eT) = best(lambda: export(cur, "bench_churn"), args.repeat)
 
     print()
     print("| model | method | time (s) | ratio | r | alpha | a or s | b or beta | log-likelihood |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
-    for kind, names, negll, start in (
-            ("mbgnbd", ("r", "alpha", "a", "b"), mbg_negll, [1.0, eT.mean(), 1.0, 1.0]),
-            ("pareto_nbd", ("r", "alpha", "s", "beta"), pnbd_negll, [1.0, eT.mean(), 1.0, eT.mean()])):
+    for kind, names, fn, start in (
+            ("mbgnbd", ("r", "alpha", "a", "b"), negll(mbg_ll), [1.0, eT.mean(), 1.0, 1.0]),
+            ("pareto_nbd", ("r", "alpha", "s", "beta"), negll(pnbd_ll), [1.0, eT.mean(), 1.0, eT.mean()])):
         def fit_ours():
             cur.execute(f'SELECT portrait.{kind}_fit(x, t_x, "T")::jsonb FROM bench_churn')
             return cur.fetchone()[0]
 
         ours, model = best(fit_ours, args.repeat)
         ours_p = np.array([model[k] for k in names])
-        ft, res = best(lambda: minimize(negll, np.log(start), args=(ex, etx, eT), method="BFGS",
+        ft, res = best(lambda: minimize(fn, np.log(start), args=(ex, etx, eT), method="BFGS",
                                         options={"gtol": 1e-9}), args.repeat)
         par = np.exp(res.x)
         ll = -res.fun * len(ex)
-        total = export + ft
+        total = export_time + ft
         print(f"| {kind} | portrait.{kind}_fit (in the database, {model['iterations']} iterations) | {ours:.3f} | "
               f"{ours / total:.2f} | " + " | ".join(f"{v:.6f}" for v in ours_p) + f" | {model['log_likelihood']:.4f} |")
-        print(f"| {kind} | export {export:.3f} s + scipy BFGS, finite differences {ft:.3f} s ({res.nfev} evaluations) | "
+        print(f"| {kind} | export {export_time:.3f} s + scipy BFGS, finite differences {ft:.3f} s ({res.nfev} evaluations) | "
               f"{total:.3f} | 1.0 | " + " | ".join(f"{v:.6f}" for v in par) + f" | {ll:.4f} |")
         notes.append(f"{kind}: max relative parameter difference {np.abs(par / ours_p - 1).max():.2e}, "
                      f"log-likelihood difference {abs(ll - model['log_likelihood']):.2e}")

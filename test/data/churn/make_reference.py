@@ -15,8 +15,8 @@ writes
                           log-likelihoods by numerical integration of the
                           lifetime term (no 2F1), at extreme parameters too
 
-Scores are computed at the fitted parameters.  Run from this directory:
-./make_reference.py
+Scores are computed at the fitted parameters.  Run from this directory: ./make_reference.py (test/bench/churn_reference.py imports
+its likelihoods)
 """
 import csv
 
@@ -24,12 +24,6 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
-
-rows = list(csv.DictReader(open("../cdnow/cdnow_customers_summary_with_transactions.csv")))
-X = np.array([float(r["x"]) for r in rows])
-TX = np.array([float(r["t_x"]) for r in rows])
-TT = np.array([float(r["T"]) for r in rows])
-
 
 def mbg_ll(p, x, tx, T):
     r, alpha, a, b = p
@@ -62,7 +56,7 @@ def pnbd_ll(p, x, tx, T):
     return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(la, ld)
 
 
-def fit(ll):
+def fit(ll, X, TX, TT):
     f = lambda th: -ll(np.exp(th), X, TX, TT).sum()
     th = np.log([1.0, TT.mean(), 1.0, TT.mean()])
     res = minimize(f, th, method="BFGS", options={"gtol": 1e-8})
@@ -103,34 +97,6 @@ def pnbd_new(p, t):
     return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
 
 
-CUSTOMERS = [(0, 0, 38.86), (0, 0, 10.0), (1, 30.43, 38.86), (2, 30.43, 38.86), (2, 5.0, 38.86),
-             (7, 35.0, 38.86), (20, 38.0, 39.0), (40, 20.0, 78.0)]
-TIMES = [0.1429, 1.0, 3.0, 31.8571, 32.0, 39.0, 78.0]
-
-fits = {"mbgnbd": fit(mbg_ll), "pareto_nbd": fit(pnbd_ll)}
-with open("fit_reference.csv", "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["model", "r", "alpha", "a_or_s", "b_or_beta", "log_likelihood"])
-    for name, (p, ll) in fits.items():
-        w.writerow([name] + [repr(float(v)) for v in p] + [repr(float(ll))])
-score = {"mbgnbd": (mbg_palive, mbg_cond, mbg_new), "pareto_nbd": (pnbd_palive, pnbd_cond, pnbd_new)}
-with open("score_reference.csv", "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["model", "x", "t_x", "T", "t", "p_alive", "expected"])
-    for name, (p, _) in fits.items():
-        pa, cond, _ = score[name]
-        for x, tx, T in CUSTOMERS:
-            w.writerow([name, x, tx, T, 39.0, repr(float(pa(p, x, tx, T))), repr(float(cond(p, 39.0, x, tx, T)))])
-with open("new_reference.csv", "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["model", "t", "expected"])
-    for name, (p, _) in fits.items():
-        for t in TIMES:
-            w.writerow([name, t, repr(float(score[name][2](p, t)))])
-for name, (p, ll) in fits.items():
-    print(name, p, ll)
-
-
 def pnbd_ll_quad(r, alpha, s, beta, x, tx, T):
     """ln L with the lifetime term integrated numerically, scaled at t_x."""
     c = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
@@ -142,6 +108,12 @@ def pnbd_ll_quad(r, alpha, s, beta, x, tx, T):
                  epsabs=0, epsrel=1e-13, limit=200)
     return c + np.logaddexp(la, np.log(s) + k + np.log(a0))
 
+
+
+
+CUSTOMERS = [(0, 0, 38.86), (0, 0, 10.0), (1, 30.43, 38.86), (2, 30.43, 38.86), (2, 5.0, 38.86),
+             (7, 35.0, 38.86), (20, 38.0, 39.0), (40, 20.0, 78.0)]
+TIMES = [0.1429, 1.0, 3.0, 31.8571, 32.0, 39.0, 78.0]
 
 LL_CASES = [
     # lifetimes' overflow case (ParetoNBDFitter tests)
@@ -155,8 +127,41 @@ LL_CASES = [
     (2.0, 50.0, 1.0, 2.0, 0, 0, 100),
     (0.3, 5.0, 2.5, 80.0, 12, 60.5, 61),
 ]
-with open("loglik_reference.csv", "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["r", "alpha", "s", "beta", "x", "t_x", "T", "log_likelihood"])
-    for case in LL_CASES:
-        w.writerow(list(case) + [repr(float(pnbd_ll_quad(*case)))])
+
+
+def main():
+    rows = list(csv.DictReader(open("../cdnow/cdnow_customers_summary_with_transactions.csv")))
+    X = np.array([float(r["x"]) for r in rows])
+    TX = np.array([float(r["t_x"]) for r in rows])
+    TT = np.array([float(r["T"]) for r in rows])
+    fits = {"mbgnbd": fit(mbg_ll, X, TX, TT), "pareto_nbd": fit(pnbd_ll, X, TX, TT)}
+    with open("fit_reference.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "r", "alpha", "a_or_s", "b_or_beta", "log_likelihood"])
+        for name, (p, ll) in fits.items():
+            w.writerow([name] + [repr(float(v)) for v in p] + [repr(float(ll))])
+    score = {"mbgnbd": (mbg_palive, mbg_cond, mbg_new), "pareto_nbd": (pnbd_palive, pnbd_cond, pnbd_new)}
+    with open("score_reference.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "x", "t_x", "T", "t", "p_alive", "expected"])
+        for name, (p, _) in fits.items():
+            pa, cond, _ = score[name]
+            for x, tx, T in CUSTOMERS:
+                w.writerow([name, x, tx, T, 39.0, repr(float(pa(p, x, tx, T))), repr(float(cond(p, 39.0, x, tx, T)))])
+    with open("new_reference.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "t", "expected"])
+        for name, (p, _) in fits.items():
+            for t in TIMES:
+                w.writerow([name, t, repr(float(score[name][2](p, t)))])
+    for name, (p, ll) in fits.items():
+        print(name, p, ll)
+    with open("loglik_reference.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["r", "alpha", "s", "beta", "x", "t_x", "T", "log_likelihood"])
+        for case in LL_CASES:
+            w.writerow(list(case) + [repr(float(pnbd_ll_quad(*case)))])
+
+
+if __name__ == "__main__":
+    main()
