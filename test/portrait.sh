@@ -108,6 +108,9 @@ run_pg() {
 start_cluster() {
 	WORK=$(mktemp -d /tmp/pg_portrait.XXXXXX)
 	chmod 755 "$WORK"
+	# the server's tools run as postgres, which may not be able to enter the
+	# directory make was started from (a clone under /root, say)
+	cd "$WORK"
 	local prefix="$WORK/inst"
 	mkdir -p "$prefix/usr/lib/postgresql" "$prefix/usr/share/postgresql"
 	cp -a "/usr/lib/postgresql/$PGVER" "$prefix/usr/lib/postgresql/"
