@@ -61,6 +61,9 @@
 #define PORTRAIT_KMEANS_BOUND_SLACK		1e-9
 #define PORTRAIT_SILHOUETTE_DEFAULT_EXACT 10000
 #define PORTRAIT_SILHOUETTE_MAX_EXACT	100000
+/* coordinates beyond these magnitudes are rescaled: their squares would overflow or underflow */
+#define PORTRAIT_SILHOUETTE_SAFE_MAX	1e150
+#define PORTRAIT_SILHOUETTE_SAFE_MIN	1e-150
 
 /* portrait.kmeans_memory_limit, in kB */
 static int	kmeans_memory_limit = 1024 * 1024;
@@ -1908,6 +1911,8 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 	int64	   *size;
 	double	   *sum;
 	double		total = 0;
+	double		maxabs = 0;
+	const double *rows;
 	pg_prng_state rng;
 
 	if (PG_ARGISNULL(0))
@@ -1975,10 +1980,33 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 		size[lo]++;
 	}
 
+	/*
+	 * s = (b - a) / max(a, b) does not change when every point is scaled by
+	 * one factor, so coordinates whose squares would overflow (or vanish)
+	 * are divided by the largest magnitude first; others are used as they are
+	 */
+	rows = ps->values;
+	for (int64 i = 0; i < s; i++)
+		for (int k = 0; k < d; k++)
+			maxabs = Max(maxabs, fabs(ps->values[idx[i] * w + k]));
+	if (maxabs > PORTRAIT_SILHOUETTE_SAFE_MAX || (maxabs > 0 && maxabs < PORTRAIT_SILHOUETTE_SAFE_MIN))
+	{
+		double	   *scaled = palloc_extended(mul_size(mul_size(sizeof(double), s), w), MCXT_ALLOC_HUGE);
+
+		for (int64 i = 0; i < s; i++)
+		{
+			for (int k = 0; k < d; k++)
+				scaled[i * w + k] = ps->values[idx[i] * w + k] / maxabs;
+			scaled[i * w + d] = ps->values[idx[i] * w + d];
+			idx[i] = i;
+		}
+		rows = scaled;
+	}
+
 	sum = palloc(sizeof(double) * m);
 	for (int64 i = 0; i < s; i++)
 	{
-		const double *xi = ps->values + idx[i] * w;
+		const double *xi = rows + idx[i] * w;
 		double		a;
 		double		b = DBL_MAX;
 
@@ -1987,7 +2015,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 			continue;
 		memset(sum, 0, sizeof(double) * m);
 		for (int64 j = 0; j < s; j++)
-			sum[cl[j]] += sqrt(Dist2(xi, ps->values + idx[j] * w, d));
+			sum[cl[j]] += sqrt(Dist2(xi, rows + idx[j] * w, d));
 		a = sum[cl[i]] / (size[cl[i]] - 1);
 		for (int c = 0; c < m; c++)
 			if (c != cl[i])
