@@ -2109,6 +2109,18 @@ StatsDimOf(ArrayType *a)
 	return (int) v[0];
 }
 
+/* 22003 when feature j's mean or sum of squared deviations left the range of double precision. */
+static inline void
+StatsCheckFinite(const double *s, int d, int j)
+{
+	if (unlikely(!isfinite(s[2 + j]) || !isfinite(s[2 + d + j])))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("kmeans_stats: the variance of feature %d is out of range", j + 1),
+				 errdetail("The squared deviations of its values overflow double precision."),
+				 errhint("Rescale the feature, for example to thousands.")));
+}
+
 Datum
 pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 {
@@ -2149,6 +2161,7 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 
 		s[2 + j] += delta / s[1];
 		s[2 + d + j] += delta * (v[j] - s[2 + j]);
+		StatsCheckFinite(s, d, j);
 	}
 	PG_RETURN_ARRAYTYPE_P(st);
 }
@@ -2192,6 +2205,7 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 
 			x[2 + j] += delta * y[1] / n;
 			x[2 + d + j] += y[2 + d + j] + delta * delta * x[1] * y[1] / n;
+			StatsCheckFinite(x, d, j);
 		}
 		x[1] = n;
 	}

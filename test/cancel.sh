@@ -26,7 +26,7 @@ export PGOPTIONS="-c client_min_messages=warning"
 CANCEL_AFTER=${CANCEL_AFTER:-0.8}
 CANCEL_BOUND=${CANCEL_BOUND:-1.0}
 # seconds the calibration work below took on the machine the sizes were chosen on
-CANCEL_CALIBRATION=${CANCEL_CALIBRATION:-0.5}
+CANCEL_CALIBRATION=${CANCEL_CALIBRATION:-0.35}
 DB=cancel_test
 psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 tmp=$(mktemp -d)
