@@ -101,16 +101,15 @@ sanitizer_reports() {
 	echo "$count"
 }
 
+# The server's tools run as postgres, which may not be allowed into the
+# directory make was started from (a clone under /root, say): they start in /.
 run_pg() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 start_cluster() {
 	WORK=$(mktemp -d /tmp/pg_portrait.XXXXXX)
 	chmod 755 "$WORK"
-	# the server's tools run as postgres, which may not be able to enter the
-	# directory make was started from (a clone under /root, say)
-	cd "$WORK"
 	local prefix="$WORK/inst"
 	mkdir -p "$prefix/usr/lib/postgresql" "$prefix/usr/share/postgresql"
 	cp -a "/usr/lib/postgresql/$PGVER" "$prefix/usr/lib/postgresql/"
