@@ -4,20 +4,19 @@
 -- exception (22xxx) naming the problem; never NaN or Infinity, never an
 -- internal error.
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 SET LOCAL client_min_messages = warning;
 
--- NULL when sql (with $v standing for a float8 literal of v) returns only
--- finite values or raises a 22xxx or 54xxx error; otherwise what went wrong
-CREATE FUNCTION pg_temp.extreme(sql text, v float8) RETURNS text LANGUAGE plpgsql AS $fn$
+-- NULL when sql (with $v standing for the literal v) returns only finite
+-- values or raises a 22xxx or 54xxx error; otherwise what went wrong
+CREATE FUNCTION pg_temp.extreme_lit(sql text, v text) RETURNS text LANGUAGE plpgsql AS $fn$
 DECLARE
     res text;
     st text;
     msg text;
 BEGIN
     BEGIN
-        EXECUTE 'SELECT string_agg(x::text, '' '') FROM ('
-                || replace(sql, '$v', '(' || quote_literal(v::text) || '::float8)') || ') x' INTO res;
+        EXECUTE 'SELECT string_agg(x::text, '' '') FROM (' || replace(sql, '$v', '(' || v || ')') || ') x' INTO res;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
         IF st LIKE '22%' OR st LIKE '54%' THEN
@@ -31,6 +30,9 @@ BEGIN
     RETURN NULL;
 END
 $fn$;
+CREATE FUNCTION pg_temp.extreme(sql text, v float8) RETURNS text LANGUAGE sql AS $fn$
+    SELECT pg_temp.extreme_lit(sql, quote_literal(v::text) || '::float8')
+$fn$;
 
 CREATE TEMP TABLE extreme_values (v float8);
 INSERT INTO extreme_values VALUES
@@ -38,10 +40,24 @@ INSERT INTO extreme_values VALUES
     (1e-308), (-1e-308), (2.2250738585072014e-308), (4.9e-324), (-4.9e-324), (1e-320),
     ('-0'), (0), (1e154), (1e155), (-1e155), (1e200), (1e-160), (1e-200);
 
+-- the same for integer arguments: $v stands for a bigint literal of v
+CREATE FUNCTION pg_temp.extreme_int(sql text, v bigint) RETURNS text LANGUAGE sql AS $fn$
+    SELECT pg_temp.extreme_lit(sql, v || '::bigint')
+$fn$;
+CREATE TEMP TABLE extreme_ints (v bigint);
+INSERT INTO extreme_ints VALUES
+    (9223372036854775807), (-9223372036854775808), (2147483647), (-2147483648), (4294967296), (0), (-1);
+
 -- the sweep of one family: no row means every case is fine
 CREATE FUNCTION pg_temp.sweep(cases text[]) RETURNS SETOF text LANGUAGE sql AS $fn$
     SELECT c || ' -> ' || r
       FROM unnest(cases) c, extreme_values e, LATERAL pg_temp.extreme(c, e.v) r
+     WHERE r IS NOT NULL
+$fn$;
+
+CREATE FUNCTION pg_temp.sweep_int(cases text[]) RETURNS SETOF text LANGUAGE sql AS $fn$
+    SELECT c || ' -> ' || r
+      FROM unnest(cases) c, extreme_ints e, LATERAL pg_temp.extreme_int(c, e.v) r
      WHERE r IS NOT NULL
 $fn$;
 
@@ -141,6 +157,27 @@ SELECT is_empty($$SELECT pg_temp.sweep(ARRAY[
     'SELECT (portrait.session_id(timestamptz ''2024-01-01'' + g * interval ''1 hour'', make_interval(secs => $v)) OVER (ORDER BY g)) FROM generate_series(1, 10) g'])$$,
   'events, funnels and sequences: numbers as windows and gaps give finite answers or a data exception');
 
+SELECT is_empty($$SELECT pg_temp.sweep_int(ARRAY[
+    'SELECT (portrait.ab_test($v, $v, 1, 2)).*', 'SELECT (portrait.ab_test(1, $v, 1, $v)).*',
+    'SELECT (portrait.ab_test($v - 1, $v, 0, $v)).*',
+    'SELECT portrait.funnel_counts(1, $v::int)', 'SELECT * FROM portrait.funnel_table(ARRAY[$v, 1, 0])',
+    'SELECT * FROM portrait.funnel_table(ARRAY[$v, $v])',
+    'SELECT portrait.rfm_breaks(g, g % 5, g, $v::int) FROM generate_series(1, 30) g',
+    'SELECT portrait.rfm_score(g, g % 5, g, $v::int) OVER () FROM generate_series(1, 30) g',
+    'SELECT portrait.kmeans_fit(ARRAY[g % 7, g % 5]::float8[], $v::int) FROM generate_series(1, 40) g',
+    'SELECT portrait.kmeans_fit(ARRAY[g % 7, g % 5]::float8[], 2, jsonb_build_object(''seed'', $v)) FROM generate_series(1, 40) g',
+    'SELECT portrait.kmeans_fit(ARRAY[g % 7, g % 5]::float8[], 2, jsonb_build_object(''max_iter'', $v)) FROM generate_series(1, 40) g',
+    'SELECT (portrait.silhouette(ARRAY[g::float8], g % 2, $v::int)).* FROM generate_series(1, 20) g',
+    'SELECT portrait.kmeans_sample(ARRAY[g::float8], $v) FROM generate_series(1, 20) g',
+    'SELECT portrait.prob_purchases(bg, 10, $v::int) FROM m', 'SELECT portrait.clv(bg, gg, 2, 30, 40, 20, $v::int) FROM m',
+    'SELECT portrait.bgnbd_fit(g % 4, g % 4 * 2.0, 20, jsonb_build_object(''max_iterations'', $v)) FROM generate_series(1, 30) g',
+    'SELECT portrait.logit_fit(g % 3 = 0, ARRAY[g % 7, g % 5]::float8[], jsonb_build_object(''max_iter'', $v)) FROM generate_series(1, 40) g',
+    'SELECT * FROM portrait.tgi_table((SELECT portrait.tgi(g % 3 = 0, jsonb_build_object(''spend'', g)) FROM generate_series(1, 40) g), $v)',
+    'SELECT portrait.profile_label((SELECT portrait.tgi(g % 3 = 0, jsonb_build_object(''spend'', g)) FROM generate_series(1, 40) g), $v::int)',
+    'SELECT * FROM portrait.cohort_table((SELECT portrait.cohort_users(g, timestamptz ''2024-01-01'' + g * interval ''1 day'', ''week'', $v::int) FROM generate_series(1, 40) g))',
+    'SELECT portrait.cohort_activity(timestamptz ''2024-01-01'' + g * interval ''1 day'', ''week'', $v::int) FROM generate_series(1, 40) g'])$$,
+  'integer arguments at their limits: finite results or a data exception');
+
 -- the errors the sweep relies on, one by one
 SELECT throws_ok($$SELECT portrait.ab_test(10, 100, 20, 100, 4.9e-324)$$, '22003', 'alpha 4.94066e-324 is too small',
                  'ab_test: an alpha whose quantile is out of range is refused');
@@ -163,6 +200,6 @@ SELECT ok((SELECT max(s) - min(s) < 1e-12 FROM (
           'silhouette: the same value for points scaled by 1, ±1e300, 1e-300 and 1e-310');
 
 -- the sweep notices a NaN when there is one
-SELECT is(pg_temp.extreme('SELECT $v * 0 + ''NaN''::float8', 1), '1: (NaN)', 'the sweep reports a NaN result');
+SELECT is(pg_temp.extreme('SELECT $v * 0 + ''NaN''::float8', 1), '''1''::float8: (NaN)', 'the sweep reports a NaN result');
 SELECT * FROM finish();
 ROLLBACK;
