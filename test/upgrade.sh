@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # ALTER EXTENSION pg_portrait UPDATE from every released version gives the
-# catalog of a fresh install, and keeps the data made with the old version.
+# catalog of a fresh install, and keeps the data made with the old version:
+# scores and stored models, profile runs, and a segment rule the user edited;
+# the built-in rules the user left alone become the current ones (0.5.0 reads
+# the standard map's bounds inclusively).
 # The catalog is compared through pg_dump --binary-upgrade, which writes every
 # member object of the extension (functions, types, operators, casts,
 # aggregates, tables, policies, comments, initial privileges); object ids,
