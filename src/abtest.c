@@ -148,27 +148,48 @@ BetaContinuedFraction(double a, double b, double x)
 	return h;
 }
 
-/* Regularized incomplete beta I_x(a, b). */
+/*
+ * Regularized incomplete beta I_x(a, b), given x with log(x) and log(1 - x)
+ * (the caller may know the logarithms where x itself underflows).
+ */
 static double
-IncompleteBeta(double a, double b, double x)
+IncompleteBetaLog(double a, double b, double x, double logx, double log1mx)
 {
 	double		lbt;
 
-	if (x <= 0)
+	if (logx == -INFINITY)
 		return 0;
 	if (x >= 1)
 		return 1;
-	lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+	lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * logx + b * log1mx;
 	if (x < (a + 1) / (a + b + 2))
 		return exp(lbt) * BetaContinuedFraction(a, b, x) / a;
 	return 1 - exp(lbt) * BetaContinuedFraction(b, a, 1 - x) / b;
 }
 
+/* Regularized incomplete beta I_x(a, b). */
+static double
+IncompleteBeta(double a, double b, double x)
+{
+	if (x <= 0)
+		return 0;
+	return IncompleteBetaLog(a, b, x, log(x), log1p(-x));
+}
+
+/* |t| beyond this is squared through sqrt(df) / |t|: t * t would overflow */
+#define STUDENT_LARGE_T 1e150
+
 /* Two-sided p-value of Student's t with df degrees of freedom: P(|T| > |t|). */
 static double
 StudentTwoSided(double t, double df)
 {
-	return IncompleteBeta(df / 2, 0.5, df / (df + t * t));
+	double		r;
+
+	if (fabs(t) <= STUDENT_LARGE_T)
+		return IncompleteBeta(df / 2, 0.5, df / (df + t * t));
+	/* x = df / (df + t^2) = r^2 / (1 + r^2), whose logarithm stays in range */
+	r = sqrt(df) / fabs(t);
+	return IncompleteBetaLog(df / 2, 0.5, r * r / (1 + r * r), 2 * log(r) - log1p(r * r), -log1p(r * r));
 }
 
 /* Upper quantile of Student's t: q with P(T > q) = p (0 < p < 0.5). */
@@ -601,15 +622,16 @@ WelchCheckVariant(const AbState *s, int i)
 				 errhint("Rescale the values, for example to thousands.")));
 }
 
-/* 22003 unless x, a derived figure of the readout, is finite. */
+/* 22003 unless x, a derived figure of the readout, is finite; hint may be NULL. */
 static void
-WelchCheckResult(double x, const char *what, const char *detail)
+WelchCheckResult(double x, const char *what, const char *detail, const char *hint)
 {
 	if (!isfinite(x))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("welch_test %s is out of range", what),
-				 errdetail("%s", detail)));
+				 errdetail("%s", detail),
+				 hint ? errhint("%s", hint) : 0));
 }
 
 /*
@@ -658,10 +680,11 @@ pp_welch_test_final(PG_FUNCTION_ARGS)
 		(sa * sa / (s->v[a].n - 1) + sb * sb / (s->v[b].n - 1));
 	p = StudentTwoSided(t, df);
 	q = StudentUpperQuantile(s->alpha / 2, df);
-	WelchCheckResult(diff, "difference of the means", "The means are too far apart for double precision.");
-	WelchCheckResult(t, "t statistic", "The standard error is too small next to the difference of the means.");
-	WelchCheckResult(df, "degrees of freedom", "The variances are too far apart for double precision.");
-	WelchCheckResult(q * se, "interval", "Use a larger alpha: the quantile of this alpha is out of range for these degrees of freedom.");
+	WelchCheckResult(diff, "difference of the means", "The means are too far apart for double precision.", NULL);
+	WelchCheckResult(t, "t statistic", "The standard error is too small next to the difference of the means.", NULL);
+	WelchCheckResult(df, "degrees of freedom", "The variances are too far apart for double precision.", NULL);
+	WelchCheckResult(q * se, "interval", "Its half-width, the t quantile of alpha / 2 times the standard error, overflows double precision.",
+					 "Use a larger alpha.");
 	v[0] = CStringGetTextDatum(AbLabel(s, a));
 	v[1] = CStringGetTextDatum(AbLabel(s, b));
 	v[2] = Int64GetDatum(s->v[a].n);

@@ -4,7 +4,7 @@
 -- exception (22xxx) naming the problem; never NaN or Infinity, never an
 -- internal error.
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 SET LOCAL client_min_messages = warning;
 
 -- NULL when sql (with $v standing for the literal v) returns only finite
@@ -184,6 +184,14 @@ SELECT throws_ok($$SELECT portrait.ab_test(10, 100, 20, 100, 4.9e-324)$$, '22003
 SELECT throws_ok($$SELECT portrait.welch_test(v, x, 1e-301) FROM (VALUES ('a', 1.0), ('a', 2.0), ('b', 3.0), ('b', 5.0)) t(v, x)$$,
                  '22003', 'alpha 1e-301 is too small', 'welch_test: the same for its alpha');
 SELECT lives_ok($$SELECT portrait.ab_test(10, 100, 20, 100, 1e-300)$$, 'ab_test: alpha 1e-300 is computed');
+-- Student's t tail far out: the quantile of alpha / 2 = 5e-301 with 1 degree of
+-- freedom is 1 / (pi 5e-301), its square far beyond double precision
+SELECT ok((SELECT abs((w).diff_high / 1e-10 - 1 / (pi() * 5e-301)) < 1e-9 / (pi() * 5e-301)
+             FROM (SELECT portrait.welch_test(v, x, 1e-300) AS w
+                     FROM (VALUES ('a', 0.0), ('a', 0.0), ('b', 0.0), ('b', 2e-10)) t(v, x)) s),
+          'welch_test: the t quantile of 5e-301 with df = 1 is 1 / (pi 5e-301), to 1e-9');
+SELECT throws_ok($$SELECT portrait.welch_test(v, x, 1e-300) FROM (VALUES ('a', 0.0), ('a', 0.0), ('b', 0.0), ('b', 1e10)) t(v, x)$$,
+                 '22003', 'welch_test interval is out of range', 'welch_test: an interval wider than double precision is refused');
 SELECT throws_ok($$SELECT portrait.welch_test(CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END, CASE WHEN g = 7 THEN 1e308 ELSE g END)
                      FROM generate_series(1, 50) g$$,
                  '22003', 'welch_test values of variant "b" are out of range', 'welch_test: a variance that overflows is refused');
