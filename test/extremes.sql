@@ -118,13 +118,15 @@ SELECT is_empty($$SELECT pg_temp.sweep(ARRAY[
     'SELECT (portrait.silhouette(ARRAY[CASE WHEN g = 3 THEN $v ELSE g END], g % 2)).* FROM generate_series(1, 20) g',
     'SELECT (portrait.silhouette(ARRAY[CASE WHEN g = 3 THEN $v WHEN g = 4 THEN -$v ELSE g END], g % 2)).* FROM generate_series(1, 20) g',
     'SELECT (portrait.silhouette(ARRAY[g * $v, 1], g % 2)).* FROM generate_series(1, 20) g',
-    'SELECT portrait.kmeans_stats(ARRAY[CASE WHEN g = 3 THEN $v ELSE g END, 1]::float8[]) FROM generate_series(1, 20) g'])$$,
+    'SELECT portrait.kmeans_stats(ARRAY[CASE WHEN g = 3 THEN $v ELSE g END, 1]::float8[]) FROM generate_series(1, 20) g',
+    'SELECT portrait.kmeans_train(format(''SELECT ARRAY[CASE WHEN g = 3 THEN %s ELSE g %% 7 END, g %% 5]::float8[] AS f FROM generate_series(1, 40) g'', $v), ''f'', 2, ''{"seed": 1}'')'])$$,
   'k-means and silhouette: finite results or a data exception');
 
 SELECT is_empty($$SELECT pg_temp.sweep(ARRAY[
     'SELECT portrait.logit_fit(g % 3 = 0, ARRAY[CASE WHEN g = 3 THEN $v ELSE g % 7 END, g % 5]::float8[]) FROM generate_series(1, 40) g',
     'SELECT portrait.logit_fit(g % 3 = 0, ARRAY[g * $v, g % 5]::float8[]) FROM generate_series(1, 40) g',
     'SELECT portrait.churn_risk(ARRAY[$v, 1], lg) FROM m',
+    'SELECT portrait.logit_train(format(''SELECT g %% 3 = 0 AS y, CASE WHEN g = 3 THEN %s ELSE g %% 7 END AS a, (g %% 5)::float8 AS b FROM generate_series(1, 40) g'', $v), ''y'', ARRAY[''a'', ''b''])',
     'SELECT portrait.auc(CASE WHEN g = 3 THEN $v ELSE g END, g % 3 = 0) FROM generate_series(1, 40) g',
     'SELECT portrait.auc(g * $v, g % 3 = 0) FROM generate_series(1, 40) g'])$$,
   'logistic regression and auc: finite results or a data exception');
