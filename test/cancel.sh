@@ -4,17 +4,17 @@
 #
 # Each query is built to spend its time inside pg_portrait's C code (a fit's
 # final function, a pair loop, a sort, or transition functions over tens of
-# millions of rows), not in a plain scan.  For each
-# one: start it in a background session, wait until the server shows the
-# statement running, cancel it from a second session CANCEL_AFTER seconds
-# later and check that it ended within the bound of the cancel (timed from
-# the server's clock when the cancel is sent); then run it again under
-# statement_timeout and check that it ended within the bound of the timeout
-# (less the time psql takes to start and set the timeout, measured first).
+# millions of rows), not in a plain scan.  For each one: start it in a
+# background session, wait until the server shows the statement running,
+# cancel it from a second session CANCEL_AFTER seconds later and check that it
+# ended within the bound of the cancel (timed from the server's clock when the
+# cancel is sent); then run it again under statement_timeout and check that it
+# ended within the bound of the timeout (less the time psql takes to start and
+# set the timeout, measured first).
 #
 # Nothing here depends on how fast the machine is: every query runs for
-# several seconds uncancelled on the machine the sizes were chosen on (about
-# 8 s or more, most far longer: optimisers without a tolerance, n_init = 1000),
+# several seconds uncancelled on the machine the sizes were chosen on (9 s or
+# more, most far longer: optimisers without a tolerance, n_init = 1000),
 # so it is still running at the cancel on a machine four times faster; and
 # the bound is CANCEL_BOUND seconds times the machine's slowness against that
 # machine (a fixed piece of work timed first, never less than 1), so a
