@@ -4,7 +4,7 @@
 -- scoring through churn_risk, clv and lifecycle_stage, and every documented
 -- error.
 BEGIN;
-SELECT plan(73);
+SELECT plan(75);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW fits (weeks) ----------
@@ -203,7 +203,19 @@ SELECT matches(test_helpers.plan_of('SELECT portrait.pareto_nbd_fit(repeat_frequ
                'Partial Aggregate', 'pareto_nbd_fit runs as a partial aggregate in parallel workers');
 SELECT is((SELECT portrait.mbgnbd_fit(repeat_frequency, repeat_span_days, tenure_days)::text || portrait.pareto_nbd_fit(repeat_frequency, repeat_span_days, tenure_days)::text FROM churn_days),
           (SELECT mbg::text || pnbd::text FROM serial), 'parallel fits give the identical models');
+SELECT is((SELECT portrait.btyd_compare(repeat_frequency, repeat_span_days, tenure_days, least(repeat_frequency, 3), 30) FROM churn_days),
+          (SELECT portrait.btyd_compare(repeat_frequency, repeat_span_days, tenure_days, least(repeat_frequency, 3), 30)
+             FROM (SELECT * FROM churn_days ORDER BY customer_id LIMIT 100000) s),
+          'parallel btyd_compare gives the serial report');
 CALL test_helpers.reset_parallel();
+-- partial states moved as text (what Citus does between nodes)
+CREATE AGGREGATE pg_temp.pnbd_state(float8, float8, float8) (SFUNC = portrait.pareto_nbd_fit_trans, STYPE = portrait.points);
+CREATE AGGREGATE pg_temp.pnbd_merge(portrait.points) (SFUNC = portrait.bgnbd_fit_combine, STYPE = portrait.points,
+                                                      FINALFUNC = portrait.pareto_nbd_fit_final);
+SELECT is((SELECT pg_temp.pnbd_merge(st::text::portrait.points)::text
+             FROM (SELECT pg_temp.pnbd_state(x, t_x, t) st FROM cdnow.summary_ref GROUP BY customer_id % 3) s),
+          (SELECT portrait.pareto_nbd_fit(x, t_x, t)::text FROM cdnow.summary_ref),
+          'pareto_nbd_fit: three partial states through text, combined: the same model');
 SELECT is((SELECT mbg::text::portrait.model::text || pnbd::text::portrait.model::text FROM cd), (SELECT mbg::text || pnbd::text FROM cd),
           'mbgnbd and pareto_nbd models read back from their text');
 SELECT is((SELECT portrait.model_kind(mbg) || ' ' || portrait.model_kind(pnbd) FROM cd), 'mbgnbd pareto_nbd', 'model_kind');
