@@ -1,7 +1,9 @@
 /*
  * fit.c
- *		What the likelihood fits (BG/NBD, Gamma-Gamma) share: their options,
- *		the rows their aggregates collect, and the penalised objective.
+ *		What the likelihood fits (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma)
+ *		share: their options, the rows their aggregates collect, the
+ *		penalised objective, and the one driver that turns a model's FitSpec
+ *		into a transition and a final function.
  */
 #include "postgres.h"
 
