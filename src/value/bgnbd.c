@@ -87,7 +87,6 @@ BgnbdCheckCustomer(double x, double t_x, double T)
 
 /* ---------- the likelihood ---------- */
 
-
 /*
  * Log-likelihood of one customer, and its gradient in (r, alpha, a, b) when
  * grad is not NULL.  gx holds the parameter terms that depend only on x:

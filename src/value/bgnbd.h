@@ -33,7 +33,7 @@ typedef struct BgnbdData
 	int64	   *group_start;	/* first row of each group, ngroups + 1 entries */
 	double		n;				/* customers */
 	double		penalizer;
-	int			shift;			/* 0 BG/NBD, 1 MBG/NBD */
+	int			shift;			/* 1 MBG/NBD, 0 BG/NBD (Pareto/NBD does not read it) */
 } BgnbdData;
 
 #define BGNBD_NFIELDS 10
