@@ -87,6 +87,8 @@ BgnbdCheckCustomer(double x, double t_x, double T)
 
 /* ---------- the likelihood ---------- */
 
+static double BtydLoglik(const BgnbdParams *p, double x, double t_x, double T);
+
 /*
  * Log-likelihood of one customer, and its gradient in (r, alpha, a, b) when
  * grad is not NULL.  gx holds the parameter terms that depend only on x:
@@ -374,14 +376,17 @@ BtydCheckEnough(const char *label, int64 n, int64 repeaters, double meanT)
 }
 
 /*
- * The fit's data from the collected rows (FitSpec.prepare of BG/NBD and
- * MBG/NBD): too few customers are an error, the start is r = a = b = 1 and
- * alpha of the order of the observation times.
+ * The fit's data from the collected rows (FitSpec.prepare of BG/NBD,
+ * MBG/NBD and, with its own start, Pareto/NBD): too few customers are an
+ * error, the start is r = a = b = 1 and alpha of the order of the
+ * observation times.
  */
 void *
-BgnbdFitPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs, int shift,
-				const char *label)
+BgnbdFitPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs,
+				PortraitModelKind kind)
 {
+	const char *label = kind == PORTRAIT_KIND_MBGNBD ? "MBG/NBD" :
+		(kind == PORTRAIT_KIND_PARETO_NBD ? "Pareto/NBD" : "BG/NBD");
 	BgnbdData  *d = palloc0(sizeof(BgnbdData));
 	int64		repeaters = 0;
 	double		meanT;
@@ -398,7 +403,8 @@ BgnbdFitPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64
 	meanT = KahanValue(&tsum) / n;
 	BtydCheckEnough(label, n, repeaters, meanT);
 	d->penalizer = o->penalizer;
-	d->shift = shift;
+	d->kind = kind;
+	d->shift = kind == PORTRAIT_KIND_MBGNBD ? 1 : 0;
 	theta[0] = 0;
 	theta[1] = log(meanT);
 	theta[2] = 0;
@@ -410,29 +416,37 @@ BgnbdFitPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64
 static void *
 BgnbdSpecPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs)
 {
-	return BgnbdFitPrepare(rows, n, o, theta, nobs, 0, "BG/NBD");
+	return BgnbdFitPrepare(rows, n, o, theta, nobs, PORTRAIT_KIND_BGNBD);
 }
 
-/* The unpenalised log-likelihood sum at the fitted parameters. */
+/*
+ * The unpenalised log-likelihood sum at the fitted parameters (FitSpec.loglik
+ * of the three purchase models), summed in the rows' canonical order.
+ */
 double
-BgnbdSpecLoglik(void *arg, const double *pv, const OptimResult *res, const FitOptions *o)
+BtydSpecLoglik(void *arg, const double *pv, const OptimResult *res, const FitOptions *o)
 {
 	const BgnbdData *d = arg;
 	BgnbdParams p = {0};
 	KahanSum	ll = {0};
 
+	p.kind = d->kind;
 	p.r = pv[0];
 	p.alpha = pv[1];
-	p.a = pv[2];
-	p.b = pv[3];
-	for (int64 k = 0; k < d->ngroups; k++)
+	if (d->kind == PORTRAIT_KIND_PARETO_NBD)
 	{
-		BgnbdGroupTerms g;
-		double		x = d->x[d->group_start[k]];
-
-		BgnbdGroup(&p, d->shift, x, false, &g);
-		for (int64 i = d->group_start[k]; i < d->group_start[k + 1]; i++)
-			KahanAdd(&ll, d->w[i] * BgnbdRow(&p, &g, d->shift, x, d->t_x[i], d->T[i], NULL));
+		p.s = pv[2];
+		p.beta = pv[3];
+	}
+	else
+	{
+		p.a = pv[2];
+		p.b = pv[3];
+	}
+	for (int64 i = 0; i < d->nrows; i++)
+	{
+		PORTRAIT_ROW_INTERRUPTS(i);
+		KahanAdd(&ll, d->w[i] * BtydLoglik(&p, d->x[i], d->t_x[i], d->T[i]));
 	}
 	return KahanValue(&ll);
 }
@@ -447,7 +461,7 @@ static const char *const bgnbd_param_names[] = {"r", "alpha", "a", "b"};
 const FitSpec BgnbdFitSpec = {
 	"bgnbd_fit", "BG/NBD", PORTRAIT_KIND_BGNBD, BGNBD_NPARAMS, bgnbd_param_names, true,
 	BGNBD_GTOL, false, PORTRAIT_BGNBD_MAX_PARAM, BgnbdSpecPrepare, BgnbdObjective,
-	BgnbdSpecLoglik, NULL
+	BtydSpecLoglik, NULL
 };
 
 /* Final function of bgnbd_fit: the maximum-likelihood fit as a model. */

@@ -33,6 +33,7 @@ typedef struct BgnbdData
 	int64	   *group_start;	/* first row of each group, ngroups + 1 entries */
 	double		n;				/* customers */
 	double		penalizer;
+	int			kind;			/* PortraitModelKind of the fit */
 	int			shift;			/* 1 MBG/NBD, 0 BG/NBD (Pareto/NBD does not read it) */
 } BgnbdData;
 
@@ -48,11 +49,11 @@ extern void BtydValidate(const PortraitModel *m);
 extern Datum BtydTrans(FunctionCallInfo fcinfo, const FitOptions *o);
 extern double BtydLogistic(double v);
 
-/* the BG/NBD likelihood, which the MBG/NBD fit shares (shift 1) */
+/* the BG/NBD likelihood and data, which the MBG/NBD (shift 1) and Pareto/NBD fits share */
 extern void *BgnbdFitPrepare(double *rows, int64 n, const FitOptions *o, double *theta,
-							 int64 *nobs, int shift, const char *label);
+							 int64 *nobs, PortraitModelKind kind);
 extern double BgnbdObjective(const double *theta, double *grad, void *arg);
-extern double BgnbdSpecLoglik(void *arg, const double *pv, const OptimResult *res,
+extern double BtydSpecLoglik(void *arg, const double *pv, const OptimResult *res,
 							  const FitOptions *o);
 extern const FitSpec BgnbdFitSpec;
 extern const FitSpec MbgnbdFitSpec;

@@ -27,7 +27,7 @@ const ModelKindSpec MbgnbdModelKind = {
 static void *
 MbgnbdSpecPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs)
 {
-	return BgnbdFitPrepare(rows, n, o, theta, nobs, 1, "MBG/NBD");
+	return BgnbdFitPrepare(rows, n, o, theta, nobs, PORTRAIT_KIND_MBGNBD);
 }
 
 static const char *const mbgnbd_param_names[] = {"r", "alpha", "a", "b"};
@@ -35,7 +35,7 @@ static const char *const mbgnbd_param_names[] = {"r", "alpha", "a", "b"};
 /* As for the BG/NBD, a and b past 1e8 are a boundary, not a maximum. */
 const FitSpec MbgnbdFitSpec = {
 	"mbgnbd_fit", "MBG/NBD", PORTRAIT_KIND_MBGNBD, 4, mbgnbd_param_names, true,
-	1e-9, false, 1e8, MbgnbdSpecPrepare, BgnbdObjective, BgnbdSpecLoglik, NULL
+	1e-9, false, 1e8, MbgnbdSpecPrepare, BgnbdObjective, BtydSpecLoglik, NULL
 };
 
 /* mbgnbd_fit(x, t_x, T) transition. */

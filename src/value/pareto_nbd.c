@@ -196,32 +196,11 @@ ParetoObjective(const double *theta, double *grad, void *arg)
 static void *
 ParetoPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs)
 {
-	void	   *d = BgnbdFitPrepare(rows, n, o, theta, nobs, 0, "Pareto/NBD");
+	void	   *d = BgnbdFitPrepare(rows, n, o, theta, nobs, PORTRAIT_KIND_PARETO_NBD);
 
 	theta[2] = 0;
 	theta[3] = theta[1];
 	return d;
-}
-
-/* The unpenalised log-likelihood sum at the fitted parameters. */
-static double
-ParetoLoglik(void *arg, const double *pv, const OptimResult *res, const FitOptions *o)
-{
-	const BgnbdData *d = arg;
-	BgnbdParams p = {0};
-	KahanSum	ll = {0};
-
-	p.r = pv[0];
-	p.alpha = pv[1];
-	p.s = pv[2];
-	p.beta = pv[3];
-	p.kind = PORTRAIT_KIND_PARETO_NBD;
-	for (int64 i = 0; i < d->nrows; i++)
-	{
-		PORTRAIT_ROW_INTERRUPTS(i);
-		KahanAdd(&ll, d->w[i] * ParetoNbdLoglik(&p, d->x[i], d->t_x[i], d->T[i]));
-	}
-	return KahanValue(&ll);
 }
 
 static const char *const pareto_param_names[] = {"r", "alpha", "s", "beta"};
@@ -229,7 +208,7 @@ static const char *const pareto_param_names[] = {"r", "alpha", "s", "beta"};
 const FitSpec ParetoNbdFitSpec = {
 	"pareto_nbd_fit", "Pareto/NBD", PORTRAIT_KIND_PARETO_NBD, PARETO_NPARAMS, pareto_param_names,
 	true, PARETO_GTOL, true, PORTRAIT_PARETO_MAX_PARAM, ParetoPrepare, ParetoObjective,
-	ParetoLoglik, NULL
+	BtydSpecLoglik, NULL
 };
 
 /* ---------- the model ---------- */
