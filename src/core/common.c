@@ -154,7 +154,8 @@ PortraitFloatArg(FunctionCallInfo fcinfo, int argno, double *buf, int max, const
  * A short readable profile of a segment from its features' deviations from
  * the population in standard units (z): up to maxterms of the strongest
  * deviations of at least PORTRAIT_PROFILE_MIN_Z, strongest first, as
- * "high monetary, low recency"; "typical" when none stands out.
+ * "high monetary, recent" (a recency feature reads "recent" or "lapsed");
+ * "typical" when none stands out.
  */
 char *
 PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms)
@@ -177,9 +178,18 @@ PortraitProfileLabel(const double *z, const char *const *names, int d, int maxte
 		used[best] = true;
 		if (buf.len > 0)
 			appendStringInfoString(&buf, ", ");
-		appendStringInfo(&buf, "%s%s %s",
-						 fabs(z[best]) >= PORTRAIT_PROFILE_STRONG_Z ? "very " : "",
-						 z[best] > 0 ? "high" : "low", names[best]);
+		/*
+		 * "low recency" reads both ways (recent? or long ago?): a recency
+		 * feature, days since the last purchase, is said in words
+		 */
+		if (strncmp(names[best], "recency", 7) == 0)
+			appendStringInfo(&buf, "%s%s",
+							 fabs(z[best]) >= PORTRAIT_PROFILE_STRONG_Z ? "very " : "",
+							 z[best] > 0 ? "lapsed" : "recent");
+		else
+			appendStringInfo(&buf, "%s%s %s",
+							 fabs(z[best]) >= PORTRAIT_PROFILE_STRONG_Z ? "very " : "",
+							 z[best] > 0 ? "high" : "low", names[best]);
 	}
 	if (buf.len == 0)
 		appendStringInfoString(&buf, "typical");
@@ -199,6 +209,9 @@ PortraitProfileLabel(const double *z, const char *const *names, int d, int maxte
 #define NUM_SHORT_SIGN		0x2000
 #define NUM_SHORT_WSIGN		0x0040
 #define NUM_SHORT_WMASK		0x003F
+#define NUM_SHORT_DSCALE_MASK	0x1F80
+#define NUM_SHORT_DSCALE_SHIFT	7
+#define NUM_DSCALE_MASK		0x3FFF
 #define NUM_NBASE			10000
 
 static const double pow10tab[] = {
@@ -275,6 +288,28 @@ slow:
 	r = DatumGetFloat8(DirectFunctionCall1(numeric_float8, num));
 	CheckFinite(r, what);
 	return r;
+}
+
+/*
+ * The display scale (digits after the decimal point) of a numeric, read from
+ * its header like PortraitNumericToDouble: the money sums of rfm_summary are
+ * rounded to the largest scale of their inputs.  NaN and infinities, which
+ * the conversion refuses anyway, give 0.
+ */
+int
+PortraitNumericScale(Datum num)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(num);
+	uint16		header;
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		v = PG_DETOAST_DATUM_PACKED(num);
+	memcpy(&header, VARDATA_ANY(v), sizeof(uint16));
+	if ((header & NUM_SIGN_MASK) == NUM_SPECIAL)
+		return 0;
+	if ((header & NUM_SIGN_MASK) == NUM_SHORT)
+		return (header & NUM_SHORT_DSCALE_MASK) >> NUM_SHORT_DSCALE_SHIFT;
+	return header & NUM_DSCALE_MASK;
 }
 
 /* Append x in the shortest form that reads back to the same double. */

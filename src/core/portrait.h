@@ -65,6 +65,7 @@ CheckCount(double v, const char *what)
 }
 
 extern double PortraitNumericToDouble(Datum num, const char *what);
+extern int	PortraitNumericScale(Datum num);
 extern void PortraitFormatDouble(StringInfo buf, double x);
 extern double PortraitParseDouble(const char **pos, const char *typname, const char *input);
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);

@@ -713,6 +713,23 @@ CountDistinct(const double *x, int64 n, int d)
 }
 
 /*
+ * Values near the top of float8's range are finite, yet their mean, variance
+ * or squared distances overflow: refuse them with a message about the
+ * caller's features, before the model check would blame the model.
+ */
+static void
+CheckFeatureRange(int j, double mean, double var)
+{
+	if (unlikely(!isfinite(mean) || !isfinite(var)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("feature %d is out of range for k-means", j + 1),
+				 errdetail("The feature's %s overflows double precision: its values are too large to cluster.",
+						   isfinite(mean) ? "variance" : "mean"),
+				 errhint("Scale the feature, for example with ln(1 + x), so that its values stay well below 1e150.")));
+}
+
+/*
  * Population mean and sd of each feature; with standardize, replace the
  * data by z-scores (a constant feature has scale 1 and becomes 0).  The
  * absolute tolerance is tol times the mean variance of the data clustered.
@@ -737,6 +754,7 @@ Standardize(KmFit *f, bool standardize, double tol)
 
 			ss += t * t;
 		}
+		CheckFeatureRange(j, f->mean[j], ss);
 		f->sd[j] = sqrt(ss / f->n);
 		f->scale[j] = (standardize && f->sd[j] > 0) ? f->sd[j] : 1.0;
 		f->shift[j] = standardize ? f->mean[j] : 0.0;
@@ -2236,6 +2254,7 @@ pp_kmeans_train_init(PG_FUNCTION_ARGS)
 	for (int j = 0; j < f.d; j++)
 	{
 		f.mean[j] = st[2 + j];
+		CheckFeatureRange(j, f.mean[j], st[2 + f.d + j]);
 		f.sd[j] = sqrt(Max(st[2 + f.d + j], 0) / f.n);
 		f.scale[j] = (o.standardize && f.sd[j] > 0) ? f.sd[j] : 1.0;
 		f.shift[j] = o.standardize ? f.mean[j] : 0.0;
