@@ -184,14 +184,7 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                                 err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-        IF coalesce(err_detail, '') = '' AND coalesce(err_hint, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg;
-        ELSIF coalesce(err_hint, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, DETAIL = err_detail;
-        ELSIF coalesce(err_detail, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, HINT = err_hint;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, DETAIL = err_detail, HINT = err_hint;
+        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
     END;
     SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'),
            count(*) FILTER (WHERE op = 'd'), max(n) FILTER (WHERE op = '=')
@@ -701,14 +694,7 @@ BEGIN
         -- raised again without the internal query in its context
         GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                                 err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-        IF coalesce(err_detail, '') = '' AND coalesce(err_hint, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg;
-        ELSIF coalesce(err_hint, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, DETAIL = err_detail;
-        ELSIF coalesce(err_detail, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, HINT = err_hint;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, DETAIL = err_detail, HINT = err_hint;
+        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
     END;
 END
 $$;
@@ -745,3 +731,24 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.profile_comment_columns(regclass) IS 'Comment the columns of a view made by profile_views';
+
+-- The plpgsql functions that run queries built around a caller's input catch
+-- their errors and raise them again through this, so that the caller sees
+-- the error's SQLSTATE, message, detail and hint without the internal query
+-- in its context.  An empty detail or hint is left out, not shown empty.
+CREATE FUNCTION @extschema@.raise_again(sqlstate text, message text, detail text DEFAULT '', hint text DEFAULT '')
+    RETURNS void LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF coalesce(detail, '') = '' AND coalesce(hint, '') = '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message;
+    ELSIF coalesce(hint, '') = '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail;
+    ELSIF coalesce(detail, '') = '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, HINT = hint;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail, HINT = hint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.raise_again(text, text, text, text) IS 'Raise an error caught by a pg_portrait function again, with its SQLSTATE, message, detail and hint and without the internal query in its context';

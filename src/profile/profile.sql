@@ -350,14 +350,7 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                                 err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-        IF coalesce(err_detail, '') = '' AND coalesce(err_hint, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg;
-        ELSIF coalesce(err_hint, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, DETAIL = err_detail;
-        ELSIF coalesce(err_detail, '') = '' THEN
-            RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, HINT = err_hint;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_msg, DETAIL = err_detail, HINT = err_hint;
+        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
     END;
     SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'),
            count(*) FILTER (WHERE op = 'd'), max(n) FILTER (WHERE op = '=')
