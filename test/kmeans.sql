@@ -250,7 +250,10 @@ END $$;
 SET LOCAL statement_timeout = '500ms';
 SELECT pg_temp.cancelled_after() AS secs \gset
 RESET statement_timeout;
-SELECT ok(:secs > 0 AND :secs < 1.5, 'statement_timeout of 0.5 s stops a long fit within a second (took ' || :secs || ' s)');
+-- uncancelled, this fit runs for hours (100 inits, no tolerance): stopping
+-- within seconds of the timeout shows the interrupt checks on any machine,
+-- however fast or slow
+SELECT ok(:secs > 0 AND :secs < 5, 'statement_timeout of 0.5 s stops a long fit within seconds (took ' || :secs || ' s)');
 
 -- values whose mean or variance overflows: the message is about the features
 SELECT throws_ok($$SELECT portrait.kmeans_fit(ARRAY[1e308, 1], 1) FROM generate_series(1, 3)$$, '22003',

@@ -61,6 +61,9 @@
 #define PORTRAIT_KMEANS_BOUND_SLACK		1e-9
 #define PORTRAIT_SILHOUETTE_DEFAULT_EXACT 10000
 #define PORTRAIT_SILHOUETTE_MAX_EXACT	100000
+/* coordinates beyond these magnitudes are rescaled: their squares would overflow or underflow */
+#define PORTRAIT_SILHOUETTE_SAFE_MAX	1e150
+#define PORTRAIT_SILHOUETTE_SAFE_MIN	1e-150
 
 /* portrait.kmeans_memory_limit, in kB */
 static int	kmeans_memory_limit = 1024 * 1024;
@@ -740,26 +743,18 @@ Standardize(KmFit *f, bool standardize, double tol)
 	int			d = f->d;
 	double		varsum = 0;
 
+	double	   *var = palloc(sizeof(double) * d);
+
+	PortraitColumnMoments(f->x, f->n, d, 0, d, f->mean, var);
 	for (int j = 0; j < d; j++)
 	{
-		double		s = 0;
-		double		ss = 0;
-
-		for (int64 i = 0; i < f->n; i++)
-			s += f->x[i * d + j];
-		f->mean[j] = s / f->n;
-		for (int64 i = 0; i < f->n; i++)
-		{
-			double		t = f->x[i * d + j] - f->mean[j];
-
-			ss += t * t;
-		}
-		CheckFeatureRange(j, f->mean[j], ss);
-		f->sd[j] = sqrt(ss / f->n);
+		CheckFeatureRange(j, f->mean[j], var[j]);
+		f->sd[j] = sqrt(var[j]);
 		f->scale[j] = (standardize && f->sd[j] > 0) ? f->sd[j] : 1.0;
 		f->shift[j] = standardize ? f->mean[j] : 0.0;
-		varsum += (ss / f->n) / (f->scale[j] * f->scale[j]);
+		varsum += var[j] / (f->scale[j] * f->scale[j]);
 	}
+	pfree(var);
 	if (standardize)
 		for (int64 i = 0; i < f->n; i++)
 			for (int j = 0; j < d; j++)
@@ -1811,6 +1806,8 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 	int64	   *size;
 	double	   *sum;
 	double		total = 0;
+	double		maxabs = 0;
+	const double *rows;
 	pg_prng_state rng;
 
 	if (PG_ARGISNULL(0))
@@ -1879,10 +1876,33 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 		size[lo]++;
 	}
 
+	/*
+	 * s = (b - a) / max(a, b) does not change when every point is scaled by
+	 * one factor, so coordinates whose squares would overflow (or vanish)
+	 * are divided by the largest magnitude first; others are used as they are
+	 */
+	rows = ps->values;
+	for (int64 i = 0; i < s; i++)
+		for (int k = 0; k < d; k++)
+			maxabs = Max(maxabs, fabs(ps->values[idx[i] * w + k]));
+	if (maxabs > PORTRAIT_SILHOUETTE_SAFE_MAX || (maxabs > 0 && maxabs < PORTRAIT_SILHOUETTE_SAFE_MIN))
+	{
+		double	   *scaled = palloc_extended(mul_size(mul_size(sizeof(double), s), w), MCXT_ALLOC_HUGE);
+
+		for (int64 i = 0; i < s; i++)
+		{
+			for (int k = 0; k < d; k++)
+				scaled[i * w + k] = ps->values[idx[i] * w + k] / maxabs;
+			scaled[i * w + d] = ps->values[idx[i] * w + d];
+			idx[i] = i;
+		}
+		rows = scaled;
+	}
+
 	sum = palloc(sizeof(double) * m);
 	for (int64 i = 0; i < s; i++)
 	{
-		const double *xi = ps->values + idx[i] * w;
+		const double *xi = rows + idx[i] * w;
 		double		a;
 		double		b = DBL_MAX;
 
@@ -1891,7 +1911,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 			continue;
 		memset(sum, 0, sizeof(double) * m);
 		for (int64 j = 0; j < s; j++)
-			sum[cl[j]] += sqrt(Dist2(xi, ps->values + idx[j] * w, d));
+			sum[cl[j]] += sqrt(Dist2(xi, rows + idx[j] * w, d));
 		a = sum[cl[i]] / (size[cl[i]] - 1);
 		for (int c = 0; c < m; c++)
 			if (c != cl[i])
@@ -1921,24 +1941,6 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 #define STATS_LEN(d)		(2 + 2 * (d))
 #define STATE_DATA(a)		((double *) PortraitArrayData(a))
 #define STEP_LEN(k, d)		(3 + (k) + (k) * (d))
-
-static ArrayType *
-NewStateArray(FunctionCallInfo fcinfo, int len)
-{
-	MemoryContext aggcxt;
-	MemoryContext old;
-	ArrayType  *a;
-	Datum	   *zeros;
-
-	aggcxt = PortraitAggContext(fcinfo);
-	old = MemoryContextSwitchTo(aggcxt);
-	zeros = palloc0(sizeof(Datum) * len);
-	for (int i = 0; i < len; i++)
-		zeros[i] = Float8GetDatum(0.0);
-	a = construct_array(zeros, len, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	MemoryContextSwitchTo(old);
-	return a;
-}
 
 /* The values of a state array, checked to be a state of the given length. */
 static double *
@@ -1985,6 +1987,18 @@ StatsDimOf(ArrayType *a)
 	return (int) v[0];
 }
 
+/* 22003 when feature j's mean or sum of squared deviations left the range of double precision. */
+static inline void
+StatsCheckFinite(const double *s, int d, int j)
+{
+	if (unlikely(!isfinite(s[2 + j]) || !isfinite(s[2 + d + j])))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("kmeans_stats: the variance of feature %d is out of range", j + 1),
+				 errdetail("The squared deviations of its values overflow double precision."),
+				 errhint("Rescale the feature, for example to thousands.")));
+}
+
 Datum
 pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 {
@@ -2006,7 +2020,7 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 	CheckDim(d);
 	if (PG_ARGISNULL(0))
 	{
-		st = NewStateArray(fcinfo, STATS_LEN(d));
+		st = TrainerSumsNew(fcinfo, STATS_LEN(d));
 		STATE_DATA(st)[0] = d;
 	}
 	else
@@ -2018,14 +2032,16 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("all rows must have the same number of values"),
 				 errdetail("A row has %d values where earlier rows had %d.", d, sd)));
-	s[1] += 1;
 	for (int j = 0; j < d; j++)
 	{
-		double		delta = v[j] - s[2 + j];
+		PortraitMoments m = {(int64) s[1], s[2 + j], s[2 + d + j]};
 
-		s[2 + j] += delta / s[1];
-		s[2 + d + j] += delta * (v[j] - s[2 + j]);
+		MomentsAdd(&m, v[j]);
+		s[2 + j] = m.mean;
+		s[2 + d + j] = m.m2;
+		StatsCheckFinite(s, d, j);
 	}
+	s[1] += 1;
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
@@ -2036,7 +2052,6 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 	double	   *x;
 	const double *y;
 	int			d;
-	double		n;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -2049,7 +2064,7 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
 	if (PG_ARGISNULL(0))
 	{
-		a = NewStateArray(fcinfo, STATS_LEN(d));
+		a = TrainerSumsNew(fcinfo, STATS_LEN(d));
 		memcpy(STATE_DATA(a), y, sizeof(double) * STATS_LEN(d));
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
@@ -2059,18 +2074,17 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("all rows must have the same number of values")));
 	x = STATE_DATA(a);
-	n = x[1] + y[1];
-	if (y[1] > 0)
+	for (int j = 0; j < d; j++)
 	{
-		for (int j = 0; j < d; j++)
-		{
-			double		delta = y[2 + j] - x[2 + j];
+		PortraitMoments mx = {(int64) x[1], x[2 + j], x[2 + d + j]};
+		PortraitMoments my = {(int64) y[1], y[2 + j], y[2 + d + j]};
 
-			x[2 + j] += delta * y[1] / n;
-			x[2 + d + j] += y[2 + d + j] + delta * delta * x[1] * y[1] / n;
-		}
-		x[1] = n;
+		MomentsMerge(&mx, &my);
+		x[2 + j] = mx.mean;
+		x[2 + d + j] = mx.m2;
+		StatsCheckFinite(x, d, j);
 	}
+	x[1] += y[1];
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -2098,7 +2112,7 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	d = km->d;
 	if (PG_ARGISNULL(0))
 	{
-		st = NewStateArray(fcinfo, STEP_LEN(km->k, d));
+		st = TrainerSumsNew(fcinfo, STEP_LEN(km->k, d));
 		STATE_DATA(st)[0] = km->k;
 		STATE_DATA(st)[1] = d;
 	}
@@ -2136,7 +2150,7 @@ pp_kmeans_step_combine(PG_FUNCTION_ARGS)
 	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
 	if (PG_ARGISNULL(0))
 	{
-		a = NewStateArray(fcinfo, len);
+		a = TrainerSumsNew(fcinfo, len);
 		memcpy(STATE_DATA(a), y, sizeof(double) * len);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
