@@ -35,7 +35,7 @@ SELECT r, portrait.rfm_segment(r, 3, 3, 'two') FROM generate_series(1, 5) r;
 SELECT portrait.rfm_segment(5, 5, 5, 'missing');
 -- scores no rule of the map covers are an error, not a silent NULL
 SELECT portrait.rfm_segment(9, 5, 5);
-SELECT portrait.rfm_segment(0, 1, 1);
+SELECT portrait.rfm_segment(1, 9, 9);
 
 -- (put the map back for the suites that follow)
 UPDATE portrait.rfm_segment_rule SET segment = 'Champions', builtin = true WHERE map = 'standard' AND priority = 1;
