@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(84);
+SELECT plan(85);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '0A000',
@@ -267,5 +267,14 @@ SELECT throws_ok($$CALL portrait.refresh_profile('public.rerun_profile', 'SELECT
 SELECT throws_ok($$CALL portrait.refresh_profile('public.rerun_profile', 'SELECT 1 AS customer_id, ''a'' AS stage, 1 / 0 AS money')$$, '22012',
                  'division by zero', 'the source''s own error, as it is');
 DROP TABLE public.rerun_profile;
+-- a view left by 0.4.0 (float8 money) is replaced by one with numeric money
+CREATE TABLE public.old_views (customer_id int PRIMARY KEY, segment text, monetary float8);
+INSERT INTO public.old_views SELECT g, 'a', 0.1 FROM generate_series(1, 10) g;
+CREATE VIEW public.old_views_segments AS
+SELECT 'x'::text AS segment, 1::bigint AS customers, 0.5::float8 AS share, 1.0::float8 AS revenue;
+SELECT portrait.profile_views('public.old_views');
+SELECT is((SELECT pg_typeof(revenue)::text || ' ' || revenue FROM public.old_views_segments), 'numeric 1.00',
+          'profile_views replaces a view of 0.4.0 whose money columns were float8');
+DROP TABLE public.old_views CASCADE;
 SELECT * FROM finish();
 ROLLBACK;

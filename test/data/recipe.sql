@@ -9,14 +9,15 @@
 --   events     view / cart / pay events of the orders of the last 180 days,
 --              and views that never became an order
 --
--- Run in the schema the recipe will use (the first of search_path):
---   psql -v ON_ERROR_STOP=1 -c 'SET search_path = recipe' -f test/data/recipe.sql
+-- Run in the schema the recipe will use (the first of search_path), after
+-- test/data/sample.sql:
+--   PGOPTIONS='-c search_path=recipe' psql -v ON_ERROR_STOP=1 -f test/data/recipe.sql
 -- Deterministic: every choice is a function of the ids.
 
 SET TimeZone = 'Asia/Shanghai';
 SET client_min_messages = warning;
 
-DROP TABLE IF EXISTS customers, orders, events;
+-- plain CREATE TABLE: a schema that already has tables of these names is left alone
 
 CREATE TABLE customers AS
 SELECT customer_id, signup_at, region, city_tier, age_band, gender, channel FROM demo.customers;
