@@ -37,9 +37,15 @@ VALUE_SQL = \
 	src/value/gamma_gamma.sql \
 	src/value/logit.sql
 
-# Segmentation: k-means.
+# Segmentation: k-means (options, distance kernels, fit, model, silhouette,
+# streaming trainer; one private header, src/segment/kmeans.h).
 SEGMENT_OBJS = \
-	src/segment/kmeans.o
+	src/segment/kmeans_options.o \
+	src/segment/kmeans_distance.o \
+	src/segment/kmeans.o \
+	src/segment/kmeans_model.o \
+	src/segment/silhouette.o \
+	src/segment/kmeans_train.o
 SEGMENT_SQL = \
 	src/segment/kmeans.sql
 

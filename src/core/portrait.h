@@ -120,7 +120,6 @@ extern char *PortraitProfileLabel(const double *z, const char *const *names, int
  * (src/pg_portrait.c), so that no module here calls up into a family.
  */
 extern void PortraitPointsInit(void);
-extern void PortraitKmeansInit(void);
 
 /*
  * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in
