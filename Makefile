@@ -30,7 +30,8 @@ VALUE_OBJS = \
 	src/value/rfm.o \
 	src/value/bgnbd.o \
 	src/value/gamma_gamma.o \
-	src/value/logit.o
+	src/value/logit.o \
+	src/value/auc.o
 VALUE_SQL = \
 	src/value/rfm.sql \
 	src/value/bgnbd.sql \

@@ -98,6 +98,7 @@ extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
 extern int	PortraitFloatArg(FunctionCallInfo fcinfo, int argno, double *buf, int max, const char *what);
 extern MemoryContext PortraitAggContext(FunctionCallInfo fcinfo);
 extern void PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum PortraitStateUnchanged(FunctionCallInfo fcinfo);
 
 /* trainer.c: the sources and internal queries of the streaming trainers */
 extern char *TrainerRelationFrom(Oid relid);
