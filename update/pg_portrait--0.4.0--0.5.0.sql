@@ -415,3 +415,9 @@ COMMENT ON FUNCTION @extschema@.profile_views(regclass, jsonb) IS 'Create (or re
 
 -- logit_trains text source follows kmeans_trains rule: one query, or a table name
 COMMENT ON FUNCTION @extschema@.logit_train(text, text, text[], jsonb) IS 'Logistic regression over the rows of one query (or the table a name that is not a query names), one parallel aggregate scan (logit_step) per Newton step; same options and model as logit_fit';
+
+-- ---------- kmeans_fit: the options variant's C symbol spelt as the other families' ----------
+-- The library keeps the old symbol for the install scripts of 0.1.0 to 0.4.0.
+CREATE OR REPLACE FUNCTION @extschema@.kmeans_fit_trans(@extschema@.points, double precision[], integer, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_kmeans_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;

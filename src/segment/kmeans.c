@@ -29,6 +29,7 @@
 #include "kmeans.h"
 
 PG_FUNCTION_INFO_V1(pp_kmeans_fit_trans);
+PG_FUNCTION_INFO_V1(pp_kmeans_fit_trans_options);
 PG_FUNCTION_INFO_V1(pp_kmeans_fit_trans_opts);
 PG_FUNCTION_INFO_V1(pp_kmeans_fit_combine);
 PG_FUNCTION_INFO_V1(pp_kmeans_fit_final);
@@ -111,16 +112,28 @@ KmeansFitTrans(FunctionCallInfo fcinfo, bool has_options)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
+/* (state, features, k): collect one row. */
 Datum
 pp_kmeans_fit_trans(PG_FUNCTION_ARGS)
 {
 	return KmeansFitTrans(fcinfo, false);
 }
 
+/* (state, features, k, options): collect one row. */
+Datum
+pp_kmeans_fit_trans_options(PG_FUNCTION_ARGS)
+{
+	return KmeansFitTrans(fcinfo, true);
+}
+
+/*
+ * The same under its name before 0.5.0, which the install scripts of 0.1.0
+ * to 0.4.0 name: they must still load while an installation is updated.
+ */
 Datum
 pp_kmeans_fit_trans_opts(PG_FUNCTION_ARGS)
 {
-	return KmeansFitTrans(fcinfo, true);
+	return pp_kmeans_fit_trans_options(fcinfo);
 }
 
 Datum
