@@ -42,7 +42,7 @@ VALUE_SQL = \
 # streaming trainer; one private header, src/segment/kmeans.h).
 SEGMENT_OBJS = \
 	src/segment/kmeans_options.o \
-	src/segment/kmeans_distance.o \
+	src/segment/kmeans_kernels.o \
 	src/segment/kmeans.o \
 	src/segment/kmeans_model.o \
 	src/segment/silhouette.o \

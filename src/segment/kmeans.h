@@ -139,7 +139,7 @@ extern void KmOverBudget(int64 n, int d) pg_attribute_noreturn();
 extern void KmParseOptions(const char *text, KmOptions *o, bool train);
 extern void KmCheckOptionShapes(const KmOptions *o, int k, int d);
 
-/* kmeans_distance.c */
+/* kmeans_kernels.c */
 extern void KmTranspose(const double *c, int m, int d, double *ct);
 extern void KmScoreCandidates(KmFit *f, const double *cc, int trials, int tp, double *cpot);
 #ifdef KM_AVX2

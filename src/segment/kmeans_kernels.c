@@ -1,5 +1,5 @@
 /*
- * kmeans_distance.c
+ * kmeans_kernels.c
  *		The distance kernels that are not inlined: transposing the centers,
  *		the AVX2 variants and the scoring of k-means++ candidates.
  */
