@@ -5,26 +5,8 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
-#include <float.h>
-#include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "common/pg_prng.h"
-#include "executor/spi.h"
 #include "funcapi.h"
-#include "miscadmin.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-#include "utils/guc.h"
-#include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/regproc.h"
 
 #include "kmeans.h"
 
@@ -136,6 +118,7 @@ pp_kmeans_fit_trans_opts(PG_FUNCTION_ARGS)
 	return pp_kmeans_fit_trans_options(fcinfo);
 }
 
+/* Combine of kmeans_fit: the rows of both states. */
 Datum
 pp_kmeans_fit_combine(PG_FUNCTION_ARGS)
 {
@@ -577,6 +560,7 @@ typedef struct KmOrder
 	int			j;
 } KmOrder;
 
+/* qsort order of KmOrder: the numbering of the clusters. */
 static int
 CmpClusters(const void *a, const void *b)
 {

@@ -19,7 +19,6 @@
 #endif
 
 #include "common/pg_prng.h"
-#include "utils/jsonb.h"
 
 #include "portrait.h"
 

@@ -5,26 +5,9 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
-#include <float.h>
-#include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "common/pg_prng.h"
-#include "executor/spi.h"
 #include "funcapi.h"
-#include "miscadmin.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-#include "utils/guc.h"
-#include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/regproc.h"
 
 #include "kmeans.h"
 
@@ -60,6 +43,7 @@ static const ModelFieldSpec kmeans_fields[] = {
 	{"trainer", MF_TEXT, false},
 };
 
+/* 22000 for a kmeans model whose fields do not fit together. */
 static void
 pg_attribute_noreturn()
 BadKmeansModel(const char *detail)
@@ -160,6 +144,7 @@ KmeansToModel(const KmFit *f, const KmOptions *o, const KmResult *r, const char 
 
 /* ---------- using a model ---------- */
 
+/* A model's centers (transposed), shift and scale, parsed once per call site. */
 void *
 KmeansParse(const PortraitModel *m, MemoryContext cxt)
 {
@@ -235,6 +220,7 @@ AssignArg(FunctionCallInfo fcinfo, const char *func, double *d2)
 	return KmNearest1(KmScaledArg(fcinfo, 0, km, func), km->ct, km->k, km->d, km->dist, d2);
 }
 
+/* The cluster (1..k) nearest to the features. */
 Datum
 pp_kmeans_assign(PG_FUNCTION_ARGS)
 {
@@ -243,6 +229,7 @@ pp_kmeans_assign(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(AssignArg(fcinfo, "kmeans_assign", &d2) + 1);
 }
 
+/* The distance from the features to their nearest cluster's center, in the model's space. */
 Datum
 pp_kmeans_distance(PG_FUNCTION_ARGS)
 {

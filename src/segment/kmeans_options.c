@@ -4,26 +4,9 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
-#include <float.h>
-#include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "common/pg_prng.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-#include "utils/guc.h"
-#include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/regproc.h"
 
 #include "kmeans.h"
 
@@ -49,6 +32,7 @@ PortraitKmeansInit(void)
 
 /* ---------- checks ---------- */
 
+/* 22023 unless 1 <= k <= PORTRAIT_KMEANS_MAX_K. */
 void
 KmCheckK(int64 k)
 {
@@ -59,6 +43,7 @@ KmCheckK(int64 k)
 				 errhint("Choose k between 2 and the number of distinct customers; compare several with portrait.silhouette.")));
 }
 
+/* 22023 unless the row width is between 1 and PORTRAIT_KMEANS_MAX_DIM. */
 void
 KmCheckDim(int d)
 {
@@ -77,6 +62,7 @@ KmMaxRows(int d)
 	return (int64) (limit / (sizeof(double) * d + PORTRAIT_KMEANS_ROW_WORK));
 }
 
+/* 54000: n rows of d features do not fit portrait.kmeans_memory_limit. */
 void
 KmOverBudget(int64 n, int d)
 {
@@ -132,6 +118,7 @@ typedef struct KmOptionArgs
 	bool		train;
 } KmOptionArgs;
 
+/* One options key into KmOptions (the visitor of PortraitForEachOption). */
 static void
 KmOption(const char *key, JsonbValue *vp, void *arg)
 {

@@ -5,26 +5,11 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
-#include <float.h>
-#include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
 #include "common/hashfn.h"
-#include "common/pg_prng.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-#include "utils/guc.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/regproc.h"
 
 #include "kmeans.h"
 
@@ -64,6 +49,7 @@ StateValues(ArrayType *a, int expect, const char *what)
 	return STATE_DATA(a);
 }
 
+/* The length of a kmeans_step state, checked against the k and d it holds. */
 static int
 StepLenOf(ArrayType *a)
 {
@@ -77,13 +63,13 @@ StepLenOf(ArrayType *a)
 	return ARR_DIMS(a)[0];
 }
 
+/* Row counts in float8 states are exact integers up to 2^53. */
+#define KM_MAX_EXACT_COUNT	9007199254740992.0
+
 /*
  * The dimension of a kmeans_stats state, checked against its length before
  * anything is read or written (a user's aggregate can pass any float8[]).
  */
-/* Row counts in float8 states are exact integers up to 2^53. */
-#define KM_MAX_EXACT_COUNT	9007199254740992.0
-
 static int
 StatsDimOf(ArrayType *a)
 {
@@ -109,6 +95,7 @@ StatsCheckFinite(const double *s, int d, int j)
 				 errhint("Rescale the feature, for example to thousands.")));
 }
 
+/* (state, features): the count, means and squared deviations of every feature. */
 Datum
 pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 {
@@ -155,6 +142,7 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
+/* Combine of kmeans_stats: Chan's merge of the moments. */
 Datum
 pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 {
@@ -241,6 +229,7 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
+/* Combine of kmeans_step: counts, sums and inertia added. */
 Datum
 pp_kmeans_step_combine(PG_FUNCTION_ARGS)
 {

@@ -4,26 +4,8 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
-#include <float.h>
-#include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "common/pg_prng.h"
-#include "executor/spi.h"
 #include "funcapi.h"
-#include "miscadmin.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-#include "utils/guc.h"
-#include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/regproc.h"
 
 #include "kmeans.h"
 
@@ -77,12 +59,14 @@ SilhouetteTrans(FunctionCallInfo fcinfo, int64 max_exact)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
+/* (state, features, cluster): silhouette with the default exact-row limit. */
 Datum
 pp_silhouette_trans(PG_FUNCTION_ARGS)
 {
 	return SilhouetteTrans(fcinfo, PORTRAIT_SILHOUETTE_DEFAULT_EXACT);
 }
 
+/* (state, features, cluster, max_exact): silhouette with its own exact-row limit. */
 Datum
 pp_silhouette_trans_sample(PG_FUNCTION_ARGS)
 {
@@ -102,6 +86,7 @@ pp_silhouette_trans_sample(PG_FUNCTION_ARGS)
 	return SilhouetteTrans(fcinfo, max_exact);
 }
 
+/* Combine of silhouette: the rows of both states. */
 Datum
 pp_silhouette_combine(PG_FUNCTION_ARGS)
 {
