@@ -1,10 +1,21 @@
 /*
  * kmeans.c
- *		kmeans_fit: collecting the rows, seeding, Lloyd's iterations with Hamerly's
- *		bounds and the numbering of the clusters.
+ *		The kmeans_fit aggregate (model kind "kmeans"): collecting the rows,
+ *		seeding, Lloyd's iterations with Hamerly's bounds and the numbering of
+ *		the clusters.
+ *
+ * kmeans_fit collects its rows in a portrait.points state and fits in the
+ * final function: rows are sorted lexicographically first, so the model does
+ * not depend on row order or on how parallel workers split the input.  The
+ * fit is exact Lloyd (scikit-learn's semantics for tol, n_init, k-means++
+ * and the final assignment step), accelerated with Hamerly's bounds, which
+ * skip distance computations that provably cannot change an assignment.
+ *
+ * Clusters are numbered 1..k: by size, largest first (ties by centroid),
+ * except with explicit initial centroids, where cluster j is the one that
+ * started from the j-th given centroid.
  */
 #include "postgres.h"
-
 
 #include "funcapi.h"
 
@@ -125,7 +136,6 @@ pp_kmeans_fit_combine(PG_FUNCTION_ARGS)
 	return PointsCombine(fcinfo);
 }
 
-
 /* Rows that differ from their predecessor in the sorted data. */
 static int64
 CountDistinct(const double *x, int64 n, int d)
@@ -166,7 +176,6 @@ Standardize(KmFit *f, bool standardize, double tol)
 				f->x[i * d + j] = (f->x[i * d + j] - f->shift[j]) / f->scale[j];
 	f->tol_abs = tol * varsum / d;
 }
-
 
 /*
  * Greedy k-means++ (scikit-learn's: 2 + ln k candidates per center, the one
@@ -672,7 +681,6 @@ FitKmeans(KmFit *f, const KmOptions *o, KmResult *res)
 		memcpy(res->sizes, f->counts, sizeof(int64) * k);
 	}
 }
-
 
 /*
  * Final function: sort, standardize and fit in a context of its own (the

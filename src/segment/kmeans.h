@@ -61,7 +61,7 @@ typedef enum KmAlgorithm
 	KM_ALG_LLOYD
 } KmAlgorithm;
 
-
+/* A fit's options, read from the canonical JSON text of its options argument. */
 typedef struct KmOptions
 {
 	int64		seed;
@@ -313,6 +313,5 @@ KmNearest1(const double *x, const double *ct, int k, int d, double *dist, double
 	*best = b1;
 	return a;
 }
-
 
 #endif							/* PORTRAIT_KMEANS_H */

@@ -5,8 +5,6 @@
  */
 #include "postgres.h"
 
-
-
 #include "kmeans.h"
 
 #ifdef KM_AVX2
@@ -21,7 +19,6 @@ KmTranspose(const double *c, int m, int d, double *ct)
 		for (int i = 0; i < d; i++)
 			ct[(Size) i * m + j] = c[(Size) j * d + i];
 }
-
 
 #ifdef KM_AVX2
 /*

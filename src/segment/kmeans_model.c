@@ -5,7 +5,6 @@
  */
 #include "postgres.h"
 
-
 #include "funcapi.h"
 #include "utils/builtins.h"
 
@@ -141,7 +140,6 @@ KmeansToModel(const KmFit *f, const KmOptions *o, const KmResult *r, const char 
 	return ModelFinish(mb);
 }
 
-
 /* ---------- using a model ---------- */
 
 /* A model's centers (transposed), shift and scale, parsed once per call site. */
@@ -239,7 +237,6 @@ pp_kmeans_distance(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(CheckScore(sqrt(d2), "kmeans_distance"));
 }
 
-
 /* The features in the space the model clusters in (z-scores when it standardizes). */
 Datum
 pp_kmeans_scale(PG_FUNCTION_ARGS)
@@ -249,7 +246,6 @@ pp_kmeans_scale(PG_FUNCTION_ARGS)
 
 	PG_RETURN_DATUM(PortraitFloat8ArrayDatum(KmScaledArg(fcinfo, 0, km, "kmeans_scale"), km->d));
 }
-
 
 /*
  * The d feature names of a model (f1, f2, ... when it has none); *given

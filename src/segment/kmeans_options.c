@@ -4,7 +4,6 @@
  */
 #include "postgres.h"
 
-
 #include "executor/spi.h"
 #include "utils/builtins.h"
 

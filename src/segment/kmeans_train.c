@@ -5,7 +5,6 @@
  */
 #include "postgres.h"
 
-
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"

@@ -4,7 +4,6 @@
  */
 #include "postgres.h"
 
-
 #include "funcapi.h"
 
 #include "kmeans.h"

@@ -5,7 +5,6 @@
  */
 #include "postgres.h"
 
-
 #include "portrait.h"
 
 PG_FUNCTION_INFO_V1(pp_auc_trans);
