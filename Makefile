@@ -31,16 +31,23 @@ VALUE_OBJS = \
 	src/value/rfm.o \
 	src/value/bgnbd.o \
 	src/value/gamma_gamma.o \
-	src/value/logit.o
+	src/value/logit.o \
+	src/value/auc.o
 VALUE_SQL = \
 	src/value/rfm.sql \
 	src/value/bgnbd.sql \
 	src/value/gamma_gamma.sql \
 	src/value/logit.sql
 
-# Segmentation: k-means.
+# Segmentation: k-means (options, distance kernels, fit, model, silhouette,
+# streaming trainer; one private header, src/segment/kmeans.h).
 SEGMENT_OBJS = \
-	src/segment/kmeans.o
+	src/segment/kmeans_options.o \
+	src/segment/kmeans_kernels.o \
+	src/segment/kmeans.o \
+	src/segment/kmeans_model.o \
+	src/segment/silhouette.o \
+	src/segment/kmeans_train.o
 SEGMENT_SQL = \
 	src/segment/kmeans.sql
 

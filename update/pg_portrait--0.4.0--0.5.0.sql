@@ -796,3 +796,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.raise_again(text, text, text, text) IS 'Raise an error caught by a pg_portrait function again, with its SQLSTATE, message, detail and hint and without the internal query in its context';
+
+-- ---------- kmeans_fit: the options variant's C symbol spelt as the other families' ----------
+-- The library keeps the old symbol for the install scripts of 0.1.0 to 0.4.0.
+CREATE OR REPLACE FUNCTION @extschema@.kmeans_fit_trans(@extschema@.points, double precision[], integer, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_kmeans_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -80,6 +80,15 @@ PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what)
 				 errmsg("%s must not be NULL", what)));
 }
 
+/* A row that does not count: the state as it was (NULL before the first row). */
+Datum
+PortraitStateUnchanged(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
 /*
  * The values of a float8[] argument, read in place: it must be one-
  * dimensional (or empty), without NULLs, every element finite.  what names
@@ -510,4 +519,3 @@ PortraitSelectDoubles(double *v, size_t n, const size_t *ks, int nk)
 		depth += 2;
 	SelectRange(v, 0, n, ks, nk, depth);
 }
-
