@@ -21,6 +21,7 @@ CORE_OBJS = \
 	src/core/options.o
 CORE_SQL = \
 	src/core/header.sql \
+	src/core/errors.sql \
 	src/core/model.sql \
 	src/core/points.sql \
 	src/core/tgi.sql
@@ -32,6 +33,7 @@ VALUE_OBJS = \
 	src/value/bgnbd.o \
 	src/value/gamma_gamma.o \
 	src/value/logit.o \
+	src/value/auc.o \
 	src/value/mbgnbd.o \
 	src/value/pareto_nbd.o \
 	src/value/btyd_compare.o
@@ -44,9 +46,15 @@ VALUE_SQL = \
 	src/value/pareto_nbd.sql \
 	src/value/btyd_compare.sql
 
-# Segmentation: k-means.
+# Segmentation: k-means (options, distance kernels, fit, model, silhouette,
+# streaming trainer; one private header, src/segment/kmeans.h).
 SEGMENT_OBJS = \
-	src/segment/kmeans.o
+	src/segment/kmeans_options.o \
+	src/segment/kmeans_kernels.o \
+	src/segment/kmeans.o \
+	src/segment/kmeans_model.o \
+	src/segment/silhouette.o \
+	src/segment/kmeans_train.o
 SEGMENT_SQL = \
 	src/segment/kmeans.sql
 
@@ -78,7 +86,7 @@ PG_CPPFLAGS += -I$(srcdir)/src/core
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
 FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile mbgnbd pareto_nbd btyd_compare
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
