@@ -167,6 +167,12 @@ run_demo() {
 		[ "$(basename "$f")" = portrait.sql ] || parts+=(-f "$f")
 	done
 	psql_q -d portrait_demo -P footer=off "${parts[@]}"
+	# the portrait as one page, drawn from the BI views (kept: the cluster is not)
+	local page="$ROOT/test/demo/out/portrait.html"
+	mkdir -p "$(dirname "$page")"
+	/usr/bin/python3 "$ROOT/test/demo/picture.py" portrait_demo "$page"
+	echo
+	echo "== The portrait as a page (open it in a browser): $page"
 }
 
 # portrait_test: pgtap, pg_portrait, the sample data and the fixtures.
