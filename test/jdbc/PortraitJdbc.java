@@ -230,7 +230,7 @@ public class PortraitJdbc
 			column(c, "SELECT from_segment || ' ' || to_segment || ' ' || customers FROM shop_profile_migration ORDER BY customers DESC"));
 		List<String> bad = new ArrayList<>();
 		int rows = readAll(c, "SELECT run_id, target, started_at, finished_at, inserted, updated, deleted, unchanged, status"
-			+ " FROM portrait.profile_run ORDER BY run_id", bad);
+			+ ", key_column FROM portrait.profile_run ORDER BY run_id", bad);
 		check("the run table's columns are chartable, and the BI role sees the runs of the profile it reads",
 			"2, []", rows + ", " + bad);
 	}
