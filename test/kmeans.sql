@@ -250,7 +250,10 @@ END $$;
 SET LOCAL statement_timeout = '500ms';
 SELECT pg_temp.cancelled_after() AS secs \gset
 RESET statement_timeout;
-SELECT ok(:secs > 0 AND :secs < 1.5, 'statement_timeout of 0.5 s stops a long fit within a second (took ' || :secs || ' s)');
+-- uncancelled, this fit runs for hours (100 inits, no tolerance): stopping
+-- within seconds of the timeout shows the interrupt checks on any machine,
+-- however fast or slow
+SELECT ok(:secs > 0 AND :secs < 5, 'statement_timeout of 0.5 s stops a long fit within seconds (took ' || :secs || ' s)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -61,6 +61,9 @@
 #define PORTRAIT_KMEANS_BOUND_SLACK		1e-9
 #define PORTRAIT_SILHOUETTE_DEFAULT_EXACT 10000
 #define PORTRAIT_SILHOUETTE_MAX_EXACT	100000
+/* coordinates beyond these magnitudes are rescaled: their squares would overflow or underflow */
+#define PORTRAIT_SILHOUETTE_SAFE_MAX	1e150
+#define PORTRAIT_SILHOUETTE_SAFE_MIN	1e-150
 
 /* portrait.kmeans_memory_limit, in kB */
 static int	kmeans_memory_limit = 1024 * 1024;
@@ -1793,6 +1796,8 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 	int64	   *size;
 	double	   *sum;
 	double		total = 0;
+	double		maxabs = 0;
+	const double *rows;
 	pg_prng_state rng;
 
 	if (PG_ARGISNULL(0))
@@ -1861,10 +1866,33 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 		size[lo]++;
 	}
 
+	/*
+	 * s = (b - a) / max(a, b) does not change when every point is scaled by
+	 * one factor, so coordinates whose squares would overflow (or vanish)
+	 * are divided by the largest magnitude first; others are used as they are
+	 */
+	rows = ps->values;
+	for (int64 i = 0; i < s; i++)
+		for (int k = 0; k < d; k++)
+			maxabs = Max(maxabs, fabs(ps->values[idx[i] * w + k]));
+	if (maxabs > PORTRAIT_SILHOUETTE_SAFE_MAX || (maxabs > 0 && maxabs < PORTRAIT_SILHOUETTE_SAFE_MIN))
+	{
+		double	   *scaled = palloc_extended(mul_size(mul_size(sizeof(double), s), w), MCXT_ALLOC_HUGE);
+
+		for (int64 i = 0; i < s; i++)
+		{
+			for (int k = 0; k < d; k++)
+				scaled[i * w + k] = ps->values[idx[i] * w + k] / maxabs;
+			scaled[i * w + d] = ps->values[idx[i] * w + d];
+			idx[i] = i;
+		}
+		rows = scaled;
+	}
+
 	sum = palloc(sizeof(double) * m);
 	for (int64 i = 0; i < s; i++)
 	{
-		const double *xi = ps->values + idx[i] * w;
+		const double *xi = rows + idx[i] * w;
 		double		a;
 		double		b = DBL_MAX;
 
@@ -1873,7 +1901,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 			continue;
 		memset(sum, 0, sizeof(double) * m);
 		for (int64 j = 0; j < s; j++)
-			sum[cl[j]] += sqrt(Dist2(xi, ps->values + idx[j] * w, d));
+			sum[cl[j]] += sqrt(Dist2(xi, rows + idx[j] * w, d));
 		a = sum[cl[i]] / (size[cl[i]] - 1);
 		for (int c = 0; c < m; c++)
 			if (c != cl[i])
@@ -1967,6 +1995,18 @@ StatsDimOf(ArrayType *a)
 	return (int) v[0];
 }
 
+/* 22003 when feature j's mean or sum of squared deviations left the range of double precision. */
+static inline void
+StatsCheckFinite(const double *s, int d, int j)
+{
+	if (unlikely(!isfinite(s[2 + j]) || !isfinite(s[2 + d + j])))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("kmeans_stats: the variance of feature %d is out of range", j + 1),
+				 errdetail("The squared deviations of its values overflow double precision."),
+				 errhint("Rescale the feature, for example to thousands.")));
+}
+
 Datum
 pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 {
@@ -2007,6 +2047,7 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 
 		s[2 + j] += delta / s[1];
 		s[2 + d + j] += delta * (v[j] - s[2 + j]);
+		StatsCheckFinite(s, d, j);
 	}
 	PG_RETURN_ARRAYTYPE_P(st);
 }
@@ -2050,6 +2091,7 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 
 			x[2 + j] += delta * y[1] / n;
 			x[2 + d + j] += y[2 + d + j] + delta * delta * x[1] * y[1] / n;
+			StatsCheckFinite(x, d, j);
 		}
 		x[1] = n;
 	}
