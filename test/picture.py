@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -36,13 +37,27 @@ def psql(*args, db="postgres"):
 
 
 def chromium(tmp, *args):
-    """Headless Chromium on a throwaway profile, every host name unresolvable (no network)."""
-    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-           "--hide-scrollbars", "--no-first-run", "--disable-extensions", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND",
-           "--enable-logging=stderr", "--v=0", f"--user-data-dir={tmp}/profile", "--run-all-compositor-stages-before-draw",
-           *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp)
+    """Headless Chromium on a profile of its own, every host name unresolvable (no network).
+    A run that has not finished in two minutes is stopped and tried again, twice at most: a
+    headless browser now and then never finishes starting on a loaded machine, which says
+    nothing about the page."""
+    for attempt in range(3):
+        profile = tempfile.mkdtemp(prefix="profile.", dir=tmp)
+        cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--hide-scrollbars", "--no-first-run", "--disable-extensions", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND",
+               "--enable-logging=stderr", "--v=0", f"--user-data-dir={profile}", *args]
+        # a session of its own, so that a stopped run takes its helper processes with it
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=120)
+            return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            print(f"# chromium did not finish in 120 s (attempt {attempt + 1}): {' '.join(args[-2:])}")
+    return subprocess.CompletedProcess(cmd, 1, "", "chromium did not finish")
 
 
 def png_pixels(path):
