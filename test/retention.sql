@@ -1,7 +1,7 @@
 -- retention, cohort_activity, cohort_matrix, session_id: agreement with
 -- hand-written SQL, errors, parallel plans.
 BEGIN;
-SELECT plan(22);
+SELECT plan(27);
 SET LOCAL timezone = 'Asia/Shanghai';
 
 -- retention equals its definition written with bool_or
@@ -120,5 +120,20 @@ SELECT is('week;3;1:1251:0,1,3;7:1247:0'::portrait.cohort_users::text, 'week;3;1
           'cohort_users text round trip');
 SELECT throws_ok($$SELECT 'week;3;1:1251:1,3'::portrait.cohort_users$$, '22P02', NULL,
                  'cohort_users text input needs offset 0 of every customer');
+-- periods after the data's end are not observed: NULL, not 0
+SELECT is((SELECT count(*)::int FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'week', 8) m
+            WHERE m.cohort + m.period_offset * interval '7 days' > (SELECT date_trunc('week', max(ts)) FROM behaviour_events)
+              AND (m.active_users IS NOT NULL OR m.share IS NOT NULL)), 0,
+          'cohort_matrix: cells after the last event''s week are NULL');
+SELECT is((SELECT count(*)::int FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'week', 8) m
+            WHERE m.cohort + m.period_offset * interval '7 days' <= (SELECT date_trunc('week', max(ts)) FROM behaviour_events)
+              AND m.active_users IS NULL), 0,
+          'cohort_matrix: every observed cell has a count');
+SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'no_such', 'week', 8)$$, '42703',
+                 'column "no_such" of cohort_matrix does not exist in public.behaviour_events', 'cohort_matrix: unknown column, by name');
+SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'fortnight', 8)$$, '22023',
+                 'unknown cohort period "fortnight"', 'cohort_matrix: unknown period');
+SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'week', NULL)$$, '22004',
+                 'cohort_matrix arguments must not be NULL', 'cohort_matrix: NULL periods');
 SELECT * FROM finish();
 ROLLBACK;

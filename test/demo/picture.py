@@ -148,7 +148,7 @@ def cohort_chart(rows, last_period):
     height = top + cell_h * len(cohorts) + 34
     cells = {(r[0], r[1]): (r[3], r[4]) for r in rows}
     sizes = {r[0]: r[2] for r in rows}
-    hi = max((s for (c, k), (_, s) in cells.items() if k > 0), default=1) or 1
+    hi = max((s for (c, k), (_, s) in cells.items() if k > 0 and s is not None), default=1) or 1
     body = [text(left, 14, "k 个月后再次购买的比例 share ordering again k months later", 12, weight="bold")]
     for j, k in enumerate(offsets):
         body.append(text(left + j * cell_w + cell_w / 2, top - 6, f"+{k}", 10, "middle"))
@@ -159,7 +159,7 @@ def cohort_chart(rows, last_period):
             # months after the end of the data have no value, not a zero
             if (c.year * 12 + c.month + k) > last_period:
                 continue
-            share = cells.get((c, k), (0, 0.0))[1]
+            share = cells.get((c, k), (0, 0.0))[1] or 0.0
             t = share / hi
             r, g, b = (int(247 - t * (247 - 8)), int(251 - t * (251 - 69)), int(255 - t * (255 - 148)))
             body.append(rect(left + j * cell_w, y, cell_w - 1, cell_h - 1, f"rgb({r},{g},{b})",
@@ -219,7 +219,9 @@ def main():
     cur = conn.cursor()
 
     cur.execute(f"SELECT segment, customers, share, revenue FROM {PROFILE}_segments ORDER BY revenue DESC")
-    segments = [dict(zip(("segment", "customers", "share", "revenue"), r)) for r in cur.fetchall()]
+    # money is numeric in the views: float is exact enough to draw
+    segments = [dict(zip(("segment", "customers", "share", "revenue"), (r[0], r[1], r[2], float(r[3] or 0))))
+                for r in cur.fetchall()]
     order = [r["segment"] for r in segments]
     cur.execute(f"SELECT DISTINCT segment FROM {PROFILE} ORDER BY 1")
     order += [r[0] for r in cur.fetchall() if r[0] not in order]
@@ -229,7 +231,7 @@ def main():
     migration = cur.fetchall()
     cur.execute(f"SELECT lifecycle, count(*) FROM {PROFILE} GROUP BY lifecycle")
     lifecycle = cur.fetchall()
-    cur.execute("SELECT count(*), sum(monetary) FROM " + PROFILE)
+    cur.execute("SELECT count(*), sum(monetary)::float8 FROM " + PROFILE)
     customers, revenue = cur.fetchone()
     cur.execute("SELECT count(*) FROM portrait.profile_run WHERE target_table = %s::regclass", (PROFILE,))
     runs = cur.fetchone()[0]
