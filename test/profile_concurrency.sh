@@ -18,7 +18,7 @@ CALL portrait.refresh_profile('prof', 'SELECT g AS customer_id, 0 AS version, ''
 SQL
 src() { echo "SELECT g AS customer_id, $1 AS version, 'S' || ((g + $1) % 7) AS segment, g * 0.5 + $1 AS score FROM generate_series(1, $N) g"; }
 
-echo "1..8"
+echo "1..9"
 
 # a reader polls, in its own sessions, for as long as a writer refreshes ten
 # times, each refresh changing every row
@@ -49,9 +49,11 @@ psql -d profile_conc -c "BEGIN" -c "CALL portrait.refresh_profile('prof', \$q\$$
 first=$!
 # go on once the first refresh holds its lock (its session then sleeps 3 s before committing)
 for _ in $(seq 1 200); do
-	[ "$(psql -d profile_conc -c "SELECT count(*) FROM pg_locks WHERE relation = 'prof'::regclass AND mode = 'ShareUpdateExclusiveLock' AND granted")" -gt 0 ] && break
+	[ "$(psql -d profile_conc -c "SELECT count(*) FROM pg_locks WHERE locktype = 'object' AND classid = 'portrait.profile_run'::regclass AND objid = 'prof'::regclass AND granted")" -gt 0 ] && break
 	sleep 0.05
 done
+# the lock VACUUM and autovacuum take on the table is free while a refresh runs
+vac=$(psql -d profile_conc -c "BEGIN" -c "LOCK TABLE prof IN SHARE UPDATE EXCLUSIVE MODE NOWAIT" -c "SELECT 'free'" -c "ROLLBACK" 2>&1)
 set +e
 fast=$(psql -d profile_conc -c "CALL portrait.refresh_profile('prof', \$q\$$(src 200)\$q\$, 'customer_id', '{\"wait\": false}')" 2>&1)
 set -e
@@ -61,6 +63,7 @@ start=$(date +%s%N)
 psql -d profile_conc -c "CALL portrait.refresh_profile('prof', \$q\$$(src 300)\$q\$)"
 waited_ms=$((($(date +%s%N) - start) / 1000000))
 wait $first
+check "a running refresh leaves the table's SHARE UPDATE EXCLUSIVE lock (autovacuum's) free" "free" "$vac"
 check "wait true: the second refresh waited for the first to commit" "yes" "$([ "$waited_ms" -gt 1000 ] && echo yes || echo "no ($waited_ms ms)")"
 check "both runs recorded (inserted/updated/unchanged), the waiting one saw the first one's rows" \
 	"0/$N/0 0/$N/0" \

@@ -73,7 +73,7 @@ DROP POLICY profile_history_write ON @extschema@.profile_history;
 CREATE FUNCTION @extschema@.profile_run_open(target regclass, wait boolean DEFAULT true)
     RETURNS bigint AS 'MODULE_PATHNAME', 'pp_profile_run_open'
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.profile_run_open(regclass, boolean) IS 'refresh_profile''s first step: check SELECT, INSERT, UPDATE and DELETE on the target, lock it against other refreshes (SHARE UPDATE EXCLUSIVE, which needs write rights) and open a run whose rows profile_run and profile_history accept until the transaction ends';
+COMMENT ON FUNCTION @extschema@.profile_run_open(regclass, boolean) IS 'refresh_profile''s first step: check SELECT, INSERT, UPDATE and DELETE on the target, take the one-refresh-per-target lock (an object lock on profile_run and the target, which no SQL function takes) and open a run whose rows profile_run and profile_history accept until the transaction ends';
 
 CREATE FUNCTION @extschema@.profile_run_is_open(target regclass, run_id bigint)
     RETURNS boolean AS 'MODULE_PATHNAME', 'pp_profile_run_is_open'

@@ -722,10 +722,11 @@ RunSubXactCallback(SubXactEvent event, SubTransactionId mySubid, SubTransactionI
 
 /*
  * profile_run_open(target regclass, wait boolean): the rights a refresh
- * needs, a lock on the target that only roles that can write it can take
- * (SHARE UPDATE EXCLUSIVE conflicts with itself, not with readers or
- * writers; an advisory lock would be open to any role), and a new run
- * number whose rows the write policies accept until the transaction ends.
+ * needs, the one-refresh-per-target lock, and a new run number whose rows
+ * the write policies accept until the transaction ends.  The lock is an
+ * object lock on (profile_run, target), which no SQL function takes: an
+ * advisory key would be open to any role, and a self-conflicting mode on
+ * the table itself would also collide with autovacuum.
  */
 Datum
 pp_profile_run_open(PG_FUNCTION_ARGS)
@@ -735,12 +736,16 @@ pp_profile_run_open(PG_FUNCTION_ARGS)
 	bool		wait = PG_GETARG_BOOL(1);
 	static const AclMode need[] = {ACL_SELECT, ACL_INSERT, ACL_UPDATE, ACL_DELETE};
 	char	   *name = get_rel_name(relid);
-	Oid			seq;
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	Oid			runs = get_relname_relid("profile_run", nsp);
+	Oid			seq = get_relname_relid("profile_run_run_id_seq", nsp);
 
 	if (name == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
+	if (!OidIsValid(runs) || !OidIsValid(seq))
+		elog(ERROR, "the run table of refresh_profile is missing");
 	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
 	for (int i = 0; i < (int) lengthof(need); i++)
 		if (pg_class_aclcheck(relid, GetUserId(), need[i]) != ACLCHECK_OK)
@@ -749,21 +754,18 @@ pp_profile_run_open(PG_FUNCTION_ARGS)
 					 errmsg("permission denied to refresh %s", name),
 					 errdetail("refresh_profile needs SELECT, INSERT, UPDATE and DELETE on the profile table.")));
 	if (wait)
-		LockRelationOid(relid, ShareUpdateExclusiveLock);
-	else if (!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
+		LockDatabaseObject(runs, relid, 0, ExclusiveLock);
+	else if (!ConditionalLockDatabaseObject(runs, relid, 0, ExclusiveLock))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("a refresh of %s is already running", name),
-				 errdetail("Another session holds a lock on the table that a refresh waits for (a refresh, VACUUM, ANALYZE or CREATE INDEX CONCURRENTLY); this refresh does not queue behind it."),
+				 errdetail("Another session is refreshing the table; this refresh does not queue behind it."),
 				 errhint("Retry later, or pass {\"wait\": true} to wait for it.")));
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation %s was dropped while the refresh waited for it", name)));
 
-	seq = get_relname_relid("profile_run_run_id_seq", get_func_namespace(fcinfo->flinfo->fn_oid));
-	if (!OidIsValid(seq))
-		elog(ERROR, "the sequence of profile_run is missing");
 	if (!registered)
 	{
 		RegisterXactCallback(RunXactCallback, NULL);
