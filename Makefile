@@ -17,7 +17,8 @@ CORE_OBJS = \
 	src/core/fit.o \
 	src/core/special.o \
 	src/core/tgi.o \
-	src/core/trainer.o
+	src/core/trainer.o \
+	src/core/zone.o
 CORE_SQL = \
 	src/core/header.sql \
 	src/core/model.sql \

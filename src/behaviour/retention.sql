@@ -79,6 +79,11 @@ CREATE FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, time
     AS 'MODULE_PATHNAME', 'pp_cohort_activity_trans' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer) IS 'Transition function of cohort_activity (depends on the session time zone)';
 
+CREATE FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer, text)
+    RETURNS @extschema@.cohort_state
+    AS 'MODULE_PATHNAME', 'pp_cohort_activity_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer, text) IS 'Transition function of cohort_activity in a named time zone';
+
 CREATE FUNCTION @extschema@.cohort_activity_combine(@extschema@.cohort_state, @extschema@.cohort_state)
     RETURNS @extschema@.cohort_state
     AS 'MODULE_PATHNAME', 'pp_cohort_activity_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -92,6 +97,11 @@ CREATE FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint,
     RETURNS @extschema@.cohort_users
     AS 'MODULE_PATHNAME', 'pp_cohort_users_trans' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer) IS 'Transition function of cohort_users (depends on the session time zone)';
+
+CREATE FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer, text)
+    RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer, text) IS 'Transition function of cohort_users in a named time zone';
 
 CREATE FUNCTION @extschema@.cohort_users_combine(@extschema@.cohort_users, @extschema@.cohort_users)
     RETURNS @extschema@.cohort_users
@@ -118,6 +128,15 @@ CREATE AGGREGATE @extschema@.cohort_activity(ts timestamptz, period text, period
 );
 COMMENT ON AGGREGATE @extschema@.cohort_activity(timestamptz, text, integer) IS 'One customer''s cohort period (day, week, month, quarter, year in the session time zone) and the period offsets 0..periods with activity';
 
+CREATE AGGREGATE @extschema@.cohort_activity(ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    FINALFUNC = @extschema@.cohort_activity_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity(timestamptz, text, integer, text) IS 'One customer''s cohort period (day, week, month, quarter, year in the named time zone, the same on every node) and the period offsets 0..periods with activity';
+
 CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, period text, periods integer) (
     SFUNC = @extschema@.cohort_users_trans,
     STYPE = @extschema@.cohort_users,
@@ -126,10 +145,18 @@ CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, perio
 );
 COMMENT ON AGGREGATE @extschema@.cohort_users(bigint, timestamptz, text, integer) IS 'Every customer''s cohort period and active offsets 0..periods in one state (input of cohort_table); rows with a NULL customer or timestamp are skipped';
 
+CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_users_trans,
+    STYPE = @extschema@.cohort_users,
+    COMBINEFUNC = @extschema@.cohort_users_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_users(bigint, timestamptz, text, integer, text) IS 'Every customer''s cohort period (in the named time zone) and active offsets 0..periods in one state (input of cohort_table); rows with a NULL customer or timestamp are skipped';
+
 -- ---------- cohort matrix ----------
 
 CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
-                                          period text DEFAULT 'month', periods integer DEFAULT 12)
+                                          period text, periods integer, zone text)
     RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
                    active_users bigint, share double precision)
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
@@ -138,8 +165,8 @@ $$
 DECLARE
     user_type regtype;
 BEGIN
-    IF period IS NULL OR periods IS NULL THEN
-        RAISE EXCEPTION 'cohort_matrix period and periods must not be NULL' USING ERRCODE = '22004';
+    IF period IS NULL OR periods IS NULL OR zone IS NULL THEN
+        RAISE EXCEPTION 'cohort_matrix period, periods and zone must not be NULL' USING ERRCODE = '22004';
     END IF;
     SELECT a.atttypid INTO user_type FROM pg_attribute a
      WHERE a.attrelid = source AND a.attname = user_col AND a.attnum > 0 AND NOT a.attisdropped;
@@ -151,9 +178,9 @@ BEGIN
                 SELECT t.cohort, t.period_offset, t.cohort_users, t.active_users,
                        t.active_users::double precision / t.cohort_users
                   FROM @extschema@.cohort_table(
-                         (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2) FROM %1$s)) AS t
+                         (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2, $3) FROM %1$s)) AS t
                 $q$, source, ts_col, user_col)
-            USING period, periods;
+            USING period, periods, zone;
             RETURN;
         EXCEPTION WHEN program_limit_exceeded THEN
             -- more customers than one state holds: group by customer below
@@ -162,7 +189,7 @@ BEGIN
     RETURN QUERY EXECUTE format(
         $q$
         WITH per_user AS (
-            SELECT @extschema@.cohort_activity(%2$I, $1, $2) AS a
+            SELECT @extschema@.cohort_activity(%2$I, $1, $2, $3) AS a
               FROM %1$s
              WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
              GROUP BY %3$I),
@@ -179,7 +206,20 @@ BEGIN
          WHERE s.k = 0
          ORDER BY 1, 2
         $q$, source, ts_col, user_col)
-    USING period, periods;
+    USING period, periods, zone;
 END
+$$;
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer, text) IS 'Cohort matrix of an events table with periods in the named time zone (the same on every node of a distributed table): per cohort (first active period) and offset 0..periods, the customers active and their share; caller''s privileges';
+
+-- the session's time zone, by name: the periods are those of the zone form
+CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
+                                          period text DEFAULT 'month', periods integer DEFAULT 12)
+    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
+                   active_users bigint, share double precision)
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+SELECT m.cohort, m.period_offset, m.cohort_users, m.active_users, m.share
+  FROM @extschema@.cohort_matrix(source, user_col, ts_col, period, periods, pg_catalog.current_setting('TimeZone')) AS m
 $$;
 COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share; caller''s privileges';
