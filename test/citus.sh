@@ -347,7 +347,7 @@ same "logit_step by customer" "SELECT customer_id, portrait.logit_step(lapsed, f
 same "logit_train over a table (one distributed aggregate per iteration)" \
 	"SELECT portrait.logit_train('feat'::regclass, 'lapsed', ARRAY['frequency', 'monetary'])::jsonb AS m"
 same "logit_train over a query" \
-	"SELECT portrait.logit_train('SELECT lapsed, frequency, recency FROM feat WHERE region <> ''north''', 'lapsed', ARRAY['frequency', 'recency'])::jsonb AS m"
+	"SELECT portrait.logit_train('SELECT lapsed, frequency, monetary FROM feat WHERE region <> ''north''', 'lapsed', ARRAY['frequency', 'monetary'])::jsonb AS m"
 same "churn_risk of a logit model for every customer" \
 	"SELECT f.customer_id, portrait.churn_risk(f.f[2:3], m.m) FROM feat f, (SELECT portrait.logit_fit(lapsed, f[2:3]) AS m FROM feat) m"
 

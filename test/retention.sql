@@ -1,7 +1,7 @@
 -- retention, cohort_activity, cohort_matrix, session_id: agreement with
 -- hand-written SQL, errors, parallel plans.
 BEGIN;
-SELECT plan(22);
+SELECT plan(31);
 SET LOCAL timezone = 'Asia/Shanghai';
 
 -- retention equals its definition written with bool_or
@@ -120,5 +120,27 @@ SELECT is('week;3;1:1251:0,1,3;7:1247:0'::portrait.cohort_users::text, 'week;3;1
           'cohort_users text round trip');
 SELECT throws_ok($$SELECT 'week;3;1:1251:1,3'::portrait.cohort_users$$, '22P02', NULL,
                  'cohort_users text input needs offset 0 of every customer');
+-- explicit time zones: the session's periods without depending on the session
+CREATE TEMP TABLE tz_matrix AS SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 5);
+CREATE TEMP TABLE tz_activity AS SELECT uid, portrait.cohort_activity(ts, 'week', 4) AS a FROM behaviour_events GROUP BY uid;
+SET LOCAL timezone = 'UTC';
+SELECT set_eq($$SELECT * FROM tz_matrix$$, $$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 5, 'Asia/Shanghai')$$,
+              'cohort_matrix(..., zone) in a UTC session equals the Asia/Shanghai session''s');
+SELECT set_eq($$SELECT * FROM tz_matrix$$,
+              $$SELECT * FROM portrait.cohort_table((SELECT portrait.cohort_users(uid, ts, 'day', 5, 'Asia/Shanghai') FROM behaviour_events))$$,
+              'cohort_users(..., zone) likewise');
+SELECT set_eq($$SELECT uid, a::text FROM tz_activity$$,
+              $$SELECT uid, portrait.cohort_activity(ts, 'week', 4, 'Asia/Shanghai')::text FROM behaviour_events GROUP BY uid$$,
+              'cohort_activity(..., zone) likewise');
+SELECT ok(EXISTS (SELECT * FROM tz_matrix EXCEPT SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 5)),
+          'the session form in UTC gives other day cohorts (the zone matters for this data)');
+SET LOCAL timezone = 'Asia/Shanghai';
+SELECT is('week@Asia/Shanghai;4;1;0,4'::portrait.cohort_state::text, 'week@Asia/Shanghai;4;1;0,4', 'cohort_state text round trip with a zone');
+SELECT throws_ok($$SELECT 'week@Nowhere/Else;4;1;0,4'::portrait.cohort_state$$, '22P02', NULL, 'cohort_state text input: unknown zone');
+SELECT throws_ok($$SELECT portrait.cohort_activity_combine('day@UTC;3;1;0'::portrait.cohort_state, 'day;3;1;0'::portrait.cohort_state)$$,
+                 '22023', 'cohort time zone must be the same for all rows of a group', 'combine: states of other zones');
+SELECT throws_ok($$SELECT portrait.cohort_users(1, now(), 'day', 3, NULL)$$, '22004', 'time zone must not be NULL', 'NULL zone: 22004');
+SELECT throws_ok($$SELECT portrait.cohort_activity(now(), 'day', 3, 'Mars/Olympus')$$, '22023', NULL, 'unknown zone: 22023');
+
 SELECT * FROM finish();
 ROLLBACK;
