@@ -18,6 +18,7 @@ CORE_OBJS = \
 	src/core/special.o \
 	src/core/tgi.o \
 	src/core/trainer.o \
+	src/core/options.o \
 	src/core/zone.o
 CORE_SQL = \
 	src/core/header.sql \

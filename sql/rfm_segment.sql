@@ -1,14 +1,20 @@
 -- Segment maps: rules in portrait.rfm_segment_rule, first match wins.
--- Bounds: low < value <= high (NULL = unbounded); fm = (f + m) / 2.
-SELECT map, priority, segment, r_low, r_high, fm_low, fm_high, relative
+-- Bounds: low < value <= high, or low <= value <= high for an inclusive rule
+-- (NULL = unbounded); fm = (f + m) / 2.  The standard map is inclusive, as
+-- the table is published: "R 4-5" means the scores 4 and 5.
+SELECT map, priority, segment, r_low, r_high, fm_low, fm_high, relative, inclusive
 FROM portrait.rfm_segment_rule WHERE map = 'standard' ORDER BY priority;
 
--- Every (r, fm) cell of the standard map has a segment:
-SELECT r, string_agg(portrait.rfm_segment(r, f, f), ' | ' ORDER BY f) AS "fm = 1 .. 5"
-FROM generate_series(1, 5) r, generate_series(1, 5) f GROUP BY r ORDER BY r DESC;
+-- Every (r, fm) cell of the standard map has a segment (fm in steps of 0.5):
+SELECT r, string_agg(portrait.rfm_segment(r, ceil(fm)::int, (2 * fm - ceil(fm))::int), ' | ' ORDER BY fm)
+       AS "fm = 1, 1.5 .. 5"
+FROM generate_series(1, 5) r, generate_series(1, 5, 0.5) fm GROUP BY r ORDER BY r DESC;
 
-SELECT portrait.rfm_segment(5, 5, 4) AS champion, portrait.rfm_segment(1, 5, 5) AS cant_lose,
-       portrait.rfm_segment(5, 1, 1) AS new_customer;
+-- R = F = M = 4 is a Champion.  Read inclusively, New Customers, Promising
+-- and Lost have no cell of scores 1..5: Potential Loyalist (R 3-5, FM 1-3),
+-- About To Sleep and Hibernating come first.
+SELECT portrait.rfm_segment(4, 4, 4) AS champion, portrait.rfm_segment(1, 5, 5) AS cant_lose,
+       portrait.rfm_segment(5, 1, 1) AS recent_low_value;
 
 -- cn8 compares each score with the population mean score, so it needs the
 -- rfm model (or the window form of rfm_score, which has the population).

@@ -1,7 +1,7 @@
 -- window_funnel, funnel_counts, funnel_table: errors, order independence,
 -- parallel plans.
 BEGIN;
-SELECT plan(23);
+SELECT plan(30);
 
 -- errors named in the issue
 SELECT throws_ok($$SELECT portrait.window_funnel('-1 second', now(), true)$$, '22023', NULL,
@@ -14,6 +14,8 @@ SELECT lives_ok($$SELECT portrait.window_funnel('1 hour', now(), VARIADIC array_
                 '32 steps are allowed');
 SELECT throws_ok($$SELECT portrait.window_funnel('1 hour', 'strict_sometimes', now(), true)$$, '22023',
                  'unknown window_funnel mode "strict_sometimes"', 'unknown mode is refused');
+SELECT throws_ok($$SELECT portrait.window_funnel('1 hour', 'allow_reentry, strict_once', now(), true)$$, '22023',
+                 'window_funnel mode allow_reentry needs strict_order', 'allow_reentry without strict_order is refused');
 SELECT throws_ok($$SELECT portrait.window_funnel('1 hour', '-infinity'::timestamptz, true)$$, '22008', NULL,
                  'infinite timestamp is refused');
 SELECT throws_ok($$SELECT portrait.window_funnel(w, now(), true) FROM (VALUES ('1 hour'::interval), ('2 hours')) v(w)$$,
@@ -36,7 +38,7 @@ SELECT is(portrait.window_funnel('1 hour', now(), VARIADIC array_fill(true, ARRA
           'one row meeting all 32 steps reaches 32');
 
 -- ClickHouse's algorithm restated in test/data/behaviour/make_reference.py:
--- 400 random histories x 4 windows x 9 mode sets
+-- 400 random histories x 4 windows x 11 mode sets
 SELECT is_empty($$
   WITH got AS (
     SELECT e.case_id, c.w, c.mode,
@@ -48,7 +50,7 @@ SELECT is_empty($$
   SELECT x.* FROM behaviour_funnel_expected x
     LEFT JOIN got ON got.case_id = x.case_id AND got.w = x."window" AND got.mode = x.mode
    WHERE x.level IS DISTINCT FROM got.level$$,
-  'window_funnel equals the reference on 14400 history/window/mode cases');
+  'window_funnel equals the reference on 17600 history/window/mode cases');
 
 -- the same reference through the VARIADIC form (the call above resolves to
 -- the fixed-arity form)
@@ -123,5 +125,73 @@ SELECT results_eq(
 SELECT is((SELECT users FROM portrait.funnel_table(
              (SELECT portrait.funnel_counts(level, 2) FROM par_group)) WHERE step = 1),
           (SELECT count(*) FROM par_group WHERE level >= 1), 'funnel_table step 1 counts customers with level >= 1');
+-- ClickHouse's own cases (tests/queries/0_stateless/00632_aggregation_window_funnel,
+-- as of the commit README names), times in seconds from 2024-01-01; the
+-- strict_order, allow_reentry and e-commerce cases are in sql/funnel.sql.
+-- ClickHouse's UInt64 case (times near 1e14 units) has no timestamptz
+-- counterpart and is left out.
+CREATE FUNCTION pg_temp.t(s float8) RETURNS timestamptz LANGUAGE sql IMMUTABLE AS
+$$ SELECT timestamptz '2024-01-01 00:00:00+00' + s * interval '1 second' $$;
+CREATE TEMP TABLE ch_basic (s int, event int);
+INSERT INTO ch_basic SELECT g, 1000 + g FROM generate_series(0, 8) g;
+SELECT is(ARRAY[
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1000) FROM ch_basic),
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1000, event = 1001) FROM ch_basic),
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1000, event = 1001, event = 1002) FROM ch_basic),
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1000, event = 1001, event = 1002, event = 1008) FROM ch_basic),
+    (SELECT portrait.window_funnel('1 second', pg_temp.t(s), event = 1000) FROM ch_basic),
+    (SELECT portrait.window_funnel('2 seconds', pg_temp.t(s), event = 1003, event = 1004, event = 1005, event = 1006, event = 1007) FROM ch_basic),
+    (SELECT portrait.window_funnel('3 seconds', pg_temp.t(s), event = 1003, event = 1004, event = 1005, event = 1006, event = 1007) FROM ch_basic),
+    (SELECT portrait.window_funnel('4 seconds', pg_temp.t(s), event = 1003, event = 1004, event = 1005, event = 1006, event = 1007) FROM ch_basic)],
+  ARRAY[1, 2, 3, 4, 1, 3, 4, 5], 'ClickHouse funnel_test: windows of 1 to 10000 s');
+CREATE TEMP TABLE ch_basic2 (s int, event int);
+INSERT INTO ch_basic2 SELECT 3661 + g, 1001 + g FROM generate_series(0, 7) g;
+SELECT is(ARRAY[
+    (SELECT portrait.window_funnel('4 seconds', pg_temp.t(s), event = 1003, event = 1004, event = 1005, event = 1006, event = 1007) FROM ch_basic2),
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1001, event = 1008) FROM ch_basic2),
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1008, event = 1001) FROM ch_basic2),
+    (SELECT portrait.window_funnel('4 seconds', pg_temp.t(s), event <= 1007, event >= 1002, event <= 1006, event >= 1004) FROM ch_basic2)],
+  ARRAY[5, 2, 1, 4], 'ClickHouse funnel_test2: steps out of order, overlapping conditions');
+CREATE TEMP TABLE ch_strict (s int, event int);
+INSERT INTO ch_strict VALUES (0, 1000), (10, 1001), (20, 1002), (30, 1003), (40, 1004), (50, 1005), (51, 1005),
+                             (60, 1006), (70, 1007), (80, 1008);
+SELECT is(ARRAY[
+    (SELECT portrait.window_funnel('10000 seconds', 'strict_deduplication', pg_temp.t(s), event = 1000, event = 1001, event = 1002,
+                                   event = 1003, event = 1004, event = 1005, event = 1006) FROM ch_strict),
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1000, event = 1001, event = 1002,
+                                   event = 1003, event = 1004, event = 1005, event = 1006) FROM ch_strict)],
+  ARRAY[6, 7], 'ClickHouse funnel_test_strict: strict_deduplication stops at the repeated step');
+CREATE TEMP TABLE ch_null (s int, u int, a text, b text);
+INSERT INTO ch_null VALUES (1, 1, 'a1', 'b1'), (2, 1, 'a2', 'b2'), (1, 2, 'a1', NULL), (2, 2, 'a2', NULL),
+                           (1, 3, NULL, NULL), (1, 4, NULL, 'b1'), (2, 4, 'a2', NULL), (3, 4, NULL, 'b3');
+SELECT results_eq(
+  $$SELECT u, portrait.window_funnel('1 day', pg_temp.t(s), coalesce(a, '') = 'a1', coalesce(a, '') = 'a2'),
+              portrait.window_funnel('1 day', pg_temp.t(s), coalesce(a, '') = 'a1', coalesce(b, '') = 'b2'),
+              portrait.window_funnel('1 day', pg_temp.t(s), a IS NULL AND b IS NULL),
+              portrait.window_funnel('1 day', pg_temp.t(s), a IS NULL, coalesce(b, '') = 'b3'),
+              portrait.window_funnel('1 day', 'strict_order', pg_temp.t(s), a IS NULL, coalesce(b, '') = 'b3')
+      FROM ch_null GROUP BY u ORDER BY u$$,
+  $$VALUES (1, 2, 2, 0, 0, 0), (2, 2, 1, 0, 0, 0), (3, 0, 0, 1, 1, 1), (4, 0, 0, 0, 2, 1)$$,
+  'ClickHouse funnel_test_non_null: conditions on nullable columns');
+CREATE TEMP TABLE ch_increase (s int, event int);
+INSERT INTO ch_increase VALUES (0, 1000), (1, 1001), (1, 1002), (1, 1003), (2, 1004);
+SELECT is(ARRAY[
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1000, event = 1001, event = 1002, event = 1003, event = 1004) FROM ch_increase),
+    (SELECT portrait.window_funnel('10000 seconds', 'strict_increase', pg_temp.t(s), event = 1000, event = 1001, event = 1002, event = 1003, event = 1004) FROM ch_increase),
+    (SELECT portrait.window_funnel('10000 seconds', pg_temp.t(s), event = 1004, event = 1004, event = 1004) FROM ch_increase),
+    (SELECT portrait.window_funnel('10000 seconds', 'strict_once', pg_temp.t(s), event = 1004, event = 1004, event = 1004) FROM ch_increase),
+    (SELECT portrait.window_funnel('10000 seconds', 'strict_increase', pg_temp.t(s), event = 1004, event = 1004, event = 1004) FROM ch_increase)],
+  ARRAY[5, 2, 3, 1, 1], 'ClickHouse funnel_test_strict_increase: strict_increase and strict_once');
+CREATE TEMP TABLE ch_once (s int, result text, uid int);
+INSERT INTO ch_once VALUES (100, 'failure', 234), (200, 'success', 345), (210, 'failure', 345), (230, 'success', 345),
+                           (250, 'failure', 234), (180, 'failure', 123), (220, 'failure', 123), (250, 'success', 123);
+SELECT results_eq(
+  $$SELECT uid, portrait.window_funnel('200 seconds', 'strict_once, strict_increase', pg_temp.t(s), result = 'failure', result = 'failure', result = 'success'),
+                portrait.window_funnel('200 seconds', 'strict_once', pg_temp.t(s), result = 'failure', result = 'failure', result = 'success'),
+                portrait.window_funnel('200 seconds', 'strict_once, strict_deduplication', pg_temp.t(s), result = 'failure', result = 'failure', result = 'success')
+      FROM ch_once GROUP BY uid ORDER BY uid$$,
+  $$VALUES (123, 3, 3, 3), (234, 2, 2, 2), (345, 1, 1, 1)$$,
+  'ClickHouse strict_once cases: a row fills one step of a chain');
+
 SELECT * FROM finish();
 ROLLBACK;

@@ -120,7 +120,7 @@ SELECT throws_ok($$SELECT portrait.kmeans_fit(f, NULL) FROM two$$, '22004', 'k m
 SELECT is(pg_temp.err($$SELECT portrait.kmeans_fit(f, 3) FROM (VALUES ('{1,2}'::float8[]), ('{1,2}'), ('{3,4}')) v(f)$$),
           '22023: k = 3 is larger than the number of distinct rows, 2 |  | Choose a k no larger than the number of distinct feature vectors.',
           'k > distinct rows: 22023 with a hint');
-SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"n_init": 0}') FROM two$$, '22023', 'invalid k-means option', 'n_init 0: 22023');
+SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"n_init": 0}') FROM two$$, '22023', 'option "n_init" of kmeans_fit must be an integer from 1 to 1000', 'n_init 0: 22023');
 SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"colour": 1}') FROM two$$, '0A000', 'unsupported option "colour" of kmeans_fit', 'unknown option: 0A000');
 SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 2, '{"init": [[1, 2, 3], [4, 5, 6]]}') FROM two$$, '22023',
                  'initial centroids must be 2 rows of 2 values, not 2 rows of 3', 'initial centroids of the wrong shape: 22023');
@@ -225,7 +225,7 @@ SELECT throws_ok($$SELECT portrait.kmeans_train('km_par'::regclass, 'f) FROM km_
 SELECT has_table('km_par', 'the table survived the injection attempt');
 SELECT throws_ok($$SELECT portrait.kmeans_train('km_par'::regclass, 'f', 0)$$, '22023', 'k must be between 1 and 10000, not 0',
                  'kmeans_train with k < 1: 22023');
-SELECT throws_ok($$SELECT portrait.kmeans_train('km_par'::regclass, 'f', 3, '{"sample_size": 5}')$$, '22023', 'invalid k-means option',
+SELECT throws_ok($$SELECT portrait.kmeans_train('km_par'::regclass, 'f', 3, '{"sample_size": 5}')$$, '22023', 'option "sample_size" of kmeans_train must be an integer from 1000 to 2147483647',
                  'kmeans_train with a bad sample_size: 22023');
 CREATE ROLE km_nopriv;
 GRANT USAGE ON SCHEMA portrait TO km_nopriv;
@@ -250,7 +250,10 @@ END $$;
 SET LOCAL statement_timeout = '500ms';
 SELECT pg_temp.cancelled_after() AS secs \gset
 RESET statement_timeout;
-SELECT ok(:secs > 0 AND :secs < 1.5, 'statement_timeout of 0.5 s stops a long fit within a second (took ' || :secs || ' s)');
+-- uncancelled, this fit runs for hours (100 inits, no tolerance): stopping
+-- within seconds of the timeout shows the interrupt checks on any machine,
+-- however fast or slow
+SELECT ok(:secs > 0 AND :secs < 5, 'statement_timeout of 0.5 s stops a long fit within seconds (took ' || :secs || ' s)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -238,11 +238,11 @@ SELECT throws_ok($$SELECT portrait.churn_risk(ARRAY[1, 2]::float8[], portrait.rf
 SELECT throws_ok($$SELECT * FROM portrait.logit_coefficients((SELECT portrait.rfm_breaks(1, 1, 1)))$$,
                  '22023', 'logit_coefficients expects a logit model, not a rfm model', 'logit_coefficients: model of the wrong kind');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 3 = 0, ARRAY[x, 'NaN']::float8[]) FROM generate_series(1, 30) x$$,
-                 '22000', 'features must be a finite number, not NaN', 'NaN feature');
+                 '22000', 'features must hold finite numbers, not NaN', 'NaN feature');
 SELECT throws_ok($$SELECT portrait.churn_risk(ARRAY[[1, 2]]::float8[], m) FROM madlib_fit$$,
-                 '2202E', 'features must be a one-dimensional array', 'churn_risk: two-dimensional features');
+                 '22000', 'features must be a one-dimensional array, not 2-dimensional', 'churn_risk: two-dimensional features (22000, as every array argument)');
 SELECT throws_ok($$SELECT portrait.churn_risk(ARRAY[1, 'Infinity']::float8[], m) FROM madlib_fit$$,
-                 '22000', 'features must be a finite number, not Infinity', 'churn_risk: infinite feature');
+                 '22000', 'features must hold finite numbers, not Infinity', 'churn_risk: infinite feature');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 3 = 0, ARRAY[x, NULL]::float8[]) FROM generate_series(1, 30) x$$,
                  '22004', 'features must not contain NULL elements', 'NULL element in features');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x, x * x]::float8[]) FROM generate_series(1, 3) x$$,
@@ -250,7 +250,7 @@ SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x, x * x]::float8[
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], '{"penalty": "l1"}') FROM generate_series(1, 30) x$$,
                  '0A000', 'unsupported option "penalty" of logit_fit', 'unknown option');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], '{"tol": 0}') FROM generate_series(1, 30) x$$,
-                 '22023', 'option "tol" must be between 0 and 1 (exclusive)', 'invalid option value');
+                 '22023', 'option "tol" of logit_fit must be between 0 and 1 (exclusive)', 'invalid option value');
 SELECT throws_ok($$SELECT portrait.logit_fit(x % 2 = 0, ARRAY[x]::float8[], jsonb_build_object('lambda', x)) FROM generate_series(1, 30) x$$,
                  '22023', 'options must be the same for every row of a group', 'options differing between rows');
 SELECT throws_ok($$SELECT portrait.logit_fit(second_attack = 1, ARRAY[trait_anxiety]::float8[], '{"max_iter": 2}') FROM logit.patients$$,

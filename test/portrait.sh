@@ -101,8 +101,10 @@ sanitizer_reports() {
 	echo "$count"
 }
 
+# The server's tools run as postgres, which may not be allowed into the
+# directory make was started from (a clone under /root, say): they start in /.
 run_pg() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 start_cluster() {

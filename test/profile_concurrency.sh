@@ -29,8 +29,12 @@ read_once() { psql -d profile_conc -c "SELECT count(*) || ' ' || count(DISTINCT 
 ) >"$tmp/reader.out" &
 reader=$!
 until [ -s "$tmp/reader.out" ]; do sleep 0.05; done
+# each refresh waits for a read that ended after it began, so reads and
+# refreshes interleave however fast either runs on this machine
 for v in $(seq 1 10); do
+	reads=$(wc -l <"$tmp/reader.out")
 	psql -d profile_conc -c "CALL portrait.refresh_profile('prof', \$q\$$(src "$v")\$q\$)"
+	until [ "$(wc -l <"$tmp/reader.out")" -gt "$reads" ]; do sleep 0.02; done
 done
 touch "$tmp/done"
 wait $reader

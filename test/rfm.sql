@@ -1,7 +1,7 @@
 -- RFM: reference data, equivalence with plain SQL, ties, both scoring forms,
 -- parallel plans, and every documented error.
 BEGIN;
-SELECT plan(61);
+SELECT plan(64);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW golden test (Fader, Hardie & Lee calibration summary) ----------
@@ -202,8 +202,28 @@ SELECT ok((SELECT bool_and(fa <= fb) FROM (SELECT (s).f AS fa, lead((s).f) OVER 
 SELECT ok((SELECT count(*) FILTER (WHERE (s).r = 5) FROM scored) > 0
           AND (SELECT count(*) FILTER (WHERE (s).m = 1) FROM scored) > 0, 'scores span 1..5');
 SELECT is((SELECT count(*)::int FROM scored WHERE (s).segment IS NULL), 0, 'every customer gets a standard segment');
-SELECT is((SELECT count(*)::int FROM (SELECT DISTINCT (s).segment FROM scored) t), 11,
-          'all 11 standard segments occur on the generated data');
+-- read inclusively, the published table gives New Customers, Promising and
+-- Lost no cell of scores 1..5 (earlier rules take them): 8 segments occur
+SELECT set_eq($$SELECT DISTINCT (s).segment FROM scored$$,
+              ARRAY['Champions', 'Loyal Customers', 'Potential Loyalist', 'Need Attention', 'About To Sleep',
+                    'Can''t Lose Them', 'At Risk', 'Hibernating'],
+              'the 8 reachable standard segments occur on the generated data');
+-- the whole grid of (R, FM) cells, as README shows it
+SELECT results_eq(
+  $$SELECT r, string_agg(portrait.rfm_segment(r, ceil(fm)::int, (2 * fm - ceil(fm))::int), ' / ' ORDER BY fm)
+      FROM generate_series(1, 5) r, generate_series(1, 5, 0.5) fm GROUP BY r ORDER BY r DESC$$,
+  $$VALUES (5, 'Potential Loyalist / Potential Loyalist / Potential Loyalist / Potential Loyalist / Loyal Customers / Loyal Customers / Champions / Champions / Champions'),
+           (4, 'Potential Loyalist / Potential Loyalist / Potential Loyalist / Potential Loyalist / Loyal Customers / Loyal Customers / Champions / Champions / Champions'),
+           (3, 'Potential Loyalist / Potential Loyalist / Potential Loyalist / Potential Loyalist / Loyal Customers / Loyal Customers / Loyal Customers / Loyal Customers / Loyal Customers'),
+           (2, 'About To Sleep / About To Sleep / Need Attention / Need Attention / Loyal Customers / Loyal Customers / Loyal Customers / Loyal Customers / Loyal Customers'),
+           (1, 'Hibernating / Hibernating / At Risk / At Risk / At Risk / At Risk / Can''t Lose Them / Can''t Lose Them / Can''t Lose Them')$$,
+  'the standard map on the 5 x 9 grid of (R, FM) cells, bounds inclusive, first match');
+SELECT is(portrait.rfm_segment(4, 4, 4), 'Champions', 'R = F = M = 4 is a Champion (R 4-5, FM 4-5 inclusive)');
+-- a user map with inclusive = false keeps the half-open reading
+INSERT INTO portrait.rfm_segment_rule (map, priority, segment, r_low, r_high, fm_low, fm_high)
+VALUES ('halfopen', 1, 'top', 4, 5, 4, 5), ('halfopen', 2, 'rest', NULL, NULL, NULL, NULL);
+SELECT is(portrait.rfm_segment(4, 4, 4, 'halfopen') || ' ' || portrait.rfm_segment(5, 4, 5, 'halfopen'), 'rest top',
+          'inclusive = false: low < score <= high');
 
 SELECT is((SELECT count(*)::int FROM (SELECT portrait.rfm_score(recency_days, frequency, monetary, (SELECT m FROM serial_model), 'cn8') AS a,
                                              portrait.rfm_score(recency_days, frequency, monetary, 5, 'cn8') OVER () AS b

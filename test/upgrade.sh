@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # ALTER EXTENSION pg_portrait UPDATE from every released version gives the
-# catalog of a fresh install, and keeps the data made with the old version.
+# catalog of a fresh install, and keeps the data made with the old version:
+# scores and stored models, profile runs, and a segment rule the user edited;
+# the built-in rules the user left alone become the current ones (0.5.0 reads
+# the standard map's bounds inclusively).
 # The catalog is compared through pg_dump --binary-upgrade, which writes every
 # member object of the extension (functions, types, operators, casts,
 # aggregates, tables, policies, comments, initial privileges); object ids,
@@ -22,7 +25,7 @@ catalog() {
 current=$(psql -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'pg_portrait'")
 mapfile -t olds < <(psql -d postgres -c "SELECT version FROM pg_available_extension_versions
                                          WHERE name = 'pg_portrait' AND version <> '$current' ORDER BY version")
-echo "1..$((2 + 5 * ${#olds[@]}))"
+echo "1..$((2 + 8 * ${#olds[@]}))"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS upgrade_fresh" -c "CREATE DATABASE upgrade_fresh"
 psql -d upgrade_fresh -c "CREATE EXTENSION pg_portrait"
@@ -43,12 +46,23 @@ for old in "${olds[@]}"; do
 		CREATE TABLE profile (customer_id int PRIMARY KEY, recency int);
 		CALL portrait.refresh_profile('public.profile', 'SELECT customer_id, recency FROM public.summary');
 	SQL
-	score_sql="SELECT md5(string_agg(format('%s %s', customer_id, portrait.rfm_segment((s).r, (s).f, (s).m)), ',' ORDER BY customer_id))
+	score_sql="SELECT md5(string_agg(format('%s %s', customer_id, (s).code), ',' ORDER BY customer_id))
 	           FROM (SELECT customer_id, portrait.rfm_score(recency, frequency, monetary, m.model) s FROM summary, models m) x"
+	rule_sql="SELECT string_agg(concat_ws(' ', priority, segment, r_low, r_high, fm_low, fm_high, builtin, inclusive), ', ' ORDER BY priority)
+	          FROM portrait.rfm_segment_rule WHERE map = 'standard'"
 	before=$(psql -d upgrade_old -c "$score_sql")
 	psql -d upgrade_old -c "ALTER EXTENSION pg_portrait UPDATE"
 	check "$old updates to $current" "$current" "$(psql -d upgrade_old -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_portrait'")"
-	check "scores, stored models and edited rules are unchanged by the update from $old" "$before" "$(psql -d upgrade_old -c "$score_sql")"
+	check "scores and stored models are unchanged by the update from $old" "$before" "$(psql -d upgrade_old -c "$score_sql")"
+	# the standard map: the rule the user edited stays as it was (half-open
+	# bounds, a user rule); the rules still as installed take the inclusive reading
+	check "the edited standard rule is kept by the update from $old" "1 VIP 4 5 4 5 f f" \
+		"$(psql -d upgrade_old -c "$rule_sql AND priority = 1")"
+	check "the unedited standard rules are replaced by the inclusive ones by the update from $old" \
+		"$(psql -d upgrade_fresh -c "$rule_sql AND priority > 1")" "$(psql -d upgrade_old -c "$rule_sql AND priority > 1")"
+	check "segments after the update from $old: the edited rule half-open, the others inclusive" "VIP|Loyal Customers|Need Attention|Hibernating" \
+		"$(psql -d upgrade_old -c "SELECT concat_ws('|', portrait.rfm_segment(5, 5, 5), portrait.rfm_segment(4, 4, 4),
+		                                              portrait.rfm_segment(2, 1, 3), portrait.rfm_segment(1, 1, 1))")"
 	check "profile runs made with $old are kept" "1 500" "$(psql -d upgrade_old -c "SELECT count(*) || ' ' || sum(inserted) FROM portrait.profile_run")"
 	check "runs and history made with $old belong to their table (by OID) after the update" "1 500" \
 		"$(psql -d upgrade_old -c "SELECT (SELECT count(*) FROM portrait.profile_run WHERE target_table = 'public.profile'::regclass) || ' ' ||

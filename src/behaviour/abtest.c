@@ -33,6 +33,8 @@
 
 #define PORTRAIT_AB_MAX_LABEL 1000
 #define PORTRAIT_AB_DEFAULT_ALPHA 0.05
+/* below this the normal and t quantiles of alpha / 2 are not representable */
+#define PORTRAIT_AB_MIN_ALPHA 1e-300
 
 PG_FUNCTION_INFO_V1(pp_ab_test);
 PG_FUNCTION_INFO_V1(pp_ab_state_in);
@@ -146,27 +148,48 @@ BetaContinuedFraction(double a, double b, double x)
 	return h;
 }
 
-/* Regularized incomplete beta I_x(a, b). */
+/*
+ * Regularized incomplete beta I_x(a, b), given x with log(x) and log(1 - x)
+ * (the caller may know the logarithms where x itself underflows).
+ */
 static double
-IncompleteBeta(double a, double b, double x)
+IncompleteBetaLog(double a, double b, double x, double logx, double log1mx)
 {
 	double		lbt;
 
-	if (x <= 0)
+	if (logx == -INFINITY)
 		return 0;
 	if (x >= 1)
 		return 1;
-	lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+	lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * logx + b * log1mx;
 	if (x < (a + 1) / (a + b + 2))
 		return exp(lbt) * BetaContinuedFraction(a, b, x) / a;
 	return 1 - exp(lbt) * BetaContinuedFraction(b, a, 1 - x) / b;
 }
 
+/* Regularized incomplete beta I_x(a, b). */
+static double
+IncompleteBeta(double a, double b, double x)
+{
+	if (x <= 0)
+		return 0;
+	return IncompleteBetaLog(a, b, x, log(x), log1p(-x));
+}
+
+/* |t| beyond this is squared through sqrt(df) / |t|: t * t would overflow */
+#define STUDENT_LARGE_T 1e150
+
 /* Two-sided p-value of Student's t with df degrees of freedom: P(|T| > |t|). */
 static double
 StudentTwoSided(double t, double df)
 {
-	return IncompleteBeta(df / 2, 0.5, df / (df + t * t));
+	double		r;
+
+	if (fabs(t) <= STUDENT_LARGE_T)
+		return IncompleteBeta(df / 2, 0.5, df / (df + t * t));
+	/* x = df / (df + t^2) = r^2 / (1 + r^2), whose logarithm stays in range */
+	r = sqrt(df) / fabs(t);
+	return IncompleteBetaLog(df / 2, 0.5, r * r / (1 + r * r), 2 * log(r) - log1p(r * r), -log1p(r * r));
 }
 
 /* Upper quantile of Student's t: q with P(T > q) = p (0 < p < 0.5). */
@@ -217,6 +240,12 @@ AbAlpha(FunctionCallInfo fcinfo, int argno)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("alpha must be between 0 and 1 (exclusive), not %g", alpha)));
+	if (alpha < PORTRAIT_AB_MIN_ALPHA)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("alpha %g is too small", alpha),
+				 errdetail("The smallest alpha is %g: below it the quantile of the interval is out of the range of double precision.",
+						   PORTRAIT_AB_MIN_ALPHA)));
 	return alpha;
 }
 
@@ -244,8 +273,9 @@ AbConversionResult(FunctionCallInfo fcinfo, int64 ca, int64 na, int64 cb, int64 
 	bool		nulls[11] = {0};
 	double		pa = (double) ca / na;
 	double		pb = (double) cb / nb;
-	double		zq = NormalQuantile(1 - alpha / 2);
-	double		pool = (double) (ca + cb) / (double) (na + nb);
+	/* the lower tail keeps its precision for small alpha; 1 - alpha / 2 would round to 1 */
+	double		zq = -NormalQuantile(alpha / 2);
+	double		pool = ((double) ca + (double) cb) / ((double) na + (double) nb);
 	double		sez = sqrt(pool * (1 - pool) * (1.0 / na + 1.0 / nb));
 	double		sed = sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb);
 	double		z = 0,
@@ -578,6 +608,32 @@ pp_ab_conversion_final(PG_FUNCTION_ARGS)
 									   s->v[b].successes, s->v[b].n, s->alpha));
 }
 
+/* 22003 unless the mean and variance of variant i are finite (values near 1e308 overflow). */
+static void
+WelchCheckVariant(const AbState *s, int i)
+{
+	const AbVariant *v = &s->v[i];
+
+	if (!isfinite(v->mean) || !isfinite(v->m2 / (v->n - 1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("welch_test values of variant \"%s\" are out of range", AbLabel(s, i)),
+				 errdetail("Their %s overflows double precision.", isfinite(v->mean) ? "variance" : "mean"),
+				 errhint("Rescale the values, for example to thousands.")));
+}
+
+/* 22003 unless x, a derived figure of the readout, is finite; hint may be NULL. */
+static void
+WelchCheckResult(double x, const char *what, const char *detail, const char *hint)
+{
+	if (!isfinite(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("welch_test %s is out of range", what),
+				 errdetail("%s", detail),
+				 hint ? errhint("%s", hint) : 0));
+}
+
 /*
  * Welch's t-test readout: variant labels, n, mean and sample variance of
  * each, diff = mean_b - mean_a with its interval, t, df, p_value,
@@ -606,6 +662,8 @@ pp_welch_test_final(PG_FUNCTION_ARGS)
 	AbOrder(s, &a, &b, 2);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "welch_test must return a composite type");
+	WelchCheckVariant(s, a);
+	WelchCheckVariant(s, b);
 	va = s->v[a].m2 / (s->v[a].n - 1);
 	vb = s->v[b].m2 / (s->v[b].n - 1);
 	sa = va / s->v[a].n;
@@ -616,12 +674,17 @@ pp_welch_test_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("welch_test needs some variation in the values"),
-				 errdetail("Both variants have constant values.")));
+				 errdetail("Both variants have constant values, or values so small that their variance underflows double precision.")));
 	t = diff / se;
 	df = (sa + sb) * (sa + sb) /
 		(sa * sa / (s->v[a].n - 1) + sb * sb / (s->v[b].n - 1));
 	p = StudentTwoSided(t, df);
 	q = StudentUpperQuantile(s->alpha / 2, df);
+	WelchCheckResult(diff, "difference of the means", "The means are too far apart for double precision.", NULL);
+	WelchCheckResult(t, "t statistic", "The standard error is too small next to the difference of the means.", NULL);
+	WelchCheckResult(df, "degrees of freedom", "The variances are too far apart for double precision.", NULL);
+	WelchCheckResult(q * se, "interval", "Its half-width, the t quantile of alpha / 2 times the standard error, overflows double precision.",
+					 "Use a larger alpha.");
 	v[0] = CStringGetTextDatum(AbLabel(s, a));
 	v[1] = CStringGetTextDatum(AbLabel(s, b));
 	v[2] = Int64GetDatum(s->v[a].n);

@@ -34,6 +34,7 @@
 #define FUNNEL_STRICT_ORDER			0x02
 #define FUNNEL_STRICT_INCREASE		0x04
 #define FUNNEL_STRICT_ONCE			0x08
+#define FUNNEL_ALLOW_REENTRY		0x10
 
 PG_FUNCTION_INFO_V1(pp_window_funnel_trans);
 PG_FUNCTION_INFO_V1(pp_window_funnel_trans_mode);
@@ -55,7 +56,8 @@ static const struct
 	{"strict_deduplication", FUNNEL_STRICT_DEDUPLICATION},
 	{"strict_order", FUNNEL_STRICT_ORDER},
 	{"strict_increase", FUNNEL_STRICT_INCREASE},
-	{"strict_once", FUNNEL_STRICT_ONCE}
+	{"strict_once", FUNNEL_STRICT_ONCE},
+	{"allow_reentry", FUNNEL_ALLOW_REENTRY}
 };
 
 /* Mode flags of a comma- or space-separated list of mode names. */
@@ -87,9 +89,15 @@ FunnelParseMode(const char *s)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown window_funnel mode \"%.*s\"", (int) (end - s), s),
-					 errhint("Modes are strict_deduplication, strict_order, strict_increase and strict_once, separated by commas.")));
+					 errhint("Modes are strict_deduplication, strict_order, strict_increase, strict_once and allow_reentry, separated by commas.")));
 		s = end;
 	}
+	if ((flags & FUNNEL_ALLOW_REENTRY) && !(flags & FUNNEL_STRICT_ORDER))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("window_funnel mode allow_reentry needs strict_order"),
+				 errdetail("allow_reentry changes what strict_order does when the first step occurs again."),
+				 errhint("Add strict_order to the modes, as ClickHouse requires.")));
 	return flags;
 }
 
@@ -445,6 +453,17 @@ FunnelLevel(const EventRow *rows, int64 n, int nsteps, int flags, uint64 window)
 					continue;
 				if (s == 0)
 				{
+					/*
+					 * strict_order (ClickHouse since allow_reentry): the first
+					 * step occurring again once the chain is past it breaks
+					 * the chain, unless allow_reentry, which passes over it
+					 */
+					if (order && started && nsteps > 1 && fs->reached[1])
+					{
+						if (flags & FUNNEL_ALLOW_REENTRY)
+							continue;
+						return FunnelLeadingLevels(fs->reached, nsteps);
+					}
 					fs->reached[0] = true;
 					fs->first[0] = fs->last[0] = t;
 					if (flags & FUNNEL_STRICT_ONCE)

@@ -41,30 +41,6 @@ FitTimeUnitsPerMonth(int unit)
 	return time_units_per_month[unit];
 }
 
-/* 22023 for an option value of the wrong type or range. */
-static void
-pg_attribute_noreturn()
-BadOption(const char *func, const char *key, const char *should)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("option \"%s\" of %s must be %s", key, func, should)));
-}
-
-/* A finite number option value. */
-static double
-OptionNumber(JsonbValue *v, const char *func, const char *key)
-{
-	double		d;
-
-	if (v->type != jbvNumeric)
-		BadOption(func, key, "a number");
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
-	if (!isfinite(d))
-		BadOption(func, key, "a finite number");
-	return d;
-}
-
 /* The options of a fit without an options argument. */
 void
 FitOptionsDefault(FitOptions *o)
@@ -77,7 +53,7 @@ FitOptionsDefault(FitOptions *o)
 }
 
 /*
- * Read a fit options object: penalizer (>= 0), max_iterations (1 ..
+ * Read a fit options object: penalizer (>= 0), max_iter (alias max_iterations; 1 ..
  * PORTRAIT_FIT_MAX_ITERATIONS), gradient ('analytic' or 'numeric': central
  * differences, slower, to cross-check) and, when with_unit, unit.  Keys not listed
  * are refused (0A000) so that a misspelt option is not silently ignored.
@@ -99,45 +75,29 @@ FitOption(const char *key, JsonbValue *vp, void *arg)
 	JsonbValue	v = *vp;
 
 	if (strcmp(key, "penalizer") == 0)
-	{
-		o->penalizer = OptionNumber(&v, func, key);
-		if (o->penalizer < 0)
-			BadOption(func, key, "zero or positive");
-	}
-	else if (strcmp(key, "max_iterations") == 0)
-	{
-		double		d = OptionNumber(&v, func, key);
-
-		if (d != floor(d) || d < 1 || d > PORTRAIT_FIT_MAX_ITERATIONS)
-			BadOption(func, key, "an integer from 1 to " CppAsString2(PORTRAIT_FIT_MAX_ITERATIONS));
-		o->max_iterations = (int) d;
-	}
+		o->penalizer = PortraitOptionRange(&v, func, key, 0, INFINITY, false, "zero or positive");
+	else if (strcmp(key, "max_iter") == 0)
+		o->max_iterations = PortraitOptionInteger(&v, func, key, 1, PORTRAIT_FIT_MAX_ITERATIONS);
 	else if (strcmp(key, "gradient") == 0)
 	{
-		char	   *kind;
+		char	   *kind = PortraitOptionString(&v, func, key, "'analytic' or 'numeric'");
 
-		if (v.type != jbvString)
-			BadOption(func, key, "'analytic' or 'numeric'");
-		kind = pnstrdup(v.val.string.val, v.val.string.len);
 		if (strcmp(kind, "numeric") == 0)
 			o->numeric_gradient = true;
 		else if (strcmp(kind, "analytic") != 0)
-			BadOption(func, key, "'analytic' or 'numeric'");
+			PortraitBadOption(func, key, "'analytic' or 'numeric'");
 	}
 	else if (a->with_unit && strcmp(key, "unit") == 0)
 	{
-		char	   *name;
+		char	   *name = PortraitOptionString(&v, func, key, "one of 'days', 'weeks', 'months', 'hours'");
 
-		if (v.type != jbvString)
-			BadOption(func, key, "one of 'days', 'weeks', 'months', 'hours'");
-		name = pnstrdup(v.val.string.val, v.val.string.len);
 		o->unit = FitTimeUnitByName(name);
 		if (o->unit < 0)
-			BadOption(func, key, "one of 'days', 'weeks', 'months', 'hours'");
+			PortraitBadOption(func, key, "one of 'days', 'weeks', 'months', 'hours'");
 	}
 	else
-		PortraitUnknownOption(func, key, a->with_unit ? "penalizer, max_iterations, gradient and unit"
-							  : "penalizer, max_iterations and gradient");
+		PortraitUnknownOption(func, key, a->with_unit ? "penalizer, max_iter (or max_iterations), gradient and unit"
+							  : "penalizer, max_iter (or max_iterations) and gradient");
 }
 
 void
@@ -155,8 +115,7 @@ FitOptionsParse(Jsonb *opts, bool with_unit, const char *func, FitOptions *o)
  */
 typedef struct FitOptionsCache
 {
-	Size		len;
-	char	   *bytes;
+	PortraitOptionsCache raw;
 	FitOptions	opts;
 } FitOptionsCache;
 
@@ -172,23 +131,17 @@ FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit, const char 
 				 errmsg("options of %s must not be NULL", func),
 				 errhint("Pass '{}' for the defaults.")));
 	jb = PG_GETARG_JSONB_P(argno);
-
-	if (c != NULL && VARSIZE(jb) == c->len && memcmp(jb, c->bytes, c->len) == 0)
-		return &c->opts;
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FitOptionsCache));
 		fcinfo->flinfo->fn_extra = c;
 	}
-	FitOptionsParse(jb, with_unit, func, &c->opts);
-	/* the canonical text rides in the aggregate state to the final function */
-	c->opts.text = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt,
-									   JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
-	if (c->bytes)
-		pfree(c->bytes);
-	c->len = VARSIZE(jb);
-	c->bytes = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, c->len);
-	memcpy(c->bytes, jb, c->len);
+	if (PortraitOptionsChanged(&c->raw, fcinfo->flinfo->fn_mcxt, jb))
+	{
+		FitOptionsParse(jb, with_unit, func, &c->opts);
+		/* the canonical text rides in the aggregate state to the final function */
+		c->opts.text = c->raw.text;
+	}
 	return &c->opts;
 }
 

@@ -73,10 +73,28 @@ extern void PortraitExpectChar(const char **pos, char c, const char *typname, co
 extern void PortraitSortDoubles(double *v, size_t n);
 extern void PortraitSelectDoubles(double *v, size_t n, const size_t *ks, int nk);
 
-/* Fit options (a jsonb object): visit(key, value, arg) for each key. */
+/* options.c: fit options (a jsonb object), visit(key, value, arg) for each key */
 typedef void (*PortraitOptionFn) (const char *key, JsonbValue *value, void *arg);
 extern void PortraitForEachOption(Jsonb *opts, const char *func, PortraitOptionFn visit, void *arg);
 extern void PortraitUnknownOption(const char *func, const char *key, const char *known) pg_attribute_noreturn();
+extern void PortraitBadOption(const char *func, const char *key, const char *should) pg_attribute_noreturn();
+extern double PortraitOptionFloat(JsonbValue *v, const char *func, const char *key);
+extern double PortraitOptionRange(JsonbValue *v, const char *func, const char *key, double lo, double hi,
+								  bool open, const char *should);
+extern int64 PortraitOptionInteger(JsonbValue *v, const char *func, const char *key, int64 lo, int64 hi);
+extern bool PortraitOptionBool(JsonbValue *v, const char *func, const char *key);
+extern char *PortraitOptionString(JsonbValue *v, const char *func, const char *key, const char *should);
+extern JsonbValue *PortraitOptionArray(JsonbValue *v, const char *func, const char *key, const char *should, int *n);
+extern char **PortraitOptionNames(JsonbValue *v, const char *func, const char *key, int *n);
+
+/* The options a transition function saw last at its call site, and their text. */
+typedef struct PortraitOptionsCache
+{
+	Size		len;
+	char	   *bytes;
+	char	   *text;
+} PortraitOptionsCache;
+extern bool PortraitOptionsChanged(PortraitOptionsCache *c, MemoryContext cxt, Jsonb *jb);
 extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
 extern int	PortraitFloatArg(FunctionCallInfo fcinfo, int argno, double *buf, int max, const char *what);
 extern MemoryContext PortraitAggContext(FunctionCallInfo fcinfo);

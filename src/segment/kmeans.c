@@ -61,6 +61,9 @@
 #define PORTRAIT_KMEANS_BOUND_SLACK		1e-9
 #define PORTRAIT_SILHOUETTE_DEFAULT_EXACT 10000
 #define PORTRAIT_SILHOUETTE_MAX_EXACT	100000
+/* coordinates beyond these magnitudes are rescaled: their squares would overflow or underflow */
+#define PORTRAIT_SILHOUETTE_SAFE_MAX	1e150
+#define PORTRAIT_SILHOUETTE_SAFE_MIN	1e-150
 
 /* portrait.kmeans_memory_limit, in kB */
 static int	kmeans_memory_limit = 1024 * 1024;
@@ -175,28 +178,6 @@ PortraitKmeansInit(void)
 /* ---------- checks ---------- */
 
 static void
-pg_attribute_noreturn()
-BadOption(const char *fmt,...)
-pg_attribute_printf(1, 2);
-
-/* An unusable option: 22023 with the option in the detail. */
-static void
-BadOption(const char *fmt,...)
-{
-	char		detail[512];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid k-means option"),
-			 errdetail("%s", detail),
-			 errhint("Options are seed, n_init, max_iter, tol, init, standardize, feature_names and algorithm.")));
-}
-
-static void
 CheckK(int64 k)
 {
 	if (k < 1 || k > PORTRAIT_KMEANS_MAX_K)
@@ -240,85 +221,34 @@ OverBudget(int64 n, int d)
 
 /* ---------- options ---------- */
 
-static double
-JsonNumber(JsonbValue *v, const char *key)
-{
-	double		d;
-
-	if (v->type != jbvNumeric)
-		BadOption("Option \"%s\" must be a number.", key);
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
-	if (isnan(d) || isinf(d))
-		BadOption("Option \"%s\" must be a finite number.", key);
-	return d;
-}
-
-static int64
-JsonInt(JsonbValue *v, const char *key, int64 lo, int64 hi)
-{
-	double		d = JsonNumber(v, key);
-
-	if (d != floor(d) || d < (double) lo || d > (double) hi)
-		BadOption("Option \"%s\" must be an integer between " INT64_FORMAT " and " INT64_FORMAT ".",
-				  key, lo, hi);
-	return (int64) d;
-}
-
-/* Elements of a JSON array value (nested containers stay jbvBinary). */
-static JsonbValue *
-JsonArrayElems(JsonbValue *v, const char *key, int *n)
-{
-	JsonbIterator *it;
-	JsonbValue	e;
-	JsonbIteratorToken tok;
-	JsonbValue *out;
-	int			cap = 8;
-
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-		BadOption("Option \"%s\" must be an array.", key);
-	out = palloc(sizeof(JsonbValue) * cap);
-	*n = 0;
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
-	{
-		if (tok != WJB_ELEM)
-			continue;
-		if (*n >= cap)
-		{
-			cap *= 2;
-			out = repalloc(out, sizeof(JsonbValue) * cap);
-		}
-		out[(*n)++] = e;
-	}
-	return out;
-}
-
 /* Explicit initial centroids: an array of k arrays of d numbers. */
 static void
-ParseInitCenters(JsonbValue *v, KmOptions *o)
+ParseInitCenters(JsonbValue *v, KmOptions *o, const char *func)
 {
+	static const char *const should = "\"k-means++\", \"random\" or an array of centroids (arrays of numbers, one per cluster)";
 	int			rows;
-	JsonbValue *r = JsonArrayElems(v, "init", &rows);
+	JsonbValue *r = PortraitOptionArray(v, func, "init", should, &rows);
 
 	if (rows < 1)
-		BadOption("Option \"init\" must be \"k-means++\", \"random\" or an array of centroids.");
+		PortraitBadOption(func, "init", should);
 	for (int i = 0; i < rows; i++)
 	{
 		int			cols;
 		JsonbValue *c;
 
 		if (r[i].type != jbvBinary)
-			BadOption("Option \"init\" must be an array of arrays of numbers (one per cluster).");
-		c = JsonArrayElems(&r[i], "init", &cols);
+			PortraitBadOption(func, "init", should);
+		c = PortraitOptionArray(&r[i], func, "init", should, &cols);
 		if (i == 0)
 		{
 			o->init_cols = cols;
 			o->init_centers = palloc(sizeof(double) * rows * Max(cols, 1));
 		}
 		else if (cols != o->init_cols)
-			BadOption("Initial centroid %d has %d values where the first has %d.", i + 1, cols, o->init_cols);
+			PortraitBadOption(func, "init", psprintf("centroids of one length (centroid %d has %d values, the first %d)",
+													 i + 1, cols, o->init_cols));
 		for (int j = 0; j < cols; j++)
-			o->init_centers[i * cols + j] = JsonNumber(&c[j], "init");
+			o->init_centers[i * cols + j] = PortraitOptionFloat(&c[j], func, "init");
 	}
 	o->init_rows = rows;
 	o->init = KM_INIT_EXPLICIT;
@@ -336,20 +266,17 @@ KmOption(const char *key, JsonbValue *vp, void *arg)
 {
 	KmOptionArgs *a = arg;
 	KmOptions  *o = a->o;
+	const char *func = a->train ? "kmeans_train" : "kmeans_fit";
 	JsonbValue	v = *vp;
 
 	if (strcmp(key, "seed") == 0)
-		o->seed = JsonInt(&v, key, PG_INT64_MIN / 2, PG_INT64_MAX / 2);
+		o->seed = PortraitOptionInteger(&v, func, key, PG_INT64_MIN / 2, PG_INT64_MAX / 2);
 	else if (strcmp(key, "n_init") == 0)
-		o->n_init = JsonInt(&v, key, 1, PORTRAIT_KMEANS_MAX_N_INIT);
+		o->n_init = PortraitOptionInteger(&v, func, key, 1, PORTRAIT_KMEANS_MAX_N_INIT);
 	else if (strcmp(key, "max_iter") == 0)
-		o->max_iter = JsonInt(&v, key, 1, PORTRAIT_KMEANS_MAX_MAX_ITER);
+		o->max_iter = PortraitOptionInteger(&v, func, key, 1, PORTRAIT_KMEANS_MAX_MAX_ITER);
 	else if (strcmp(key, "tol") == 0)
-	{
-		o->tol = JsonNumber(&v, key);
-		if (o->tol < 0)
-			BadOption("Option \"tol\" must not be negative.");
-	}
+		o->tol = PortraitOptionRange(&v, func, key, 0, INFINITY, false, "zero or positive");
 	else if (strcmp(key, "init") == 0)
 	{
 		if (v.type == jbvString)
@@ -361,49 +288,32 @@ KmOption(const char *key, JsonbValue *vp, void *arg)
 			else if (strcmp(s, "random") == 0)
 				o->init = KM_INIT_RANDOM;
 			else
-				BadOption("Option \"init\" must be \"k-means++\", \"random\" or an array of centroids, not \"%s\".", s);
+				PortraitBadOption(func, key, "\"k-means++\", \"random\" or an array of centroids");
 		}
 		else
-			ParseInitCenters(&v, o);
+			ParseInitCenters(&v, o, func);
 	}
 	else if (strcmp(key, "standardize") == 0)
-	{
-		if (v.type != jbvBool)
-			BadOption("Option \"standardize\" must be true or false.");
-		o->standardize = v.val.boolean;
-	}
+		o->standardize = PortraitOptionBool(&v, func, key);
 	else if (strcmp(key, "feature_names") == 0)
-	{
-		JsonbValue *e = JsonArrayElems(&v, key, &o->nnames);
-
-		o->names = palloc(sizeof(char *) * Max(o->nnames, 1));
-		for (int i = 0; i < o->nnames; i++)
-		{
-			if (e[i].type != jbvString)
-				BadOption("Option \"feature_names\" must be an array of strings.");
-			o->names[i] = pnstrdup(e[i].val.string.val, e[i].val.string.len);
-		}
-	}
+		o->names = PortraitOptionNames(&v, func, key, &o->nnames);
 	else if (strcmp(key, "algorithm") == 0)
 	{
-		char	   *s;
+		char	   *s = PortraitOptionString(&v, func, key, "\"hamerly\" or \"lloyd\"");
 
-		if (v.type != jbvString)
-			BadOption("Option \"algorithm\" must be \"hamerly\" or \"lloyd\".");
-		s = pnstrdup(v.val.string.val, v.val.string.len);
 		if (strcmp(s, "hamerly") == 0)
 			o->algorithm = KM_ALG_HAMERLY;
 		else if (strcmp(s, "lloyd") == 0)
 			o->algorithm = KM_ALG_LLOYD;
 		else
-			BadOption("Option \"algorithm\" must be \"hamerly\" or \"lloyd\", not \"%s\".", s);
+			PortraitBadOption(func, key, "\"hamerly\" or \"lloyd\"");
 	}
 	else if (a->train && strcmp(key, "sample_size") == 0)
-		o->sample_size = JsonInt(&v, key, 1000, PG_INT32_MAX);
+		o->sample_size = PortraitOptionInteger(&v, func, key, 1000, PG_INT32_MAX);
 	else if (a->train)
-		PortraitUnknownOption("kmeans_train", key, "seed, n_init, max_iter, tol, init, standardize, feature_names, algorithm and sample_size");
+		PortraitUnknownOption(func, key, "seed, n_init, max_iter, tol, init, standardize, feature_names, algorithm and sample_size");
 	else
-		PortraitUnknownOption("kmeans_fit", key, "seed, n_init, max_iter, tol, init, standardize, feature_names and algorithm");
+		PortraitUnknownOption(func, key, "seed, n_init, max_iter, tol, init, standardize, feature_names and algorithm");
 }
 
 /* Options from their canonical JSON text (NULL: all defaults). */
@@ -449,9 +359,7 @@ CheckOptionShapes(const KmOptions *o, int k, int d)
 /* Per-call-site cache: the last options value and its canonical text. */
 typedef struct KmTransCache
 {
-	Size		rawlen;
-	char	   *raw;
-	char	   *text;
+	PortraitOptionsCache opts;
 	int			k;
 	double		row[PORTRAIT_KMEANS_MAX_DIM];	/* the row being added */
 } KmTransCache;
@@ -473,31 +381,19 @@ static const char *
 OptionsText(FunctionCallInfo fcinfo, int argno, int k)
 {
 	KmTransCache *c = TransCache(fcinfo);
-	Jsonb	   *jb;
 	KmOptions	o;
-	MemoryContext old;
 
 	if (PG_ARGISNULL(argno))
 		return "{}";
-	jb = PG_GETARG_JSONB_P(argno);
-	if (c->text != NULL && c->k == k && c->rawlen == VARSIZE(jb) && memcmp(c->raw, jb, c->rawlen) == 0)
-		return c->text;
-
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	if (c->raw != NULL)
-		pfree(c->raw);
-	c->text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-	c->rawlen = VARSIZE(jb);
-	c->raw = palloc(c->rawlen);
-	memcpy(c->raw, jb, c->rawlen);
+	if (!PortraitOptionsChanged(&c->opts, fcinfo->flinfo->fn_mcxt, PG_GETARG_JSONB_P(argno)) && c->k == k)
+		return c->opts.text;
 	c->k = k;
-	MemoryContextSwitchTo(old);
 
 	/* early errors: the options are checked before any row is collected */
-	ParseOptions(c->text, &o, false);
+	ParseOptions(c->opts.text, &o, false);
 	if (o.init == KM_INIT_EXPLICIT && o.init_rows != k)
 		CheckOptionShapes(&o, k, o.init_cols);
-	return c->text;
+	return c->opts.text;
 }
 
 /* (state, features, k [, options]): collect one row. */
@@ -1900,6 +1796,8 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 	int64	   *size;
 	double	   *sum;
 	double		total = 0;
+	double		maxabs = 0;
+	const double *rows;
 	pg_prng_state rng;
 
 	if (PG_ARGISNULL(0))
@@ -1968,10 +1866,33 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 		size[lo]++;
 	}
 
+	/*
+	 * s = (b - a) / max(a, b) does not change when every point is scaled by
+	 * one factor, so coordinates whose squares would overflow (or vanish)
+	 * are divided by the largest magnitude first; others are used as they are
+	 */
+	rows = ps->values;
+	for (int64 i = 0; i < s; i++)
+		for (int k = 0; k < d; k++)
+			maxabs = Max(maxabs, fabs(ps->values[idx[i] * w + k]));
+	if (maxabs > PORTRAIT_SILHOUETTE_SAFE_MAX || (maxabs > 0 && maxabs < PORTRAIT_SILHOUETTE_SAFE_MIN))
+	{
+		double	   *scaled = palloc_extended(mul_size(mul_size(sizeof(double), s), w), MCXT_ALLOC_HUGE);
+
+		for (int64 i = 0; i < s; i++)
+		{
+			for (int k = 0; k < d; k++)
+				scaled[i * w + k] = ps->values[idx[i] * w + k] / maxabs;
+			scaled[i * w + d] = ps->values[idx[i] * w + d];
+			idx[i] = i;
+		}
+		rows = scaled;
+	}
+
 	sum = palloc(sizeof(double) * m);
 	for (int64 i = 0; i < s; i++)
 	{
-		const double *xi = ps->values + idx[i] * w;
+		const double *xi = rows + idx[i] * w;
 		double		a;
 		double		b = DBL_MAX;
 
@@ -1980,7 +1901,7 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 			continue;
 		memset(sum, 0, sizeof(double) * m);
 		for (int64 j = 0; j < s; j++)
-			sum[cl[j]] += sqrt(Dist2(xi, ps->values + idx[j] * w, d));
+			sum[cl[j]] += sqrt(Dist2(xi, rows + idx[j] * w, d));
 		a = sum[cl[i]] / (size[cl[i]] - 1);
 		for (int c = 0; c < m; c++)
 			if (c != cl[i])
@@ -2074,6 +1995,18 @@ StatsDimOf(ArrayType *a)
 	return (int) v[0];
 }
 
+/* 22003 when feature j's mean or sum of squared deviations left the range of double precision. */
+static inline void
+StatsCheckFinite(const double *s, int d, int j)
+{
+	if (unlikely(!isfinite(s[2 + j]) || !isfinite(s[2 + d + j])))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("kmeans_stats: the variance of feature %d is out of range", j + 1),
+				 errdetail("The squared deviations of its values overflow double precision."),
+				 errhint("Rescale the feature, for example to thousands.")));
+}
+
 Datum
 pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 {
@@ -2114,6 +2047,7 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 
 		s[2 + j] += delta / s[1];
 		s[2 + d + j] += delta * (v[j] - s[2 + j]);
+		StatsCheckFinite(s, d, j);
 	}
 	PG_RETURN_ARRAYTYPE_P(st);
 }
@@ -2157,6 +2091,7 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 
 			x[2 + j] += delta * y[1] / n;
 			x[2 + d + j] += y[2 + d + j] + delta * delta * x[1] * y[1] / n;
+			StatsCheckFinite(x, d, j);
 		}
 		x[1] = n;
 	}

@@ -117,30 +117,17 @@ typedef struct LogitData
 
 /* ---------- checks and reading arguments ---------- */
 
-/* The values of a float8 array (ARR_DATA_PTR without its sign-compare warning). */
-static inline double *
-ArrayDoubles(ArrayType *a)
-{
-	Size		off = ARR_HASNULL(a) ? (Size) a->dataoffset : ARR_OVERHEAD_NONULLS(ARR_NDIM(a));
-
-	return (double *) ((char *) a + off);
-}
-
 /*
- * Copy a float8[] argument into out (capacity max), checking it is
- * one-dimensional, free of NULLs and finite.  Returns the element count.
+ * Copy a float8[] argument into out (capacity max): the shared reader's
+ * checks (one dimension, no NULLs, finite), and not empty.  Returns the
+ * element count.
  */
 static int
 LogitReadArray(ArrayType *a, double *out, int max, const char *what)
 {
 	int			n;
-	const double *v;
+	const double *v = PortraitFloatArray(a, &n, what);
 
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -149,16 +136,7 @@ LogitReadArray(ArrayType *a, double *out, int max, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s has %d elements, more than the %d allowed", what, n, max)));
-	if (ARR_HASNULL(a) && array_contains_nulls(a))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not contain NULL elements", what)));
-	v = ArrayDoubles(a);
-	for (int i = 0; i < n; i++)
-	{
-		CheckFinite(v[i], what);
-		out[i] = v[i];
-	}
+	memcpy(out, v, sizeof(double) * n);
 	return n;
 }
 
@@ -185,29 +163,6 @@ LogitBuffer(FunctionCallInfo fcinfo, double **buf, int *cap, int need)
 
 /* ---------- options ---------- */
 
-/*
- * A numeric option within [lo, hi] (an end excluded when open), an integer
- * when integral; range says what is allowed, for the message.
- */
-static double
-OptionNumber(JsonbValue *v, const char *key, double lo, double hi, bool open, bool integral,
-			 const char *range)
-{
-	double		x;
-
-	if (v->type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" must be a number", key)));
-	x = PortraitNumericToDouble(NumericGetDatum(v->val.numeric), key);
-	if (!isfinite(x) || x < lo || x > hi || (open && (x == lo || x == hi)) ||
-		(integral && x != floor(x)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" must be %s", key, range)));
-	return x;
-}
-
 /* What LogitParseOptions's visitor needs. */
 typedef struct LogitOptionArgs
 {
@@ -220,58 +175,24 @@ LogitOption(const char *key, JsonbValue *vp, void *arg)
 {
 	LogitOptionArgs *a = arg;
 	LogitOptions *opt = a->opt;
-	int			p = a->p;
 	JsonbValue	v = *vp;
-	JsonbIteratorToken tok;
 
-	if (strcmp(key, "lambda") == 0)
-		opt->lambda = OptionNumber(&v, key, 0, INFINITY, false, false, "zero or positive");
+	if (strcmp(key, "penalizer") == 0)
+		opt->lambda = PortraitOptionRange(&v, "logit_fit", key, 0, INFINITY, false, "zero or positive");
 	else if (strcmp(key, "tol") == 0)
-		opt->tol = OptionNumber(&v, key, 0, 1, true, false, "between 0 and 1 (exclusive)");
+		opt->tol = PortraitOptionRange(&v, "logit_fit", key, 0, 1, true, "between 0 and 1 (exclusive)");
 	else if (strcmp(key, "max_iter") == 0)
-		opt->max_iter = (int) OptionNumber(&v, key, 1, PORTRAIT_LOGIT_MAX_MAX_ITER, false, true,
-										   psprintf("an integer between 1 and %d",
-													PORTRAIT_LOGIT_MAX_MAX_ITER));
+		opt->max_iter = PortraitOptionInteger(&v, "logit_fit", key, 1, PORTRAIT_LOGIT_MAX_MAX_ITER);
 	else if (strcmp(key, "standardize") == 0)
-	{
-		if (v.type != jbvBool)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"standardize\" must be true or false")));
-		opt->standardize = v.val.boolean;
-	}
+		opt->standardize = PortraitOptionBool(&v, "logit_fit", key);
 	else if (strcmp(key, "feature_names") == 0)
 	{
-		JsonbIterator *ait;
-		JsonbValue	e;
-		int			n = 0;
-
-		if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"feature_names\" must be an array of strings")));
-		opt->names = palloc0(sizeof(char *) * Max(p, 1));
-		ait = JsonbIteratorInit(v.val.binary.data);
-		while ((tok = JsonbIteratorNext(&ait, &e, true)) != WJB_DONE)
-		{
-			if (tok != WJB_ELEM)
-				continue;
-			if (e.type != jbvString)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"feature_names\" must be an array of strings")));
-			if (n < p)
-				opt->names[n] = pnstrdup(e.val.string.val, e.val.string.len);
-			n++;
-		}
-		if (n != p)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"feature_names\" has %d names for %d features", n, p)));
-		opt->nnames = n;
+		opt->names = PortraitOptionNames(&v, "logit_fit", key, &opt->nnames);
+		if (opt->nnames != a->p)
+			PortraitBadOption("logit_fit", key, psprintf("an array of %d names, one per feature", a->p));
 	}
 	else
-		PortraitUnknownOption("logit_fit", key, "lambda, tol, max_iter, standardize and feature_names");
+		PortraitUnknownOption("logit_fit", key, "penalizer (or lambda), tol, max_iter, standardize and feature_names");
 }
 
 /*
@@ -730,9 +651,7 @@ typedef struct LogitTransCache
 {
 	double	   *row;
 	int			rowcap;
-	Size		optlen;			/* bytes of the last options jsonb seen */
-	char	   *optbytes;
-	char	   *opttext;
+	PortraitOptionsCache opts;	/* the last options seen */
 	int64		opthash;
 } LogitTransCache;
 
@@ -759,24 +678,17 @@ LogitFitTrans(FunctionCallInfo fcinfo, bool with_options)
 
 	if (with_options && !PG_ARGISNULL(3))
 	{
-		Jsonb	   *jb = PG_GETARG_JSONB_P(3);
-		Size		len = VARSIZE(jb);
-
-		if (c->optbytes == NULL || len != c->optlen || memcmp(jb, c->optbytes, len) != 0)
+		if (PortraitOptionsChanged(&c->opts, fcinfo->flinfo->fn_mcxt, PG_GETARG_JSONB_P(3)))
 		{
 			LogitOptions opt;
-			char	   *text;
+			const char *text = c->opts.text;
 
-			LogitParseOptions(jb, p, &opt);
-			text = JsonbToCString(NULL, &jb->root, len);
+			LogitParseOptions(PG_GETARG_JSONB_P(3), p, &opt);
 			if (strlen(text) > PORTRAIT_LOGIT_MAX_OPTIONS_LEN)
 				ereport(ERROR,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						 errmsg("options are longer than %d bytes", PORTRAIT_LOGIT_MAX_OPTIONS_LEN)));
-			c->optbytes = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, len);
-			memcpy(c->optbytes, jb, len);
-			c->optlen = len;
-			c->opttext = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, text);
+			/* the state's parameter: options that differ between rows of a group are refused */
 			c->opthash = (int64) hash_bytes_extended((const unsigned char *) text, strlen(text), 0);
 			if (c->opthash == 0)
 				c->opthash = 1;
@@ -800,7 +712,7 @@ LogitFitTrans(FunctionCallInfo fcinfo, bool with_options)
 	}
 	ps = PointsGetState(fcinfo, 0, p + 1, param);
 	if (fresh && param != 0)
-		PointsSetAux(ps, c->opttext, strlen(c->opttext));
+		PointsSetAux(ps, c->opts.text, strlen(c->opts.text));
 	PointsAppend(ps, c->row);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
@@ -1190,7 +1102,7 @@ StepValues(ArrayType *a, int len)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("logit_step states have different lengths"),
 				 errdetail("Every row must have the same number of features.")));
-	return ArrayDoubles(a);
+	return (double *) PortraitArrayData(a);
 }
 
 /* Number of coefficients k of a logit_step state of len values, or -1. */

@@ -888,9 +888,10 @@ typedef struct RfmRule
 {
 	text	   *segment;		/* ready for result rows */
 	bool		relative;		/* bounds apply to score - population mean score */
+	bool		inclusive;		/* lower bounds admit their own value */
 	bool		has_lo[RULE_DIMS];
 	bool		has_hi[RULE_DIMS];
-	double		lo[RULE_DIMS];	/* exclusive */
+	double		lo[RULE_DIMS];	/* exclusive unless inclusive */
 	double		hi[RULE_DIMS];	/* inclusive */
 } RfmRule;
 
@@ -915,8 +916,9 @@ RfmLoadMap(const char *name, MemoryContext cxt)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args(
-		"SELECT segment, relative, r_low, r_high, f_low, f_high, m_low, m_high, fm_low, fm_high "
-		"FROM portrait.rfm_segment_rule WHERE map OPERATOR(pg_catalog.=) $1 ORDER BY priority",
+		"SELECT segment, relative, r_low, r_high, f_low, f_high, m_low, m_high, fm_low, fm_high, "
+		"pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'inclusive' "
+		"FROM portrait.rfm_segment_rule r WHERE map OPERATOR(pg_catalog.=) $1 ORDER BY priority",
 		1, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading portrait.rfm_segment_rule failed: %d", ret);
@@ -955,6 +957,9 @@ RfmLoadMap(const char *name, MemoryContext cxt)
 			r->has_hi[k] = !isnull;
 			r->hi[k] = isnull ? 0 : DatumGetFloat8(d);
 		}
+		/* read by name: a catalog not yet updated to 0.5.0 has no such column */
+		d = SPI_getbinval(tup, td, 3 + 2 * RULE_DIMS, &isnull);
+		r->inclusive = !isnull && strcmp(TextDatumGetCString(d), "true") == 0;
 	}
 	SPI_finish();
 	return map;
@@ -988,7 +993,7 @@ RfmApplyMap(const RfmMap *map, int r, int f, int m, const double *mean_score)
 		{
 			double		v = rule->relative ? x[k] - mean[k] : x[k];
 
-			if (rule->has_lo[k] && !(v > rule->lo[k]))
+			if (rule->has_lo[k] && !(rule->inclusive ? v >= rule->lo[k] : v > rule->lo[k]))
 				ok = false;
 			if (rule->has_hi[k] && !(v <= rule->hi[k]))
 				ok = false;

@@ -81,23 +81,25 @@ CREATE TABLE @extschema@.rfm_segment_rule (
     relative    boolean NOT NULL DEFAULT false,
     description text,
     builtin     boolean NOT NULL DEFAULT false,
+    inclusive   boolean NOT NULL DEFAULT false,
     PRIMARY KEY (map, priority)
 );
 COMMENT ON TABLE @extschema@.rfm_segment_rule IS 'Segment maps: per map, rules tried in priority order, the first whose bounds hold names the segment. Edit freely; kept by pg_dump.';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.map IS 'Map name, e.g. standard or cn8';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.priority IS 'Rules are tried in ascending priority; the first match wins';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.segment IS 'Segment name returned when the rule matches';
-COMMENT ON COLUMN @extschema@.rfm_segment_rule.r_low IS 'Recency score must be greater than this (NULL: no bound)';
+COMMENT ON COLUMN @extschema@.rfm_segment_rule.r_low IS 'Recency score must be greater than this, or at least this when inclusive (NULL: no bound)';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.r_high IS 'Recency score must be at most this (NULL: no bound)';
-COMMENT ON COLUMN @extschema@.rfm_segment_rule.f_low IS 'Frequency score must be greater than this (NULL: no bound)';
+COMMENT ON COLUMN @extschema@.rfm_segment_rule.f_low IS 'Frequency score must be greater than this, or at least this when inclusive (NULL: no bound)';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.f_high IS 'Frequency score must be at most this (NULL: no bound)';
-COMMENT ON COLUMN @extschema@.rfm_segment_rule.m_low IS 'Monetary score must be greater than this (NULL: no bound)';
+COMMENT ON COLUMN @extschema@.rfm_segment_rule.m_low IS 'Monetary score must be greater than this, or at least this when inclusive (NULL: no bound)';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.m_high IS 'Monetary score must be at most this (NULL: no bound)';
-COMMENT ON COLUMN @extschema@.rfm_segment_rule.fm_low IS '(F + M) / 2 must be greater than this (NULL: no bound)';
+COMMENT ON COLUMN @extschema@.rfm_segment_rule.fm_low IS '(F + M) / 2 must be greater than this, or at least this when inclusive (NULL: no bound)';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.fm_high IS '(F + M) / 2 must be at most this (NULL: no bound)';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.relative IS 'Bounds apply to score minus the population mean score (needs the rfm model)';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.description IS 'What the segment means, for people';
 COMMENT ON COLUMN @extschema@.rfm_segment_rule.builtin IS 'Row as installed by the extension; an edited row becomes false and is kept by pg_dump';
+COMMENT ON COLUMN @extschema@.rfm_segment_rule.inclusive IS 'Lower bounds are inclusive too (low <= score <= high, as the standard map is published); false: low < score <= high';
 -- rfm_segment reads the maps as its caller; editing them stays with the owner.
 GRANT SELECT ON @extschema@.rfm_segment_rule TO PUBLIC;
 
@@ -123,19 +125,23 @@ COMMENT ON FUNCTION @extschema@.rfm_segment_rule_guard() IS 'Trigger of rfm_segm
 CREATE TRIGGER rfm_segment_rule_guard BEFORE INSERT OR UPDATE ON @extschema@.rfm_segment_rule
     FOR EACH ROW EXECUTE FUNCTION @extschema@.rfm_segment_rule_guard();
 
+-- The standard map read as its users read it (rfm_segment of the R package
+-- rfm takes inclusive lower and upper bounds, and so do the tutorials that
+-- publish this table): "R 4-5" means the scores 4 and 5.  The first matching
+-- rule wins, so Can't Lose Them takes its cells before At Risk.
 INSERT INTO @extschema@.rfm_segment_rule
-    (map, priority, segment, r_low, r_high, fm_low, fm_high, builtin, description) VALUES
-    ('standard',  1, 'Champions',          4, 5, 4, 5, true, 'Bought recently, buy often and spend the most'),
-    ('standard',  2, 'Loyal Customers',    2, 5, 3, 5, true, 'Buy regularly and spend well'),
-    ('standard',  3, 'Potential Loyalist', 3, 5, 1, 3, true, 'Recent customers with average frequency and spend'),
-    ('standard',  4, 'New Customers',      4, 5, 0, 1, true, 'Bought most recently, but rarely'),
-    ('standard',  5, 'Promising',          3, 4, 0, 1, true, 'Recent shoppers who have not spent much yet'),
-    ('standard',  6, 'Need Attention',     2, 3, 2, 3, true, 'Above-average recency, frequency and spend, but not lately'),
-    ('standard',  7, 'About To Sleep',     2, 3, 0, 2, true, 'Below-average recency, frequency and spend'),
-    ('standard',  8, 'Can''t Lose Them',   0, 1, 4, 5, true, 'Used to buy most and most often, but long ago'),
-    ('standard',  9, 'At Risk',            0, 2, 2, 5, true, 'Spent a lot and bought often, but long ago'),
-    ('standard', 10, 'Hibernating',        1, 2, 1, 2, true, 'Last purchase long ago, low spend and few orders'),
-    ('standard', 11, 'Lost',               0, 2, 0, 2, true, 'Lowest recency, frequency and spend');
+    (map, priority, segment, r_low, r_high, fm_low, fm_high, builtin, inclusive, description) VALUES
+    ('standard',  1, 'Champions',          4, 5, 4, 5, true, true, 'Bought recently, buy often and spend the most'),
+    ('standard',  2, 'Loyal Customers',    2, 5, 3, 5, true, true, 'Buy regularly and spend well'),
+    ('standard',  3, 'Potential Loyalist', 3, 5, 1, 3, true, true, 'Recent customers with average frequency and spend'),
+    ('standard',  4, 'New Customers',      4, 5, 0, 1, true, true, 'Bought most recently, but rarely'),
+    ('standard',  5, 'Promising',          3, 4, 0, 1, true, true, 'Recent shoppers who have not spent much yet'),
+    ('standard',  6, 'Need Attention',     2, 3, 2, 3, true, true, 'Above-average recency, frequency and spend, but not lately'),
+    ('standard',  7, 'About To Sleep',     2, 3, 0, 2, true, true, 'Below-average recency, frequency and spend'),
+    ('standard',  8, 'Can''t Lose Them',   0, 1, 4, 5, true, true, 'Used to buy most and most often, but long ago'),
+    ('standard',  9, 'At Risk',            0, 2, 2, 5, true, true, 'Spent a lot and bought often, but long ago'),
+    ('standard', 10, 'Hibernating',        1, 2, 1, 2, true, true, 'Last purchase long ago, low spend and few orders'),
+    ('standard', 11, 'Lost',               0, 2, 0, 2, true, true, 'Lowest recency, frequency and spend');
 
 INSERT INTO @extschema@.rfm_segment_rule
     (map, priority, segment, r_low, r_high, f_low, f_high, m_low, m_high, relative, builtin, description) VALUES

@@ -21,6 +21,7 @@ def funnel(rows, nsteps, window, modes):
     order = 'strict_order' in modes
     increase = 'strict_increase' in modes
     once = 'strict_once' in modes
+    reentry = 'allow_reentry' in modes
     # rows with equal times are taken in mask order (pg_portrait's canonical
     # order; ClickHouse takes them in arrival order)
     events = []
@@ -60,6 +61,12 @@ def funnel(rows, nsteps, window, modes):
                     break
                 continue
             if idx == 0:
+                # strict_order: the first step again, once the chain is past
+                # it, breaks the chain; allow_reentry passes over it
+                if order and first_event and nsteps > 1 and ts_[1] is not None:
+                    if reentry:
+                        continue
+                    return leading([x is not None for x in ts_])
                 ts_[0] = (t, t)
                 first_event = True
             elif dedup and ts_[idx] is not None:
@@ -88,6 +95,10 @@ def funnel(rows, nsteps, window, modes):
                 break
             continue
         if idx == 0:
+            if order and has_first and nsteps > 1 and reached[1]:
+                if reentry:
+                    continue
+                return leading(reached)
             seqs[0].append((t, t, [rid]))
             reached[0] = True
             has_first = True
@@ -110,7 +121,8 @@ def funnel(rows, nsteps, window, modes):
 
 MODES = ['', 'strict_deduplication', 'strict_order', 'strict_increase', 'strict_once',
          'strict_order,strict_increase', 'strict_deduplication,strict_once',
-         'strict_order,strict_once', 'strict_increase,strict_once']
+         'strict_order,strict_once', 'strict_increase,strict_once',
+         'strict_order,allow_reentry', 'strict_order,allow_reentry,strict_once']
 
 with open(os.path.join(HERE, 'funnel_events.csv'), 'w', newline='') as fe, \
      open(os.path.join(HERE, 'funnel_expected.csv'), 'w', newline='') as fx:
