@@ -106,7 +106,7 @@ endif
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_MODULES)
 	cat $^ > $@
 
-.PHONY: demo test bench sanitize sqlsmith
+.PHONY: demo test bench sanitize sqlsmith citus
 
 # Main job: set up, build, start a throwaway cluster, print the demo portrait.
 demo:
@@ -115,6 +115,12 @@ demo:
 # Every pg_regress and pgTAP suite on a throwaway cluster.
 test:
 	./test/portrait.sh test
+
+# The workflows on Citus (a coordinator and two workers on loopback) compared
+# with a local copy; Citus from CITUS_ROOT (a DESTDIR root) or the system.
+# Without Citus it is a TAP skip.  `make test` runs it too.
+citus:
+	./test/portrait.sh citus
 
 # Every suite again with the extension built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (doc/hardening-sanitize.md); reports count as failures.

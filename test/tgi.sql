@@ -257,7 +257,7 @@ SELECT is((SELECT portrait.tgi(t.segment = 'Champions', ROW(t.segment, t.monetar
           'tgi(in_group, record, names) equals the named record form');
 SELECT throws_ok($$SELECT portrait.profile_agg(ROW(1, 'x'))$$, '22023', 'the columns of the attrs record have no names',
                  'an anonymous row without names is refused (not profiled as f1, f2)');
-SELECT throws_ok($$SELECT portrait.tgi(true, ROW(1, 'x'), ARRAY['a'])$$, '22023', '1 attribute names given for a record of 2 columns',
+SELECT throws_ok($$SELECT portrait.tgi(true, ROW(1, 'x'), ARRAY['a'])$$, '22023', 'the number of attribute names (1) differs from the number of columns of attrs (2)',
                  'names: one per column');
 SELECT throws_ok($$SELECT portrait.tgi(true, ROW(1, 'x'), NULL)$$, '22004', 'attribute names must not be NULL', 'names: NULL');
 SELECT throws_ok($$SELECT portrait.profile_agg(ROW(1, 'x'), ARRAY['a', NULL])$$, '22004', 'attribute names must not be NULL', 'names: a NULL name');

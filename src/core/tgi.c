@@ -888,7 +888,7 @@ RecordNames(FunctionCallInfo fcinfo, RecordCache *rc, ArrayType *arr)
 	if (n != rc->desc->natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%d attribute names given for a record of %d columns", n, rc->desc->natts),
+				 errmsg("the number of attribute names (%d) differs from the number of columns of attrs (%d)", n, rc->desc->natts),
 				 errhint("Name every column of attrs, in order.")));
 	rc->names = MemoryContextAllocZero(cxt, sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
