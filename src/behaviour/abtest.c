@@ -420,36 +420,46 @@ AbFind(const AbState *s, const char *label, int len)
 	return -1;
 }
 
-/* Welford update of one value. */
+/*
+ * The moments of a variant: its layout (n, successes, mean, m2) is the
+ * stored form of the state, so they are read out and written back.
+ */
+static inline PortraitMoments
+AbMoments(const AbVariant *v)
+{
+	PortraitMoments m = {v->n, v->mean, v->m2};
+
+	return m;
+}
+
+static inline void
+AbSetMoments(AbVariant *v, const PortraitMoments *m)
+{
+	v->n = m->n;
+	v->mean = m->mean;
+	v->m2 = m->m2;
+}
+
+/* One value more. */
 static inline void
 AbAddValue(AbVariant *v, double x)
 {
-	double		d = x - v->mean;
+	PortraitMoments m = AbMoments(v);
 
-	v->n++;
-	v->mean += d / v->n;
-	v->m2 += d * (x - v->mean);
+	MomentsAdd(&m, x);
+	AbSetMoments(v, &m);
 }
 
-/* Chan et al.'s merge of b into a. */
+/* b merged into a. */
 static void
 AbMerge(AbVariant *a, const AbVariant *b)
 {
-	int64		n = a->n + b->n;
-	double		delta;
+	PortraitMoments ma = AbMoments(a);
+	PortraitMoments mb = AbMoments(b);
 
-	if (b->n == 0)
-		return;
-	if (a->n == 0)
-	{
-		*a = *b;
-		return;
-	}
-	delta = b->mean - a->mean;
-	a->mean += delta * ((double) b->n / n);
-	a->m2 += b->m2 + delta * delta * ((double) a->n * (double) b->n / n);
+	MomentsMerge(&ma, &mb);
+	AbSetMoments(a, &ma);
 	a->successes += b->successes;
-	a->n = n;
 }
 
 /*

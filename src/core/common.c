@@ -151,6 +151,32 @@ PortraitFloatArg(FunctionCallInfo fcinfo, int argno, double *buf, int max, const
 }
 
 /*
+ * Mean and population variance of p columns of n rows (stride values a row,
+ * the columns from first on), in two passes: the deviations are taken from
+ * the mean, so a large common offset costs no precision.
+ */
+void
+PortraitColumnMoments(const double *rows, int64 n, int stride, int first, int p, double *mean, double *var)
+{
+	memset(mean, 0, sizeof(double) * p);
+	memset(var, 0, sizeof(double) * p);
+	for (int64 i = 0; i < n; i++)
+		for (int j = 0; j < p; j++)
+			mean[j] += rows[i * stride + first + j];
+	for (int j = 0; j < p; j++)
+		mean[j] /= n;
+	for (int64 i = 0; i < n; i++)
+		for (int j = 0; j < p; j++)
+		{
+			double		t = rows[i * stride + first + j] - mean[j];
+
+			var[j] += t * t;
+		}
+	for (int j = 0; j < p; j++)
+		var[j] /= n;
+}
+
+/*
  * A short readable profile of a segment from its features' deviations from
  * the population in standard units (z): up to maxterms of the strongest
  * deviations of at least PORTRAIT_PROFILE_MIN_Z, strongest first, as

@@ -109,6 +109,7 @@ extern struct _SPI_plan *TrainerPrepare(const char *sql, int nargs, Oid *argtype
 extern HeapTuple TrainerRun(struct _SPI_plan *plan, Datum *values, int natts, const Oid *types, int ntypes, TupleDesc *desc);
 extern Datum TrainerRunValue(struct _SPI_plan *plan, Datum *values, Oid type, bool *isnull);
 extern Datum PortraitFloat8ArrayDatum(const double *v, int n);
+extern ArrayType *TrainerSumsNew(FunctionCallInfo fcinfo, int len);
 
 /* Segment profiles: deviations (standard units) that make a label term. */
 #define PORTRAIT_PROFILE_MIN_Z		0.5
@@ -131,6 +132,51 @@ PortraitArrayData(ArrayType *a)
 {
 	return (char *) a + (ARR_HASNULL(a) ? (Size) a->dataoffset : (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
 }
+
+/*
+ * Count, mean and sum of squared deviations of a set of numbers: Welford's
+ * update one value at a time, Chan et al.'s merge of two sets (parallel
+ * workers, distributed partial states).
+ */
+typedef struct PortraitMoments
+{
+	int64		n;
+	double		mean;
+	double		m2;
+} PortraitMoments;
+
+static inline void
+MomentsAdd(PortraitMoments *m, double x)
+{
+	double		d = x - m->mean;
+
+	m->n++;
+	m->mean += d / m->n;
+	m->m2 += d * (x - m->mean);
+}
+
+static inline void
+MomentsMerge(PortraitMoments *a, const PortraitMoments *b)
+{
+	double		n;
+	double		d;
+
+	if (b->n == 0)
+		return;
+	if (a->n == 0)
+	{
+		*a = *b;
+		return;
+	}
+	n = (double) a->n + (double) b->n;
+	d = b->mean - a->mean;
+	a->mean += d * ((double) b->n / n);
+	a->m2 += b->m2 + d * d * ((double) a->n * (double) b->n / n);
+	a->n += b->n;
+}
+
+extern void PortraitColumnMoments(const double *rows, int64 n, int stride, int first, int p,
+								  double *mean, double *var);
 
 /* Neumaier-compensated sum, so that results hardly depend on row order. */
 typedef struct KahanSum

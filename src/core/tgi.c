@@ -49,14 +49,6 @@ typedef enum AttrKind
 	KIND_NUMERIC = 'n'
 } AttrKind;
 
-/* Count, mean and sum of squared deviations of a set of numbers. */
-typedef struct Moments
-{
-	int64		n;
-	double		mean;
-	double		m2;
-} Moments;
-
 typedef struct ProfValue
 {
 	char	   *str;
@@ -73,8 +65,8 @@ typedef struct ProfAttr
 	int			nvalues;
 	int			capvalues;
 	ProfValue  *values;			/* sorted by bytes */
-	Moments		group;
-	Moments		all;
+	PortraitMoments group;
+	PortraitMoments all;
 } ProfAttr;
 
 typedef struct ProfileState
@@ -120,40 +112,6 @@ static const ExpandedObjectMethods profile_methods = {
 	ProfileFlatSize,
 	ProfileFlatten
 };
-
-/* ---------- moments ---------- */
-
-/* Welford's update with one number. */
-static inline void
-MomentsAdd(Moments *m, double x)
-{
-	double		d = x - m->mean;
-
-	m->n++;
-	m->mean += d / m->n;
-	m->m2 += d * (x - m->mean);
-}
-
-/* Chan et al.'s pairwise merge of b into a. */
-static void
-MomentsMerge(Moments *a, const Moments *b)
-{
-	double		n;
-	double		d;
-
-	if (b->n == 0)
-		return;
-	if (a->n == 0)
-	{
-		*a = *b;
-		return;
-	}
-	n = (double) a->n + (double) b->n;
-	d = b->mean - a->mean;
-	a->mean += d * ((double) b->n / n);
-	a->m2 += b->m2 + d * d * ((double) a->n * (double) b->n / n);
-	a->n += b->n;
-}
 
 /* ---------- the state ---------- */
 
@@ -352,7 +310,7 @@ AppendBytes(StringInfo buf, const char *s, int len)
 
 /* Append :n:mean:m2 with exact shortest floats. */
 static void
-AppendMoments(StringInfo buf, const Moments *m)
+AppendMoments(StringInfo buf, const PortraitMoments *m)
 {
 	appendStringInfo(buf, ":%lld:", (long long) m->n);
 	PortraitFormatDouble(buf, m->mean);
@@ -430,7 +388,7 @@ ParseBytes(const char **pos, int *len, const char *input)
 
 /* Read :n:mean:m2 at *pos and check it. */
 static void
-ParseMoments(const char **pos, Moments *m, const char *input)
+ParseMoments(const char **pos, PortraitMoments *m, const char *input)
 {
 	PortraitExpectChar(pos, ':', "portrait.profile", input);
 	m->n = PortraitParseInt64(pos, "portrait.profile", input);
@@ -1193,7 +1151,7 @@ CategoryStats(ProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
 
 /* Statistics of a numeric attribute: group and population moments, rows ng of N. */
 static void
-NumericStats(ProfileRow *r, const Moments *g, const Moments *p)
+NumericStats(ProfileRow *r, const PortraitMoments *g, const PortraitMoments *p)
 {
 	r->group_count = g->n;
 	r->pop_count = p->n;
@@ -1287,7 +1245,7 @@ ProfileRows(const ProfileState *g, const ProfileState *p, int *nrows)
 	{
 		const ProfAttr *pa = &p->attrs[i];
 		const ProfAttr *ga = g == p ? pa : FindAttr(g, pa->name, pa->namelen);
-		static const Moments none = {0};
+		static const PortraitMoments none = {0};
 
 		CHECK_FOR_INTERRUPTS();
 		if (pa->kind == KIND_NUMERIC)

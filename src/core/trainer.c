@@ -216,3 +216,24 @@ PortraitFloat8ArrayDatum(const double *v, int n)
 	return PointerGetDatum(construct_array(elems, n, FLOAT8OID, sizeof(double),
 										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
+
+/*
+ * A float8[] of len zeros in the aggregate context: the state of the
+ * trainers' per-scan aggregates (kmeans_stats, kmeans_step, logit_step),
+ * added to in place row by row, a real SQL type that partial aggregation
+ * can pass as text.
+ */
+ArrayType *
+TrainerSumsNew(FunctionCallInfo fcinfo, int len)
+{
+	MemoryContext old = MemoryContextSwitchTo(PortraitAggContext(fcinfo));
+	Datum	   *zeros = palloc0(sizeof(Datum) * len);
+	ArrayType  *a;
+
+	for (int i = 0; i < len; i++)
+		zeros[i] = Float8GetDatum(0.0);
+	a = construct_array(zeros, len, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	MemoryContextSwitchTo(old);
+	pfree(zeros);
+	return a;
+}

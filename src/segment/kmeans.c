@@ -726,25 +726,17 @@ Standardize(KmFit *f, bool standardize, double tol)
 	int			d = f->d;
 	double		varsum = 0;
 
+	double	   *var = palloc(sizeof(double) * d);
+
+	PortraitColumnMoments(f->x, f->n, d, 0, d, f->mean, var);
 	for (int j = 0; j < d; j++)
 	{
-		double		s = 0;
-		double		ss = 0;
-
-		for (int64 i = 0; i < f->n; i++)
-			s += f->x[i * d + j];
-		f->mean[j] = s / f->n;
-		for (int64 i = 0; i < f->n; i++)
-		{
-			double		t = f->x[i * d + j] - f->mean[j];
-
-			ss += t * t;
-		}
-		f->sd[j] = sqrt(ss / f->n);
+		f->sd[j] = sqrt(var[j]);
 		f->scale[j] = (standardize && f->sd[j] > 0) ? f->sd[j] : 1.0;
 		f->shift[j] = standardize ? f->mean[j] : 0.0;
-		varsum += (ss / f->n) / (f->scale[j] * f->scale[j]);
+		varsum += var[j] / (f->scale[j] * f->scale[j]);
 	}
+	pfree(var);
 	if (standardize)
 		for (int64 i = 0; i < f->n; i++)
 			for (int j = 0; j < d; j++)
@@ -1932,24 +1924,6 @@ pp_silhouette_final(PG_FUNCTION_ARGS)
 #define STATE_DATA(a)		((double *) PortraitArrayData(a))
 #define STEP_LEN(k, d)		(3 + (k) + (k) * (d))
 
-static ArrayType *
-NewStateArray(FunctionCallInfo fcinfo, int len)
-{
-	MemoryContext aggcxt;
-	MemoryContext old;
-	ArrayType  *a;
-	Datum	   *zeros;
-
-	aggcxt = PortraitAggContext(fcinfo);
-	old = MemoryContextSwitchTo(aggcxt);
-	zeros = palloc0(sizeof(Datum) * len);
-	for (int i = 0; i < len; i++)
-		zeros[i] = Float8GetDatum(0.0);
-	a = construct_array(zeros, len, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	MemoryContextSwitchTo(old);
-	return a;
-}
-
 /* The values of a state array, checked to be a state of the given length. */
 static double *
 StateValues(ArrayType *a, int expect, const char *what)
@@ -2028,7 +2002,7 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 	CheckDim(d);
 	if (PG_ARGISNULL(0))
 	{
-		st = NewStateArray(fcinfo, STATS_LEN(d));
+		st = TrainerSumsNew(fcinfo, STATS_LEN(d));
 		STATE_DATA(st)[0] = d;
 	}
 	else
@@ -2040,15 +2014,16 @@ pp_kmeans_stats_trans(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("all rows must have the same number of values"),
 				 errdetail("A row has %d values where earlier rows had %d.", d, sd)));
-	s[1] += 1;
 	for (int j = 0; j < d; j++)
 	{
-		double		delta = v[j] - s[2 + j];
+		PortraitMoments m = {(int64) s[1], s[2 + j], s[2 + d + j]};
 
-		s[2 + j] += delta / s[1];
-		s[2 + d + j] += delta * (v[j] - s[2 + j]);
+		MomentsAdd(&m, v[j]);
+		s[2 + j] = m.mean;
+		s[2 + d + j] = m.m2;
 		StatsCheckFinite(s, d, j);
 	}
+	s[1] += 1;
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
@@ -2059,7 +2034,6 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 	double	   *x;
 	const double *y;
 	int			d;
-	double		n;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -2072,7 +2046,7 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
 	if (PG_ARGISNULL(0))
 	{
-		a = NewStateArray(fcinfo, STATS_LEN(d));
+		a = TrainerSumsNew(fcinfo, STATS_LEN(d));
 		memcpy(STATE_DATA(a), y, sizeof(double) * STATS_LEN(d));
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
@@ -2082,19 +2056,17 @@ pp_kmeans_stats_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("all rows must have the same number of values")));
 	x = STATE_DATA(a);
-	n = x[1] + y[1];
-	if (y[1] > 0)
+	for (int j = 0; j < d; j++)
 	{
-		for (int j = 0; j < d; j++)
-		{
-			double		delta = y[2 + j] - x[2 + j];
+		PortraitMoments mx = {(int64) x[1], x[2 + j], x[2 + d + j]};
+		PortraitMoments my = {(int64) y[1], y[2 + j], y[2 + d + j]};
 
-			x[2 + j] += delta * y[1] / n;
-			x[2 + d + j] += y[2 + d + j] + delta * delta * x[1] * y[1] / n;
-			StatsCheckFinite(x, d, j);
-		}
-		x[1] = n;
+		MomentsMerge(&mx, &my);
+		x[2 + j] = mx.mean;
+		x[2 + d + j] = mx.m2;
+		StatsCheckFinite(x, d, j);
 	}
+	x[1] += y[1];
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -2122,7 +2094,7 @@ pp_kmeans_step_trans(PG_FUNCTION_ARGS)
 	d = km->d;
 	if (PG_ARGISNULL(0))
 	{
-		st = NewStateArray(fcinfo, STEP_LEN(km->k, d));
+		st = TrainerSumsNew(fcinfo, STEP_LEN(km->k, d));
 		STATE_DATA(st)[0] = km->k;
 		STATE_DATA(st)[1] = d;
 	}
@@ -2160,7 +2132,7 @@ pp_kmeans_step_combine(PG_FUNCTION_ARGS)
 	y = STATE_DATA(PG_GETARG_ARRAYTYPE_P(1));
 	if (PG_ARGISNULL(0))
 	{
-		a = NewStateArray(fcinfo, len);
+		a = TrainerSumsNew(fcinfo, len);
 		memcpy(STATE_DATA(a), y, sizeof(double) * len);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}

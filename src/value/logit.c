@@ -863,22 +863,9 @@ LogitRowsMoments(void *arg, int p, double *mean, double *sd)
 {
 	LogitRows  *lr = arg;
 
-	memset(mean, 0, sizeof(double) * p);
-	memset(sd, 0, sizeof(double) * p);
-	for (int64 i = 0; i < lr->n; i++)
-		for (int j = 0; j < p; j++)
-			mean[j] += lr->rows[i * lr->dim + 1 + j];
+	PortraitColumnMoments(lr->rows, lr->n, lr->dim, 1, p, mean, sd);
 	for (int j = 0; j < p; j++)
-		mean[j] /= lr->n;
-	for (int64 i = 0; i < lr->n; i++)
-		for (int j = 0; j < p; j++)
-		{
-			double		d = lr->rows[i * lr->dim + 1 + j] - mean[j];
-
-			sd[j] += d * d;
-		}
-	for (int j = 0; j < p; j++)
-		sd[j] = sqrt(sd[j] / lr->n);
+		sd[j] = sqrt(sd[j]);
 }
 
 /* Final function of logit_fit (modifies the state: reorders its rows). */
@@ -1120,12 +1107,12 @@ Datum
 pp_logit_step_trans(PG_FUNCTION_ARGS)
 {
 	LogitStepCache *c = fcinfo->flinfo->fn_extra;
-	MemoryContext aggcxt;
 	ArrayType  *state;
 	int			p;
 	int			k;
 
-	aggcxt = PortraitAggContext(fcinfo);
+	/* the state is updated in place: only an aggregate's own copy may be */
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return StateUnchanged(fcinfo);
 	if (PG_ARGISNULL(3))
@@ -1148,16 +1135,7 @@ pp_logit_step_trans(PG_FUNCTION_ARGS)
 				 errhint("coefs holds the intercept first, then one coefficient per feature.")));
 
 	if (PG_ARGISNULL(0))
-	{
-		MemoryContext old = MemoryContextSwitchTo(aggcxt);
-		int			len = LogitAccLen(k);
-		Datum	   *zeros = palloc0(sizeof(Datum) * len);
-
-		for (int i = 0; i < len; i++)
-			zeros[i] = Float8GetDatum(0.0);
-		state = construct_array(zeros, len, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		MemoryContextSwitchTo(old);
-	}
+		state = TrainerSumsNew(fcinfo, LogitAccLen(k));
 	else
 		state = PG_GETARG_ARRAYTYPE_P(0);
 	LogitAccumRow(StepValues(state, LogitAccLen(k)), k, c->beta, PG_GETARG_BOOL(1), c->x);
