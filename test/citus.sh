@@ -300,6 +300,10 @@ same "rfm_score against stored breaks, with segments of two maps" \
 	 FROM feat f, (SELECT portrait.rfm_breaks(recency, frequency, monetary) AS model FROM feat) m"
 same "rfm_score window form per customer partition" \
 	"SELECT customer_id, portrait.rfm_score(recency, frequency, monetary) OVER (PARTITION BY customer_id) AS s FROM feat"
+same "rfm_score window form over the whole population" \
+	"SELECT customer_id, portrait.rfm_score(recency, frequency, monetary) OVER () AS s FROM feat"
+same "rfm_score window form per city tier" \
+	"SELECT customer_id, portrait.rfm_score(recency, frequency, monetary, 4) OVER (PARTITION BY city_tier) AS s FROM feat"
 same "rfm_segment of scores" \
 	"SELECT customer_id, portrait.rfm_segment((s).r, (s).f, (s).m) FROM (SELECT f.customer_id, portrait.rfm_score(f.recency, f.frequency, f.monetary, m.model) AS s
 	 FROM feat f, (SELECT portrait.rfm_breaks(recency, frequency, monetary) AS model FROM feat) m) q"
@@ -408,6 +412,13 @@ same "profile_agg(record) grouped by the distribution column" \
 	"SELECT f.customer_id, portrait.profile_agg(a, $NAMES)::text FROM feat f, $LAT GROUP BY 1"
 same "profile_agg(jsonb ORDER BY ...) (pulled to the coordinator)" \
 	"SELECT t.* FROM (SELECT portrait.profile_agg(jsonb_build_object('tier', city_tier) ORDER BY customer_id) AS p FROM feat) q, portrait.tgi_table(q.p) t"
+plan() { psql -c "SET search_path = dist, public" -c "EXPLAIN (VERBOSE, COSTS OFF) $1" | tr '\n' ' '; }
+check "profile_agg(jsonb) by tier is split: partial aggregates on the workers" yes \
+	"$(plan "SELECT city_tier, portrait.profile_agg(jsonb_build_object('r', region)) FROM feat GROUP BY 1" | grep -q 'worker_partial_agg' && echo yes || echo no)"
+check "profile_agg(jsonb ORDER BY ...) by tier is pulled: no partial aggregates" no \
+	"$(plan "SELECT city_tier, portrait.profile_agg(jsonb_build_object('r', region) ORDER BY customer_id) FROM feat GROUP BY 1" | grep -q 'worker_partial_agg' && echo yes || echo no)"
+check "rfm_summary by customer runs whole on the workers" yes \
+	"$(plan "SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31'::timestamptz, 'UTC') FROM orders GROUP BY 1" | grep -q 'Query: SELECT customer_id, portrait.rfm_summary' && echo yes || echo no)"
 out=$(psql -c "SET search_path = dist, public" -c "SELECT portrait.tgi(f.lapsed, a) FROM feat f, $LAT" 2>&1 || true)
 check "tgi(in_group, record) without names on a distributed table is refused, not answered with f1, f2" \
 	yes "$(printf '%s' "$out" | grep -q 'the columns of the attrs record have no names' && echo yes || echo "$out")"
