@@ -70,8 +70,12 @@ ZoneLearn(PortraitZoneCache *zc, pg_tz *zone, TimestampTz ts)
 			break;
 		t = boundary;
 	}
-	/* unexpected (or more changes in a year than walked): no range */
-	if (r < 0 || (r == 1 && boundary <= secs))
+	/*
+	 * Unexpected (or more changes in a year than walked), or an offset that
+	 * differs from the full conversion (which uses UTC outside the range of
+	 * pg_time_t): no range, the conversion's answer.
+	 */
+	if (r < 0 || (r == 1 && boundary <= secs) || (int64) before_off != ZoneLookup(ts, zone))
 		return ZoneLookup(ts, zone);
 
 	if (zc->n < PORTRAIT_ZONE_RANGES)
