@@ -22,6 +22,7 @@ CORE_OBJS = \
 	src/core/zone.o
 CORE_SQL = \
 	src/core/header.sql \
+	src/core/errors.sql \
 	src/core/model.sql \
 	src/core/points.sql \
 	src/core/tgi.sql
@@ -31,16 +32,23 @@ VALUE_OBJS = \
 	src/value/rfm.o \
 	src/value/bgnbd.o \
 	src/value/gamma_gamma.o \
-	src/value/logit.o
+	src/value/logit.o \
+	src/value/auc.o
 VALUE_SQL = \
 	src/value/rfm.sql \
 	src/value/bgnbd.sql \
 	src/value/gamma_gamma.sql \
 	src/value/logit.sql
 
-# Segmentation: k-means.
+# Segmentation: k-means (options, distance kernels, fit, model, silhouette,
+# streaming trainer; one private header, src/segment/kmeans.h).
 SEGMENT_OBJS = \
-	src/segment/kmeans.o
+	src/segment/kmeans_options.o \
+	src/segment/kmeans_kernels.o \
+	src/segment/kmeans.o \
+	src/segment/kmeans_model.o \
+	src/segment/silhouette.o \
+	src/segment/kmeans_train.o
 SEGMENT_SQL = \
 	src/segment/kmeans.sql
 
@@ -72,7 +80,7 @@ PG_CPPFLAGS += -I$(srcdir)/src/core
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
 FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))

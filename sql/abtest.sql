@@ -28,6 +28,11 @@ SELECT variant_a, variant_b, n_a, n_b, mean_a, mean_b, round(var_a::numeric, 12)
           FROM (VALUES ('A', 1.0), ('A', 2.0), ('A', 3.0), ('A', 4.0),
                        ('B', 2.0), ('B', 3.0), ('B', 5.0), ('B', 9.0), ('B', 1.0)) t(v, x)) r;
 
+-- The readout names the variants it compares (A is the label sorting first).
+SELECT variant_a, variant_b, rate_a, rate_b
+  FROM (SELECT (portrait.ab_test(v, c)).*
+          FROM (VALUES ('control', false), ('control', true), ('new_checkout', true), ('new_checkout', true)) t(v, c)) r;
+
 -- Rows with a NULL variant or value are skipped.  Bad input:
 \set VERBOSITY sqlstate
 SELECT portrait.ab_test(120, 100, 1, 10);

@@ -19,6 +19,11 @@ SELECT cluster, size, round(share::numeric, 3) AS share,
        (SELECT array_agg(round(v::numeric, 2)) FROM unnest(deviation) v) AS deviation, label
   FROM portrait.kmeans_centroids(:'m');
 
+-- A recency feature (days since the last purchase) is labelled recent or lapsed.
+SELECT cluster, label
+  FROM portrait.kmeans_centroids((SELECT portrait.kmeans_fit(f, 2, '{"seed": 1, "feature_names": ["recency_days", "monetary"]}')
+                                    FROM km_customers));
+
 -- Tag every customer; kmeans_distance is an outlier score (standard units).
 SELECT id, portrait.kmeans_assign(f, :'m') AS segment,
        round(portrait.kmeans_distance(f, :'m')::numeric, 3) AS distance
@@ -52,5 +57,8 @@ SELECT portrait.kmeans_fit(ARRAY[1, 'NaN']::float8[], 1);
 SELECT portrait.kmeans_assign('{1, 2, 3}', :'m');
 \set VERBOSITY default
 SELECT portrait.kmeans_fit(f, 9) FROM km_customers;
+-- values so large that their mean or variance overflows: about the input, not a model
+SELECT portrait.kmeans_fit(ARRAY[1e308, 1], 1) FROM generate_series(1, 3);
+SELECT portrait.kmeans_fit(f, 1) FROM (VALUES (ARRAY[1e308, 1]::float8[]), (ARRAY[-1e308, 2])) v(f);
 
 DROP TABLE km_customers;

@@ -1,7 +1,8 @@
 -- Lifecycle stages from rfm_summary fields, checkable by hand.
 -- Fixed mode (default): recency > 365 churned, > 180 dormant, > 90 at_risk;
 -- otherwise new when the first purchase is at most 30 days old, reactivated
--- when the previous stage was dormant or churned, else active.
+-- when the previous stage was dormant or churned (and kept while the customer
+-- stays active, so a re-run gives the same stage), else active.
 SELECT c.name, c.recency_days, c.tenure_days, c.previous,
        portrait.lifecycle_stage(c.recency_days, c.tenure_days, c.x, c.t_x, c.previous) AS fixed
 FROM (VALUES ('first week',        3,   6, 0,   0, NULL),

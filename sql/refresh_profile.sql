@@ -31,5 +31,24 @@ SELECT count(*) AS profile_rows FROM customer_profile;
 
 -- a source must be one query
 CALL portrait.refresh_profile('customer_profile', 'SELECT 1 AS customer_id, ''x'' AS segment; DROP TABLE customer_profile');
+-- errors of the source are the source's, without the statements built around it
+CALL portrait.refresh_profile('customer_profile', 'SELECT 1 AS customer_id, ''x'' AS segmnt');
+CALL portrait.refresh_profile('customer_profile', 'SELECT 1 AS customer_id, (1 / 0)::text AS segment');
+
+-- a refresh of unchanged data changes nothing: run twice, the second updates 0 rows
+INSERT INTO orders_summary VALUES (1, 'Champions'), (2, 'Loyal'), (3, 'At Risk');
+CALL portrait.refresh_profile('customer_profile', 'SELECT customer_id, segment FROM orders_summary', options => '{"max_delete_share": 1}');
+CALL portrait.refresh_profile('customer_profile', 'SELECT customer_id, segment FROM orders_summary');
+SELECT inserted, updated, deleted, unchanged FROM portrait.profile_run
+ WHERE target_table = 'customer_profile'::regclass ORDER BY run_id DESC LIMIT 1;
+
+-- BI views show money as numeric rounded to cents, and the cluster's label
+CREATE TABLE money_profile (customer_id int PRIMARY KEY, segment text, monetary float8, cluster int, cluster_label text);
+INSERT INTO money_profile SELECT g, 'all', 0.1, 1, 'very recent, high monetary' FROM generate_series(1, 10) g;
+SELECT sum(monetary) AS float8_sum FROM money_profile;
+SELECT portrait.profile_views('money_profile');
+SELECT segment, customers, revenue, avg_monetary, pg_typeof(revenue) FROM money_profile_segments;
+SELECT cluster, label, customers, revenue FROM money_profile_clusters;
+DROP TABLE money_profile CASCADE;
 
 DROP TABLE customer_profile, orders_summary;

@@ -71,3 +71,6 @@ SELECT * FROM portrait.cohort_matrix('orders', 'customer', 'ordered at', NULL, 3
 SELECT portrait.session_id(ts, '-1 minute') OVER (ORDER BY ts) FROM clicks;
 SELECT portrait.session_id(ts, '1 minute') OVER (ORDER BY ts DESC) FROM clicks;
 \set VERBOSITY default
+-- the messages are about the caller's arguments, with no internal query in their context
+SELECT * FROM portrait.cohort_matrix('orders', 'customer', 'no such column', 'month', 3);
+SELECT * FROM portrait.cohort_matrix('orders', 'customer', 'ordered at', 'fortnight', 3);

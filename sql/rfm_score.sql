@@ -46,5 +46,8 @@ SELECT portrait.rfm_breaks(recency, frequency, 'NaN') FROM summary;
 SELECT portrait.rfm_score(1, 1, 1, :'m'::portrait.model, 'no such map');
 SELECT portrait.rfm_score(1, 1, 1, '{"kind": "rfm", "format": 1}'::portrait.model);
 SELECT portrait.rfm_score(1, 1, 1, (SELECT portrait.rfm_breaks(1, 1, 1) WHERE false));
+-- a model literal without its cast is read as text: the error says to cast it
+SELECT portrait.rfm_score(1, 1, 1, '{"kind": "rfm", "format": 1}');
+SELECT portrait.rfm_score(1, 1, 1, '{"kind": "rfm", "format": 1}', 'cn8');
 
 DROP TABLE summary;

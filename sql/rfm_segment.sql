@@ -33,6 +33,9 @@ INSERT INTO portrait.rfm_segment_rule (map, priority, segment, r_low, fm_low) VA
     ('two', 1, 'active', 3, NULL), ('two', 2, 'inactive', NULL, NULL);
 SELECT r, portrait.rfm_segment(r, 3, 3, 'two') FROM generate_series(1, 5) r;
 SELECT portrait.rfm_segment(5, 5, 5, 'missing');
+-- scores no rule of the map covers are an error, not a silent NULL
+SELECT portrait.rfm_segment(9, 5, 5);
+SELECT portrait.rfm_segment(1, 9, 9);
 
 -- (put the map back for the suites that follow)
 UPDATE portrait.rfm_segment_rule SET segment = 'Champions', builtin = true WHERE map = 'standard' AND priority = 1;

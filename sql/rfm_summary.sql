@@ -40,16 +40,16 @@ FROM (VALUES (timestamp '2024-01-01 10:00', 1::numeric), ('2024-01-01 23:00', 2)
 
 -- A named time zone: the days of an evening order in Shanghai and in UTC,
 -- whatever the session's TimeZone (on Citus, the workers' TimeZone).
-SELECT z, (portrait.rfm_summary(t, 1::numeric, '2024-01-02 12:00+08', z)).recency_days
+SELECT z, (portrait.rfm_summary(t, 1::numeric, '2024-01-02 12:00+08', 'error', z)).recency_days
 FROM (VALUES ('2024-01-01 07:30+08'::timestamptz)) v(t), (VALUES ('Asia/Shanghai'), ('UTC')) zones(z)
 GROUP BY z ORDER BY z;
 -- as_of is compared by its day: rows (or nodes) with as_of on the same day agree.
-SELECT (portrait.rfm_summary(t, 1::numeric, a, 'Asia/Shanghai')).tenure_days
+SELECT (portrait.rfm_summary(t, 1::numeric, a, 'error', 'Asia/Shanghai')).tenure_days
 FROM (VALUES ('2024-01-01 10:00+08'::timestamptz, '2024-01-05 09:00+08'::timestamptz),
              ('2024-01-02 10:00+08', '2024-01-05 21:00+08')) v(t, a);
 SELECT portrait.rfm_summary(t, 1::numeric, a)
 FROM (VALUES (date '2024-01-01', date '2024-01-05'), ('2024-01-02', '2024-01-06')) v(t, a);
-SELECT portrait.rfm_summary(now(), 1::numeric, now(), 'Nowhere/Else');
+SELECT portrait.rfm_summary(now(), 1::numeric, now(), 'error', 'Nowhere/Else');
 
 -- An empty group gives NULL.
 SELECT portrait.rfm_summary(ordered_at, amount, '2024-12-31') IS NULL AS empty_is_null
@@ -61,9 +61,37 @@ SELECT portrait.rfm_summary(now()::date, 'NaN'::numeric, now()::date);
 SELECT portrait.rfm_summary(now()::date, 'Infinity'::float8, now()::date);
 SELECT portrait.rfm_summary(now()::date, 1::numeric, NULL::date);
 
+-- after_as_of: 'error' (the default, as above) or 'ignore', which leaves rows
+-- after the as_of day out, as if a WHERE clause had filtered them.
+SELECT (portrait.rfm_summary(ordered_at, amount, '2024-03-31', 'ignore')).*
+  FROM orders WHERE customer_id = 1;
+SELECT (portrait.rfm_summary(ordered_at, amount, '2024-03-31')).*
+  FROM orders WHERE customer_id = 1 AND ordered_at < date '2024-03-31' + 1;
+SELECT portrait.rfm_summary(ordered_at, amount, '2024-03-31', 'error') FROM orders WHERE customer_id = 1;
+SELECT portrait.rfm_summary(ordered_at, amount, '2023-12-31', 'ignore') IS NULL AS nothing_before FROM orders WHERE customer_id = 1;
+SELECT portrait.rfm_summary(ordered_at, amount, '2024-03-31', 'skip') FROM orders WHERE customer_id = 1;
+SELECT portrait.rfm_summary(ordered_at, amount, '2024-03-31', NULL) FROM orders WHERE customer_id = 1;
+
+-- Money: sums of numeric amounts come out as the decimals they are (rounded
+-- to the largest scale of the amounts; float8 amounts are summed as they are).
+SELECT (s).monetary, (s).refund_amount, (s).avg_order_value
+  FROM (SELECT portrait.rfm_summary(d, a, date '2024-12-31') AS s
+          FROM (VALUES (date '2024-01-01', 10.01::numeric(12,2)), ('2024-01-02', 22.61),
+                       ('2024-01-03', -0.10), ('2024-01-03', -0.20)) v(d, a)) t;
+SELECT (portrait.rfm_summary(d, a::float8, date '2024-12-31')).monetary
+  FROM (VALUES (date '2024-01-01', 10.01), ('2024-01-02', 22.61)) v(d, a);
+-- a sum beyond float8's range is an error, not NaN
+SELECT portrait.rfm_summary(d, a, date '2024-12-31')
+  FROM (VALUES (date '2024-01-01', 1e308::float8), ('2024-01-02', 1e308)) v(d, a);
+SELECT portrait.rfm_summary(d, a, date '2024-12-31')
+  FROM (VALUES (date '2024-01-01', -1e308::numeric), ('2024-01-02', -1e308)) v(d, a);
+
 -- The aggregate state is a real type with a text form (for distributed engines).
 SELECT '1;1;8796;8796;2;2;0;8766;8796;30;0;0;0;10;8766,8796'::portrait.rfm_state;
 SELECT portrait.rfm_summary_final('1;1;8796;8796;2;2;0;8766;8796;30;0;0;0;10;8766,8796');
 SELECT '1;1;8796;8796;2;2;0;8766;8796;30;0;0;0;10;8796,8766'::portrait.rfm_state;
+-- since 0.5.0 the text form carries the money scale (version 2); version 1 still reads
+SELECT portrait.rfm_summary_trans(NULL, date '2024-01-01', 10.01, date '2024-12-31');
+SELECT portrait.rfm_summary_final('2;1;3;9131;9131;2;2;0;8766;8767;32.620000000000005;0;0;0;10.01;8766,8767');
 
 DROP TABLE orders;

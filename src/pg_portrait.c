@@ -9,6 +9,7 @@
 #include "fmgr.h"
 
 #include "portrait.h"
+#include "segment/kmeans.h"
 
 PG_MODULE_MAGIC;
 

@@ -1,7 +1,7 @@
 -- ab_test and welch_test: scipy.stats references to 1e-9 relative, errors,
 -- parallel plans.
 BEGIN;
-SELECT plan(21);
+SELECT plan(23);
 
 CREATE FUNCTION pg_temp.rel(a float8, b float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS
 $$ SELECT abs(a - b) / greatest(abs(b), 1e-300) $$;
@@ -17,7 +17,7 @@ SELECT is_empty($$
       OR (r).significant <> (p_value < alpha)$$,
   'ab_test(counts) equals scipy.stats to 1e-9 relative on 60 cases');
 
--- the aggregate over (variant, converted) rows equals the counts form
+-- the aggregate over (variant, converted) rows equals the counts form (which has no labels)
 SELECT is_empty($$
   SELECT c.case_id FROM behaviour_ab_counts c
    CROSS JOIN LATERAL (
@@ -25,7 +25,12 @@ SELECT is_empty($$
        FROM (SELECT 'A' AS v, g <= c.ca AS conv FROM generate_series(1, c.na) g
              UNION ALL
              SELECT 'B', g <= c.cb FROM generate_series(1, c.nb) g) rows) agg
-   WHERE c.case_id < 12 AND agg.r IS DISTINCT FROM portrait.ab_test(c.ca, c.na, c.cb, c.nb, c.alpha)$$,
+   WHERE c.case_id < 12
+     AND ((agg.r).rate_a, (agg.r).rate_b, (agg.r).diff, (agg.r).diff_low, (agg.r).diff_high, (agg.r).lift,
+          (agg.r).lift_low, (agg.r).lift_high, (agg.r).z, (agg.r).p_value, (agg.r).significant)
+         IS DISTINCT FROM (SELECT (x.rate_a, x.rate_b, x.diff, x.diff_low, x.diff_high, x.lift, x.lift_low,
+                                   x.lift_high, x.z, x.p_value, x.significant)
+                             FROM portrait.ab_test(c.ca, c.na, c.cb, c.nb, c.alpha) x)$$,
   'ab_test aggregate equals ab_test of the counts');
 
 -- Welch: 40 data sets (scipy.stats.ttest_ind(equal_var=False))
@@ -90,5 +95,9 @@ SELECT ok((SELECT pg_temp.rel(p.t, s.t) < 1e-9 AND pg_temp.rel(p.p_value, s.p_va
 SELECT ok((SELECT pg_temp.rel(r.t, s.t) < 1e-9 AND pg_temp.rel(r.var_b, s.var_b) < 1e-9 FROM rev r, ser s),
           'welch_test does not depend on row order beyond 1e-9 relative');
 SELECT ok((SELECT pg_temp.rel(r.mean_a, s.mean_a) < 1e-12 FROM rev r, ser s), 'means agree closely');
+SELECT is((SELECT (r).variant_a || ' ' || (r).variant_b FROM
+             (SELECT portrait.ab_test(v, c) AS r FROM (VALUES ('treatment', true), ('control', false), ('control', true)) t(v, c)) x),
+          'control treatment', 'ab_test names the variants (A sorts first)');
+SELECT is((SELECT (portrait.ab_test(1, 10, 2, 10)).variant_a), NULL, 'ab_test from counts has no labels');
 SELECT * FROM finish();
 ROLLBACK;

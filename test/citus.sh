@@ -138,7 +138,7 @@ SELECT customer_id, c.city_tier, c.region, c.channel,
        ARRAY[ln(1 + (s).recency_days), ln((s).frequency), ln(1 + greatest((s).monetary, 0))] AS f,
        (s).recency_days > 180 AS lapsed,
        CASE WHEN customer_id % 2 = 0 THEN 'A' ELSE 'B' END AS variant
-FROM (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31'::timestamptz, 'Asia/Shanghai') s
+FROM (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31'::timestamptz, 'error', 'Asia/Shanghai') s
       FROM demo.orders GROUP BY customer_id) q JOIN demo.customers c USING (customer_id)
 WHERE (s).frequency > 0;
 CREATE SCHEMA dist;
@@ -260,11 +260,11 @@ ORD="orders o JOIN customers c USING (customer_id)"
 for form in numeric float8; do
 	amt="o.amount"; [ $form = float8 ] && amt="o.amount::float8"
 	same "rfm_summary($form, zone) by customer (the distribution column)" \
-		"SELECT customer_id, portrait.rfm_summary(o.ordered_at, $amt, '2024-12-31'::timestamptz, $Z) AS s FROM orders o GROUP BY customer_id"
+		"SELECT customer_id, portrait.rfm_summary(o.ordered_at, $amt, '2024-12-31'::timestamptz, 'error', $Z) AS s FROM orders o GROUP BY customer_id"
 	same "rfm_summary($form, zone) by city tier" \
-		"SELECT c.city_tier, portrait.rfm_summary(o.ordered_at, $amt, '2024-12-31'::timestamptz, $Z) AS s FROM $ORD GROUP BY c.city_tier"
+		"SELECT c.city_tier, portrait.rfm_summary(o.ordered_at, $amt, '2024-12-31'::timestamptz, 'error', $Z) AS s FROM $ORD GROUP BY c.city_tier"
 	same "rfm_summary($form, zone) of all orders" \
-		"SELECT portrait.rfm_summary(o.ordered_at, $amt, '2024-12-31'::timestamptz, $Z) AS s FROM orders o"
+		"SELECT portrait.rfm_summary(o.ordered_at, $amt, '2024-12-31'::timestamptz, 'error', $Z) AS s FROM orders o"
 done
 # (the date and timestamp forms give first_order and last_order as timestamptz
 # in the zone of the node that runs the final function: the days compare)
@@ -275,9 +275,9 @@ same "rfm_summary(date) of local days by city tier" \
 	"SELECT city_tier, $DAYS FROM (SELECT c.city_tier, portrait.rfm_summary((o.ordered_at AT TIME ZONE $Z)::date, o.amount, date '2024-12-31') AS s FROM $ORD GROUP BY 1) q"
 # as_of = now() or current_date: each node has its own now(); the day is the same
 same "rfm_summary with as_of now() (compared by its day), all orders" \
-	"SELECT (s).frequency, (s).monetary, (s).repeat_frequency FROM (SELECT portrait.rfm_summary(o.ordered_at, o.amount, now(), $Z) AS s FROM orders o) q"
+	"SELECT (s).frequency, (s).monetary, (s).repeat_frequency FROM (SELECT portrait.rfm_summary(o.ordered_at, o.amount, now(), 'error', $Z) AS s FROM orders o) q"
 same "rfm_summary with as_of now() by customer" \
-	"SELECT customer_id, (s).frequency, (s).repeat_span_days FROM (SELECT customer_id, portrait.rfm_summary(o.ordered_at, o.amount, now(), $Z) AS s FROM orders o GROUP BY 1) q"
+	"SELECT customer_id, (s).frequency, (s).repeat_span_days FROM (SELECT customer_id, portrait.rfm_summary(o.ordered_at, o.amount, now(), 'error', $Z) AS s FROM orders o GROUP BY 1) q"
 same "rfm_summary with as_of current_date (date form) by city tier" \
 	"SELECT c.city_tier, (portrait.rfm_summary((o.ordered_at AT TIME ZONE $Z)::date, o.amount, current_date)).frequency FROM $ORD GROUP BY 1"
 # the session's zone: right only where it reaches the workers
@@ -418,7 +418,7 @@ check "profile_agg(jsonb) by tier is split: partial aggregates on the workers" y
 check "profile_agg(jsonb ORDER BY ...) by tier is pulled: no partial aggregates" no \
 	"$(plan "SELECT city_tier, portrait.profile_agg(jsonb_build_object('r', region) ORDER BY customer_id) FROM feat GROUP BY 1" | grep -q 'worker_partial_agg' && echo yes || echo no)"
 check "rfm_summary by customer runs whole on the workers" yes \
-	"$(plan "SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31'::timestamptz, 'UTC') FROM orders GROUP BY 1" | grep -q 'Query: SELECT customer_id, portrait.rfm_summary' && echo yes || echo no)"
+	"$(plan "SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31'::timestamptz, 'error', 'UTC') FROM orders GROUP BY 1" | grep -q 'Query: SELECT customer_id, portrait.rfm_summary' && echo yes || echo no)"
 out=$(psql -c "SET search_path = dist, public" -c "SELECT portrait.tgi(f.lapsed, a) FROM feat f, $LAT" 2>&1 || true)
 check "tgi(in_group, record) without names on a distributed table is refused, not answered with f1, f2" \
 	yes "$(printf '%s' "$out" | grep -q 'the columns of the attrs record have no names' && echo yes || echo "$out")"

@@ -1,7 +1,7 @@
 -- k-means: fits on small known data, invariances, scoring, profiles and
 -- every documented error.
 BEGIN;
-SELECT plan(73);
+SELECT plan(76);
 
 -- SQLSTATE, message and detail of an error, for checks beyond throws_ok.
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -78,7 +78,7 @@ SELECT ok((SELECT abs(sum(share) - 1) < 1e-12 FROM cust_m, portrait.kmeans_centr
 SELECT ok((SELECT bool_and(abs(c.deviation[i] - (m::jsonb -> 'centroids_scaled' -> (c.cluster - 1) ->> (i - 1))::float8) < 1e-9)
              FROM cust_m, portrait.kmeans_centroids(m) c, generate_series(1, 3) i),
           'deviations are the centroids in standard units');
-SELECT ok((SELECT bool_and(label ~ '^((very )?(high|low) (recency|frequency|monetary))(, (very )?(high|low) (recency|frequency|monetary))*$' OR label = 'typical')
+SELECT ok((SELECT bool_and(label ~ '^((very )?((high|low) (frequency|monetary)|recent|lapsed))(, (very )?((high|low) (frequency|monetary)|recent|lapsed))*$' OR label = 'typical')
              FROM cust_m, portrait.kmeans_centroids(m)), 'labels are built from the feature names');
 SELECT is((SELECT label FROM portrait.kmeans_centroids('{"kind": "kmeans", "format": 1, "k": 1, "dim": 3, "n": 1, "standardize": true,
            "mean": [0, 0, 0], "sd": [1, 1, 1], "centroids": [[2, -0.7, 0.1]], "centroids_scaled": [[2, -0.7, 0.1]], "sizes": [1],
@@ -255,5 +255,14 @@ RESET statement_timeout;
 -- however fast or slow
 SELECT ok(:secs > 0 AND :secs < 5, 'statement_timeout of 0.5 s stops a long fit within seconds (took ' || :secs || ' s)');
 
+-- values whose mean or variance overflows: the message is about the features
+SELECT throws_ok($$SELECT portrait.kmeans_fit(ARRAY[1e308, 1], 1) FROM generate_series(1, 3)$$, '22003',
+                 'feature 1 is out of range for k-means', 'a feature whose mean overflows: 22003');
+SELECT throws_ok($$SELECT portrait.kmeans_fit(f, 1) FROM (VALUES (ARRAY[1, 1e308]::float8[]), (ARRAY[2, -1e308])) v(f)$$, '22003',
+                 'feature 2 is out of range for k-means', 'a feature whose variance overflows: 22003');
+SELECT is((SELECT string_agg(label, ' | ' ORDER BY cluster) FROM portrait.kmeans_centroids(
+             (SELECT portrait.kmeans_fit(ARRAY[r, m], 2, '{"seed": 1, "feature_names": ["recency", "monetary"]}')
+                FROM (VALUES (1.0, 100.0), (2, 110), (1, 105), (300, 10), (310, 12), (305, 11)) v(r, m)))),
+          'recent, high monetary | lapsed, low monetary', 'a recency feature reads recent or lapsed');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- Logistic regression: MADlib's and scikit-learn's reference fits, logit_train
 -- against logit_fit, scoring, AUC, parallel plans and every documented error.
 BEGIN;
-SELECT plan(69);
+SELECT plan(70);
 
 -- ---------- MADlib's 20-row example (test/data/logit/patients.csv) ----------
 
@@ -272,5 +272,9 @@ SELECT is((SELECT (portrait.logit_fit(CASE WHEN id = 1 THEN NULL ELSE second_att
                                       CASE WHEN id = 2 THEN NULL ELSE ARRAY[treatment, trait_anxiety]::float8[] END)::jsonb->>'n')::int
              FROM logit.patients), 18, 'rows with a NULL label or NULL features are skipped');
 
+-- a table name as text (no ::regclass) names the table, as in kmeans_train
+SELECT is((SELECT portrait.logit_train('logit.churn', 'churned', ARRAY['tenure_months', 'monthly_spend'])::text),
+          (SELECT portrait.logit_train('logit.churn'::regclass, 'churned', ARRAY['tenure_months', 'monthly_spend'])::text),
+          'logit_train takes a table name as text');
 SELECT * FROM finish();
 ROLLBACK;

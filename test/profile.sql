@@ -1,6 +1,6 @@
 -- Lifecycle stages, refresh_profile and the profile views.
 BEGIN;
-SELECT plan(77);
+SELECT plan(85);
 
 -- ---------- lifecycle_stage: error paths ----------
 SELECT throws_ok($$SELECT portrait.lifecycle_stage(10, 100, options => '{"bogus": 1}')$$, '0A000',
@@ -239,5 +239,42 @@ SELECT throws_ok($$SELECT portrait.profile_views('pg_catalog.pg_class_oid_index'
                  'profile_views target pg_class_oid_index is not a table or view', 'views: an index is not a profile');
 SELECT is((SELECT array_agg(v ORDER BY v) FROM portrait.profile_views('public.profile_src1', '{"key": "id", "segment": "seg", "prefix": "p s"}') v),
           ARRAY['public."p s_migration"', 'public."p s_segments"'], 'views: names quoted, no cluster view without a cluster column');
+-- ---------- re-runs with the same inputs give the same stage ----------
+SELECT is((SELECT count(*)::int FROM
+             (SELECT r, t, prev, portrait.lifecycle_stage(r, t, 3, 100, prev) AS once
+                FROM generate_series(0, 400, 5) r, generate_series(0, 800, 50) t,
+                     unnest(ARRAY[NULL, 'new', 'active', 'at_risk', 'dormant', 'churned', 'reactivated']) prev
+               WHERE t >= r AND t >= 100) x
+            WHERE portrait.lifecycle_stage(r, t, 3, 100, once) IS DISTINCT FROM once), 0,
+          'lifecycle_stage with its own result as the previous stage gives the same stage');
+SELECT is(portrait.lifecycle_stage(5, 700, 4, 695, 'reactivated'), 'reactivated', 'reactivated is kept while active');
+SELECT is(portrait.lifecycle_stage(100, 700, 4, 695, 'reactivated'), 'at_risk', 'reactivated ends with the next stage change');
+SELECT is(portrait.lifecycle_stage(5, 700, 4, 695, 'at_risk'), 'active', 'an at-risk customer who buys again is active');
+CREATE TABLE public.rerun_profile (customer_id int PRIMARY KEY, stage text, money numeric(12,2));
+CALL portrait.refresh_profile('public.rerun_profile', $$SELECT g AS customer_id, portrait.lifecycle_stage(g % 400, 800, 3, 100, 'dormant') AS stage,
+                                                           g * 0.1 AS money FROM generate_series(1, 200) g$$);
+CALL portrait.refresh_profile('public.rerun_profile', $$SELECT g AS customer_id, portrait.lifecycle_stage(g % 400, 800, 3, 100, p.stage) AS stage,
+                                                           g * 0.1 AS money FROM generate_series(1, 200) g
+                                                           LEFT JOIN public.rerun_profile p ON p.customer_id = g$$);
+CALL portrait.refresh_profile('public.rerun_profile', $$SELECT g AS customer_id, portrait.lifecycle_stage(g % 400, 800, 3, 100, p.stage) AS stage,
+                                                           g * 0.1 AS money FROM generate_series(1, 200) g
+                                                           LEFT JOIN public.rerun_profile p ON p.customer_id = g$$);
+SELECT is((SELECT concat_ws(' ', inserted, updated, deleted, unchanged) FROM portrait.profile_run
+            WHERE target_table = 'public.rerun_profile'::regclass ORDER BY run_id DESC LIMIT 1), '0 0 0 200',
+          'a refresh with the previous stage from the profile itself changes nothing when run again');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.rerun_profile', 'SELECT 1 AS customer_id, ''a'' AS stag, 1 AS money')$$, '22023',
+                 'the source has no column "stage"', 'a source missing a column: the message names it');
+SELECT throws_ok($$CALL portrait.refresh_profile('public.rerun_profile', 'SELECT 1 AS customer_id, ''a'' AS stage, 1 / 0 AS money')$$, '22012',
+                 'division by zero', 'the source''s own error, as it is');
+DROP TABLE public.rerun_profile;
+-- a view left by 0.4.0 (float8 money) is replaced by one with numeric money
+CREATE TABLE public.old_views (customer_id int PRIMARY KEY, segment text, monetary float8);
+INSERT INTO public.old_views SELECT g, 'a', 0.1 FROM generate_series(1, 10) g;
+CREATE VIEW public.old_views_segments AS
+SELECT 'x'::text AS segment, 1::bigint AS customers, 0.5::float8 AS share, 1.0::float8 AS revenue;
+SELECT portrait.profile_views('public.old_views');
+SELECT is((SELECT pg_typeof(revenue)::text || ' ' || revenue FROM public.old_views_segments), 'numeric 1.00',
+          'profile_views replaces a view of 0.4.0 whose money columns were float8');
+DROP TABLE public.old_views CASCADE;
 SELECT * FROM finish();
 ROLLBACK;

@@ -51,9 +51,9 @@ cols = cur.fetchall()
 check("every view column has a comment", [c[:2] for c in cols if not c[3]], [])
 check("segment overview columns and types are stable",
       [(c[1], c[2]) for c in cols if c[0] == "shop_profile_segments"],
-      [("segment", "text"), ("customers", "bigint"), ("share", "double precision"), ("revenue", "double precision"),
+      [("segment", "text"), ("customers", "bigint"), ("share", "double precision"), ("revenue", "numeric"),
        ("avg_recency_days", "double precision"), ("avg_frequency", "double precision"),
-       ("avg_monetary", "double precision"), ("avg_churn_risk", "double precision"), ("avg_clv", "double precision")])
+       ("avg_monetary", "numeric"), ("avg_churn_risk", "double precision"), ("avg_clv", "numeric")])
 check("migration columns and types are stable",
       [(c[1], c[2]) for c in cols if c[0] == "shop_profile_migration"],
       [("from_segment", "text"), ("to_segment", "text"), ("customers", "bigint"), ("share_of_from", "double precision")])
@@ -65,6 +65,9 @@ rows = [dict(zip(names, r)) for r in cur.fetchall()]
 check("groups under 5 customers are suppressed by default", [(r["segment"], r["customers"]) for r in rows],
       [("big", 30), ("mid", 10)])
 check("share counts every customer", round(rows[0]["share"], 6), round(30 / 43, 6))
+# money reaches the client as a decimal to the cent, not a float with noise
+check("revenue is a decimal with two places", [(type(r["revenue"]).__name__, r["revenue"].as_tuple().exponent) for r in rows],
+      [("Decimal", -2), ("Decimal", -2)])
 cur.execute("SELECT from_segment, to_segment, customers FROM shop_profile_migration ORDER BY 1, 2")
 check("migration between the last two runs", cur.fetchall(), [("big", "big", 30), ("big", "mid", 10)])
 cur.execute("SELECT portrait.profile_views('shop_profile', '{\"min_customers\": 1}')")

@@ -1,7 +1,7 @@
 -- retention, cohort_activity, cohort_matrix, session_id: agreement with
 -- hand-written SQL, errors, parallel plans.
 BEGIN;
-SELECT plan(31);
+SELECT plan(36);
 SET LOCAL timezone = 'Asia/Shanghai';
 
 -- retention equals its definition written with bool_or
@@ -120,13 +120,28 @@ SELECT is('week;3;1:1251:0,1,3;7:1247:0'::portrait.cohort_users::text, 'week;3;1
           'cohort_users text round trip');
 SELECT throws_ok($$SELECT 'week;3;1:1251:1,3'::portrait.cohort_users$$, '22P02', NULL,
                  'cohort_users text input needs offset 0 of every customer');
+-- periods after the data's end are not observed: NULL, not 0
+SELECT is((SELECT count(*)::int FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'week', 8) m
+            WHERE m.cohort + m.period_offset * interval '7 days' > (SELECT date_trunc('week', max(ts)) FROM behaviour_events)
+              AND (m.active_users IS NOT NULL OR m.share IS NOT NULL)), 0,
+          'cohort_matrix: cells after the last event''s week are NULL');
+SELECT is((SELECT count(*)::int FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'week', 8) m
+            WHERE m.cohort + m.period_offset * interval '7 days' <= (SELECT date_trunc('week', max(ts)) FROM behaviour_events)
+              AND m.active_users IS NULL), 0,
+          'cohort_matrix: every observed cell has a count');
+SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'no_such', 'week', 8)$$, '42703',
+                 'column "no_such" of cohort_matrix does not exist in public.behaviour_events', 'cohort_matrix: unknown column, by name');
+SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'fortnight', 8)$$, '22023',
+                 'unknown cohort period "fortnight"', 'cohort_matrix: unknown period');
+SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'week', NULL)$$, '22004',
+                 'cohort_matrix arguments must not be NULL', 'cohort_matrix: NULL periods');
 -- explicit time zones: the session's periods without depending on the session
 CREATE TEMP TABLE tz_matrix AS SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 5);
 CREATE TEMP TABLE tz_activity AS SELECT uid, portrait.cohort_activity(ts, 'week', 4) AS a FROM behaviour_events GROUP BY uid;
 SET LOCAL timezone = 'UTC';
 SELECT set_eq($$SELECT * FROM tz_matrix$$, $$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 5, 'Asia/Shanghai')$$,
               'cohort_matrix(..., zone) in a UTC session equals the Asia/Shanghai session''s');
-SELECT set_eq($$SELECT cohort, period_offset, cohort_users, active_users FROM tz_matrix$$,
+SELECT set_eq($$SELECT cohort, period_offset, cohort_users, coalesce(active_users, 0) FROM tz_matrix$$,
               $$SELECT * FROM portrait.cohort_table((SELECT portrait.cohort_users(uid, ts, 'day', 5, 'Asia/Shanghai') FROM behaviour_events))$$,
               'cohort_users(..., zone) likewise');
 SELECT set_eq($$SELECT uid, a::text FROM tz_activity$$,

@@ -1,7 +1,7 @@
 -- RFM: reference data, equivalence with plain SQL, ties, both scoring forms,
 -- parallel plans, and every documented error.
 BEGIN;
-SELECT plan(64);
+SELECT plan(79);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW golden test (Fader, Hardie & Lee calibration summary) ----------
@@ -238,6 +238,47 @@ SELECT is((SELECT array_agg(DISTINCT (s).f) FROM
                 (SELECT 1 AS r, CASE WHEN g <= 90 THEN 1 ELSE g END AS f, g AS m FROM generate_series(1, 100) g) t) u),
           ARRAY[1, 5], 'a 90% tie gets one score; the rest the top score');
 
+-- ---------- after_as_of and money ----------
+
+SELECT is((SELECT md5(string_agg(s::text, ',' ORDER BY customer_id)) FROM
+             (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-06-30', 'ignore') s
+                FROM demo.orders GROUP BY 1) y),
+          (SELECT md5(string_agg(s::text, ',' ORDER BY customer_id)) FROM
+             (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-06-30') s
+                FROM demo.orders WHERE ordered_at < date '2024-06-30' + 1 GROUP BY 1) y),
+          'after_as_of ignore equals filtering the later orders out');
+SELECT is((SELECT md5(string_agg(s::text, ',' ORDER BY customer_id)) FROM
+             (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31', 'error') s
+                FROM demo.orders GROUP BY 1) y),
+          (SELECT md5(string_agg(s::text, ',' ORDER BY customer_id)) FROM
+             (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31') s
+                FROM demo.orders GROUP BY 1) y),
+          'after_as_of error is the three-argument form');
+SELECT matches(test_helpers.plan_of('SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz ''2024-06-30'', ''ignore'')).* FROM demo.orders'),
+               'Partial Aggregate', 'rfm_summary with after_as_of runs as a partial aggregate');
+SELECT is((SELECT (portrait.rfm_summary(ordered_at, amount, timestamptz '2024-06-30', 'ignore')).monetary FROM demo.orders),
+          (SELECT sum(amount)::float8 FROM demo.orders WHERE ordered_at < date '2024-06-30' + 1),
+          'parallel rfm_summary with after_as_of ignore: the exact decimal total');
+SELECT is((SELECT count(*)::int FROM
+             (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, timestamptz '2024-12-31') s,
+                     coalesce(sum(amount), 0) AS total, coalesce(sum(amount) FILTER (WHERE amount < 0), 0) AS refunds
+                FROM demo.orders GROUP BY 1) y
+            WHERE (s).monetary <> total::float8 OR (s).refund_amount <> refunds::float8), 0,
+          'monetary and refund_amount of numeric(12,2) amounts are the decimal sums, for every customer');
+SELECT is((SELECT (portrait.rfm_summary(d, a, date '2024-12-31')).monetary
+             FROM (VALUES (date '2024-01-01', 0.1::numeric), ('2024-01-02', 0.2)) v(d, a)), 0.3::float8,
+          'numeric money sums hold no float noise (0.1 + 0.2 = 0.3)');
+SELECT is((SELECT (portrait.rfm_summary(d, a, date '2024-12-31')).monetary
+             FROM (VALUES (date '2024-01-01', 0.1::float8), ('2024-01-02', 0.2)) v(d, a)), 0.1::float8 + 0.2::float8,
+          'float8 amounts are summed as they are');
+SELECT is(portrait.rfm_summary_final(portrait.rfm_summary_combine(
+              portrait.rfm_summary_trans(NULL, date '2024-01-01', 10.01, date '2024-12-31'),
+              portrait.rfm_summary_trans(NULL, date '2024-01-02', 22.6100, date '2024-12-31'))::text::portrait.rfm_state),
+          portrait.rfm_summary_final(portrait.rfm_summary_combine(
+              portrait.rfm_summary_trans(NULL, date '2024-01-02', 22.6100, date '2024-12-31'),
+              portrait.rfm_summary_trans(NULL, date '2024-01-01', 10.01, date '2024-12-31'))),
+          'the money scale goes through combine and the text form, in either order');
+
 -- ---------- errors ----------
 
 SELECT throws_ok($$SELECT portrait.rfm_summary(ordered_at, amount, timestamptz '2024-06-30') FROM demo.orders$$,
@@ -263,6 +304,20 @@ SELECT throws_ok($$SELECT portrait.rfm_breaks(1, 2, 3, b) FROM (VALUES (3), (4))
 SELECT throws_ok($$SELECT portrait.rfm_score(1, 1, 'NaN', (SELECT m FROM serial_model))$$, '22000', NULL,
                  'NaN value to score: 22000');
 
+SELECT throws_ok($$SELECT portrait.rfm_summary(ordered_at, amount, timestamptz '2024-06-30', 'skip') FROM demo.orders$$,
+                 '22023', 'invalid after_as_of "skip"', 'unknown after_as_of: 22023');
+SELECT throws_ok($$SELECT portrait.rfm_summary(ordered_at, amount, timestamptz '2024-06-30', NULL) FROM demo.orders$$,
+                 '22004', 'after_as_of must not be NULL', 'NULL after_as_of: 22004');
+SELECT throws_ok($$SELECT portrait.rfm_summary(d, a, date '2024-12-31') FROM (VALUES (date '2024-01-01', 1e308::float8), ('2024-01-02', 1e308)) v(d, a)$$,
+                 '22003', 'sum of purchase amounts is out of range for type double precision', 'amounts summing beyond float8: 22003');
+SELECT throws_ok($$SELECT portrait.rfm_summary(d, a, date '2024-12-31') FROM (VALUES (date '2024-01-01', -1e308::numeric), ('2024-01-02', -1e308)) v(d, a)$$,
+                 '22003', 'sum of refund amounts is out of range for type double precision', 'refunds summing beyond float8: 22003');
+SELECT throws_ok($$SELECT portrait.rfm_segment(9, 5, 5)$$, '22023',
+                 'RFM scores (9, 5, 5) match no rule of segment map "standard"', 'scores outside the map: 22023');
+SELECT throws_ok($$SELECT portrait.rfm_score(1, 1, 1, '{"kind": "rfm"}')$$, '42804',
+                 'rfm_score takes a portrait.model, not text, as its fourth argument', 'a model literal without a cast: 42804');
+SELECT throws_ok($$SELECT portrait.rfm_score(1, 1, 1, '{"kind": "rfm"}', 'cn8')$$, '42804', NULL,
+                 'a model literal without a cast, with a map: 42804');
 SELECT throws_ok($$SELECT portrait.rfm_segment(5, 5, 5, 'no such map')$$, '22023',
                  'segment map "no such map" does not exist', 'unknown segment map: 22023');
 SELECT throws_ok($$SELECT portrait.rfm_segment(5, 5, 5, 'cn8')$$, '22023', NULL,
@@ -279,11 +334,11 @@ SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+0
 FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id;
 SET LOCAL timezone = 'UTC';
 SELECT set_eq($$SELECT customer_id, s::text FROM tz_session$$,
-              $$SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+08'::timestamptz, 'Asia/Shanghai')::text
+              $$SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+08'::timestamptz, 'error', 'Asia/Shanghai')::text
                 FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id$$,
               'rfm_summary(..., zone) in a UTC session equals the Asia/Shanghai session''s days');
 SELECT set_eq($$SELECT customer_id, s::text FROM tz_session$$,
-              $$SELECT customer_id, portrait.rfm_summary(ordered_at, amount::float8, '2024-12-31 12:00+08'::timestamptz, 'Asia/Shanghai')::text
+              $$SELECT customer_id, portrait.rfm_summary(ordered_at, amount::float8, '2024-12-31 12:00+08'::timestamptz, 'error', 'Asia/Shanghai')::text
                 FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id$$,
               'rfm_summary(float8, zone) likewise');
 SELECT ok((SELECT count(*) FROM tz_session t JOIN (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+08'::timestamptz) AS s
@@ -291,7 +346,7 @@ SELECT ok((SELECT count(*) FROM tz_session t JOIN (SELECT customer_id, portrait.
            WHERE (t.s).recency_days <> (u.s).recency_days) > 0,
           'the session form in UTC counts other days (the zone matters for this data)');
 SET LOCAL timezone = 'Asia/Shanghai';
-SELECT is((SELECT (portrait.rfm_summary(ts, 1::numeric, ts + interval '1 day', 'America/New_York')).recency_days
+SELECT is((SELECT (portrait.rfm_summary(ts, 1::numeric, ts + interval '1 day', 'error', 'America/New_York')).recency_days
            FROM (VALUES ('2024-03-10 01:30-05'::timestamptz)) v(ts)), 1, 'zone form: days in the named zone across a DST change');
 -- as_of compared by its day: now(), current_date and literals of the same day
 SELECT is((SELECT (portrait.rfm_summary(ts, 1::numeric, a)).recency_days
@@ -299,8 +354,8 @@ SELECT is((SELECT (portrait.rfm_summary(ts, 1::numeric, a)).recency_days
                         ('2024-01-02 10:00+08', '2024-01-03 23:59:59.999+08')) v(ts, a)), 1,
           'as_of values on the same day (now() on different nodes) are one as_of');
 SELECT is((portrait.rfm_summary_final(portrait.rfm_summary_combine(
-              portrait.rfm_summary_trans(NULL, '2024-01-01 10:00+08'::timestamptz, 1::numeric, '2024-01-05 08:00+08'::timestamptz, 'Asia/Shanghai'),
-              portrait.rfm_summary_trans(NULL, '2024-01-02 10:00+08'::timestamptz, 2::numeric, '2024-01-05 20:00+08'::timestamptz, 'Asia/Shanghai')))).tenure_days,
+              portrait.rfm_summary_trans(NULL, '2024-01-01 10:00+08'::timestamptz, 1::numeric, '2024-01-05 08:00+08'::timestamptz, 'error', 'Asia/Shanghai'),
+              portrait.rfm_summary_trans(NULL, '2024-01-02 10:00+08'::timestamptz, 2::numeric, '2024-01-05 20:00+08'::timestamptz, 'error', 'Asia/Shanghai')))).tenure_days,
           4, 'combine: partial states with as_of on the same day merge');
 SELECT throws_ok($$SELECT portrait.rfm_summary_combine(
               portrait.rfm_summary_trans(NULL, '2024-01-01'::date, 1::numeric, '2024-01-05'::date),
@@ -308,8 +363,8 @@ SELECT throws_ok($$SELECT portrait.rfm_summary_combine(
                  '22023', 'as_of must be on the same day for every row of a group', 'combine: as_of on other days: 22023');
 SELECT is((SELECT (portrait.rfm_summary(d, 1::numeric, current_date)).frequency FROM (VALUES (current_date - 3), (current_date)) v(d)),
           2::bigint, 'as_of current_date');
-SELECT throws_ok($$SELECT portrait.rfm_summary(now(), 1::numeric, now(), NULL)$$, '22004', 'time zone must not be NULL', 'NULL zone: 22004');
-SELECT throws_ok($$SELECT portrait.rfm_summary(now(), 1::numeric, now(), 'Mars/Olympus')$$, '22023', 'time zone "Mars/Olympus" not recognized', 'unknown zone: 22023');
+SELECT throws_ok($$SELECT portrait.rfm_summary(now(), 1::numeric, now(), 'error', NULL)$$, '22004', 'time zone must not be NULL', 'NULL zone: 22004');
+SELECT throws_ok($$SELECT portrait.rfm_summary(now(), 1::numeric, now(), 'ignore', 'Mars/Olympus')$$, '22023', 'time zone "Mars/Olympus" not recognized', 'unknown zone: 22023');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -25,7 +25,7 @@ catalog() {
 current=$(psql -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'pg_portrait'")
 mapfile -t olds < <(psql -d postgres -c "SELECT version FROM pg_available_extension_versions
                                          WHERE name = 'pg_portrait' AND version <> '$current' ORDER BY version")
-echo "1..$((2 + 8 * ${#olds[@]}))"
+echo "1..$((2 + 9 * ${#olds[@]}))"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS upgrade_fresh" -c "CREATE DATABASE upgrade_fresh"
 psql -d upgrade_fresh -c "CREATE EXTENSION pg_portrait"
@@ -45,7 +45,13 @@ for old in "${olds[@]}"; do
 		CREATE TABLE models AS SELECT portrait.rfm_breaks(recency, frequency, monetary) AS model FROM summary;
 		CREATE TABLE profile (customer_id int PRIMARY KEY, recency int);
 		CALL portrait.refresh_profile('public.profile', 'SELECT customer_id, recency FROM public.summary');
+		CREATE TABLE states AS
+		SELECT g % 7 AS customer_id, portrait.rfm_summary_trans(NULL, date '2024-01-01' + g, (g * 3.07)::numeric(12,2), date '2024-12-31') AS st
+		FROM generate_series(1, 70) g;
 	SQL
+	state_sql="SELECT md5(string_agg(format('%s %s', customer_id, portrait.rfm_summary_final(st)), ',' ORDER BY customer_id, st::text))
+	           FROM states"
+	states_before=$(psql -d upgrade_old -c "$state_sql")
 	score_sql="SELECT md5(string_agg(format('%s %s', customer_id, (s).code), ',' ORDER BY customer_id))
 	           FROM (SELECT customer_id, portrait.rfm_score(recency, frequency, monetary, m.model) s FROM summary, models m) x"
 	rule_sql="SELECT string_agg(concat_ws(' ', priority, segment, r_low, r_high, fm_low, fm_high, builtin, inclusive), ', ' ORDER BY priority)
@@ -54,6 +60,7 @@ for old in "${olds[@]}"; do
 	psql -d upgrade_old -c "ALTER EXTENSION pg_portrait UPDATE"
 	check "$old updates to $current" "$current" "$(psql -d upgrade_old -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_portrait'")"
 	check "scores and stored models are unchanged by the update from $old" "$before" "$(psql -d upgrade_old -c "$score_sql")"
+	check "aggregate states stored with $old give the same summaries after the update" "$states_before" "$(psql -d upgrade_old -c "$state_sql")"
 	# the standard map: the rule the user edited stays as it was (half-open
 	# bounds, a user rule); the rules still as installed take the inclusive reading
 	check "the edited standard rule is kept by the update from $old" "1 VIP 4 5 4 5 f f" \
@@ -68,7 +75,7 @@ for old in "${olds[@]}"; do
 		"$(psql -d upgrade_old -c "SELECT (SELECT count(*) FROM portrait.profile_run WHERE target_table = 'public.profile'::regclass) || ' ' ||
 		                                  (SELECT count(*) FROM portrait.profile_history WHERE target_table = 'public.profile'::regclass)")"
 	# the data above is not part of the extension's catalog: compare without it
-	psql -d upgrade_old -c "DROP TABLE summary, models, profile"
+	psql -d upgrade_old -c "DROP TABLE summary, models, profile, states"
 	catalog upgrade_old >"$tmp/updated.sql"
 	if diff -u "$tmp/fresh.sql" "$tmp/updated.sql" >"$tmp/diff"; then
 		check "the catalog after updating from $old equals a fresh install" same same

@@ -153,6 +153,10 @@ DECLARE
     change_keys text[];         -- keys of the rows updated or deleted, as text
     gone_keys text[];           -- keys of the rows deleted
     gone_null boolean;          -- a row with a NULL key is deleted
+    err_state text;
+    err_msg text;
+    err_detail text;
+    err_hint text;
 BEGIN
     IF target IS NULL OR source IS NULL OR key IS NULL THEN
         RAISE EXCEPTION 'refresh_profile target, source and key must not be NULL' USING ERRCODE = '22004';
@@ -228,12 +232,20 @@ BEGIN
     -- source must return the target's columns by name and runs unchanged (its
     -- errors reach the caller as they are), its columns cast to the target's
     -- types so that comparisons are exact
-    PERFORM pg_catalog.set_config('search_path', source_search_path, true);
-    EXECUTE format('CREATE TEMP TABLE portrait_refresh_diff ON COMMIT DROP AS
-                    SELECT * FROM @extschema@.profile_diff($1, $2, $3)
-                    AS d(op pg_catalog."char", n pg_catalog.int8, rel pg_catalog.oid, tid pg_catalog.tid, changed pg_catalog.text[], src %s)', tname)
-    USING target, source, key;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- An error of the source (or of its columns) is raised again as it is,
+    -- without the internal statements around the source in its context.
+    BEGIN
+        PERFORM pg_catalog.set_config('search_path', source_search_path, true);
+        EXECUTE format('CREATE TEMP TABLE portrait_refresh_diff ON COMMIT DROP AS
+                        SELECT * FROM @extschema@.profile_diff($1, $2, $3)
+                        AS d(op pg_catalog."char", n pg_catalog.int8, rel pg_catalog.oid, tid pg_catalog.tid, changed pg_catalog.text[], src %s)', tname)
+        USING target, source, key;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
+                                err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
+    END;
     SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'),
            count(*) FILTER (WHERE op = 'd'), max(n) FILTER (WHERE op = '=')
     INTO n_ins, n_upd, n_del, n_same
@@ -369,17 +381,20 @@ DECLARE
     key text;
     seg text;
     clu text;
+    clu_label text;
+    label_expr text;
     col jsonb := '{}';      -- measure -> SQL expression over the profile (NULL::float8 when absent)
     measure text;
     vname text;
     bad boolean;
     aggs text;
+    views text[];           -- name, CREATE statement, comment; three per view
 BEGIN
     FOR opt IN SELECT jsonb_object_keys(o) LOOP
-        IF opt NOT IN ('key', 'segment', 'cluster', 'revenue', 'recency', 'frequency', 'monetary', 'churn_risk',
+        IF opt NOT IN ('key', 'segment', 'cluster', 'cluster_label', 'revenue', 'recency', 'frequency', 'monetary', 'churn_risk',
                        'clv', 'min_customers', 'prefix') THEN
             RAISE EXCEPTION 'unsupported option "%" of profile_views', opt USING ERRCODE = '0A000',
-                HINT = 'Options are key, segment, cluster, revenue, recency, frequency, monetary, churn_risk, clv (column names), min_customers and prefix.';
+                HINT = 'Options are key, segment, cluster, cluster_label, revenue, recency, frequency, monetary, churn_risk, clv (column names), min_customers and prefix.';
         END IF;
     END LOOP;
     SELECT n.nspname, c.relname INTO nsp, rel
@@ -400,39 +415,42 @@ BEGIN
     key := coalesce(o->>'key', 'customer_id');
     seg := coalesce(o->>'segment', 'segment');
     clu := coalesce(o->>'cluster', 'cluster');
+    clu_label := coalesce(o->>'cluster_label', 'cluster_label');
     FOR opt IN SELECT unnest(ARRAY[key, seg]) LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = opt AND attnum > 0 AND NOT attisdropped) THEN
             RAISE EXCEPTION 'column "%" is not a column of %', opt, tname USING ERRCODE = '22023',
                 HINT = 'Name the key and segment columns with the options key and segment.';
         END IF;
     END LOOP;
+    -- money (revenue, monetary, clv) is summed as numeric and shown rounded to
+    -- cents, so that a BI tool shows 28594360.37, not the float noise of a sum
+    -- of float8 values; the other measures stay float8
     FOR measure, opt IN SELECT m, coalesce(o->>m, d)
                         FROM (VALUES ('revenue', 'monetary'), ('recency', 'recency_days'), ('frequency', 'frequency'),
                                      ('monetary', 'monetary'), ('churn_risk', 'churn_risk'), ('clv', 'clv')) v(m, d) LOOP
         col := col || jsonb_build_object(measure,
             CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = opt AND attnum > 0 AND NOT attisdropped)
-                 THEN format('p.%I::float8', opt) ELSE 'NULL::float8' END);
+                 THEN format('p.%I::%s', opt, CASE WHEN measure IN ('revenue', 'monetary', 'clv') THEN 'numeric' ELSE 'float8' END)
+                 ELSE CASE WHEN measure IN ('revenue', 'monetary', 'clv') THEN 'NULL::numeric' ELSE 'NULL::float8' END END);
     END LOOP;
     aggs := format('count(*) AS customers, count(*)::float8 / sum(count(*)) OVER () AS share,
-                    sum(%s) AS revenue, avg(%s) AS avg_recency_days, avg(%s) AS avg_frequency,
-                    avg(%s) AS avg_monetary, avg(%s) AS avg_churn_risk, avg(%s) AS avg_clv',
+                    round(sum(%s), 2) AS revenue, avg(%s) AS avg_recency_days, avg(%s) AS avg_frequency,
+                    round(avg(%s), 2) AS avg_monetary, avg(%s) AS avg_churn_risk, round(avg(%s), 2) AS avg_clv',
                    col->>'revenue', col->>'recency', col->>'frequency', col->>'monetary', col->>'churn_risk', col->>'clv');
 
     -- segment overview
     vname := format('%I.%I', nsp, prefix || '_segments');
-    EXECUTE format('CREATE OR REPLACE VIEW %s AS SELECT g.segment, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
-                        g.avg_monetary, g.avg_churn_risk, g.avg_clv
-                    FROM (SELECT p.%I::text AS segment, %s, count(*) AS n FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
-                   vname, seg, aggs, tname, seg, k);
-    EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
-                   format('Segment overview of %s (groups of fewer than %s customers left out)', tname, k));
-    PERFORM @extschema@.profile_comment_columns(vname::regclass);
-    RETURN NEXT vname;
+    views := views || ARRAY[vname,
+        format('CREATE OR REPLACE VIEW %s AS SELECT g.segment, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
+                    g.avg_monetary, g.avg_churn_risk, g.avg_clv
+                FROM (SELECT p.%I::text AS segment, %s, count(*) AS n FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
+               vname, seg, aggs, tname, seg, k),
+        format('Segment overview of %s (groups of fewer than %s customers left out)', tname, k)];
 
     -- migration between the last two runs: keys without a change of the segment in the
     -- last run stayed where they are; new keys come from NULL, deleted ones go to NULL
     vname := format('%I.%I', nsp, prefix || '_migration');
-    EXECUTE format($v$CREATE OR REPLACE VIEW %1$s AS
+    views := views || ARRAY[vname, format($v$CREATE OR REPLACE VIEW %1$s AS
         WITH last AS (SELECT max(r.run_id) AS run_id FROM @extschema@.profile_run r WHERE r.target_table = %8$L::pg_catalog.regclass),
              ch AS (SELECT h.key, h.op, h.old_value FROM @extschema@.profile_history h, last
                     WHERE h.target_table = %8$L::pg_catalog.regclass AND h.run_id = last.run_id
@@ -445,25 +463,40 @@ BEGIN
         SELECT m.from_segment, m.to_segment, count(*) AS customers,
                count(*)::float8 / sum(count(*)) OVER (PARTITION BY m.from_segment) AS share_of_from
         FROM moves m GROUP BY m.from_segment, m.to_segment HAVING count(*) >= %7$s$v$,
-        vname, tname, seg, seg, tname, key, k, tname);
-    EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
-                   format('Segment migration of %s in its last refresh (groups of fewer than %s customers left out)', tname, k));
-    PERFORM @extschema@.profile_comment_columns(vname::regclass);
-    RETURN NEXT vname;
+        vname, tname, seg, seg, tname, key, k, tname),
+        format('Segment migration of %s in its last refresh (groups of fewer than %s customers left out)', tname, k)];
 
     -- cluster profiles, when there is a cluster column
     IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = clu AND attnum > 0 AND NOT attisdropped) THEN
         vname := format('%I.%I', nsp, prefix || '_clusters');
-        EXECUTE format('CREATE OR REPLACE VIEW %s AS SELECT g.cluster, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
-                            g.avg_monetary, g.avg_churn_risk, g.avg_clv, g.top_segment
-                        FROM (SELECT p.%I::text AS cluster, %s, mode() WITHIN GROUP (ORDER BY p.%I::text) AS top_segment, count(*) AS n
-                              FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
-                       vname, clu, aggs, seg, tname, clu, k);
-        EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
-                       format('Cluster profiles of %s (groups of fewer than %s customers left out)', tname, k));
+        -- the cluster's label (kmeans_centroids' label, kept in the profile)
+        label_expr := CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = clu_label
+                                                                         AND attnum > 0 AND NOT attisdropped)
+                           THEN format('mode() WITHIN GROUP (ORDER BY p.%I::text)', clu_label) ELSE 'NULL::text' END;
+        views := views || ARRAY[vname,
+            format('CREATE OR REPLACE VIEW %s AS SELECT g.cluster, g.label, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
+                        g.avg_monetary, g.avg_churn_risk, g.avg_clv, g.top_segment
+                    FROM (SELECT p.%I::text AS cluster, %s AS label, %s, mode() WITHIN GROUP (ORDER BY p.%I::text) AS top_segment, count(*) AS n
+                          FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
+                   vname, clu, label_expr, aggs, seg, tname, clu, k),
+            format('Cluster profiles of %s (groups of fewer than %s customers left out)', tname, k)];
+    END IF;
+
+    -- A view of an earlier version with other columns (0.4.0's float8 money)
+    -- cannot be replaced in place: it is dropped and created again (a view
+    -- that depends on it makes the drop fail with the usual error).
+    FOR i IN 1 .. coalesce(array_length(views, 1), 0) / 3 LOOP
+        vname := views[3 * i - 2];
+        BEGIN
+            EXECUTE views[3 * i - 1];
+        EXCEPTION WHEN invalid_table_definition OR datatype_mismatch THEN
+            EXECUTE format('DROP VIEW %s', vname);
+            EXECUTE views[3 * i - 1];
+        END;
+        EXECUTE format('COMMENT ON VIEW %s IS %L', vname, views[3 * i]);
         PERFORM @extschema@.profile_comment_columns(vname::regclass);
         RETURN NEXT vname;
-    END IF;
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.profile_views(regclass, jsonb) IS 'Create (or replace) the BI views of a profile table: <name>_segments, <name>_migration and, with a cluster column, <name>_clusters; returns their names';
@@ -471,29 +504,288 @@ COMMENT ON FUNCTION @extschema@.profile_views(regclass, jsonb) IS 'Create (or re
 -- logit_trains text source follows kmeans_trains rule: one query, or a table name
 COMMENT ON FUNCTION @extschema@.logit_train(text, text, text[], jsonb) IS 'Logistic regression over the rows of one query (or the table a name that is not a query names), one parallel aggregate scan (logit_step) per Newton step; same options and model as logit_fit';
 
--- ---------- time zones named by an argument (the same on every node of a distributed query) ----------
--- days in a named time zone: the same on every node, whatever its TimeZone
-CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text)
-    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_num_zone'
+-- ---------- a new user's first day (0.5.0) ----------
+
+-- rfm_summary(..., after_as_of): rows after the as_of day raise an error or are left out
+-- with after_as_of: 'error' or 'ignore' for rows after the as_of day
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, date, numeric, date, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_date_num'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, numeric, timestamptz, zone)';
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, date, numeric, date, text) IS 'Transition function of rfm_summary(date, numeric, date, after_as_of)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, date, double precision, date, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_date_f8'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, date, double precision, date, text) IS 'Transition function of rfm_summary(date, float8, date, after_as_of)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamp, numeric, timestamp, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_ts_num'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamp, numeric, timestamp, text) IS 'Transition function of rfm_summary(timestamp, numeric, timestamp, after_as_of)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamp, double precision, timestamp, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_ts_f8'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamp, double precision, timestamp, text) IS 'Transition function of rfm_summary(timestamp, float8, timestamp, after_as_of)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_num'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, numeric, timestamptz, after_as_of)';
 
 CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_f8'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, after_as_of)';
+
+-- after_as_of: what a row after the as_of day does, 'error' (as without the argument) or 'ignore'
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at date, amount numeric, as_of date, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(date, numeric, date, text) IS 'Purchase summary of a customer''s orders as of a day; after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at date, amount double precision, as_of date, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(date, double precision, date, text) IS 'Purchase summary of a customer''s orders as of a day; after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamp, amount numeric, as_of timestamp, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamp, numeric, timestamp, text) IS 'Purchase summary of a customer''s orders as of a day; after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamp, amount double precision, as_of timestamp, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamp, double precision, timestamp, text) IS 'Purchase summary of a customer''s orders as of a day; after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, as_of timestamptz, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day (session time zone); after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double precision, as_of timestamptz, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day (session time zone); after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+-- a quoted model literal without a cast lands here instead of in the window
+-- form (which would ask for an OVER clause): the error says to cast it
+CREATE FUNCTION @extschema@.rfm_score(recency double precision, frequency double precision,
+                                      monetary double precision, model text)
+    RETURNS @extschema@.rfm_score AS 'MODULE_PATHNAME', 'pp_rfm_score_text'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_score(double precision, double precision, double precision, text) IS 'Raises an error that says to cast a model literal to portrait.model';
+
+CREATE FUNCTION @extschema@.rfm_score(recency double precision, frequency double precision,
+                                      monetary double precision, model text, map text)
+    RETURNS @extschema@.rfm_score AS 'MODULE_PATHNAME', 'pp_rfm_score_text'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_score(double precision, double precision, double precision, text, text) IS 'Raises an error that says to cast a model literal to portrait.model';
+
+-- ab_test names the variants it compares (appended: existing columns keep their places)
+ALTER TYPE @extschema@.ab_test_result ADD ATTRIBUTE variant_a text, ADD ATTRIBUTE variant_b text;
+COMMENT ON COLUMN @extschema@.ab_test_result.variant_a IS 'Label of variant A, the label sorting first (NULL for the counts form)';
+COMMENT ON COLUMN @extschema@.ab_test_result.variant_b IS 'Label of variant B (NULL for the counts form)';
+
+CREATE OR REPLACE FUNCTION @extschema@.lifecycle_stage(recency_days double precision, tenure_days double precision,
+                                            repeat_frequency double precision DEFAULT NULL,
+                                            repeat_span_days double precision DEFAULT NULL,
+                                            previous_stage text DEFAULT NULL,
+                                            options jsonb DEFAULT '{}',
+                                            model @extschema@.model DEFAULT NULL)
+    RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb := coalesce(options, '{}');
+    k text;
+    mode text := coalesce(o->>'mode', 'fixed');
+    new_days float8;
+    at_risk float8;
+    dormant float8;
+    churned float8;
+    unit float8;
+    level float8;       -- how far gone: days, rhythm ratio, or 1 - P(alive)
+    stage text;
+BEGIN
+    FOR k IN SELECT jsonb_object_keys(o) LOOP
+        IF k NOT IN ('mode', 'new_days', 'at_risk_days', 'dormant_days', 'churned_days',
+                     'at_risk_ratio', 'dormant_ratio', 'churned_ratio',
+                     'at_risk_p_alive', 'dormant_p_alive', 'churned_p_alive', 'model_unit_days') THEN
+            RAISE EXCEPTION 'unsupported option "%" of lifecycle_stage', k USING ERRCODE = '0A000',
+                HINT = 'Options are mode, new_days, at_risk_days, dormant_days, churned_days, at_risk_ratio, dormant_ratio, churned_ratio, at_risk_p_alive, dormant_p_alive, churned_p_alive and model_unit_days.';
+        END IF;
+        IF k <> 'mode' AND jsonb_typeof(o->k) <> 'number' THEN
+            RAISE EXCEPTION 'lifecycle option "%" must be a number', k USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    IF mode NOT IN ('fixed', 'rhythm') THEN
+        RAISE EXCEPTION 'unknown lifecycle mode "%"', mode USING ERRCODE = '22023',
+            HINT = 'Use "fixed" (day thresholds) or "rhythm" (the customer''s own purchase interval).';
+    END IF;
+    IF previous_stage IS NOT NULL
+       AND previous_stage NOT IN ('new', 'active', 'at_risk', 'dormant', 'churned', 'reactivated') THEN
+        RAISE EXCEPTION 'unknown previous lifecycle stage "%"', previous_stage USING ERRCODE = '22023',
+            HINT = 'Stages are new, active, at_risk, dormant, churned and reactivated.';
+    END IF;
+    IF recency_days IS NULL OR tenure_days IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF recency_days IN ('NaN', 'Infinity', '-Infinity') OR tenure_days IN ('NaN', 'Infinity', '-Infinity')
+       OR repeat_frequency IN ('NaN', 'Infinity', '-Infinity') OR repeat_span_days IN ('NaN', 'Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'lifecycle_stage arguments must be finite' USING ERRCODE = '22000';
+    END IF;
+    IF recency_days < 0 OR tenure_days < recency_days OR repeat_frequency < 0 OR repeat_span_days < 0
+       OR repeat_span_days > tenure_days THEN
+        RAISE EXCEPTION 'inconsistent purchase summary'
+            USING ERRCODE = '22023',
+                  DETAIL = format('recency_days %s, tenure_days %s, repeat_frequency %s, repeat_span_days %s.',
+                                  recency_days, tenure_days, repeat_frequency, repeat_span_days),
+                  HINT = 'Pass rfm_summary''s fields: 0 <= recency_days <= tenure_days, 0 <= repeat_span_days <= tenure_days.';
+    END IF;
+
+    new_days := coalesce((o->>'new_days')::float8, 30);
+    at_risk := coalesce((o->>'at_risk_days')::float8, 90);
+    dormant := coalesce((o->>'dormant_days')::float8, 180);
+    churned := coalesce((o->>'churned_days')::float8, 365);
+    level := recency_days;
+    IF mode = 'rhythm' AND model IS NOT NULL AND repeat_frequency >= 1 THEN
+        -- P(alive) of BG/NBD; a customer without repeat purchases is always alive in
+        -- that model, so those keep the day thresholds
+        unit := coalesce((o->>'model_unit_days')::float8, 1);
+        IF unit <= 0 THEN
+            RAISE EXCEPTION 'model_unit_days must be positive' USING ERRCODE = '22023';
+        END IF;
+        at_risk := 1 - coalesce((o->>'at_risk_p_alive')::float8, 0.5);
+        dormant := 1 - coalesce((o->>'dormant_p_alive')::float8, 0.25);
+        churned := 1 - coalesce((o->>'churned_p_alive')::float8, 0.1);
+        level := 1 - @extschema@.p_alive(repeat_frequency, (tenure_days - recency_days) / unit,
+                                         tenure_days / unit, model);
+    ELSIF mode = 'rhythm' AND repeat_frequency >= 1 AND repeat_span_days > 0 THEN
+        -- the gap since the last purchase in units of the customer's mean interval
+        at_risk := coalesce((o->>'at_risk_ratio')::float8, 2.5);
+        dormant := coalesce((o->>'dormant_ratio')::float8, 5);
+        churned := coalesce((o->>'churned_ratio')::float8, 10);
+        level := recency_days / (repeat_span_days / repeat_frequency);
+    END IF;
+    IF NOT (new_days >= 0 AND at_risk >= 0 AND at_risk <= dormant AND dormant <= churned) THEN
+        RAISE EXCEPTION 'lifecycle thresholds must be non-negative and increasing'
+            USING ERRCODE = '22023',
+                  DETAIL = format('new %s, at_risk %s, dormant %s, churned %s.', new_days, at_risk, dormant, churned),
+                  HINT = 'Order them at_risk <= dormant <= churned (for P(alive): at_risk_p_alive >= dormant_p_alive >= churned_p_alive).';
+    END IF;
+
+    IF level > churned THEN
+        stage := 'churned';
+    ELSIF level > dormant THEN
+        stage := 'dormant';
+    ELSIF level > at_risk THEN
+        stage := 'at_risk';
+    ELSIF tenure_days <= new_days THEN
+        stage := 'new';
+    ELSIF previous_stage IN ('dormant', 'churned', 'reactivated') THEN
+        -- a dormant or churned customer who buys again is reactivated, and stays
+        -- so until the stage changes: a re-run with the same inputs (previous
+        -- stage = this run's stage) gives the same stage
+        stage := 'reactivated';
+    ELSE
+        stage := 'active';
+    END IF;
+    RETURN stage;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm; reactivated (entered from dormant or churned, kept while active) needs the previous stage';
+
+
+CREATE OR REPLACE FUNCTION @extschema@.profile_comment_columns(view regclass)
+    RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN SELECT a.attname, d.comment
+             FROM pg_attribute a
+             JOIN (VALUES ('segment', 'Segment name'),
+                          ('cluster', 'Cluster number'),
+                          ('label', 'Cluster label (the most common value of the profile''s cluster label column)'),
+                          ('customers', 'Number of customers'),
+                          ('share', 'Share of all customers (0 to 1) before small groups are left out'),
+                          ('revenue', 'Sum of monetary value (numeric, rounded to 2 decimals)'),
+                          ('avg_recency_days', 'Mean days since the last purchase'),
+                          ('avg_frequency', 'Mean number of purchases'),
+                          ('avg_monetary', 'Mean monetary value (numeric, rounded to 2 decimals)'),
+                          ('avg_churn_risk', 'Mean churn risk (1 - P(alive))'),
+                          ('avg_clv', 'Mean customer lifetime value (numeric, rounded to 2 decimals)'),
+                          ('top_segment', 'Most common segment in the cluster'),
+                          ('from_segment', 'Segment before the last refresh (NULL: new customer)'),
+                          ('to_segment', 'Segment after the last refresh (NULL: customer removed)'),
+                          ('share_of_from', 'Share of the from segment''s customers that made this move')) d(name, comment)
+               ON d.name = a.attname
+             WHERE a.attrelid = view AND a.attnum > 0 LOOP
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', view, c.attname, c.comment);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.profile_comment_columns(regclass) IS 'Comment the columns of a view made by profile_views';
+
+-- The plpgsql functions that run queries built around a caller's input catch
+-- their errors and raise them again through this, so that the caller sees
+-- the error's SQLSTATE, message, detail and hint without the internal query
+-- in its context.  An empty detail or hint is left out, not shown empty.
+CREATE FUNCTION @extschema@.raise_again(sqlstate text, message text, detail text DEFAULT '', hint text DEFAULT '')
+    RETURNS void LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF coalesce(detail, '') = '' AND coalesce(hint, '') = '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message;
+    ELSIF coalesce(hint, '') = '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail;
+    ELSIF coalesce(detail, '') = '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, HINT = hint;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail, HINT = hint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.raise_again(text, text, text, text) IS 'Raise an error caught by a pg_portrait function again, with its SQLSTATE, message, detail and hint and without the internal query in its context';
+
+-- ---------- kmeans_fit: the options variant's C symbol spelt as the other families' ----------
+-- The library keeps the old symbol for the install scripts of 0.1.0 to 0.4.0.
+CREATE OR REPLACE FUNCTION @extschema@.kmeans_fit_trans(@extschema@.points, double precision[], integer, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_kmeans_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- ---------- time zones named by an argument (the same on every node of a distributed query) ----------
+-- days in a named time zone: the same on every node, whatever its TimeZone
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_num_zone'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, numeric, timestamptz, after_as_of, zone)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text)
     RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_f8_zone'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, zone)';
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, after_as_of, zone)';
 
-CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, as_of timestamptz, zone text) (
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, as_of timestamptz, after_as_of text, zone text) (
     SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
     COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
     PARALLEL = SAFE);
-COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query): recency, frequency, monetary and the BG/NBD triple';
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query), rows after the as_of day an error or ignored: recency, frequency, monetary and the BG/NBD triple';
 
-CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double precision, as_of timestamptz, zone text) (
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double precision, as_of timestamptz, after_as_of text, zone text) (
     SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
     COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
     PARALLEL = SAFE);
-COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query): recency, frequency, monetary and the BG/NBD triple';
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query), rows after the as_of day an error or ignored: recency, frequency, monetary and the BG/NBD triple';
 
 CREATE FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer, text)
     RETURNS @extschema@.cohort_state
@@ -531,52 +823,92 @@ CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col
 $$
 DECLARE
     user_type regtype;
+    step interval;
+    col name;
+    err_state text;
+    err_msg text;
+    err_detail text;
+    err_hint text;
 BEGIN
-    IF period IS NULL OR periods IS NULL OR zone IS NULL THEN
-        RAISE EXCEPTION 'cohort_matrix period, periods and zone must not be NULL' USING ERRCODE = '22004';
+    IF source IS NULL OR user_col IS NULL OR ts_col IS NULL OR period IS NULL OR periods IS NULL OR zone IS NULL THEN
+        RAISE EXCEPTION 'cohort_matrix arguments must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- the caller's names are checked here, so that a mistake is reported
+    -- about them and not inside the queries built around them
+    FOREACH col IN ARRAY ARRAY[user_col, ts_col] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = col
+                                                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of cohort_matrix does not exist in %', col, source USING ERRCODE = '42703',
+                HINT = 'Name the customer column and the time column of the events table.';
+        END IF;
+    END LOOP;
+    step := CASE lower(period) WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
+                               WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
+                               WHEN 'year' THEN interval '1 year' END;
+    IF step IS NULL THEN
+        RAISE EXCEPTION 'unknown cohort period "%"', period USING ERRCODE = '22023',
+            HINT = 'Periods are day, week, month, quarter and year.';
     END IF;
     SELECT a.atttypid INTO user_type FROM pg_attribute a
      WHERE a.attrelid = source AND a.attname = user_col AND a.attnum > 0 AND NOT a.attisdropped;
-    IF user_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
-        -- integer customers: one aggregate over the events, no GROUP BY customer
-        BEGIN
-            RETURN QUERY EXECUTE format(
-                $q$
-                SELECT t.cohort, t.period_offset, t.cohort_users, t.active_users,
-                       t.active_users::double precision / t.cohort_users
-                  FROM @extschema@.cohort_table(
-                         (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2, $3) FROM %1$s)) AS t
-                $q$, source, ts_col, user_col)
-            USING period, periods, zone;
-            RETURN;
-        EXCEPTION WHEN program_limit_exceeded THEN
-            -- more customers than one state holds: group by customer below
-        END;
-    END IF;
-    RETURN QUERY EXECUTE format(
-        $q$
-        WITH per_user AS (
-            SELECT @extschema@.cohort_activity(%2$I, $1, $2, $3) AS a
-              FROM %1$s
-             WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
-             GROUP BY %3$I),
-        cells AS (
-            SELECT (a).cohort AS cohort, o AS k, count(*) AS users
-              FROM per_user, unnest((a).offsets) AS o
-             GROUP BY 1, 2)
-        -- every customer is active at offset 0 of its cohort: those are the cohort sizes
-        SELECT s.cohort, k.k, s.users, coalesce(act.users, 0)::bigint,
-               coalesce(act.users, 0)::double precision / s.users
-          FROM cells s
-         CROSS JOIN generate_series(0, $2) AS k(k)
-          LEFT JOIN cells act ON act.cohort = s.cohort AND act.k = k.k
-         WHERE s.k = 0
-         ORDER BY 1, 2
-        $q$, source, ts_col, user_col)
-    USING period, periods, zone;
+
+    -- A period that starts after the period of the last event has not been
+    -- observed yet: its active_users and share are NULL, not 0 (which would
+    -- read as churn).  The period of the last event is observed (in part).
+    BEGIN
+        IF user_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+            -- integer customers: one aggregate over the events, no GROUP BY customer
+            BEGIN
+                RETURN QUERY EXECUTE format(
+                    $q$
+                    WITH s AS (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2, $4) AS st,
+                                      pg_catalog.date_trunc($1, (max(%2$I) FILTER (WHERE %3$I IS NOT NULL))::timestamptz, $4) AS last
+                                 FROM %1$s)
+                    SELECT t.cohort, t.period_offset, t.cohort_users,
+                           CASE WHEN (t.cohort AT TIME ZONE $4) + t.period_offset * $3 <= (s.last AT TIME ZONE $4) THEN t.active_users END,
+                           CASE WHEN (t.cohort AT TIME ZONE $4) + t.period_offset * $3 <= (s.last AT TIME ZONE $4)
+                                THEN t.active_users::double precision / t.cohort_users END
+                      FROM s, @extschema@.cohort_table(s.st) AS t
+                    $q$, source, ts_col, user_col)
+                USING period, periods, step, zone;
+                RETURN;
+            EXCEPTION WHEN program_limit_exceeded THEN
+                -- more customers than one state holds: group by customer below
+            END;
+        END IF;
+        RETURN QUERY EXECUTE format(
+            $q$
+            WITH per_user AS (
+                SELECT @extschema@.cohort_activity(%2$I, $1, $2, $4) AS a, max(%2$I)::timestamptz AS last
+                  FROM %1$s
+                 WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
+                 GROUP BY %3$I),
+            cells AS (
+                SELECT (a).cohort AS cohort, o AS k, count(*) AS users
+                  FROM per_user, unnest((a).offsets) AS o
+                 GROUP BY 1, 2),
+            data_end AS (SELECT pg_catalog.date_trunc($1, max(last), $4) AS last FROM per_user)
+            -- every customer is active at offset 0 of its cohort: those are the cohort sizes
+            SELECT s.cohort, k.k, s.users,
+                   CASE WHEN (s.cohort AT TIME ZONE $4) + k.k * $3 <= (e.last AT TIME ZONE $4) THEN coalesce(act.users, 0)::bigint END,
+                   CASE WHEN (s.cohort AT TIME ZONE $4) + k.k * $3 <= (e.last AT TIME ZONE $4) THEN coalesce(act.users, 0)::double precision / s.users END
+              FROM cells s
+             CROSS JOIN data_end e
+             CROSS JOIN generate_series(0, $2) AS k(k)
+              LEFT JOIN cells act ON act.cohort = s.cohort AND act.k = k.k
+             WHERE s.k = 0
+             ORDER BY 1, 2
+            $q$, source, ts_col, user_col)
+        USING period, periods, step, zone;
+    EXCEPTION WHEN OTHERS THEN
+        -- raised again without the internal query in its context
+        GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
+                                err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
+    END;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer, text) IS 'Cohort matrix of an events table with periods in the named time zone (the same on every node of a distributed table): per cohort (first active period) and offset 0..periods, the customers active and their share; caller''s privileges';
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer, text) IS 'Cohort matrix of an events table with periods in the named time zone (the same on every node of a distributed table): per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';
 
 -- the session's time zone, by name: the periods are those of the zone form
 CREATE OR REPLACE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
@@ -589,7 +921,7 @@ $$
 SELECT m.cohort, m.period_offset, m.cohort_users, m.active_users, m.share
   FROM @extschema@.cohort_matrix(source, user_col, ts_col, period, periods, pg_catalog.current_setting('TimeZone')) AS m
 $$;
-COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share; caller''s privileges';
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';
 
 -- ---------- record forms of tgi and profile_agg with attribute names ----------
 CREATE FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record, text[])

@@ -263,14 +263,16 @@ AbCheckCounts(int64 conv, int64 n, const char *variant)
 /*
  * The conversion readout as a composite of the function's result type:
  * rate_a, rate_b, diff, diff_low, diff_high, lift, lift_low, lift_high, z,
- * p_value, significant.  NULL where undefined (e.g. lift when rate_a is 0).
+ * p_value, significant, variant_a, variant_b (labels, NULL for the counts
+ * form).  NULL where undefined (e.g. lift when rate_a is 0).
  */
 static Datum
-AbConversionResult(FunctionCallInfo fcinfo, int64 ca, int64 na, int64 cb, int64 nb, double alpha)
+AbConversionResult(FunctionCallInfo fcinfo, int64 ca, int64 na, int64 cb, int64 nb, double alpha,
+				   const char *label_a, const char *label_b)
 {
 	TupleDesc	tupdesc;
-	Datum		v[11];
-	bool		nulls[11] = {0};
+	Datum		v[13];
+	bool		nulls[13] = {0};
 	double		pa = (double) ca / na;
 	double		pb = (double) cb / nb;
 	/* the lower tail keeps its precision for small alpha; 1 - alpha / 2 would round to 1 */
@@ -320,6 +322,12 @@ AbConversionResult(FunctionCallInfo fcinfo, int64 ca, int64 na, int64 cb, int64 
 		v[9] = Float8GetDatum(1.0);
 		v[10] = BoolGetDatum(false);
 	}
+	nulls[11] = label_a == NULL;
+	nulls[12] = label_b == NULL;
+	if (label_a)
+		v[11] = CStringGetTextDatum(label_a);
+	if (label_b)
+		v[12] = CStringGetTextDatum(label_b);
 	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), v, nulls));
 }
 
@@ -345,7 +353,7 @@ pp_ab_test(PG_FUNCTION_ARGS)
 	alpha = AbAlpha(fcinfo, 4);
 	AbCheckCounts(ca, na, "A");
 	AbCheckCounts(cb, nb, "B");
-	PG_RETURN_DATUM(AbConversionResult(fcinfo, ca, na, cb, nb, alpha));
+	PG_RETURN_DATUM(AbConversionResult(fcinfo, ca, na, cb, nb, alpha, NULL, NULL));
 }
 
 /* ---------- aggregate state ---------- */
@@ -615,7 +623,8 @@ pp_ab_conversion_final(PG_FUNCTION_ARGS)
 
 	AbOrder(s, &a, &b, 1);
 	PG_RETURN_DATUM(AbConversionResult(fcinfo, s->v[a].successes, s->v[a].n,
-									   s->v[b].successes, s->v[b].n, s->alpha));
+									   s->v[b].successes, s->v[b].n, s->alpha,
+									   AbLabel(s, a), AbLabel(s, b)));
 }
 
 /* 22003 unless the mean and variance of variant i are finite (values near 1e308 overflow). */

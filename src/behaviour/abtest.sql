@@ -33,7 +33,9 @@ CREATE TYPE @extschema@.ab_test_result AS (
     lift_high   double precision,
     z           double precision,
     p_value     double precision,
-    significant boolean
+    significant boolean,
+    variant_a   text,
+    variant_b   text
 );
 COMMENT ON TYPE @extschema@.ab_test_result IS 'Conversion A/B readout (result of ab_test)';
 COMMENT ON COLUMN @extschema@.ab_test_result.rate_a IS 'Conversion rate of A (the control)';
@@ -47,6 +49,8 @@ COMMENT ON COLUMN @extschema@.ab_test_result.lift_high IS 'Upper bound of the li
 COMMENT ON COLUMN @extschema@.ab_test_result.z IS 'Pooled two-proportion z statistic (NULL when both rates are 0 or both 1)';
 COMMENT ON COLUMN @extschema@.ab_test_result.p_value IS 'Two-sided p-value of z';
 COMMENT ON COLUMN @extschema@.ab_test_result.significant IS 'p_value < alpha';
+COMMENT ON COLUMN @extschema@.ab_test_result.variant_a IS 'Label of variant A, the label sorting first (NULL for the counts form)';
+COMMENT ON COLUMN @extschema@.ab_test_result.variant_b IS 'Label of variant B (NULL for the counts form)';
 
 CREATE TYPE @extschema@.welch_test_result AS (
     variant_a   text,

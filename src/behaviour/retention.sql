@@ -164,52 +164,92 @@ CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col
 $$
 DECLARE
     user_type regtype;
+    step interval;
+    col name;
+    err_state text;
+    err_msg text;
+    err_detail text;
+    err_hint text;
 BEGIN
-    IF period IS NULL OR periods IS NULL OR zone IS NULL THEN
-        RAISE EXCEPTION 'cohort_matrix period, periods and zone must not be NULL' USING ERRCODE = '22004';
+    IF source IS NULL OR user_col IS NULL OR ts_col IS NULL OR period IS NULL OR periods IS NULL OR zone IS NULL THEN
+        RAISE EXCEPTION 'cohort_matrix arguments must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- the caller's names are checked here, so that a mistake is reported
+    -- about them and not inside the queries built around them
+    FOREACH col IN ARRAY ARRAY[user_col, ts_col] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = col
+                                                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of cohort_matrix does not exist in %', col, source USING ERRCODE = '42703',
+                HINT = 'Name the customer column and the time column of the events table.';
+        END IF;
+    END LOOP;
+    step := CASE lower(period) WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
+                               WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
+                               WHEN 'year' THEN interval '1 year' END;
+    IF step IS NULL THEN
+        RAISE EXCEPTION 'unknown cohort period "%"', period USING ERRCODE = '22023',
+            HINT = 'Periods are day, week, month, quarter and year.';
     END IF;
     SELECT a.atttypid INTO user_type FROM pg_attribute a
      WHERE a.attrelid = source AND a.attname = user_col AND a.attnum > 0 AND NOT a.attisdropped;
-    IF user_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
-        -- integer customers: one aggregate over the events, no GROUP BY customer
-        BEGIN
-            RETURN QUERY EXECUTE format(
-                $q$
-                SELECT t.cohort, t.period_offset, t.cohort_users, t.active_users,
-                       t.active_users::double precision / t.cohort_users
-                  FROM @extschema@.cohort_table(
-                         (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2, $3) FROM %1$s)) AS t
-                $q$, source, ts_col, user_col)
-            USING period, periods, zone;
-            RETURN;
-        EXCEPTION WHEN program_limit_exceeded THEN
-            -- more customers than one state holds: group by customer below
-        END;
-    END IF;
-    RETURN QUERY EXECUTE format(
-        $q$
-        WITH per_user AS (
-            SELECT @extschema@.cohort_activity(%2$I, $1, $2, $3) AS a
-              FROM %1$s
-             WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
-             GROUP BY %3$I),
-        cells AS (
-            SELECT (a).cohort AS cohort, o AS k, count(*) AS users
-              FROM per_user, unnest((a).offsets) AS o
-             GROUP BY 1, 2)
-        -- every customer is active at offset 0 of its cohort: those are the cohort sizes
-        SELECT s.cohort, k.k, s.users, coalesce(act.users, 0)::bigint,
-               coalesce(act.users, 0)::double precision / s.users
-          FROM cells s
-         CROSS JOIN generate_series(0, $2) AS k(k)
-          LEFT JOIN cells act ON act.cohort = s.cohort AND act.k = k.k
-         WHERE s.k = 0
-         ORDER BY 1, 2
-        $q$, source, ts_col, user_col)
-    USING period, periods, zone;
+
+    -- A period that starts after the period of the last event has not been
+    -- observed yet: its active_users and share are NULL, not 0 (which would
+    -- read as churn).  The period of the last event is observed (in part).
+    BEGIN
+        IF user_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+            -- integer customers: one aggregate over the events, no GROUP BY customer
+            BEGIN
+                RETURN QUERY EXECUTE format(
+                    $q$
+                    WITH s AS (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2, $4) AS st,
+                                      pg_catalog.date_trunc($1, (max(%2$I) FILTER (WHERE %3$I IS NOT NULL))::timestamptz, $4) AS last
+                                 FROM %1$s)
+                    SELECT t.cohort, t.period_offset, t.cohort_users,
+                           CASE WHEN (t.cohort AT TIME ZONE $4) + t.period_offset * $3 <= (s.last AT TIME ZONE $4) THEN t.active_users END,
+                           CASE WHEN (t.cohort AT TIME ZONE $4) + t.period_offset * $3 <= (s.last AT TIME ZONE $4)
+                                THEN t.active_users::double precision / t.cohort_users END
+                      FROM s, @extschema@.cohort_table(s.st) AS t
+                    $q$, source, ts_col, user_col)
+                USING period, periods, step, zone;
+                RETURN;
+            EXCEPTION WHEN program_limit_exceeded THEN
+                -- more customers than one state holds: group by customer below
+            END;
+        END IF;
+        RETURN QUERY EXECUTE format(
+            $q$
+            WITH per_user AS (
+                SELECT @extschema@.cohort_activity(%2$I, $1, $2, $4) AS a, max(%2$I)::timestamptz AS last
+                  FROM %1$s
+                 WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
+                 GROUP BY %3$I),
+            cells AS (
+                SELECT (a).cohort AS cohort, o AS k, count(*) AS users
+                  FROM per_user, unnest((a).offsets) AS o
+                 GROUP BY 1, 2),
+            data_end AS (SELECT pg_catalog.date_trunc($1, max(last), $4) AS last FROM per_user)
+            -- every customer is active at offset 0 of its cohort: those are the cohort sizes
+            SELECT s.cohort, k.k, s.users,
+                   CASE WHEN (s.cohort AT TIME ZONE $4) + k.k * $3 <= (e.last AT TIME ZONE $4) THEN coalesce(act.users, 0)::bigint END,
+                   CASE WHEN (s.cohort AT TIME ZONE $4) + k.k * $3 <= (e.last AT TIME ZONE $4) THEN coalesce(act.users, 0)::double precision / s.users END
+              FROM cells s
+             CROSS JOIN data_end e
+             CROSS JOIN generate_series(0, $2) AS k(k)
+              LEFT JOIN cells act ON act.cohort = s.cohort AND act.k = k.k
+             WHERE s.k = 0
+             ORDER BY 1, 2
+            $q$, source, ts_col, user_col)
+        USING period, periods, step, zone;
+    EXCEPTION WHEN OTHERS THEN
+        -- raised again without the internal query in its context
+        GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
+                                err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
+    END;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer, text) IS 'Cohort matrix of an events table with periods in the named time zone (the same on every node of a distributed table): per cohort (first active period) and offset 0..periods, the customers active and their share; caller''s privileges';
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer, text) IS 'Cohort matrix of an events table with periods in the named time zone (the same on every node of a distributed table): per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';
 
 -- the session's time zone, by name: the periods are those of the zone form
 CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
@@ -222,4 +262,4 @@ $$
 SELECT m.cohort, m.period_offset, m.cohort_users, m.active_users, m.share
   FROM @extschema@.cohort_matrix(source, user_col, ts_col, period, periods, pg_catalog.current_setting('TimeZone')) AS m
 $$;
-COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share; caller''s privileges';
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';

@@ -80,6 +80,15 @@ PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what)
 				 errmsg("%s must not be NULL", what)));
 }
 
+/* A row that does not count: the state as it was (NULL before the first row). */
+Datum
+PortraitStateUnchanged(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
 /*
  * The values of a float8[] argument, read in place: it must be one-
  * dimensional (or empty), without NULLs, every element finite.  what names
@@ -180,7 +189,8 @@ PortraitColumnMoments(const double *rows, int64 n, int stride, int first, int p,
  * A short readable profile of a segment from its features' deviations from
  * the population in standard units (z): up to maxterms of the strongest
  * deviations of at least PORTRAIT_PROFILE_MIN_Z, strongest first, as
- * "high monetary, low recency"; "typical" when none stands out.
+ * "high monetary, recent" (a recency feature reads "recent" or "lapsed");
+ * "typical" when none stands out.
  */
 char *
 PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms)
@@ -203,9 +213,18 @@ PortraitProfileLabel(const double *z, const char *const *names, int d, int maxte
 		used[best] = true;
 		if (buf.len > 0)
 			appendStringInfoString(&buf, ", ");
-		appendStringInfo(&buf, "%s%s %s",
-						 fabs(z[best]) >= PORTRAIT_PROFILE_STRONG_Z ? "very " : "",
-						 z[best] > 0 ? "high" : "low", names[best]);
+		/*
+		 * "low recency" reads both ways (recent? or long ago?): a recency
+		 * feature, days since the last purchase, is said in words
+		 */
+		if (strncmp(names[best], "recency", 7) == 0)
+			appendStringInfo(&buf, "%s%s",
+							 fabs(z[best]) >= PORTRAIT_PROFILE_STRONG_Z ? "very " : "",
+							 z[best] > 0 ? "lapsed" : "recent");
+		else
+			appendStringInfo(&buf, "%s%s %s",
+							 fabs(z[best]) >= PORTRAIT_PROFILE_STRONG_Z ? "very " : "",
+							 z[best] > 0 ? "high" : "low", names[best]);
 	}
 	if (buf.len == 0)
 		appendStringInfoString(&buf, "typical");
@@ -225,6 +244,9 @@ PortraitProfileLabel(const double *z, const char *const *names, int d, int maxte
 #define NUM_SHORT_SIGN		0x2000
 #define NUM_SHORT_WSIGN		0x0040
 #define NUM_SHORT_WMASK		0x003F
+#define NUM_SHORT_DSCALE_MASK	0x1F80
+#define NUM_SHORT_DSCALE_SHIFT	7
+#define NUM_DSCALE_MASK		0x3FFF
 #define NUM_NBASE			10000
 
 static const double pow10tab[] = {
@@ -301,6 +323,28 @@ slow:
 	r = DatumGetFloat8(DirectFunctionCall1(numeric_float8, num));
 	CheckFinite(r, what);
 	return r;
+}
+
+/*
+ * The display scale (digits after the decimal point) of a numeric, read from
+ * its header like PortraitNumericToDouble: the money sums of rfm_summary are
+ * rounded to the largest scale of their inputs.  NaN and infinities, which
+ * the conversion refuses anyway, give 0.
+ */
+int
+PortraitNumericScale(Datum num)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(num);
+	uint16		header;
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		v = PG_DETOAST_DATUM_PACKED(num);
+	memcpy(&header, VARDATA_ANY(v), sizeof(uint16));
+	if ((header & NUM_SIGN_MASK) == NUM_SPECIAL)
+		return 0;
+	if ((header & NUM_SIGN_MASK) == NUM_SHORT)
+		return (header & NUM_SHORT_DSCALE_MASK) >> NUM_SHORT_DSCALE_SHIFT;
+	return header & NUM_DSCALE_MASK;
 }
 
 /* Append x in the shortest form that reads back to the same double. */
@@ -475,4 +519,3 @@ PortraitSelectDoubles(double *v, size_t n, const size_t *ks, int nk)
 		depth += 2;
 	SelectRange(v, 0, n, ks, nk, depth);
 }
-

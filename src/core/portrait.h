@@ -66,6 +66,7 @@ CheckCount(double v, const char *what)
 }
 
 extern double PortraitNumericToDouble(Datum num, const char *what);
+extern int	PortraitNumericScale(Datum num);
 extern void PortraitFormatDouble(StringInfo buf, double x);
 extern double PortraitParseDouble(const char **pos, const char *typname, const char *input);
 extern int64 PortraitParseInt64(const char **pos, const char *typname, const char *input);
@@ -99,6 +100,7 @@ extern const double *PortraitFloatArray(ArrayType *a, int *n, const char *what);
 extern int	PortraitFloatArg(FunctionCallInfo fcinfo, int argno, double *buf, int max, const char *what);
 extern MemoryContext PortraitAggContext(FunctionCallInfo fcinfo);
 extern void PortraitArgNotNull(FunctionCallInfo fcinfo, int argno, const char *what);
+extern Datum PortraitStateUnchanged(FunctionCallInfo fcinfo);
 
 /* trainer.c: the sources and internal queries of the streaming trainers */
 extern char *TrainerRelationFrom(Oid relid);
@@ -121,7 +123,6 @@ extern char *PortraitProfileLabel(const double *z, const char *const *names, int
  * (src/pg_portrait.c), so that no module here calls up into a family.
  */
 extern void PortraitPointsInit(void);
-extern void PortraitKmeansInit(void);
 
 /*
  * ARR_DATA_PTR without its signed/unsigned mix (which -Wextra reports in

@@ -14,6 +14,10 @@
  * While an aggregate runs the state is an expanded object in the aggregate
  * context; its flat form is its text form, which is also what parallel
  * workers and distributed engines pass around.
+ *
+ * Its C names say SegProfile: "profile" alone is the profile tables of
+ * src/profile/ (refresh_profile and its history).  The SQL type keeps its
+ * name portrait.profile, which stored values and queries use.
  */
 #include "postgres.h"
 
@@ -40,7 +44,7 @@
 #define PORTRAIT_TGI_MAX_TERMS		10
 #define PORTRAIT_TGI_DEFAULT_TERMS	3
 #define PORTRAIT_TGI_Z95			1.959963984540054	/* two-sided 95% normal quantile */
-#define PROFILE_FORMAT				1
+#define SEG_PROFILE_FORMAT				1
 
 typedef enum AttrKind
 {
@@ -49,34 +53,34 @@ typedef enum AttrKind
 	KIND_NUMERIC = 'n'
 } AttrKind;
 
-typedef struct ProfValue
+typedef struct SegProfValue
 {
 	char	   *str;
 	int			len;
 	int64		group;
 	int64		all;
-} ProfValue;
+} SegProfValue;
 
-typedef struct ProfAttr
+typedef struct SegProfAttr
 {
 	char	   *name;
 	int			namelen;
 	char		kind;			/* AttrKind */
 	int			nvalues;
 	int			capvalues;
-	ProfValue  *values;			/* sorted by bytes */
+	SegProfValue  *values;			/* sorted by bytes */
 	PortraitMoments group;
 	PortraitMoments all;
-} ProfAttr;
+} SegProfAttr;
 
-typedef struct ProfileState
+typedef struct SegProfileState
 {
 	ExpandedObjectHeader hdr;
 	int64		n_group;
 	int64		n_all;
 	int			nattrs;
 	int			capattrs;
-	ProfAttr   *attrs;			/* sorted by name bytes */
+	SegProfAttr   *attrs;			/* sorted by name bytes */
 	/* per-row scratch: attribute index of each key position, key offsets */
 	int			capkeys;
 	int		   *hint;
@@ -84,14 +88,14 @@ typedef struct ProfileState
 	/* the text form, built on demand and dropped on any change */
 	char	   *flat;
 	Size		flatlen;
-} ProfileState;
+} SegProfileState;
 
 /* The flat form: a varlena holding the text form. */
-typedef struct ProfileFlat
+typedef struct SegProfileFlat
 {
 	int32		vl_len_;
 	char		text[FLEXIBLE_ARRAY_MEMBER];
-} ProfileFlat;
+} SegProfileFlat;
 
 PG_FUNCTION_INFO_V1(pp_profile_in);
 PG_FUNCTION_INFO_V1(pp_profile_out);
@@ -105,12 +109,12 @@ PG_FUNCTION_INFO_V1(pp_tgi_table_population);
 PG_FUNCTION_INFO_V1(pp_profile_label);
 PG_FUNCTION_INFO_V1(pp_profile_label_population);
 
-static Size ProfileFlatSize(ExpandedObjectHeader *eohptr);
-static void ProfileFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
+static Size SegProfileFlatSize(ExpandedObjectHeader *eohptr);
+static void SegProfileFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
 
-static const ExpandedObjectMethods profile_methods = {
-	ProfileFlatSize,
-	ProfileFlatten
+static const ExpandedObjectMethods seg_profile_methods = {
+	SegProfileFlatSize,
+	SegProfileFlatten
 };
 
 /* ---------- the state ---------- */
@@ -127,13 +131,13 @@ CompareBytes(const char *a, int alen, const char *b, int blen)
 }
 
 /* A new, empty expanded state in its own context under parent. */
-static ProfileState *
-ProfileNew(MemoryContext parent)
+static SegProfileState *
+SegProfileNew(MemoryContext parent)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "portrait profile", ALLOCSET_SMALL_SIZES);
-	ProfileState *ps = MemoryContextAllocZero(cxt, sizeof(ProfileState));
+	SegProfileState *ps = MemoryContextAllocZero(cxt, sizeof(SegProfileState));
 
-	EOH_init_header(&ps->hdr, &profile_methods, cxt);
+	EOH_init_header(&ps->hdr, &seg_profile_methods, cxt);
 	return ps;
 }
 
@@ -142,12 +146,12 @@ static inline bool
 IsProfileExpanded(Datum d)
 {
 	return VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
-		DatumGetEOHP(d)->eoh_methods == &profile_methods;
+		DatumGetEOHP(d)->eoh_methods == &seg_profile_methods;
 }
 
 /* Drop the cached text form: the state is about to change. */
 static inline void
-ProfileTouch(ProfileState *ps)
+SegProfileTouch(SegProfileState *ps)
 {
 	if (unlikely(ps->flat != NULL))
 	{
@@ -158,7 +162,7 @@ ProfileTouch(ProfileState *ps)
 
 /* Raise 54000: an attribute with too many distinct values. */
 static void
-TooManyValues(const ProfAttr *a)
+TooManyValues(const SegProfAttr *a)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -170,7 +174,7 @@ TooManyValues(const ProfAttr *a)
 
 /* Raise 22000: an attribute that is a number in some rows and text in others. */
 static void
-KindMismatch(const ProfAttr *a)
+KindMismatch(const SegProfAttr *a)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
@@ -181,7 +185,7 @@ KindMismatch(const ProfAttr *a)
 
 /* Position of the attribute name in ps (sorted), or where it would go. */
 static int
-SearchAttr(const ProfileState *ps, const char *name, int len, bool *found)
+SearchAttr(const SegProfileState *ps, const char *name, int len, bool *found)
 {
 	int			lo = 0;
 	int			hi = ps->nattrs;
@@ -207,11 +211,11 @@ SearchAttr(const ProfileState *ps, const char *name, int len, bool *found)
 
 /* Index of the attribute name, inserted (kind unknown) if new. */
 static int
-ProfileAttr(ProfileState *ps, const char *name, int len)
+SegProfileAttr(SegProfileState *ps, const char *name, int len)
 {
 	bool		found;
 	int			lo = SearchAttr(ps, name, len, &found);
-	ProfAttr   *a;
+	SegProfAttr   *a;
 
 	if (found)
 		return lo;
@@ -225,14 +229,14 @@ ProfileAttr(ProfileState *ps, const char *name, int len)
 		int			cap = Max(ps->capattrs * 2, 16);
 
 		ps->attrs = ps->attrs == NULL
-			? MemoryContextAlloc(ps->hdr.eoh_context, sizeof(ProfAttr) * cap)
-			: repalloc(ps->attrs, sizeof(ProfAttr) * cap);
+			? MemoryContextAlloc(ps->hdr.eoh_context, sizeof(SegProfAttr) * cap)
+			: repalloc(ps->attrs, sizeof(SegProfAttr) * cap);
 		ps->capattrs = cap;
 	}
-	memmove(&ps->attrs[lo + 1], &ps->attrs[lo], sizeof(ProfAttr) * (ps->nattrs - lo));
+	memmove(&ps->attrs[lo + 1], &ps->attrs[lo], sizeof(SegProfAttr) * (ps->nattrs - lo));
 	ps->nattrs++;
 	a = &ps->attrs[lo];
-	memset(a, 0, sizeof(ProfAttr));
+	memset(a, 0, sizeof(SegProfAttr));
 	a->name = MemoryContextAlloc(ps->hdr.eoh_context, len + 1);
 	memcpy(a->name, name, len);
 	a->name[len] = '\0';
@@ -245,12 +249,12 @@ ProfileAttr(ProfileState *ps, const char *name, int len)
 }
 
 /* The value's cell in a categorical attribute, inserted with zero counts if new. */
-static ProfValue *
-ProfileValue(ProfileState *ps, ProfAttr *a, const char *str, int len)
+static SegProfValue *
+SegProfileValue(SegProfileState *ps, SegProfAttr *a, const char *str, int len)
 {
 	int			lo = 0;
 	int			hi = a->nvalues;
-	ProfValue  *v;
+	SegProfValue  *v;
 
 	while (lo < hi)
 	{
@@ -271,11 +275,11 @@ ProfileValue(ProfileState *ps, ProfAttr *a, const char *str, int len)
 		int			cap = Max(a->capvalues * 2, 8);
 
 		a->values = a->values == NULL
-			? MemoryContextAlloc(ps->hdr.eoh_context, sizeof(ProfValue) * cap)
-			: repalloc(a->values, sizeof(ProfValue) * cap);
+			? MemoryContextAlloc(ps->hdr.eoh_context, sizeof(SegProfValue) * cap)
+			: repalloc(a->values, sizeof(SegProfValue) * cap);
 		a->capvalues = cap;
 	}
-	memmove(&a->values[lo + 1], &a->values[lo], sizeof(ProfValue) * (a->nvalues - lo));
+	memmove(&a->values[lo + 1], &a->values[lo], sizeof(SegProfValue) * (a->nvalues - lo));
 	a->nvalues++;
 	v = &a->values[lo];
 	v->str = MemoryContextAlloc(ps->hdr.eoh_context, len + 1);
@@ -289,7 +293,7 @@ ProfileValue(ProfileState *ps, ProfAttr *a, const char *str, int len)
 
 /* Set or check an attribute's kind. */
 static inline void
-SetKind(ProfAttr *a, char kind)
+SetKind(SegProfAttr *a, char kind)
 {
 	if (a->kind == kind)
 		return;
@@ -325,16 +329,16 @@ AppendMoments(StringInfo buf, const PortraitMoments *m)
  * nothing.  Strings carry their byte length, so any character is allowed.
  */
 static char *
-ProfileText(const ProfileState *ps, Size *len)
+SegProfileText(const SegProfileState *ps, Size *len)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%d;%lld;%lld;%d", PROFILE_FORMAT, (long long) ps->n_group,
+	appendStringInfo(&buf, "%d;%lld;%lld;%d", SEG_PROFILE_FORMAT, (long long) ps->n_group,
 					 (long long) ps->n_all, ps->nattrs);
 	for (int i = 0; i < ps->nattrs; i++)
 	{
-		const ProfAttr *a = &ps->attrs[i];
+		const SegProfAttr *a = &ps->attrs[i];
 
 		appendStringInfoChar(&buf, ';');
 		AppendBytes(&buf, a->name, a->namelen);
@@ -401,16 +405,16 @@ ParseMoments(const char **pos, PortraitMoments *m, const char *input)
 }
 
 /* Parse and check a text form into a new expanded state in parent. */
-static ProfileState *
-ProfileParse(const char *input, MemoryContext parent)
+static SegProfileState *
+SegProfileParse(const char *input, MemoryContext parent)
 {
 	const char *p = input;
-	ProfileState *ps = ProfileNew(parent);
+	SegProfileState *ps = SegProfileNew(parent);
 	int64		fmt;
 	int64		nattrs;
 
 	fmt = PortraitParseInt64(&p, "portrait.profile", input);
-	if (fmt != PROFILE_FORMAT)
+	if (fmt != SEG_PROFILE_FORMAT)
 		BadProfile(input, "Unknown format version.");
 	PortraitExpectChar(&p, ';', "portrait.profile", input);
 	ps->n_group = PortraitParseInt64(&p, "portrait.profile", input);
@@ -427,7 +431,7 @@ ProfileParse(const char *input, MemoryContext parent)
 		const char *name;
 		int			namelen;
 		int			idx;
-		ProfAttr   *a;
+		SegProfAttr   *a;
 		char		kind;
 
 		PortraitExpectChar(&p, ';', "portrait.profile", input);
@@ -436,7 +440,7 @@ ProfileParse(const char *input, MemoryContext parent)
 			CompareBytes(ps->attrs[ps->nattrs - 1].name, ps->attrs[ps->nattrs - 1].namelen,
 						 name, namelen) >= 0)
 			BadProfile(input, "Attributes must be sorted and distinct.");
-		idx = ProfileAttr(ps, name, namelen);
+		idx = SegProfileAttr(ps, name, namelen);
 		a = &ps->attrs[idx];
 		PortraitExpectChar(&p, ':', "portrait.profile", input);
 		kind = *p++;
@@ -455,14 +459,14 @@ ProfileParse(const char *input, MemoryContext parent)
 			{
 				const char *s;
 				int			len;
-				ProfValue  *v;
+				SegProfValue  *v;
 
 				PortraitExpectChar(&p, ':', "portrait.profile", input);
 				s = ParseBytes(&p, &len, input);
 				if (a->nvalues > 0 &&
 					CompareBytes(a->values[a->nvalues - 1].str, a->values[a->nvalues - 1].len, s, len) >= 0)
 					BadProfile(input, "Values must be sorted and distinct.");
-				v = ProfileValue(ps, a, s, len);
+				v = SegProfileValue(ps, a, s, len);
 				PortraitExpectChar(&p, ':', "portrait.profile", input);
 				v->group = PortraitParseInt64(&p, "portrait.profile", input);
 				PortraitExpectChar(&p, ':', "portrait.profile", input);
@@ -493,26 +497,26 @@ ProfileParse(const char *input, MemoryContext parent)
 
 /* Flat size of an expanded state: the text form, built once and kept until a change. */
 static Size
-ProfileFlatSize(ExpandedObjectHeader *eohptr)
+SegProfileFlatSize(ExpandedObjectHeader *eohptr)
 {
-	ProfileState *ps = (ProfileState *) eohptr;
+	SegProfileState *ps = (SegProfileState *) eohptr;
 
 	if (ps->flat == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(ps->hdr.eoh_context);
 
-		ps->flat = ProfileText(ps, &ps->flatlen);
+		ps->flat = SegProfileText(ps, &ps->flatlen);
 		MemoryContextSwitchTo(old);
 	}
-	return add_size(offsetof(ProfileFlat, text), ps->flatlen);
+	return add_size(offsetof(SegProfileFlat, text), ps->flatlen);
 }
 
-/* Write the flat form (the text form built by ProfileFlatSize). */
+/* Write the flat form (the text form built by SegProfileFlatSize). */
 static void
-ProfileFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+SegProfileFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 {
-	ProfileState *ps = (ProfileState *) eohptr;
-	ProfileFlat *f = result;
+	SegProfileState *ps = (SegProfileState *) eohptr;
+	SegProfileFlat *f = result;
 
 	Assert(ps->flat != NULL);
 	SET_VARSIZE(f, allocated_size);
@@ -520,34 +524,34 @@ ProfileFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 }
 
 /* Read-only view of a profile datum, expanded or flat (flat is parsed here). */
-static ProfileState *
-ProfileRead(Datum d)
+static SegProfileState *
+SegProfileRead(Datum d)
 {
-	ProfileFlat *f;
+	SegProfileFlat *f;
 	char	   *text;
 
 	if (IsProfileExpanded(d))
-		return (ProfileState *) DatumGetEOHP(d);
-	f = (ProfileFlat *) PG_DETOAST_DATUM(d);
-	text = pnstrdup(f->text, VARSIZE(f) - offsetof(ProfileFlat, text));
-	return ProfileParse(text, CurrentMemoryContext);
+		return (SegProfileState *) DatumGetEOHP(d);
+	f = (SegProfileFlat *) PG_DETOAST_DATUM(d);
+	text = pnstrdup(f->text, VARSIZE(f) - offsetof(SegProfileFlat, text));
+	return SegProfileParse(text, CurrentMemoryContext);
 }
 
 /* The transition state at argno, created in the aggregate context on the first row. */
-static ProfileState *
-ProfileGetState(FunctionCallInfo fcinfo, int argno)
+static SegProfileState *
+SegProfileGetState(FunctionCallInfo fcinfo, int argno)
 {
 	MemoryContext aggcxt;
 	MemoryContext old;
-	ProfileState *ps;
+	SegProfileState *ps;
 
 	aggcxt = PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(argno))
-		return ProfileNew(aggcxt);
+		return SegProfileNew(aggcxt);
 	if (IsProfileExpanded(PG_GETARG_DATUM(argno)))
-		return (ProfileState *) DatumGetEOHP(PG_GETARG_DATUM(argno));
+		return (SegProfileState *) DatumGetEOHP(PG_GETARG_DATUM(argno));
 	old = MemoryContextSwitchTo(aggcxt);
-	ps = ProfileRead(PG_GETARG_DATUM(argno));
+	ps = SegProfileRead(PG_GETARG_DATUM(argno));
 	MemoryContextSwitchTo(old);
 	return ps;
 }
@@ -566,7 +570,7 @@ NotObject(void)
 
 /* Grow the per-row scratch to n keys. */
 static void
-ProfileScratch(ProfileState *ps, int n)
+SegProfileScratch(SegProfileState *ps, int n)
 {
 	int			cap = Max(ps->capkeys * 2, 32);
 
@@ -585,9 +589,9 @@ ProfileScratch(ProfileState *ps, int n)
 
 /* Count a row: every attribute it has is added after this. */
 static inline void
-ProfileCountRow(ProfileState *ps, bool in_group)
+SegProfileCountRow(SegProfileState *ps, bool in_group)
 {
-	ProfileTouch(ps);
+	SegProfileTouch(ps);
 	ps->n_all++;
 	if (in_group)
 		ps->n_group++;
@@ -598,18 +602,18 @@ ProfileCountRow(ProfileState *ps, bool in_group)
  * same attributes in the same positions, so the attribute of each position
  * is remembered (and checked by name).
  */
-static inline ProfAttr *
-ProfileAttrAt(ProfileState *ps, int pos, const char *name, int len)
+static inline SegProfAttr *
+SegProfileAttrAt(SegProfileState *ps, int pos, const char *name, int len)
 {
 	int			idx;
 
 	if (unlikely(pos >= ps->capkeys))
-		ProfileScratch(ps, pos + 1);
+		SegProfileScratch(ps, pos + 1);
 	idx = ps->hint[pos];
 	if (idx < 0 || idx >= ps->nattrs || ps->attrs[idx].namelen != len ||
 		memcmp(ps->attrs[idx].name, name, len) != 0)
 	{
-		idx = ProfileAttr(ps, name, len);
+		idx = SegProfileAttr(ps, name, len);
 		ps->hint[pos] = idx;
 	}
 	return &ps->attrs[idx];
@@ -617,7 +621,7 @@ ProfileAttrAt(ProfileState *ps, int pos, const char *name, int len)
 
 /* Add a number of a numeric attribute to the group's and all rows' moments. */
 static inline void
-ProfileAddNumber(ProfAttr *a, double x, bool in_group)
+SegProfileAddNumber(SegProfAttr *a, double x, bool in_group)
 {
 	SetKind(a, KIND_NUMERIC);
 	CheckFinite(x, a->name);
@@ -628,12 +632,12 @@ ProfileAddNumber(ProfAttr *a, double x, bool in_group)
 
 /* Count a value of a text attribute. */
 static inline void
-ProfileAddValue(ProfileState *ps, ProfAttr *a, const char *str, int len, bool in_group)
+SegProfileAddValue(SegProfileState *ps, SegProfAttr *a, const char *str, int len, bool in_group)
 {
-	ProfValue  *v;
+	SegProfValue  *v;
 
 	SetKind(a, KIND_CATEGORY);
-	v = ProfileValue(ps, a, str, len);
+	v = SegProfileValue(ps, a, str, len);
 	v->all++;
 	if (in_group)
 		v->group++;
@@ -645,7 +649,7 @@ ProfileAddValue(ProfileState *ps, ProfAttr *a, const char *str, int len, bool in
  * attribute values have been seen.
  */
 static void
-ProfileAddJsonb(ProfileState *ps, Jsonb *jb, bool in_group)
+SegProfileAddJsonb(SegProfileState *ps, Jsonb *jb, bool in_group)
 {
 	JsonbContainer *jc = &jb->root;
 	int			n;
@@ -655,12 +659,12 @@ ProfileAddJsonb(ProfileState *ps, Jsonb *jb, bool in_group)
 
 	if (!JsonContainerIsObject(jc))
 		NotObject();
-	ProfileCountRow(ps, in_group);
+	SegProfileCountRow(ps, in_group);
 	n = JsonContainerSize(jc);
 	if (n == 0)
 		return;
 	if (n > ps->capkeys)
-		ProfileScratch(ps, n);
+		SegProfileScratch(ps, n);
 	base = (const char *) &jc->children[n * 2];
 
 	/* key offsets first: values start where the last key ends */
@@ -677,21 +681,21 @@ ProfileAddJsonb(ProfileState *ps, Jsonb *jb, bool in_group)
 		uint32		klen = (i + 1 < n ? ps->keyoff[i + 1] : keysend) - ps->keyoff[i];
 		JEntry		je = jc->children[n + i];
 		uint32		voff = off;
-		ProfAttr   *a;
+		SegProfAttr   *a;
 
 		off = JBE_HAS_OFF(je) ? JBE_OFFLENFLD(je) : off + JBE_OFFLENFLD(je);
-		a = ProfileAttrAt(ps, i, base + ps->keyoff[i], klen);
+		a = SegProfileAttrAt(ps, i, base + ps->keyoff[i], klen);
 		if (JBE_ISNULL(je))
 			continue;			/* the NULL bucket is what the counts leave */
 		if (JBE_ISNUMERIC(je))
-			ProfileAddNumber(a, PortraitNumericToDouble(NumericGetDatum((Numeric) (base + INTALIGN(voff))),
+			SegProfileAddNumber(a, PortraitNumericToDouble(NumericGetDatum((Numeric) (base + INTALIGN(voff))),
 														a->name), in_group);
 		else if (JBE_ISSTRING(je))
-			ProfileAddValue(ps, a, base + voff, off - voff, in_group);
+			SegProfileAddValue(ps, a, base + voff, off - voff, in_group);
 		else if (JBE_ISBOOL_TRUE(je))
-			ProfileAddValue(ps, a, "true", 4, in_group);
+			SegProfileAddValue(ps, a, "true", 4, in_group);
 		else if (JBE_ISBOOL_FALSE(je))
-			ProfileAddValue(ps, a, "false", 5, in_group);
+			SegProfileAddValue(ps, a, "false", 5, in_group);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -873,8 +877,8 @@ RecordNames(FunctionCallInfo fcinfo, RecordCache *rc, ArrayType *arr)
  * by its text output.  Nothing is allocated per row for text and numbers.
  */
 static void
-ProfileAddRecord(FunctionCallInfo fcinfo, ProfileState *ps, HeapTupleHeader th, bool in_group,
-				 ArrayType *names)
+SegProfileAddRecord(FunctionCallInfo fcinfo, SegProfileState *ps, HeapTupleHeader th, bool in_group,
+					ArrayType *names)
 {
 	RecordCache *rc = RecordCacheFor(fcinfo, HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
 	HeapTupleData tup;
@@ -893,56 +897,56 @@ ProfileAddRecord(FunctionCallInfo fcinfo, ProfileState *ps, HeapTupleHeader th, 
 	tup.t_tableOid = InvalidOid;
 	tup.t_data = th;
 	heap_deform_tuple(&tup, rc->desc, rc->values, rc->nulls);
-	ProfileCountRow(ps, in_group);
+	SegProfileCountRow(ps, in_group);
 	for (int i = 0; i < rc->desc->natts; i++)
 	{
 		const char *name = names ? rc->names[i] : NameStr(TupleDescAttr(rc->desc, i)->attname);
 		Datum		d = rc->values[i];
-		ProfAttr   *a;
+		SegProfAttr   *a;
 
 		if (rc->read[i] == COL_SKIP)
 			continue;
-		a = ProfileAttrAt(ps, i, name, strlen(name));
+		a = SegProfileAttrAt(ps, i, name, strlen(name));
 		if (rc->nulls[i])
 			continue;
 		switch (rc->read[i])
 		{
 			case COL_INT2:
-				ProfileAddNumber(a, DatumGetInt16(d), in_group);
+				SegProfileAddNumber(a, DatumGetInt16(d), in_group);
 				break;
 			case COL_INT4:
-				ProfileAddNumber(a, DatumGetInt32(d), in_group);
+				SegProfileAddNumber(a, DatumGetInt32(d), in_group);
 				break;
 			case COL_INT8:
-				ProfileAddNumber(a, (double) DatumGetInt64(d), in_group);
+				SegProfileAddNumber(a, (double) DatumGetInt64(d), in_group);
 				break;
 			case COL_FLOAT4:
-				ProfileAddNumber(a, DatumGetFloat4(d), in_group);
+				SegProfileAddNumber(a, DatumGetFloat4(d), in_group);
 				break;
 			case COL_FLOAT8:
-				ProfileAddNumber(a, DatumGetFloat8(d), in_group);
+				SegProfileAddNumber(a, DatumGetFloat8(d), in_group);
 				break;
 			case COL_NUMERIC:
-				ProfileAddNumber(a, PortraitNumericToDouble(d, a->name), in_group);
+				SegProfileAddNumber(a, PortraitNumericToDouble(d, a->name), in_group);
 				break;
 			case COL_BOOL:
 				if (DatumGetBool(d))
-					ProfileAddValue(ps, a, "true", 4, in_group);
+					SegProfileAddValue(ps, a, "true", 4, in_group);
 				else
-					ProfileAddValue(ps, a, "false", 5, in_group);
+					SegProfileAddValue(ps, a, "false", 5, in_group);
 				break;
 			case COL_TEXT:
 				{
 					text	   *t = DatumGetTextPP(d);
 
-					ProfileAddValue(ps, a, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), in_group);
+					SegProfileAddValue(ps, a, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), in_group);
 				}
 				break;
 			case COL_OUTPUT:
 				{
 					char	   *s = OutputFunctionCall(&rc->out[i], d);
 
-					ProfileAddValue(ps, a, s, strlen(s), in_group);
+					SegProfileAddValue(ps, a, s, strlen(s), in_group);
 				}
 				break;
 			case COL_SKIP:
@@ -955,10 +959,10 @@ ProfileAddRecord(FunctionCallInfo fcinfo, ProfileState *ps, HeapTupleHeader th, 
 Datum
 pp_tgi_trans(PG_FUNCTION_ARGS)
 {
-	ProfileState *ps = ProfileGetState(fcinfo, 0);
+	SegProfileState *ps = SegProfileGetState(fcinfo, 0);
 
 	if (!PG_ARGISNULL(2))
-		ProfileAddJsonb(ps, PG_GETARG_JSONB_P(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+		SegProfileAddJsonb(ps, PG_GETARG_JSONB_P(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
@@ -982,11 +986,11 @@ RecordNamesArg(FunctionCallInfo fcinfo, int argno)
 Datum
 pp_tgi_trans_record(PG_FUNCTION_ARGS)
 {
-	ProfileState *ps = ProfileGetState(fcinfo, 0);
+	SegProfileState *ps = SegProfileGetState(fcinfo, 0);
 
 	if (!PG_ARGISNULL(2))
-		ProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1),
-						 RecordNamesArg(fcinfo, 3));
+		SegProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1),
+							RecordNamesArg(fcinfo, 3));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
@@ -994,10 +998,10 @@ pp_tgi_trans_record(PG_FUNCTION_ARGS)
 Datum
 pp_profile_agg_trans(PG_FUNCTION_ARGS)
 {
-	ProfileState *ps = ProfileGetState(fcinfo, 0);
+	SegProfileState *ps = SegProfileGetState(fcinfo, 0);
 
 	if (!PG_ARGISNULL(1))
-		ProfileAddJsonb(ps, PG_GETARG_JSONB_P(1), true);
+		SegProfileAddJsonb(ps, PG_GETARG_JSONB_P(1), true);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
@@ -1005,25 +1009,25 @@ pp_profile_agg_trans(PG_FUNCTION_ARGS)
 Datum
 pp_profile_agg_trans_record(PG_FUNCTION_ARGS)
 {
-	ProfileState *ps = ProfileGetState(fcinfo, 0);
+	SegProfileState *ps = SegProfileGetState(fcinfo, 0);
 
 	if (!PG_ARGISNULL(1))
-		ProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), true, RecordNamesArg(fcinfo, 2));
+		SegProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), true, RecordNamesArg(fcinfo, 2));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
 /* Add profile b into a (combine of every profile aggregate, and profile_merge). */
 static void
-ProfileMerge(ProfileState *a, const ProfileState *b)
+SegProfileMerge(SegProfileState *a, const SegProfileState *b)
 {
-	ProfileTouch(a);
+	SegProfileTouch(a);
 	a->n_group += b->n_group;
 	a->n_all += b->n_all;
 	for (int i = 0; i < b->nattrs; i++)
 	{
-		const ProfAttr *ba = &b->attrs[i];
-		int			idx = ProfileAttr(a, ba->name, ba->namelen);
-		ProfAttr   *aa = &a->attrs[idx];
+		const SegProfAttr *ba = &b->attrs[i];
+		int			idx = SegProfileAttr(a, ba->name, ba->namelen);
+		SegProfAttr   *aa = &a->attrs[idx];
 
 		if (ba->kind == KIND_UNKNOWN)
 			continue;
@@ -1036,7 +1040,7 @@ ProfileMerge(ProfileState *a, const ProfileState *b)
 		else
 			for (int j = 0; j < ba->nvalues; j++)
 			{
-				ProfValue  *v = ProfileValue(a, aa, ba->values[j].str, ba->values[j].len);
+				SegProfValue  *v = SegProfileValue(a, aa, ba->values[j].str, ba->values[j].len);
 
 				v->group += ba->values[j].group;
 				v->all += ba->values[j].all;
@@ -1048,7 +1052,7 @@ ProfileMerge(ProfileState *a, const ProfileState *b)
 Datum
 pp_profile_combine(PG_FUNCTION_ARGS)
 {
-	ProfileState *a;
+	SegProfileState *a;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -1056,8 +1060,8 @@ pp_profile_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	a = ProfileGetState(fcinfo, 0);
-	ProfileMerge(a, ProfileRead(PG_GETARG_DATUM(1)));
+	a = SegProfileGetState(fcinfo, 0);
+	SegProfileMerge(a, SegProfileRead(PG_GETARG_DATUM(1)));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&a->hdr));
 }
 
@@ -1065,10 +1069,10 @@ pp_profile_combine(PG_FUNCTION_ARGS)
 Datum
 pp_profile_out(PG_FUNCTION_ARGS)
 {
-	ProfileState *ps = ProfileRead(PG_GETARG_DATUM(0));
+	SegProfileState *ps = SegProfileRead(PG_GETARG_DATUM(0));
 	Size		len;
 
-	PG_RETURN_CSTRING(ProfileText(ps, &len));
+	PG_RETURN_CSTRING(SegProfileText(ps, &len));
 }
 
 /* Text input of portrait.profile: parsed and checked, stored as its canonical text. */
@@ -1076,12 +1080,12 @@ Datum
 pp_profile_in(PG_FUNCTION_ARGS)
 {
 	const char *input = PG_GETARG_CSTRING(0);
-	ProfileState *ps = ProfileParse(input, CurrentMemoryContext);
+	SegProfileState *ps = SegProfileParse(input, CurrentMemoryContext);
 	Size		len;
-	char	   *text = ProfileText(ps, &len);
-	ProfileFlat *f = palloc(offsetof(ProfileFlat, text) + len);
+	char	   *text = SegProfileText(ps, &len);
+	SegProfileFlat *f = palloc(offsetof(SegProfileFlat, text) + len);
 
-	SET_VARSIZE(f, offsetof(ProfileFlat, text) + len);
+	SET_VARSIZE(f, offsetof(SegProfileFlat, text) + len);
 	memcpy(f->text, text, len);
 	PG_RETURN_POINTER(f);
 }
@@ -1089,9 +1093,9 @@ pp_profile_in(PG_FUNCTION_ARGS)
 /* ---------- results ---------- */
 
 /* One result row: a category value, the NULL bucket, or a numeric attribute. */
-typedef struct ProfileRow
+typedef struct SegProfileRow
 {
-	const ProfAttr *attr;
+	const SegProfAttr *attr;
 	const char *value;			/* NULL: the NULL bucket or a numeric attribute */
 	int			valuelen;
 	bool		numeric;
@@ -1106,11 +1110,11 @@ typedef struct ProfileRow
 	double		effect;			/* Cohen's h (category) or d (numeric) */
 	double		group_mean;
 	double		pop_mean;
-} ProfileRow;
+} SegProfileRow;
 
 /* Statistics of a category value with a in the group of ng, A in the population of N. */
 static void
-CategoryStats(ProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
+CategoryStats(SegProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
 {
 	double		pg = ng > 0 ? (double) a / ng : NAN;
 	double		pp = N > 0 ? (double) A / N : NAN;
@@ -1151,7 +1155,7 @@ CategoryStats(ProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
 
 /* Statistics of a numeric attribute: group and population moments, rows ng of N. */
 static void
-NumericStats(ProfileRow *r, const PortraitMoments *g, const PortraitMoments *p)
+NumericStats(SegProfileRow *r, const PortraitMoments *g, const PortraitMoments *p)
 {
 	r->group_count = g->n;
 	r->pop_count = p->n;
@@ -1184,7 +1188,7 @@ NumericStats(ProfileRow *r, const PortraitMoments *g, const PortraitMoments *p)
 
 /* Raise 22000: the group profile does not come from the population's rows. */
 static void
-NotInPopulation(const ProfAttr *a, const char *why)
+NotInPopulation(const SegProfAttr *a, const char *why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
@@ -1194,8 +1198,8 @@ NotInPopulation(const ProfAttr *a, const char *why)
 }
 
 /* Find attribute name in ps, or NULL. */
-static const ProfAttr *
-FindAttr(const ProfileState *ps, const char *name, int len)
+static const SegProfAttr *
+FindAttr(const SegProfileState *ps, const char *name, int len)
 {
 	bool		found;
 	int			i = SearchAttr(ps, name, len, &found);
@@ -1208,12 +1212,12 @@ FindAttr(const ProfileState *ps, const char *name, int len)
  * counts of all rows (g == p for a profile of one group and its population).
  * Attributes in name order, values in byte order, the NULL bucket last.
  */
-static ProfileRow *
-ProfileRows(const ProfileState *g, const ProfileState *p, int *nrows)
+static SegProfileRow *
+SegProfileRows(const SegProfileState *g, const SegProfileState *p, int *nrows)
 {
 	int			cap = 0;
 	int			n = 0;
-	ProfileRow *rows;
+	SegProfileRow *rows;
 
 	if (g != p)
 	{
@@ -1226,8 +1230,8 @@ ProfileRows(const ProfileState *g, const ProfileState *p, int *nrows)
 					 errhint("Build the population from the same rows, e.g. profile_merge of every group's profile.")));
 		for (int i = 0; i < g->nattrs; i++)
 		{
-			const ProfAttr *ga = &g->attrs[i];
-			const ProfAttr *pa = FindAttr(p, ga->name, ga->namelen);
+			const SegProfAttr *ga = &g->attrs[i];
+			const SegProfAttr *pa = FindAttr(p, ga->name, ga->namelen);
 
 			if (ga->kind == KIND_UNKNOWN)
 				continue;
@@ -1239,12 +1243,12 @@ ProfileRows(const ProfileState *g, const ProfileState *p, int *nrows)
 	}
 	for (int i = 0; i < p->nattrs; i++)
 		cap += p->attrs[i].kind == KIND_CATEGORY ? p->attrs[i].nvalues + 1 : 1;
-	rows = palloc0(sizeof(ProfileRow) * Max(cap, 1));
+	rows = palloc0(sizeof(SegProfileRow) * Max(cap, 1));
 
 	for (int i = 0; i < p->nattrs; i++)
 	{
-		const ProfAttr *pa = &p->attrs[i];
-		const ProfAttr *ga = g == p ? pa : FindAttr(g, pa->name, pa->namelen);
+		const SegProfAttr *pa = &p->attrs[i];
+		const SegProfAttr *ga = g == p ? pa : FindAttr(g, pa->name, pa->namelen);
 		static const PortraitMoments none = {0};
 
 		CHECK_FOR_INTERRUPTS();
@@ -1265,7 +1269,7 @@ ProfileRows(const ProfileState *g, const ProfileState *p, int *nrows)
 
 			for (int j = 0; j < pa->nvalues; j++)
 			{
-				const ProfValue *pv = &pa->values[j];
+				const SegProfValue *pv = &pa->values[j];
 				int64		a = 0;
 
 				if (ga == pa)
@@ -1337,18 +1341,18 @@ CheckMinCount(int64 min_count)
 
 /* Emit the rows of g against p with at least min_count group rows. */
 static Datum
-TgiTable(FunctionCallInfo fcinfo, const ProfileState *g, const ProfileState *p, int64 min_count)
+TgiTable(FunctionCallInfo fcinfo, const SegProfileState *g, const SegProfileState *p, int64 min_count)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ProfileRow *rows;
+	SegProfileRow *rows;
 	int			n;
 
 	CheckMinCount(min_count);
 	InitMaterializedSRF(fcinfo, 0);
-	rows = ProfileRows(g, p, &n);
+	rows = SegProfileRows(g, p, &n);
 	for (int i = 0; i < n; i++)
 	{
-		const ProfileRow *r = &rows[i];
+		const SegProfileRow *r = &rows[i];
 		Datum		values[13];
 		bool		nulls[13] = {0};
 
@@ -1379,7 +1383,7 @@ TgiTable(FunctionCallInfo fcinfo, const ProfileState *g, const ProfileState *p, 
 Datum
 pp_tgi_table(PG_FUNCTION_ARGS)
 {
-	ProfileState *ps = ProfileRead(PG_GETARG_DATUM(0));
+	SegProfileState *ps = SegProfileRead(PG_GETARG_DATUM(0));
 
 	return TgiTable(fcinfo, ps, ps, PG_GETARG_INT64(1));
 }
@@ -1388,8 +1392,8 @@ pp_tgi_table(PG_FUNCTION_ARGS)
 Datum
 pp_tgi_table_population(PG_FUNCTION_ARGS)
 {
-	ProfileState *g = ProfileRead(PG_GETARG_DATUM(0));
-	ProfileState *p = ProfileRead(PG_GETARG_DATUM(1));
+	SegProfileState *g = SegProfileRead(PG_GETARG_DATUM(0));
+	SegProfileState *p = SegProfileRead(PG_GETARG_DATUM(1));
 
 	return TgiTable(fcinfo, g, p, PG_GETARG_INT64(2));
 }
@@ -1399,9 +1403,9 @@ pp_tgi_table_population(PG_FUNCTION_ARGS)
  * attributes (either sign) and Cohen's h of over-represented values.
  */
 static text *
-ProfileLabelText(const ProfileState *g, const ProfileState *p, int terms, int64 min_count)
+SegProfileLabelText(const SegProfileState *g, const SegProfileState *p, int terms, int64 min_count)
 {
-	ProfileRow *rows;
+	SegProfileRow *rows;
 	int			n;
 	int			d = 0;
 	double	   *z;
@@ -1413,12 +1417,12 @@ ProfileLabelText(const ProfileState *g, const ProfileState *p, int terms, int64 
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("terms must be between 1 and %d, not %d", PORTRAIT_TGI_MAX_TERMS, terms)));
 	CheckMinCount(min_count);
-	rows = ProfileRows(g, p, &n);
+	rows = SegProfileRows(g, p, &n);
 	z = palloc(sizeof(double) * Max(n, 1));
 	names = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		const ProfileRow *r = &rows[i];
+		const SegProfileRow *r = &rows[i];
 
 		if (isnan(r->effect) || r->group_count < min_count)
 			continue;
@@ -1441,17 +1445,17 @@ ProfileLabelText(const ProfileState *g, const ProfileState *p, int terms, int64 
 Datum
 pp_profile_label(PG_FUNCTION_ARGS)
 {
-	ProfileState *ps = ProfileRead(PG_GETARG_DATUM(0));
+	SegProfileState *ps = SegProfileRead(PG_GETARG_DATUM(0));
 
-	PG_RETURN_TEXT_P(ProfileLabelText(ps, ps, PG_GETARG_INT32(1), PG_GETARG_INT64(2)));
+	PG_RETURN_TEXT_P(SegProfileLabelText(ps, ps, PG_GETARG_INT32(1), PG_GETARG_INT64(2)));
 }
 
 /* profile_label(grp, population [, terms [, min_count]]) */
 Datum
 pp_profile_label_population(PG_FUNCTION_ARGS)
 {
-	ProfileState *g = ProfileRead(PG_GETARG_DATUM(0));
-	ProfileState *p = ProfileRead(PG_GETARG_DATUM(1));
+	SegProfileState *g = SegProfileRead(PG_GETARG_DATUM(0));
+	SegProfileState *p = SegProfileRead(PG_GETARG_DATUM(1));
 
-	PG_RETURN_TEXT_P(ProfileLabelText(g, p, PG_GETARG_INT32(2), PG_GETARG_INT64(3)));
+	PG_RETURN_TEXT_P(SegProfileLabelText(g, p, PG_GETARG_INT32(2), PG_GETARG_INT64(3)));
 }

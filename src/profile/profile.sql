@@ -221,7 +221,10 @@ BEGIN
         stage := 'at_risk';
     ELSIF tenure_days <= new_days THEN
         stage := 'new';
-    ELSIF previous_stage IN ('dormant', 'churned') THEN
+    ELSIF previous_stage IN ('dormant', 'churned', 'reactivated') THEN
+        -- a dormant or churned customer who buys again is reactivated, and stays
+        -- so until the stage changes: a re-run with the same inputs (previous
+        -- stage = this run's stage) gives the same stage
         stage := 'reactivated';
     ELSE
         stage := 'active';
@@ -229,7 +232,7 @@ BEGIN
     RETURN stage;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm; reactivated needs the previous stage';
+COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm; reactivated (entered from dormant or churned, kept while active) needs the previous stage';
 
 CREATE FUNCTION @extschema@.profile_diff(target regclass, source text, key name)
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'pp_profile_diff'
@@ -272,6 +275,10 @@ DECLARE
     change_keys text[];         -- keys of the rows updated or deleted, as text
     gone_keys text[];           -- keys of the rows deleted
     gone_null boolean;          -- a row with a NULL key is deleted
+    err_state text;
+    err_msg text;
+    err_detail text;
+    err_hint text;
 BEGIN
     IF target IS NULL OR source IS NULL OR key IS NULL THEN
         RAISE EXCEPTION 'refresh_profile target, source and key must not be NULL' USING ERRCODE = '22004';
@@ -347,12 +354,20 @@ BEGIN
     -- source must return the target's columns by name and runs unchanged (its
     -- errors reach the caller as they are), its columns cast to the target's
     -- types so that comparisons are exact
-    PERFORM pg_catalog.set_config('search_path', source_search_path, true);
-    EXECUTE format('CREATE TEMP TABLE portrait_refresh_diff ON COMMIT DROP AS
-                    SELECT * FROM @extschema@.profile_diff($1, $2, $3)
-                    AS d(op pg_catalog."char", n pg_catalog.int8, rel pg_catalog.oid, tid pg_catalog.tid, changed pg_catalog.text[], src %s)', tname)
-    USING target, source, key;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- An error of the source (or of its columns) is raised again as it is,
+    -- without the internal statements around the source in its context.
+    BEGIN
+        PERFORM pg_catalog.set_config('search_path', source_search_path, true);
+        EXECUTE format('CREATE TEMP TABLE portrait_refresh_diff ON COMMIT DROP AS
+                        SELECT * FROM @extschema@.profile_diff($1, $2, $3)
+                        AS d(op pg_catalog."char", n pg_catalog.int8, rel pg_catalog.oid, tid pg_catalog.tid, changed pg_catalog.text[], src %s)', tname)
+        USING target, source, key;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
+                                err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
+    END;
     SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'),
            count(*) FILTER (WHERE op = 'd'), max(n) FILTER (WHERE op = '=')
     INTO n_ins, n_upd, n_del, n_same
@@ -488,17 +503,20 @@ DECLARE
     key text;
     seg text;
     clu text;
+    clu_label text;
+    label_expr text;
     col jsonb := '{}';      -- measure -> SQL expression over the profile (NULL::float8 when absent)
     measure text;
     vname text;
     bad boolean;
     aggs text;
+    views text[];           -- name, CREATE statement, comment; three per view
 BEGIN
     FOR opt IN SELECT jsonb_object_keys(o) LOOP
-        IF opt NOT IN ('key', 'segment', 'cluster', 'revenue', 'recency', 'frequency', 'monetary', 'churn_risk',
+        IF opt NOT IN ('key', 'segment', 'cluster', 'cluster_label', 'revenue', 'recency', 'frequency', 'monetary', 'churn_risk',
                        'clv', 'min_customers', 'prefix') THEN
             RAISE EXCEPTION 'unsupported option "%" of profile_views', opt USING ERRCODE = '0A000',
-                HINT = 'Options are key, segment, cluster, revenue, recency, frequency, monetary, churn_risk, clv (column names), min_customers and prefix.';
+                HINT = 'Options are key, segment, cluster, cluster_label, revenue, recency, frequency, monetary, churn_risk, clv (column names), min_customers and prefix.';
         END IF;
     END LOOP;
     SELECT n.nspname, c.relname INTO nsp, rel
@@ -519,39 +537,42 @@ BEGIN
     key := coalesce(o->>'key', 'customer_id');
     seg := coalesce(o->>'segment', 'segment');
     clu := coalesce(o->>'cluster', 'cluster');
+    clu_label := coalesce(o->>'cluster_label', 'cluster_label');
     FOR opt IN SELECT unnest(ARRAY[key, seg]) LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = opt AND attnum > 0 AND NOT attisdropped) THEN
             RAISE EXCEPTION 'column "%" is not a column of %', opt, tname USING ERRCODE = '22023',
                 HINT = 'Name the key and segment columns with the options key and segment.';
         END IF;
     END LOOP;
+    -- money (revenue, monetary, clv) is summed as numeric and shown rounded to
+    -- cents, so that a BI tool shows 28594360.37, not the float noise of a sum
+    -- of float8 values; the other measures stay float8
     FOR measure, opt IN SELECT m, coalesce(o->>m, d)
                         FROM (VALUES ('revenue', 'monetary'), ('recency', 'recency_days'), ('frequency', 'frequency'),
                                      ('monetary', 'monetary'), ('churn_risk', 'churn_risk'), ('clv', 'clv')) v(m, d) LOOP
         col := col || jsonb_build_object(measure,
             CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = opt AND attnum > 0 AND NOT attisdropped)
-                 THEN format('p.%I::float8', opt) ELSE 'NULL::float8' END);
+                 THEN format('p.%I::%s', opt, CASE WHEN measure IN ('revenue', 'monetary', 'clv') THEN 'numeric' ELSE 'float8' END)
+                 ELSE CASE WHEN measure IN ('revenue', 'monetary', 'clv') THEN 'NULL::numeric' ELSE 'NULL::float8' END END);
     END LOOP;
     aggs := format('count(*) AS customers, count(*)::float8 / sum(count(*)) OVER () AS share,
-                    sum(%s) AS revenue, avg(%s) AS avg_recency_days, avg(%s) AS avg_frequency,
-                    avg(%s) AS avg_monetary, avg(%s) AS avg_churn_risk, avg(%s) AS avg_clv',
+                    round(sum(%s), 2) AS revenue, avg(%s) AS avg_recency_days, avg(%s) AS avg_frequency,
+                    round(avg(%s), 2) AS avg_monetary, avg(%s) AS avg_churn_risk, round(avg(%s), 2) AS avg_clv',
                    col->>'revenue', col->>'recency', col->>'frequency', col->>'monetary', col->>'churn_risk', col->>'clv');
 
     -- segment overview
     vname := format('%I.%I', nsp, prefix || '_segments');
-    EXECUTE format('CREATE OR REPLACE VIEW %s AS SELECT g.segment, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
-                        g.avg_monetary, g.avg_churn_risk, g.avg_clv
-                    FROM (SELECT p.%I::text AS segment, %s, count(*) AS n FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
-                   vname, seg, aggs, tname, seg, k);
-    EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
-                   format('Segment overview of %s (groups of fewer than %s customers left out)', tname, k));
-    PERFORM @extschema@.profile_comment_columns(vname::regclass);
-    RETURN NEXT vname;
+    views := views || ARRAY[vname,
+        format('CREATE OR REPLACE VIEW %s AS SELECT g.segment, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
+                    g.avg_monetary, g.avg_churn_risk, g.avg_clv
+                FROM (SELECT p.%I::text AS segment, %s, count(*) AS n FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
+               vname, seg, aggs, tname, seg, k),
+        format('Segment overview of %s (groups of fewer than %s customers left out)', tname, k)];
 
     -- migration between the last two runs: keys without a change of the segment in the
     -- last run stayed where they are; new keys come from NULL, deleted ones go to NULL
     vname := format('%I.%I', nsp, prefix || '_migration');
-    EXECUTE format($v$CREATE OR REPLACE VIEW %1$s AS
+    views := views || ARRAY[vname, format($v$CREATE OR REPLACE VIEW %1$s AS
         WITH last AS (SELECT max(r.run_id) AS run_id FROM @extschema@.profile_run r WHERE r.target_table = %8$L::pg_catalog.regclass),
              ch AS (SELECT h.key, h.op, h.old_value FROM @extschema@.profile_history h, last
                     WHERE h.target_table = %8$L::pg_catalog.regclass AND h.run_id = last.run_id
@@ -564,25 +585,40 @@ BEGIN
         SELECT m.from_segment, m.to_segment, count(*) AS customers,
                count(*)::float8 / sum(count(*)) OVER (PARTITION BY m.from_segment) AS share_of_from
         FROM moves m GROUP BY m.from_segment, m.to_segment HAVING count(*) >= %7$s$v$,
-        vname, tname, seg, seg, tname, key, k, tname);
-    EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
-                   format('Segment migration of %s in its last refresh (groups of fewer than %s customers left out)', tname, k));
-    PERFORM @extschema@.profile_comment_columns(vname::regclass);
-    RETURN NEXT vname;
+        vname, tname, seg, seg, tname, key, k, tname),
+        format('Segment migration of %s in its last refresh (groups of fewer than %s customers left out)', tname, k)];
 
     -- cluster profiles, when there is a cluster column
     IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = clu AND attnum > 0 AND NOT attisdropped) THEN
         vname := format('%I.%I', nsp, prefix || '_clusters');
-        EXECUTE format('CREATE OR REPLACE VIEW %s AS SELECT g.cluster, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
-                            g.avg_monetary, g.avg_churn_risk, g.avg_clv, g.top_segment
-                        FROM (SELECT p.%I::text AS cluster, %s, mode() WITHIN GROUP (ORDER BY p.%I::text) AS top_segment, count(*) AS n
-                              FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
-                       vname, clu, aggs, seg, tname, clu, k);
-        EXECUTE format('COMMENT ON VIEW %s IS %L', vname,
-                       format('Cluster profiles of %s (groups of fewer than %s customers left out)', tname, k));
+        -- the cluster's label (kmeans_centroids' label, kept in the profile)
+        label_expr := CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = clu_label
+                                                                         AND attnum > 0 AND NOT attisdropped)
+                           THEN format('mode() WITHIN GROUP (ORDER BY p.%I::text)', clu_label) ELSE 'NULL::text' END;
+        views := views || ARRAY[vname,
+            format('CREATE OR REPLACE VIEW %s AS SELECT g.cluster, g.label, g.customers, g.share, g.revenue, g.avg_recency_days, g.avg_frequency,
+                        g.avg_monetary, g.avg_churn_risk, g.avg_clv, g.top_segment
+                    FROM (SELECT p.%I::text AS cluster, %s AS label, %s, mode() WITHIN GROUP (ORDER BY p.%I::text) AS top_segment, count(*) AS n
+                          FROM %s p GROUP BY p.%I) g WHERE g.n >= %s',
+                   vname, clu, label_expr, aggs, seg, tname, clu, k),
+            format('Cluster profiles of %s (groups of fewer than %s customers left out)', tname, k)];
+    END IF;
+
+    -- A view of an earlier version with other columns (0.4.0's float8 money)
+    -- cannot be replaced in place: it is dropped and created again (a view
+    -- that depends on it makes the drop fail with the usual error).
+    FOR i IN 1 .. coalesce(array_length(views, 1), 0) / 3 LOOP
+        vname := views[3 * i - 2];
+        BEGIN
+            EXECUTE views[3 * i - 1];
+        EXCEPTION WHEN invalid_table_definition OR datatype_mismatch THEN
+            EXECUTE format('DROP VIEW %s', vname);
+            EXECUTE views[3 * i - 1];
+        END;
+        EXECUTE format('COMMENT ON VIEW %s IS %L', vname, views[3 * i]);
         PERFORM @extschema@.profile_comment_columns(vname::regclass);
         RETURN NEXT vname;
-    END IF;
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.profile_views(regclass, jsonb) IS 'Create (or replace) the BI views of a profile table: <name>_segments, <name>_migration and, with a cluster column, <name>_clusters; returns their names';
@@ -597,15 +633,16 @@ BEGIN
     FOR c IN SELECT a.attname, d.comment
              FROM pg_attribute a
              JOIN (VALUES ('segment', 'Segment name'),
-                          ('cluster', 'Cluster label'),
+                          ('cluster', 'Cluster number'),
+                          ('label', 'Cluster label (the most common value of the profile''s cluster label column)'),
                           ('customers', 'Number of customers'),
                           ('share', 'Share of all customers (0 to 1) before small groups are left out'),
-                          ('revenue', 'Sum of monetary value'),
+                          ('revenue', 'Sum of monetary value (numeric, rounded to 2 decimals)'),
                           ('avg_recency_days', 'Mean days since the last purchase'),
                           ('avg_frequency', 'Mean number of purchases'),
-                          ('avg_monetary', 'Mean monetary value'),
+                          ('avg_monetary', 'Mean monetary value (numeric, rounded to 2 decimals)'),
                           ('avg_churn_risk', 'Mean churn risk (1 - P(alive))'),
-                          ('avg_clv', 'Mean customer lifetime value'),
+                          ('avg_clv', 'Mean customer lifetime value (numeric, rounded to 2 decimals)'),
                           ('top_segment', 'Most common segment in the cluster'),
                           ('from_segment', 'Segment before the last refresh (NULL: new customer)'),
                           ('to_segment', 'Segment after the last refresh (NULL: customer removed)'),

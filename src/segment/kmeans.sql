@@ -9,7 +9,7 @@ CREATE FUNCTION @extschema@.kmeans_fit_trans(@extschema@.points, double precisio
 COMMENT ON FUNCTION @extschema@.kmeans_fit_trans(@extschema@.points, double precision[], integer) IS 'Transition function of kmeans_fit';
 
 CREATE FUNCTION @extschema@.kmeans_fit_trans(@extschema@.points, double precision[], integer, jsonb)
-    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_kmeans_fit_trans_opts'
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_kmeans_fit_trans_options'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.kmeans_fit_trans(@extschema@.points, double precision[], integer, jsonb) IS 'Transition function of kmeans_fit with options';
 

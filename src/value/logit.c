@@ -2,8 +2,8 @@
  * logit.c
  *		Logistic regression for churn with labels: a Newton (IRLS) fit with an
  *		intercept, optional L2 penalty and standardisation (model kind
- *		"logit"), scoring, the coefficient table, exact AUC, and a trainer that
- *		runs each Newton step as one parallel aggregate scan.
+ *		"logit"), scoring, the coefficient table, and a trainer that runs
+ *		each Newton step as one parallel aggregate scan.
  *
  * Both fitters share one driver (LogitNewton) that only needs, for given
  * coefficients, the sums X'WX, X'(y - p) and the log-likelihood over the
@@ -67,9 +67,6 @@ PG_FUNCTION_INFO_V1(pp_logit_fit_combine);
 PG_FUNCTION_INFO_V1(pp_logit_fit_final);
 PG_FUNCTION_INFO_V1(pp_churn_risk_logit);
 PG_FUNCTION_INFO_V1(pp_logit_coefficients);
-PG_FUNCTION_INFO_V1(pp_auc_trans);
-PG_FUNCTION_INFO_V1(pp_auc_combine);
-PG_FUNCTION_INFO_V1(pp_auc_final);
 PG_FUNCTION_INFO_V1(pp_logit_step_trans);
 PG_FUNCTION_INFO_V1(pp_logit_step_combine);
 PG_FUNCTION_INFO_V1(pp_logit_train_rel);
@@ -138,15 +135,6 @@ LogitReadArray(ArrayType *a, double *out, int max, const char *what)
 				 errmsg("%s has %d elements, more than the %d allowed", what, n, max)));
 	memcpy(out, v, sizeof(double) * n);
 	return n;
-}
-
-/* A row that does not count: the state as it was (NULL before the first row). */
-static Datum
-StateUnchanged(FunctionCallInfo fcinfo)
-{
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }
 
 /* A growable per-call buffer of doubles in fn_mcxt. */
@@ -666,7 +654,7 @@ LogitFitTrans(FunctionCallInfo fcinfo, bool with_options)
 	bool		fresh = PG_ARGISNULL(0);
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return StateUnchanged(fcinfo);
+		return PortraitStateUnchanged(fcinfo);
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(LogitTransCache));
@@ -982,93 +970,6 @@ pp_logit_coefficients(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* ---------- auc: exact area under the ROC curve ---------- */
-
-/* Transition of auc: append (score, label), skipping NULL rows. */
-Datum
-pp_auc_trans(PG_FUNCTION_ARGS)
-{
-	double		row[2];
-	PointsState *ps;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return StateUnchanged(fcinfo);
-	row[0] = PG_GETARG_FLOAT8(1);
-	CheckFinite(row[0], "score");
-	row[1] = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
-	ps = PointsGetState(fcinfo, 0, 2, 0);
-	PointsAppend(ps, row);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
-}
-
-/* Combine of auc: the rows of both states. */
-Datum
-pp_auc_combine(PG_FUNCTION_ARGS)
-{
-	return PointsCombine(fcinfo);
-}
-
-/* A row of the auc state. */
-typedef struct ScoredRow
-{
-	double		score;
-	double		label;			/* 0 or 1 */
-} ScoredRow;
-
-/* Order of auc rows: by score, then label. */
-static inline int
-ScoredCompare(const ScoredRow *a, const ScoredRow *b)
-{
-	if (a->score != b->score)
-		return a->score < b->score ? -1 : 1;
-	return (a->label > b->label) - (a->label < b->label);
-}
-
-#define ST_SORT SortScored
-#define ST_ELEMENT_TYPE ScoredRow
-#define ST_COMPARE(a, b) ScoredCompare(a, b)
-#define ST_CHECK_FOR_INTERRUPTS
-#define ST_SCOPE static
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-/*
- * Final function (sorts the state's rows): the probability that a random
- * positive scores above a random negative, ties counted half.  NULL when
- * either class is missing.
- */
-Datum
-pp_auc_final(PG_FUNCTION_ARGS)
-{
-	PointsState *ps = PointsRead(PG_GETARG_DATUM(0));
-	double		pos = 0;
-	double		neg = 0;
-	double		wins = 0;		/* twice the count, so that it stays an integer */
-	int64		i = 0;
-
-	SortScored((ScoredRow *) ps->values, ps->n);
-	while (i < ps->n)
-	{
-		double		score = ps->values[i * 2];
-		double		gpos = 0;
-		double		gneg = 0;
-
-		for (; i < ps->n && ps->values[i * 2] == score; i++)
-		{
-			if (ps->values[i * 2 + 1] != 0)
-				gpos++;
-			else
-				gneg++;
-		}
-		wins += gpos * (2 * neg + gneg);
-		pos += gpos;
-		neg += gneg;
-	}
-	if (pos == 0 || neg == 0)
-		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(wins / (2 * pos * neg));
-}
-
 /* ---------- logit_step: one Newton step's sums as an aggregate ---------- */
 
 typedef struct LogitStepCache
@@ -1114,7 +1015,7 @@ pp_logit_step_trans(PG_FUNCTION_ARGS)
 	/* the state is updated in place: only an aggregate's own copy may be */
 	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return StateUnchanged(fcinfo);
+		return PortraitStateUnchanged(fcinfo);
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

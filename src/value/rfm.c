@@ -32,6 +32,17 @@
 #define PORTRAIT_RFM_MAX_BUCKETS 100
 #define PORTRAIT_RFM_DEFAULT_BUCKETS 5
 #define RFM_STATE_VERSION 1
+/* the text form: version 2 adds the flags (version 1 text still reads) */
+#define RFM_STATE_TEXT_VERSION 2
+
+/*
+ * flags: the largest display scale of numeric amounts, plus one (0: float8
+ * amounts, or none with a value yet; RFM_SCALE_UNROUNDED: more decimals than
+ * a double holds), so that sums of money come out as the decimals they are.
+ */
+#define RFM_SCALE_MASK 0x00FF
+#define RFM_SCALE_UNROUNDED 0x00FF
+#define RFM_MAX_ROUNDED_SCALE 15
 
 typedef enum RfmTimeType
 {
@@ -50,7 +61,7 @@ typedef struct RfmState
 	int32		vl_len_;
 	uint8		version;
 	uint8		timetype;		/* RfmTimeType */
-	uint16		flags;			/* reserved */
+	uint16		flags;			/* RFM_SCALE_MASK: money scale + 1 */
 	int32		as_of_day;
 	int64		as_of;			/* as_of as given (date widened) */
 	int64		purchases;		/* rows with amount >= 0 or NULL */
@@ -89,6 +100,7 @@ PG_FUNCTION_INFO_V1(pp_rfm_breaks_combine);
 PG_FUNCTION_INFO_V1(pp_rfm_breaks_final);
 PG_FUNCTION_INFO_V1(pp_rfm_score);
 PG_FUNCTION_INFO_V1(pp_rfm_score_window);
+PG_FUNCTION_INFO_V1(pp_rfm_score_text);
 PG_FUNCTION_INFO_V1(pp_rfm_segment);
 
 /* ---------- days ---------- */
@@ -231,6 +243,88 @@ DaySearch(const RfmState *s, int32 day)
 	return lo;
 }
 
+/*
+ * The fifth argument of rfm_summary, after_as_of: 'error' (the default of
+ * the three-argument form) or 'ignore' (rows after the as_of day are left
+ * out, as if the data ended there).  Read per row: it is a few bytes.
+ */
+static bool
+IgnoreAfterAsOf(FunctionCallInfo fcinfo)
+{
+	text	   *t;
+	int			len;
+
+	if (PG_NARGS() < 5)
+		return false;
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("after_as_of must not be NULL"),
+				 errhint("Pass 'error' or 'ignore'.")));
+	t = PG_GETARG_TEXT_PP(4);
+	len = VARSIZE_ANY_EXHDR(t);
+	if (len == 6 && memcmp(VARDATA_ANY(t), "ignore", 6) == 0)
+		return true;
+	if (len == 5 && memcmp(VARDATA_ANY(t), "error", 5) == 0)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid after_as_of \"%s\"", text_to_cstring(t)),
+			 errhint("Pass 'error' (rows after the as_of day raise an error) or 'ignore' (they are left out).")));
+	return false;				/* not reached */
+}
+
+/* Raise 22003 when a sum of amounts has left the range of float8. */
+static inline void
+CheckSum(const KahanSum *k, const char *what)
+{
+	if (unlikely(isinf(k->hi) || isnan(k->hi) || isinf(k->lo) || isnan(k->lo)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("sum of %s amounts is out of range for type double precision", what),
+				 errdetail("The %s amounts of a group add up to more than about 1.8e308.", what),
+				 errhint("Check the amounts for wrong values, or sum them in a smaller unit of money.")));
+}
+
+/* The money scale flag of a numeric amount. */
+static inline uint16
+AmountScaleFlag(Datum num)
+{
+	int			scale = PortraitNumericScale(num);
+
+	return scale > RFM_MAX_ROUNDED_SCALE ? RFM_SCALE_UNROUNDED : (uint16) (scale + 1);
+}
+
+/* The larger of two scale flags (RFM_SCALE_UNROUNDED wins). */
+static inline uint16
+MergeScaleFlags(uint16 a, uint16 b)
+{
+	uint16		x = a & RFM_SCALE_MASK;
+	uint16		y = b & RFM_SCALE_MASK;
+
+	return (a & ~RFM_SCALE_MASK) | Max(x, y);
+}
+
+/*
+ * A sum of decimals with at most `scale` digits after the point has at most
+ * as many itself: rounding the float8 sum to them gives the double nearest to
+ * the exact decimal sum (32.62, not 32.620000000000005), as long as the
+ * scaled sum is an exact integer in a double.
+ */
+static double
+RoundMoney(double x, uint16 flags)
+{
+	int			f = flags & RFM_SCALE_MASK;
+	double		p;
+
+	if (f == 0 || f == RFM_SCALE_UNROUNDED)
+		return x;
+	p = pow(10.0, f - 1);
+	if (!(fabs(x) * p < 4503599627370496.0))	/* 2^52 */
+		return x;
+	return rint(x * p) / p;
+}
+
 static void
 AsOfMismatch(void)
 {
@@ -242,12 +336,12 @@ AsOfMismatch(void)
 }
 
 /*
- * The transition step shared by the eight overloads: (state, ordered_at,
- * amount, as_of[, zone]).  NULL ordered_at rows are skipped; a NULL amount
- * is a purchase of unknown value; a negative amount is a refund.  Without
- * a zone argument timestamptz days are in the session time zone.  as_of is
- * compared by its day, which is all the summary uses: now() differs between
- * the nodes of a distributed query, its day does not.
+ * The transition step shared by the fourteen overloads: (state, ordered_at,
+ * amount, as_of [, after_as_of [, zone]]).  NULL ordered_at rows are
+ * skipped; a NULL amount is a purchase of unknown value; a negative amount
+ * is a refund.  Without a zone argument timestamptz days are in the session
+ * time zone.  as_of is compared by its day, which is all the summary uses:
+ * now() differs between the nodes of a distributed query, its day does not.
  */
 static inline Datum
 RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount, bool zone_arg)
@@ -279,7 +373,7 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount, bo
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	if (zone_arg)
-		zone = PortraitZoneArg(fcinfo, 4, &cache->zone);
+		zone = PortraitZoneArg(fcinfo, 5, &cache->zone);
 
 	ts = TimeValue(PG_GETARG_DATUM(1), tt, &day, cache, zone, "ordered_at");
 	if (has_amount)
@@ -287,6 +381,27 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount, bo
 		amount = numeric_amount ? PortraitNumericToDouble(PG_GETARG_DATUM(2), "amount")
 			: PG_GETARG_FLOAT8(2);
 		CheckFinite(amount, "amount");
+	}
+
+	/*
+	 * A row after the as_of day is left out before it touches the state, so
+	 * that the result is the same as with the row filtered out by a WHERE
+	 * clause.  The first row's as_of decides the day until a state exists.
+	 */
+	if (IgnoreAfterAsOf(fcinfo))
+	{
+		int32		limit;
+
+		if (PG_ARGISNULL(0))
+			(void) TimeValue(PG_GETARG_DATUM(3), tt, &limit, cache, zone, "as_of");
+		else
+			limit = ((RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)))->as_of_day;
+		if (day > limit)
+		{
+			if (PG_ARGISNULL(0))
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		}
 	}
 
 	if (PG_ARGISNULL(0))
@@ -315,12 +430,20 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount, bo
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("order on %s is after as_of %s", DayText(day), DayText(s->as_of_day)),
 				 errdetail("Orders after the as_of day would make recency negative."),
-				 errhint("Filter the orders with WHERE ordered_at < as_of + interval '1 day', or move as_of to a later day.")));
+				 errhint("Pass 'ignore' as rfm_summary's fourth argument to leave such rows out, filter them with WHERE ordered_at < as_of + interval '1 day', or move as_of to a later day.")));
 
+	if (has_amount && numeric_amount)
+	{
+		uint16		sf = AmountScaleFlag(PG_GETARG_DATUM(2));
+
+		if (sf > (s->flags & RFM_SCALE_MASK))
+			s->flags = MergeScaleFlags(s->flags, sf);
+	}
 	if (has_amount && amount < 0)
 	{
 		s->refunds++;
 		KahanAdd(&s->refund, amount);
+		CheckSum(&s->refund, "refund");
 		PG_RETURN_POINTER(s);
 	}
 
@@ -333,6 +456,7 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount, bo
 	{
 		s->valued++;
 		KahanAdd(&s->gross, amount);
+		CheckSum(&s->gross, "purchase");
 	}
 
 	pos = DaySearch(s, day);
@@ -388,14 +512,14 @@ pp_rfm_summary_trans_tstz_f8(PG_FUNCTION_ARGS)
 	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMPTZ, false, false);
 }
 
-/* rfm_summary(timestamptz, numeric, timestamptz, zone) */
+/* rfm_summary(timestamptz, numeric, timestamptz, after_as_of, zone) */
 Datum
 pp_rfm_summary_trans_tstz_num_zone(PG_FUNCTION_ARGS)
 {
 	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMPTZ, true, true);
 }
 
-/* rfm_summary(timestamptz, float8, timestamptz, zone) */
+/* rfm_summary(timestamptz, float8, timestamptz, after_as_of, zone) */
 Datum
 pp_rfm_summary_trans_tstz_f8_zone(PG_FUNCTION_ARGS)
 {
@@ -436,6 +560,9 @@ pp_rfm_summary_combine(PG_FUNCTION_ARGS)
 	r->refunds = a->refunds + b->refunds;
 	KahanMerge(&r->gross, &b->gross);
 	KahanMerge(&r->refund, &b->refund);
+	CheckSum(&r->gross, "purchase");
+	CheckSum(&r->refund, "refund");
+	r->flags = MergeScaleFlags(a->flags, b->flags);
 	if (a->purchases == 0 || (b->purchases > 0 && b->first_ts < a->first_ts))
 		r->first_ts = b->first_ts;
 	if (a->purchases == 0 || (b->purchases > 0 && b->last_ts > a->last_ts))
@@ -489,11 +616,12 @@ pp_rfm_summary_final(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = tupdesc;
 	}
 
+	/* money sums are rounded to their numeric inputs' scale; means are not */
 	gross = KahanValue(&s->gross);
 	values[1] = Int64GetDatum(s->purchases);
-	values[2] = Float8GetDatum(gross + KahanValue(&s->refund));
+	values[2] = Float8GetDatum(RoundMoney(gross + KahanValue(&s->refund), s->flags));
 	values[10] = Int64GetDatum(s->refunds);
-	values[11] = Float8GetDatum(KahanValue(&s->refund));
+	values[11] = Float8GetDatum(RoundMoney(KahanValue(&s->refund), s->flags));
 	if (s->purchases == 0)
 	{
 		/* refunds only: nothing about purchase timing is known */
@@ -521,7 +649,10 @@ pp_rfm_summary_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* Text form: version;timetype;as_of;as_of_day;purchases;valued;refunds;first;last;g;g;r;r;fdt;days */
+/*
+ * Text form: version;timetype;flags;as_of;as_of_day;purchases;valued;refunds;
+ * first;last;g;g;r;r;fdt;days (version 1, written before 0.5.0, has no flags)
+ */
 Datum
 pp_rfm_state_out(PG_FUNCTION_ARGS)
 {
@@ -529,8 +660,8 @@ pp_rfm_state_out(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%d;%d;%lld;%d;%lld;%lld;%lld;%lld;%lld;",
-					 s->version, s->timetype, (long long) s->as_of, s->as_of_day,
+	appendStringInfo(&buf, "%d;%d;%d;%lld;%d;%lld;%lld;%lld;%lld;%lld;",
+					 RFM_STATE_TEXT_VERSION, s->timetype, s->flags, (long long) s->as_of, s->as_of_day,
 					 (long long) s->purchases, (long long) s->valued, (long long) s->refunds,
 					 (long long) s->first_ts, (long long) s->last_ts);
 	PortraitFormatDouble(&buf, s->gross.hi);
@@ -555,12 +686,24 @@ pp_rfm_state_in(PG_FUNCTION_ARGS)
 	const char *p = input;
 	const char *tn = "portrait.rfm_state";
 	int64		hdr[9];
+	int64		version;
+	int64		flags = 0;
 	double		sums[5];
 	RfmState   *s;
 	int			ndays = 0;
 	bool		ok;
 
-	for (int i = 0; i < 9; i++)
+	version = PortraitParseInt64(&p, tn, input);
+	PortraitExpectChar(&p, ';', tn, input);
+	hdr[0] = version == 2 ? RFM_STATE_VERSION : version;
+	hdr[1] = PortraitParseInt64(&p, tn, input);
+	PortraitExpectChar(&p, ';', tn, input);
+	if (version == 2)
+	{
+		flags = PortraitParseInt64(&p, tn, input);
+		PortraitExpectChar(&p, ';', tn, input);
+	}
+	for (int i = 2; i < 9; i++)
 	{
 		hdr[i] = PortraitParseInt64(&p, tn, input);
 		PortraitExpectChar(&p, ';', tn, input);
@@ -577,6 +720,7 @@ pp_rfm_state_in(PG_FUNCTION_ARGS)
 		ndays++;
 	s = RfmStateNew(Max(ndays, 4));
 	s->timetype = hdr[1];
+	s->flags = (flags >= 0 && flags <= RFM_SCALE_MASK) ? (uint16) flags : 0;
 	s->as_of = hdr[2];
 	s->as_of_day = hdr[3];
 	s->purchases = hdr[4];
@@ -606,6 +750,7 @@ pp_rfm_state_in(PG_FUNCTION_ARGS)
 
 	ok = ndays >= 0 && *p == '\0' && hdr[0] == RFM_STATE_VERSION &&
 		hdr[1] >= RFM_DATE && hdr[1] <= RFM_TIMESTAMPTZ &&
+		flags >= 0 && flags <= RFM_SCALE_MASK &&
 		hdr[3] >= PG_INT32_MIN && hdr[3] <= PG_INT32_MAX &&
 		s->purchases >= 0 && s->refunds >= 0 && s->valued >= 0 && s->valued <= s->purchases &&
 		(s->purchases == 0) == (ndays == 0) && ndays <= s->purchases &&
@@ -1139,6 +1284,22 @@ pp_rfm_score(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(RfmScoreTuple(fcinfo, c, b, row, CachedMap(fcinfo, c, mapname)));
 }
 
+/*
+ * rfm_score(recency, frequency, monetary, text [, text]): a quoted model
+ * literal without a cast resolves here (text is preferred for an unknown
+ * literal), not to the window form, which would ask for an OVER clause.
+ */
+Datum
+pp_rfm_score_text(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("rfm_score takes a portrait.model, not text, as its fourth argument"),
+			 errdetail("A quoted model literal without a cast is read as text."),
+			 errhint("Cast the model: rfm_score(recency, frequency, monetary, '{...}'::portrait.model). The window form takes an integer bucket count: rfm_score(recency, frequency, monetary, 5) OVER ().")));
+	PG_RETURN_NULL();			/* not reached */
+}
+
 /* Partition-local state of the window form. */
 typedef struct RfmWindowState
 {
@@ -1243,7 +1404,18 @@ pp_rfm_segment(PG_FUNCTION_ARGS)
 		b = ModelCached(fcinfo, &c->model_slot, 4, PORTRAIT_KIND_RFM, "rfm_segment", RfmParseModel);
 	rule = RfmApplyMap(CachedMap(fcinfo, c, mapname), PG_GETARG_INT32(0), PG_GETARG_INT32(1),
 					   PG_GETARG_INT32(2), b ? b->mean_score : NULL);
+
+	/*
+	 * Scores no rule covers are the caller's mistake (a score of 9 against a
+	 * 5-bucket map, a map with a gap): say so rather than return NULL.
+	 */
 	if (rule == NULL)
-		PG_RETURN_NULL();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("RFM scores (%d, %d, %d) match no rule of segment map \"%s\"",
+						PG_GETARG_INT32(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2),
+						CachedMap(fcinfo, c, mapname)->name),
+				 errdetail("The built-in maps cover scores from 1 to 5, the scores of rfm_score with 5 buckets."),
+				 errhint("Pass scores the map covers, or add a rule without bounds as the map's last priority to name every other score.")));
 	PG_RETURN_TEXT_P(DatumGetTextPCopy(PointerGetDatum(rule->segment)));
 }

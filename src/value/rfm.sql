@@ -189,16 +189,48 @@ CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz)';
 
--- days in a named time zone: the same on every node, whatever its TimeZone
-CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text)
-    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_num_zone'
+
+-- with after_as_of: 'error' or 'ignore' for rows after the as_of day
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, date, numeric, date, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_date_num'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, numeric, timestamptz, zone)';
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, date, numeric, date, text) IS 'Transition function of rfm_summary(date, numeric, date, after_as_of)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, date, double precision, date, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_date_f8'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, date, double precision, date, text) IS 'Transition function of rfm_summary(date, float8, date, after_as_of)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamp, numeric, timestamp, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_ts_num'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamp, numeric, timestamp, text) IS 'Transition function of rfm_summary(timestamp, numeric, timestamp, after_as_of)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamp, double precision, timestamp, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_ts_f8'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamp, double precision, timestamp, text) IS 'Transition function of rfm_summary(timestamp, float8, timestamp, after_as_of)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_num'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, numeric, timestamptz, after_as_of)';
 
 CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_f8'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, after_as_of)';
+
+-- days in a named time zone: the same on every node, whatever its TimeZone
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_num_zone'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, numeric, timestamptz, after_as_of, zone)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text)
     RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_f8_zone'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, zone)';
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, after_as_of, zone)';
 
 -- COST: as for window_funnel_combine, merging per-customer partial states in
 -- the leader redoes the per-customer work (a hash entry, a copied state, a
@@ -265,6 +297,20 @@ CREATE FUNCTION @extschema@.rfm_score(recency double precision, frequency double
     LANGUAGE C WINDOW STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_score(double precision, double precision, double precision, integer, text) IS 'Window form: RFM scores against the row''s own partition, segment from the given map';
 
+-- a quoted model literal without a cast lands here instead of in the window
+-- form (which would ask for an OVER clause): the error says to cast it
+CREATE FUNCTION @extschema@.rfm_score(recency double precision, frequency double precision,
+                                      monetary double precision, model text)
+    RETURNS @extschema@.rfm_score AS 'MODULE_PATHNAME', 'pp_rfm_score_text'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_score(double precision, double precision, double precision, text) IS 'Raises an error that says to cast a model literal to portrait.model';
+
+CREATE FUNCTION @extschema@.rfm_score(recency double precision, frequency double precision,
+                                      monetary double precision, model text, map text)
+    RETURNS @extschema@.rfm_score AS 'MODULE_PATHNAME', 'pp_rfm_score_text'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_score(double precision, double precision, double precision, text, text) IS 'Raises an error that says to cast a model literal to portrait.model';
+
 CREATE FUNCTION @extschema@.rfm_segment(r integer, f integer, m integer, map text DEFAULT 'standard')
     RETURNS text AS 'MODULE_PATHNAME', 'pp_rfm_segment'
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -313,17 +359,55 @@ CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double p
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz) IS 'Purchase summary of a customer''s orders as of a day (session time zone): recency, frequency, monetary and the BG/NBD triple';
 
-CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, as_of timestamptz, zone text) (
-    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
-    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
-    PARALLEL = SAFE);
-COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query): recency, frequency, monetary and the BG/NBD triple';
 
-CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double precision, as_of timestamptz, zone text) (
+-- after_as_of: what a row after the as_of day does, 'error' (as without the argument) or 'ignore'
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at date, amount numeric, as_of date, after_as_of text) (
     SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
     COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
     PARALLEL = SAFE);
-COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query): recency, frequency, monetary and the BG/NBD triple';
+COMMENT ON AGGREGATE @extschema@.rfm_summary(date, numeric, date, text) IS 'Purchase summary of a customer''s orders as of a day; after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at date, amount double precision, as_of date, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(date, double precision, date, text) IS 'Purchase summary of a customer''s orders as of a day; after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamp, amount numeric, as_of timestamp, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamp, numeric, timestamp, text) IS 'Purchase summary of a customer''s orders as of a day; after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamp, amount double precision, as_of timestamp, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamp, double precision, timestamp, text) IS 'Purchase summary of a customer''s orders as of a day; after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, as_of timestamptz, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day (session time zone); after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double precision, as_of timestamptz, after_as_of text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day (session time zone); after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query), rows after the as_of day an error or ignored: recency, frequency, monetary and the BG/NBD triple';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double precision, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query), rows after the as_of day an error or ignored: recency, frequency, monetary and the BG/NBD triple';
 
 CREATE AGGREGATE @extschema@.rfm_breaks(recency double precision, frequency double precision, monetary double precision) (
     SFUNC = @extschema@.rfm_breaks_trans, STYPE = @extschema@.points,
