@@ -337,10 +337,11 @@ SELECT set_eq($$SELECT customer_id, s::text FROM tz_session$$,
               $$SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+08'::timestamptz, 'error', 'Asia/Shanghai')::text
                 FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id$$,
               'rfm_summary(..., zone) in a UTC session equals the Asia/Shanghai session''s days');
-SELECT set_eq($$SELECT customer_id, s::text FROM tz_session$$,
-              $$SELECT customer_id, portrait.rfm_summary(ordered_at, amount::float8, '2024-12-31 12:00+08'::timestamptz, 'error', 'Asia/Shanghai')::text
-                FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id$$,
-              'rfm_summary(float8, zone) likewise');
+SELECT set_eq($$SELECT customer_id, (s).recency_days, (s).tenure_days, (s).repeat_frequency, (s).repeat_span_days FROM tz_session$$,
+              $$SELECT customer_id, (s).recency_days, (s).tenure_days, (s).repeat_frequency, (s).repeat_span_days
+                FROM (SELECT customer_id, portrait.rfm_summary(ordered_at, amount::float8, '2024-12-31 12:00+08'::timestamptz, 'error', 'Asia/Shanghai') AS s
+                      FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id) q$$,
+              'rfm_summary(float8, zone) likewise (the day fields)');
 SELECT ok((SELECT count(*) FROM tz_session t JOIN (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+08'::timestamptz) AS s
                                                    FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id) u USING (customer_id)
            WHERE (t.s).recency_days <> (u.s).recency_days) > 0,
