@@ -25,7 +25,7 @@ MODE=${1:-test}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGVER=15
 PGBIN=/usr/lib/postgresql/$PGVER/bin
-PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2 postgresql-$PGVER-cron sqlsmith"
+PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2 postgresql-$PGVER-cron sqlsmith build-essential dpkg-dev debhelper postgresql-server-dev-all lintian default-jdk-headless libpostgresql-jdbc-java libjunixsocket-java chromium fonts-noto-cjk"
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -172,6 +172,12 @@ run_demo() {
 		[ "$(basename "$f")" = portrait.sql ] || parts+=(-f "$f")
 	done
 	psql_q -d portrait_demo -P footer=off "${parts[@]}"
+	# the portrait as one page, drawn from the BI views (kept: the cluster is not)
+	local page="$ROOT/test/demo/out/portrait.html"
+	mkdir -p "$(dirname "$page")"
+	/usr/bin/python3 "$ROOT/test/demo/picture.py" portrait_demo "$page"
+	echo
+	echo "== The portrait as a page (open it in a browser): $page"
 }
 
 # portrait_test: pgtap, pg_portrait, the sample data and the fixtures.
