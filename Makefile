@@ -27,18 +27,25 @@ CORE_SQL = \
 	src/core/points.sql \
 	src/core/tgi.sql
 
-# Value, churn and lifetime value: RFM, BG/NBD, Gamma-Gamma, logistic churn.
+# Value, churn and lifetime value: RFM, BG/NBD, Gamma-Gamma, logistic churn,
+# MBG/NBD, Pareto/NBD and the holdout comparison of the three churn models.
 VALUE_OBJS = \
 	src/value/rfm.o \
 	src/value/bgnbd.o \
 	src/value/gamma_gamma.o \
 	src/value/logit.o \
-	src/value/auc.o
+	src/value/auc.o \
+	src/value/mbgnbd.o \
+	src/value/pareto_nbd.o \
+	src/value/btyd_compare.o
 VALUE_SQL = \
 	src/value/rfm.sql \
 	src/value/bgnbd.sql \
 	src/value/gamma_gamma.sql \
-	src/value/logit.sql
+	src/value/logit.sql \
+	src/value/mbgnbd.sql \
+	src/value/pareto_nbd.sql \
+	src/value/btyd_compare.sql
 
 # Segmentation: k-means (options, distance kernels, fit, model, silhouette,
 # streaming trainer; one private header, src/segment/kmeans.h).
@@ -80,7 +87,7 @@ PG_CPPFLAGS += -I$(srcdir)/src/core
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
 FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
@@ -91,7 +98,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # between releases (ALTER EXTENSION pg_portrait UPDATE).
 DATA = $(wildcard update/$(EXTENSION)--*.sql)
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

@@ -22,6 +22,8 @@ _PG_init(void)
 	ModelRegisterKind(&RfmModelKind);
 	ModelRegisterKind(&BgnbdModelKind);
 	ModelRegisterKind(&GammaGammaModelKind);
+	ModelRegisterKind(&MbgnbdModelKind);
+	ModelRegisterKind(&ParetoNbdModelKind);
 	ModelRegisterKind(&LogitModelKind);
 	ModelRegisterKind(&KmeansModelKind);
 

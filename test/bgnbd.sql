@@ -196,7 +196,7 @@ SELECT throws_ok($$SELECT portrait.expected_purchases(m, -1, 1, 2, 4) FROM cd$$,
                  'expected_purchases: negative horizon');
 SELECT throws_ok($$SELECT portrait.prob_purchases(m, 39, -1) FROM cd$$, '22023', NULL, 'prob_purchases: negative n');
 SELECT throws_ok($$SELECT portrait.churn_risk(1, 2, 4, portrait.rfm_breaks(1, 2, 3)) $$,
-                 '22023', 'churn_risk expects a bgnbd model, not a rfm model', 'a model of the wrong kind');
+                 '22023', 'churn_risk expects a bgnbd, mbgnbd or pareto_nbd model, not a rfm model', 'a model of the wrong kind');
 SELECT throws_ok($$SELECT '{"kind": "bgnbd", "format": 1, "r": -1, "alpha": 4, "a": 0.8, "b": 2.5}'::portrait.model$$,
                  '22P02', NULL, 'a bgnbd model with a negative parameter is invalid');
 

@@ -74,6 +74,12 @@ add "silhouette (exact pair loop)" \
 	"SELECT portrait.silhouette(f, (id % 7)::int, 100000) FROM pts"
 add "bgnbd_fit (optimiser over 1M customers)" \
 	"SELECT portrait.bgnbd_fit(x, t_x, \"T\", '{\"max_iterations\": 10000, \"gradient\": \"numeric\"}') FROM cust"
+add "mbgnbd_fit (optimiser over 1M customers)" \
+	"SELECT portrait.mbgnbd_fit(x, t_x, \"T\", '{\"max_iterations\": 10000, \"gradient\": \"numeric\"}') FROM cust"
+add "pareto_nbd_fit (optimiser over 1M customers, 2F1 per row)" \
+	"SELECT portrait.pareto_nbd_fit(x, t_x, \"T\", '{\"max_iterations\": 10000}') FROM cust"
+add "btyd_compare (three fits and the holdout over 1M customers)" \
+	"SELECT portrait.btyd_compare(x, t_x, \"T\", x, 30, '{\"max_iterations\": 10000}') FROM cust"
 add "gamma_gamma_fit (optimiser over 15M customers)" \
 	"SELECT portrait.gamma_gamma_fit(x, avg_value, '{\"max_iterations\": 10000, \"gradient\": \"numeric\"}') FROM cust, generate_series(1, 16) WHERE x > 0"
 add "logit_fit (IRLS, 100k rows of 200 features)" \

@@ -107,7 +107,7 @@ SELECT throws_ok($$SELECT portrait.gamma_gamma_fit(x, zbar, '{"unit": "weeks"}')
 SELECT throws_ok($$SELECT portrait.expected_avg_value(m, 2, 10) FROM bg$$,
                  '22023', 'expected_avg_value expects a gamma_gamma model, not a bgnbd model', 'a model of the wrong kind');
 SELECT throws_ok($$SELECT portrait.clv(gg.m, bg.m, 2, 3, 4, 10) FROM bg, gg$$,
-                 '22023', 'clv expects a bgnbd model, not a gamma_gamma model', 'clv: models swapped');
+                 '22023', 'clv expects a bgnbd, mbgnbd or pareto_nbd model, not a gamma_gamma model', 'clv: models swapped');
 SELECT throws_ok($$SELECT portrait.expected_avg_value('{"kind": "gamma_gamma", "format": 1, "p": 2, "q": 0.9, "gamma": 5}', 2, 10)$$,
                  '22023', NULL, 'q <= 1: no finite mean spend');
 SELECT throws_ok($$SELECT portrait.clv(bg.m, gg.m, 2, 3, 4, 10, -1) FROM bg, gg$$, '22023', NULL, 'clv: negative months');

@@ -656,9 +656,11 @@ BEGIN
     dormant := coalesce((o->>'dormant_days')::float8, 180);
     churned := coalesce((o->>'churned_days')::float8, 365);
     level := recency_days;
-    IF mode = 'rhythm' AND model IS NOT NULL AND repeat_frequency >= 1 THEN
-        -- P(alive) of BG/NBD; a customer without repeat purchases is always alive in
-        -- that model, so those keep the day thresholds
+    IF mode = 'rhythm' AND model IS NOT NULL
+       AND (repeat_frequency >= 1 OR @extschema@.model_kind(model) IN ('mbgnbd', 'pareto_nbd')) THEN
+        -- P(alive) of the churn model; a customer without repeat purchases is always
+        -- alive in BG/NBD, so with a bgnbd model those keep the day thresholds
+        -- (MBG/NBD and Pareto/NBD let them leave too)
         unit := coalesce((o->>'model_unit_days')::float8, 1);
         IF unit <= 0 THEN
             RAISE EXCEPTION 'model_unit_days must be positive' USING ERRCODE = '22023';
@@ -701,7 +703,7 @@ BEGIN
     RETURN stage;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm; reactivated (entered from dormant or churned, kept while active) needs the previous stage';
+COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm (P(alive) of a bgnbd, mbgnbd or pareto_nbd model when one is given); reactivated (entered from dormant or churned, kept while active) needs the previous stage';
 
 
 CREATE OR REPLACE FUNCTION @extschema@.profile_comment_columns(view regclass)
@@ -943,3 +945,154 @@ CREATE AGGREGATE @extschema@.profile_agg(attrs record, names text[]) (
     SFUNC = @extschema@.profile_agg_trans, STYPE = @extschema@.profile,
     COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.profile_agg(record, text[]) IS 'profile_agg(attrs record) with the attributes named by names, one per column (the record form for distributed tables, whose plans drop column names)';
+
+-- ---------- churn models for one-time buyers: MBG/NBD, Pareto/NBD, the holdout check ----------
+
+-- ==================== mbgnbd: MBG/NBD (Batislam et al. 2007: customers may also drop out at the first purchase) ====================
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.mbgnbd_fit_trans(@extschema@.points, double precision, double precision, double precision)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_mbgnbd_fit_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.mbgnbd_fit_trans(@extschema@.points, double precision, double precision, double precision) IS 'Transition function of mbgnbd_fit';
+
+CREATE FUNCTION @extschema@.mbgnbd_fit_trans(@extschema@.points, double precision, double precision, double precision, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_mbgnbd_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.mbgnbd_fit_trans(@extschema@.points, double precision, double precision, double precision, jsonb) IS 'Transition function of mbgnbd_fit with options';
+
+CREATE FUNCTION @extschema@.mbgnbd_fit_final(@extschema@.points)
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_mbgnbd_fit_final'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.mbgnbd_fit_final(@extschema@.points) IS 'Final function of mbgnbd_fit: the maximum-likelihood fit as a mbgnbd model';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.mbgnbd_fit(x double precision, t_x double precision, "T" double precision) (
+    SFUNC = @extschema@.mbgnbd_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.mbgnbd_fit_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.mbgnbd_fit(double precision, double precision, double precision) IS 'Maximum-likelihood MBG/NBD model of customers'' summaries (x repeat purchases, t_x, T in days)';
+
+CREATE AGGREGATE @extschema@.mbgnbd_fit(x double precision, t_x double precision, "T" double precision, options jsonb) (
+    SFUNC = @extschema@.mbgnbd_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.mbgnbd_fit_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.mbgnbd_fit(double precision, double precision, double precision, jsonb) IS 'Maximum-likelihood MBG/NBD model with options: penalizer, max_iterations, gradient, unit (days, weeks, months, hours)';
+
+-- ==================== pareto_nbd: Pareto/NBD (Schmittlein et al. 1987: exponential lifetimes, customers may leave at any time) ====================
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.pareto_nbd_fit_trans(@extschema@.points, double precision, double precision, double precision)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_pareto_nbd_fit_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.pareto_nbd_fit_trans(@extschema@.points, double precision, double precision, double precision) IS 'Transition function of pareto_nbd_fit';
+
+CREATE FUNCTION @extschema@.pareto_nbd_fit_trans(@extschema@.points, double precision, double precision, double precision, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_pareto_nbd_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.pareto_nbd_fit_trans(@extschema@.points, double precision, double precision, double precision, jsonb) IS 'Transition function of pareto_nbd_fit with options';
+
+CREATE FUNCTION @extschema@.pareto_nbd_fit_final(@extschema@.points)
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_pareto_nbd_fit_final'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.pareto_nbd_fit_final(@extschema@.points) IS 'Final function of pareto_nbd_fit: the maximum-likelihood fit as a pareto_nbd model';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.pareto_nbd_fit(x double precision, t_x double precision, "T" double precision) (
+    SFUNC = @extschema@.pareto_nbd_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.pareto_nbd_fit_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.pareto_nbd_fit(double precision, double precision, double precision) IS 'Maximum-likelihood Pareto/NBD model of customers'' summaries (x repeat purchases, t_x, T in days)';
+
+CREATE AGGREGATE @extschema@.pareto_nbd_fit(x double precision, t_x double precision, "T" double precision, options jsonb) (
+    SFUNC = @extschema@.pareto_nbd_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.pareto_nbd_fit_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.pareto_nbd_fit(double precision, double precision, double precision, jsonb) IS 'Maximum-likelihood Pareto/NBD model with options: penalizer, max_iterations, gradient, unit (days, weeks, months, hours)';
+
+-- ==================== btyd_compare: the three churn models side by side ====================
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.btyd_loglik(x double precision, t_x double precision, "T" double precision, model @extschema@.model)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'pp_btyd_loglik'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_loglik(double precision, double precision, double precision, @extschema@.model) IS 'Log-likelihood of one customer''s summary (x, t_x, T) under a bgnbd, mbgnbd or pareto_nbd model';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.btyd_compare_trans(@extschema@.points, double precision, double precision, double precision, double precision, double precision)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_btyd_compare_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_compare_trans(@extschema@.points, double precision, double precision, double precision, double precision, double precision) IS 'Transition function of btyd_compare';
+
+CREATE FUNCTION @extschema@.btyd_compare_trans(@extschema@.points, double precision, double precision, double precision, double precision, double precision, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_btyd_compare_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_compare_trans(@extschema@.points, double precision, double precision, double precision, double precision, double precision, jsonb) IS 'Transition function of btyd_compare with options';
+
+CREATE FUNCTION @extschema@.btyd_compare_final(@extschema@.points)
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'pp_btyd_compare_final'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_compare_final(@extschema@.points) IS 'Final function of btyd_compare: fits BG/NBD, MBG/NBD and Pareto/NBD and reports their holdout checks';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.btyd_compare(x double precision, t_x double precision, "T" double precision,
+                                          x_holdout double precision, holdout_length double precision) (
+    SFUNC = @extschema@.btyd_compare_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.btyd_compare_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.btyd_compare(double precision, double precision, double precision, double precision, double precision) IS 'Holdout check of BG/NBD, MBG/NBD and Pareto/NBD: fits on calibration summaries, actual vs expected holdout purchases by frequency, MAE, RMSE, log-likelihood, AIC, BIC (jsonb report)';
+
+CREATE AGGREGATE @extschema@.btyd_compare(x double precision, t_x double precision, "T" double precision,
+                                          x_holdout double precision, holdout_length double precision, options jsonb) (
+    SFUNC = @extschema@.btyd_compare_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.bgnbd_fit_combine, FINALFUNC = @extschema@.btyd_compare_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.btyd_compare(double precision, double precision, double precision, double precision, double precision, jsonb) IS 'Holdout check of the three churn models with fit options: penalizer, max_iterations, gradient, unit';
+
+-- ---------- reading the report ----------
+
+CREATE FUNCTION @extschema@.btyd_compare_models(report jsonb)
+    RETURNS TABLE (model text, log_likelihood double precision, aic double precision, bic double precision,
+                   holdout_actual double precision, holdout_expected double precision,
+                   mae double precision, rmse double precision, converged boolean, fit @extschema@.model)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m->>'model', (m->>'log_likelihood')::float8, (m->>'aic')::float8, (m->>'bic')::float8,
+           (report->>'holdout_actual')::float8, (m->>'holdout_expected')::float8,
+           (m->>'mae')::float8, (m->>'rmse')::float8, (m->>'converged')::boolean,
+           (m->'fit')::text::@extschema@.model
+    FROM pg_catalog.jsonb_array_elements(report->'models') WITH ORDINALITY AS e(m, i)
+    ORDER BY i
+$$;
+COMMENT ON FUNCTION @extschema@.btyd_compare_models(jsonb) IS 'One row per model of a btyd_compare report: log-likelihood, AIC, BIC, holdout purchases actual and expected, per-customer MAE and RMSE, and the fitted model';
+
+CREATE FUNCTION @extschema@.btyd_compare_by_frequency(report jsonb)
+    RETURNS TABLE (frequency text, customers bigint, actual double precision, bgnbd double precision,
+                   mbgnbd double precision, pareto_nbd double precision)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT f->>'frequency', (f->>'customers')::bigint, (f->>'actual')::float8, (f->>'bgnbd')::float8,
+           (f->>'mbgnbd')::float8, (f->>'pareto_nbd')::float8
+    FROM pg_catalog.jsonb_array_elements(report->'by_frequency') WITH ORDINALITY AS e(f, i)
+    ORDER BY i
+$$;
+COMMENT ON FUNCTION @extschema@.btyd_compare_by_frequency(jsonb) IS 'The table of a btyd_compare report: mean holdout purchases per customer, actual and expected by each model, by calibration frequency 0, 1, ..., 7+';
+
+-- the scoring functions and clv accept the new kinds (lifecycle_stage, above, uses P(alive) of customers
+-- without repeat purchases under them)
+COMMENT ON FUNCTION @extschema@.p_alive(double precision, double precision, double precision, @extschema@.model) IS 'Probability that a customer with summary (x, t_x, T) is still alive at T, under a bgnbd, mbgnbd or pareto_nbd model';
+COMMENT ON FUNCTION @extschema@.churn_risk(double precision, double precision, double precision, @extschema@.model) IS 'Probability that a customer with summary (x, t_x, T) has dropped out (1 - p_alive), under a bgnbd, mbgnbd or pareto_nbd model';
+COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double precision, double precision, double precision, double precision) IS 'Expected purchases in the next t of a customer with summary (x, t_x, T), under a bgnbd, mbgnbd or pareto_nbd model';
+COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double precision) IS 'Expected purchases E[X(t)] of a new customer in the first t, under a bgnbd, mbgnbd or pareto_nbd model';
+COMMENT ON FUNCTION @extschema@.prob_purchases(@extschema@.model, double precision, integer) IS 'Probability P(X(t) = n) that a new customer makes exactly n purchases in the first t, under a bgnbd or mbgnbd model';
+COMMENT ON FUNCTION @extschema@.clv(@extschema@.model, @extschema@.model, double precision, double precision, double precision, double precision, integer, double precision) IS 'Customer lifetime value over the next months: purchases per month of a bgnbd, mbgnbd or pareto_nbd model times Gamma-Gamma expected value, discounted monthly';
+COMMENT ON FUNCTION @extschema@.model_kind(@extschema@.model) IS 'The kind of a model: rfm, kmeans, bgnbd, gamma_gamma, logit, mbgnbd or pareto_nbd';

@@ -1,7 +1,9 @@
 /*
  * fit.c
- *		What the likelihood fits (BG/NBD, Gamma-Gamma) share: their options,
- *		the rows their aggregates collect, and the penalised objective.
+ *		What the likelihood fits (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma)
+ *		share: their options, the rows their aggregates collect, the
+ *		penalised objective, and the one driver that turns a model's FitSpec
+ *		into a transition and a final function.
  */
 #include "postgres.h"
 
@@ -9,6 +11,7 @@
 
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "portrait.h"
 
@@ -236,4 +239,147 @@ FitPointsRows(PointsState *ps, bool with_unit, const char *func, FitOptions *o, 
 		memcpy(rows, ps->values, sizeof(double) * ps->dim * ps->n);
 	*n = ps->n;
 	return rows;
+}
+
+/* ---------- the driver of the likelihood fits ---------- */
+
+/*
+ * Transition of a fit aggregate whose dim float8 arguments follow the
+ * state: a row with a NULL is skipped, check (which may also normalise the
+ * row) raises for a bad one, the others are collected.
+ */
+Datum
+FitTrans(FunctionCallInfo fcinfo, int dim, FitRowCheck check, const FitOptions *o)
+{
+	double		row[PORTRAIT_FIT_MAX_DIM];
+	PointsState *ps;
+
+	Assert(dim <= PORTRAIT_FIT_MAX_DIM);
+	for (int i = 0; i < dim; i++)
+	{
+		if (PG_ARGISNULL(i + 1))
+		{
+			if (PG_ARGISNULL(0))
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		}
+		row[i] = PG_GETARG_FLOAT8(i + 1);
+	}
+	check(row);
+	ps = FitPointsState(fcinfo, dim, o);
+	PointsAppend(ps, row);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+}
+
+/*
+ * Fit spec's model to n collected rows (sorted and merged in place by the
+ * spec's prepare): start, optimise, report.  Runs in the caller's memory
+ * context; raises 22000 when the fit ends at parameters that are not finite.
+ */
+void
+FitRun(const FitSpec *spec, double *rows, int64 n, const FitOptions *o, FitResult *out)
+{
+	double		theta[PORTRAIT_FIT_MAX_PARAMS];
+	OptimSettings settings;
+	bool		finite = true;
+
+	Assert(spec->nparams <= PORTRAIT_FIT_MAX_PARAMS);
+	memset(out, 0, sizeof(FitResult));
+	out->n = n;
+	out->data = spec->prepare(rows, n, o, theta, &out->nobs);
+
+	settings.max_iterations = o->max_iterations;
+	settings.gtol = spec->gtol;
+	settings.numeric_gradient = o->numeric_gradient || spec->numeric_gradient;
+	OptimMinimize(spec->objective, out->data, spec->nparams, theta, &settings, &out->optim);
+
+	for (int j = 0; j < spec->nparams; j++)
+	{
+		out->params[j] = exp(theta[j]);
+		if (!isfinite(out->params[j]) || out->params[j] == 0)
+			finite = false;
+	}
+	out->log_likelihood = spec->loglik(out->data, out->params, &out->optim, o);
+	if (!isfinite(out->log_likelihood) || !finite)
+	{
+		StringInfoData detail;
+
+		initStringInfo(&detail);
+		appendStringInfo(&detail, "After %d iterations", out->optim.iterations);
+		for (int j = 0; j < spec->nparams; j++)
+			appendStringInfo(&detail, "%s %s = %g", j == 0 ? "" : ",", spec->param_names[j],
+							 out->params[j]);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s fit did not converge to finite parameters", spec->label),
+				 errdetail("%s.", detail.data),
+				 errhint("Add a penalizer, e.g. '{\"penalizer\": 0.001}', or check that the data follow the model.")));
+	}
+
+	/*
+	 * When the likelihood keeps rising towards infinite parameters the
+	 * gradient vanishes without a maximum being reached; that is not a fit.
+	 */
+	out->converged = out->optim.converged;
+	if (spec->max_param > 0)
+		for (int j = 0; j < spec->nparams; j++)
+			if (!(out->params[j] < spec->max_param))
+				out->converged = false;
+}
+
+/* The fitted model of a FitRun: parameters, unit, fit report, the spec's extras. */
+PortraitModel *
+FitModel(const FitSpec *spec, const FitResult *fr, const FitOptions *o)
+{
+	ModelBuilder *mb = ModelBuild(spec->kind);
+
+	for (int j = 0; j < spec->nparams; j++)
+		ModelPutFloat(mb, spec->param_names[j], fr->params[j]);
+	if (spec->with_unit)
+		ModelPutText(mb, "unit", FitTimeUnitName(o->unit));
+	ModelPutFloat(mb, "log_likelihood", fr->log_likelihood);
+	ModelPutInt(mb, "n", fr->nobs);
+	ModelPutFloat(mb, "penalizer", o->penalizer);
+	ModelPutInt(mb, "iterations", fr->optim.iterations);
+	ModelPutBool(mb, "converged", fr->converged);
+	if (spec->put)
+		spec->put(mb, fr);
+	return ModelFinish(mb);
+}
+
+/*
+ * The final function of a likelihood fit aggregate (points state in
+ * argument 0): NULL for no rows, else the fitted model.  The work runs in
+ * its own memory context, deleted before returning.
+ */
+Datum
+FitFinal(FunctionCallInfo fcinfo, const FitSpec *spec)
+{
+	PointsState *ps;
+	FitOptions	o;
+	double	   *rows;
+	int64		n;
+	FitResult	fr;
+	MemoryContext fitcxt;
+	MemoryContext old;
+	PortraitModel *model;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	ps = PointsRead(PG_GETARG_DATUM(0));
+
+	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "likelihood fit", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(fitcxt);
+	rows = FitPointsRows(ps, spec->with_unit, spec->func, &o, &n);
+	if (n == 0)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(fitcxt);
+		PG_RETURN_NULL();
+	}
+	FitRun(spec, rows, n, &o, &fr);
+	MemoryContextSwitchTo(old);
+	model = FitModel(spec, &fr, &o);
+	MemoryContextDelete(fitcxt);
+	PG_RETURN_POINTER(model);
 }

@@ -15,6 +15,7 @@
 
 #include "access/detoast.h"
 #include "libpq/pqformat.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -503,11 +504,72 @@ void *
 ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind kind,
 			const char *func, ModelParseFn parse)
 {
+	return ModelCachedAny(fcinfo, slot, argno, &kind, 1, func, parse);
+}
+
+/*
+ * Raise 22023 unless m is of one of the nkinds kinds (a function that scores
+ * several model kinds, such as churn_risk).
+ */
+static void
+CheckKindOf(const PortraitModel *m, const PortraitModelKind *kinds, int nkinds, const char *func)
+{
+	StringInfoData names;
+
+	if (nkinds == 1)
+	{
+		ModelCheckKind(m, kinds[0], func);
+		return;
+	}
+	for (int i = 0; i < nkinds; i++)
+		if (m->kind == kinds[i])
+			return;
+	initStringInfo(&names);
+	for (int i = 0; i < nkinds; i++)
+		appendStringInfo(&names, "%s%s", i == 0 ? "" : (i == nkinds - 1 ? " or " : ", "),
+						 ModelKindName(kinds[i]));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s expects a %s model, not a %s model", func, names.data,
+					ModelKindName(m->kind))));
+}
+
+/*
+ * Whether argument argno of the call is a constant of the plan.  A query
+ * parameter is not enough: PL/pgSQL keeps a simple expression's state, and
+ * with it fn_extra, from one call of the function to the next while its
+ * variables (parameters of the expression) change, so a model passed
+ * through a PL/pgSQL variable (lifecycle_stage's) differs between calls.
+ */
+static bool
+ArgIsConst(FmgrInfo *flinfo, int argno)
+{
+	Node	   *expr = flinfo->fn_expr;
+	List	   *args;
+
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, FuncExpr))
+		args = ((FuncExpr *) expr)->args;
+	else if (IsA(expr, OpExpr))
+		args = ((OpExpr *) expr)->args;
+	else
+		return false;
+	if (argno < 0 || argno >= list_length(args))
+		return false;
+	return IsA(list_nth(args, argno), Const);
+}
+
+/* ModelCached for a function that accepts models of several kinds. */
+void *
+ModelCachedAny(FunctionCallInfo fcinfo, void **slot, int argno, const PortraitModelKind *kinds,
+			   int nkinds, const char *func, ModelParseFn parse)
+{
 	ModelCache *c = *slot;
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	PortraitModel *m;
 
-	/* a constant or a query parameter cannot change during the query */
+	/* a constant of the plan cannot change */
 	if (c != NULL && c->stable)
 		return c->parsed;
 
@@ -538,7 +600,7 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 		return c->parsed;
 	}
 
-	ModelCheckKind(m, kind, func);
+	CheckKindOf(m, kinds, nkinds, func);
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCache));
@@ -552,7 +614,7 @@ ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind k
 	c->bytes = MemoryContextAlloc(c->cxt, c->len);
 	memcpy(c->bytes, m, c->len);
 	c->parsed = parse((PortraitModel *) c->bytes, c->cxt);
-	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	c->stable = ArgIsConst(fcinfo->flinfo, argno);
 	c->has_ext = VARATT_IS_EXTERNAL_ONDISK(raw);
 	if (c->has_ext)
 		VARATT_EXTERNAL_GET_POINTER(c->ext, raw);

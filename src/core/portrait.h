@@ -267,7 +267,9 @@ typedef enum PortraitModelKind
 	PORTRAIT_KIND_KMEANS = 2,
 	PORTRAIT_KIND_BGNBD = 3,
 	PORTRAIT_KIND_GAMMA_GAMMA = 4,
-	PORTRAIT_KIND_LOGIT = 5
+	PORTRAIT_KIND_LOGIT = 5,
+	PORTRAIT_KIND_MBGNBD = 6,
+	PORTRAIT_KIND_PARETO_NBD = 7
 } PortraitModelKind;
 
 typedef enum ModelFieldType
@@ -356,6 +358,7 @@ extern const int64 *ModelGetIntArray(const PortraitModel *m, const char *name, i
 extern const double *ModelGetFloatMatrix(const PortraitModel *m, const char *name, int *rows, int *cols);
 extern const char *ModelGetTextArray(const PortraitModel *m, const char *name, int *n);
 extern const char *ModelKindName(PortraitModelKind kind);
+extern Datum pp_model_out(PG_FUNCTION_ARGS);
 
 /*
  * Per-call-site cache of a parsed model: parse runs once per distinct model
@@ -365,12 +368,17 @@ extern const char *ModelKindName(PortraitModelKind kind);
 typedef void *(*ModelParseFn) (const PortraitModel *m, MemoryContext cxt);
 extern void *ModelCached(FunctionCallInfo fcinfo, void **slot, int argno, PortraitModelKind kind,
 						 const char *func, ModelParseFn parse);
+extern void *ModelCachedAny(FunctionCallInfo fcinfo, void **slot, int argno,
+							const PortraitModelKind *kinds, int nkinds, const char *func,
+							ModelParseFn parse);
 
 /* Kinds defined by the families, registered by the entry file. */
 extern void ModelRegisterKind(const ModelKindSpec *spec);
 extern const ModelKindSpec RfmModelKind;
 extern const ModelKindSpec BgnbdModelKind;
 extern const ModelKindSpec GammaGammaModelKind;
+extern const ModelKindSpec MbgnbdModelKind;
+extern const ModelKindSpec ParetoNbdModelKind;
 extern const ModelKindSpec LogitModelKind;
 extern const ModelKindSpec KmeansModelKind;
 
@@ -483,6 +491,52 @@ extern double *FitPointsRows(PointsState *ps, bool with_unit, const char *func, 
 extern int64 FitSortUnique(double *rows, int64 n, int dim, double *w);
 extern double FitPenalizedObjective(double ll, const double *gsum, const double *pv, int np,
 									double nobs, double penalizer, double *grad);
+/*
+ * The one driver of the likelihood fits.  A model supplies its spec: how
+ * its collected rows become the objective's data (and the start, on
+ * log-parameters), the objective, the log-likelihood to report and any extra
+ * model fields; the driver runs the options, the optimiser, the checks of the
+ * result and writes the model.
+ */
+#define PORTRAIT_FIT_MAX_PARAMS 8
+
+typedef struct FitResult
+{
+	void	   *data;			/* what prepare made of the rows */
+	int64		n;				/* rows collected */
+	int64		nobs;			/* rows the fit used (the model's n) */
+	double		params[PORTRAIT_FIT_MAX_PARAMS];	/* natural parameters */
+	double		log_likelihood; /* unpenalised */
+	bool		converged;
+	OptimResult optim;
+} FitResult;
+
+typedef struct FitSpec
+{
+	const char *func;			/* SQL name of the aggregate, for messages */
+	const char *label;			/* the model's name in messages, e.g. BG/NBD */
+	PortraitModelKind kind;
+	int			nparams;
+	const char *const *param_names;	/* model fields, in theta's order */
+	bool		with_unit;		/* the unit option, recorded in the model */
+	double		gtol;
+	bool		numeric_gradient;	/* no analytic gradient */
+	double		max_param;		/* a parameter beyond it is no maximum; 0: none */
+	/* sort and merge the rows, raise 22023 for too few, set theta and *nobs */
+	void	   *(*prepare) (double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs);
+	OptimObjective objective;
+	/* the unpenalised log-likelihood at the fitted parameters */
+	double		(*loglik) (void *data, const double *params, const OptimResult *res, const FitOptions *o);
+	/* extra model fields, or NULL */
+	void		(*put) (ModelBuilder *mb, const FitResult *fr);
+} FitSpec;
+
+#define PORTRAIT_FIT_MAX_DIM 8
+typedef void (*FitRowCheck) (double *row);
+extern Datum FitTrans(FunctionCallInfo fcinfo, int dim, FitRowCheck check, const FitOptions *o);
+extern void FitRun(const FitSpec *spec, double *rows, int64 n, const FitOptions *o, FitResult *out);
+extern PortraitModel *FitModel(const FitSpec *spec, const FitResult *fr, const FitOptions *o);
+extern Datum FitFinal(FunctionCallInfo fcinfo, const FitSpec *spec);
 extern const char *FitTimeUnitName(int unit);
 extern int	FitTimeUnitByName(const char *name);
 extern double FitTimeUnitsPerMonth(int unit);

@@ -187,9 +187,11 @@ BEGIN
     dormant := coalesce((o->>'dormant_days')::float8, 180);
     churned := coalesce((o->>'churned_days')::float8, 365);
     level := recency_days;
-    IF mode = 'rhythm' AND model IS NOT NULL AND repeat_frequency >= 1 THEN
-        -- P(alive) of BG/NBD; a customer without repeat purchases is always alive in
-        -- that model, so those keep the day thresholds
+    IF mode = 'rhythm' AND model IS NOT NULL
+       AND (repeat_frequency >= 1 OR @extschema@.model_kind(model) IN ('mbgnbd', 'pareto_nbd')) THEN
+        -- P(alive) of the churn model; a customer without repeat purchases is always
+        -- alive in BG/NBD, so with a bgnbd model those keep the day thresholds
+        -- (MBG/NBD and Pareto/NBD let them leave too)
         unit := coalesce((o->>'model_unit_days')::float8, 1);
         IF unit <= 0 THEN
             RAISE EXCEPTION 'model_unit_days must be positive' USING ERRCODE = '22023';
@@ -232,7 +234,7 @@ BEGIN
     RETURN stage;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm; reactivated (entered from dormant or churned, kept while active) needs the previous stage';
+COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm (P(alive) of a bgnbd, mbgnbd or pareto_nbd model when one is given); reactivated (entered from dormant or churned, kept while active) needs the previous stage';
 
 CREATE FUNCTION @extschema@.profile_diff(target regclass, source text, key name)
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'pp_profile_diff'

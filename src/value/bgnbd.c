@@ -9,6 +9,13 @@
  * While alive a customer buys at Poisson rate lambda ~ Gamma(r, alpha);
  * after each purchase she drops out with probability p ~ Beta(a, b).  Times
  * are in the caller's unit (days by default), which the model records.
+ *
+ * The MBG/NBD of Batislam, Denizel & Filiztekin (2007) differs in one
+ * point: the customer may also drop out right at her first purchase, so one
+ * without repeat purchases is not certainly alive.  Its likelihood and
+ * expectations are the BG/NBD ones with b + 1 in place of b in the terms of
+ * the dropout process ("shift" 1 below); mbgnbd.c holds its aggregate.
+ * The scoring functions here also accept Pareto/NBD models (pareto_nbd.c).
  */
 #include "postgres.h"
 
@@ -35,6 +42,7 @@ PG_FUNCTION_INFO_V1(pp_bgnbd_fit_trans_options);
 PG_FUNCTION_INFO_V1(pp_bgnbd_fit_combine);
 PG_FUNCTION_INFO_V1(pp_bgnbd_fit_final);
 PG_FUNCTION_INFO_V1(pp_bgnbd_loglik);
+PG_FUNCTION_INFO_V1(pp_btyd_loglik);
 PG_FUNCTION_INFO_V1(pp_p_alive);
 PG_FUNCTION_INFO_V1(pp_churn_risk);
 PG_FUNCTION_INFO_V1(pp_expected_purchases);
@@ -79,19 +87,7 @@ BgnbdCheckCustomer(double x, double t_x, double T)
 
 /* ---------- the likelihood ---------- */
 
-/* Distinct (x, t_x, T) rows with their counts, sorted; rows of one x contiguous. */
-typedef struct BgnbdData
-{
-	int64		nrows;			/* distinct rows */
-	double	   *x;
-	double	   *t_x;
-	double	   *T;
-	double	   *w;				/* customers with this row */
-	int64		ngroups;		/* distinct x values */
-	int64	   *group_start;	/* first row of each group, ngroups + 1 entries */
-	double		n;				/* customers */
-	double		penalizer;
-} BgnbdData;
+static double BtydLoglik(const BgnbdParams *p, double x, double t_x, double T);
 
 /*
  * Log-likelihood of one customer, and its gradient in (r, alpha, a, b) when
@@ -111,9 +107,13 @@ typedef struct BgnbdGroupTerms
 	double		d_b;			/* digamma(a+b) + digamma(b+x) - digamma(b) - digamma(a+b+x) */
 } BgnbdGroupTerms;
 
-/* The terms of customers with x repeat purchases at parameters p. */
+/*
+ * The terms of customers with x repeat purchases at parameters p.  The
+ * MBG/NBD (shift k = 1) has B(a, b+x+1)/B(a, b) and a/(b+x) where the
+ * BG/NBD has B(a, b+x)/B(a, b) and a/(b+x-1), the latter for every x.
+ */
 static void
-BgnbdGroup(const BgnbdParams *p, double x, bool want_grad, BgnbdGroupTerms *g)
+BgnbdGroup(const BgnbdParams *p, int k, double x, bool want_grad, BgnbdGroupTerms *g)
 {
 	double		r = p->r,
 				a = p->a,
@@ -121,21 +121,21 @@ BgnbdGroup(const BgnbdParams *p, double x, bool want_grad, BgnbdGroupTerms *g)
 
 	/* lgamma differences as ratios: exact also when a, b are huge */
 	g->lconst = PortraitLogGammaRatio(r, x) + r * log(p->alpha)
-		+ PortraitLogGammaRatio(b, x) - PortraitLogGammaRatio(a + b, x);
-	g->log_a_b = x > 0 ? log(a) - log(b + x - 1) : 0;
+		+ PortraitLogGammaRatio(b, x + k) - PortraitLogGammaRatio(a + b, x + k);
+	g->log_a_b = (x > 0 || k > 0) ? log(a) - log(b + x - 1 + k) : 0;
 	if (want_grad)
 	{
-		double		dab = -PortraitDigammaRatio(a + b, x);
+		double		dab = -PortraitDigammaRatio(a + b, x + k);
 
 		g->d_r = PortraitDigammaRatio(r, x) + log(p->alpha);
 		g->d_a = dab;
-		g->d_b = dab + PortraitDigammaRatio(b, x);
+		g->d_b = dab + PortraitDigammaRatio(b, x + k);
 	}
 }
 
 /* One customer's log-likelihood (gradient added to grad when not NULL). */
 static inline double
-BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, double x, double t_x, double T,
+BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, int k, double x, double t_x, double T,
 		 double *grad)
 {
 	double		rx = p->r + x;
@@ -145,7 +145,7 @@ BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, double x, double t_x, d
 	double		w4 = 0;
 	double		lt = 0;
 
-	if (x > 0)
+	if (x > 0 || k > 0)
 	{
 		double		a4;
 		double		m;
@@ -166,10 +166,10 @@ BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, double x, double t_x, d
 		grad[1] += p->r / p->alpha - rx * (w3 / (p->alpha + T) + w4 / (p->alpha + t_x));
 		grad[2] += g->d_a;
 		grad[3] += g->d_b;
-		if (x > 0)
+		if (x > 0 || k > 0)
 		{
 			grad[2] += w4 / p->a;
-			grad[3] -= w4 / (p->b + x - 1);
+			grad[3] -= w4 / (p->b + x - 1 + k);
 		}
 	}
 	return g->lconst + l;
@@ -180,7 +180,7 @@ BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, double x, double t_x, d
  * log-likelihood plus penalizer * (r^2 + alpha^2 + a^2 + b^2), the L2
  * penalty of the lifetimes library; the gradient is with respect to theta.
  */
-static double
+double
 BgnbdObjective(const double *theta, double *grad, void *arg)
 {
 	const BgnbdData *d = arg;
@@ -203,14 +203,14 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 		double		x = d->x[d->group_start[k]];
 
 		CHECK_FOR_INTERRUPTS();
-		BgnbdGroup(&p, x, grad != NULL, &g);
+		BgnbdGroup(&p, d->shift, x, grad != NULL, &g);
 		for (int64 i = d->group_start[k]; i < d->group_start[k + 1]; i++)
 		{
 			double		rg[BGNBD_NPARAMS] = {0};
 			double		l;
 
 			PORTRAIT_ROW_INTERRUPTS(i);
-			l = BgnbdRow(&p, &g, x, d->t_x[i], d->T[i], grad ? rg : NULL);
+			l = BgnbdRow(&p, &g, d->shift, x, d->t_x[i], d->T[i], grad ? rg : NULL);
 
 			KahanAdd(&ll, d->w[i] * l);
 			if (grad)
@@ -249,19 +249,26 @@ BgnbdPrepare(double *rows, int64 n, BgnbdData *d)
 
 /* ---------- the model ---------- */
 
-/* Consistency of a bgnbd model: positive parameters, a known unit. */
-static void
-BgnbdValidate(const PortraitModel *m)
+/*
+ * Consistency of a bgnbd, mbgnbd or pareto_nbd model: positive parameters,
+ * a known unit.
+ */
+void
+BtydValidate(const PortraitModel *m)
 {
 	const char *unit = ModelGetText(m, "unit");
-	const char *names[] = {"r", "alpha", "a", "b"};
+	const char *bg[] = {"r", "alpha", "a", "b"};
+	const char *pnbd[] = {"r", "alpha", "s", "beta"};
+	const char **names = m->kind == PORTRAIT_KIND_PARETO_NBD ? pnbd : bg;
 
 	for (int i = 0; i < 4; i++)
 		if (!(ModelGetFloat(m, names[i]) > 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid portrait.model"),
-					 errdetail("Parameter \"%s\" of a bgnbd model must be positive.", names[i])));
+					 errdetail("Parameter \"%s\" of a%s %s model must be positive.", names[i],
+							   m->kind == PORTRAIT_KIND_MBGNBD ? "n" : "",
+							   ModelKindName(m->kind))));
 	if (unit != NULL && FitTimeUnitByName(unit) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
@@ -269,7 +276,7 @@ BgnbdValidate(const PortraitModel *m)
 				 errdetail("Field \"unit\" must be days, weeks, months or hours.")));
 }
 
-static const ModelFieldSpec bgnbd_fields[] = {
+const ModelFieldSpec BgnbdFields[BGNBD_NFIELDS] = {
 	{"r", MF_FLOAT, true},
 	{"alpha", MF_FLOAT, true},
 	{"a", MF_FLOAT, true},
@@ -283,62 +290,64 @@ static const ModelFieldSpec bgnbd_fields[] = {
 };
 
 const ModelKindSpec BgnbdModelKind = {
-	PORTRAIT_KIND_BGNBD, "bgnbd", bgnbd_fields, lengthof(bgnbd_fields), BgnbdValidate
+	PORTRAIT_KIND_BGNBD, "bgnbd", BgnbdFields, BGNBD_NFIELDS, BtydValidate
 };
 
-/* A bgnbd model as BgnbdParams, for ModelCached. */
+/* A bgnbd, mbgnbd or pareto_nbd model as BgnbdParams, for ModelCached. */
 void *
 BgnbdParseModel(const PortraitModel *m, MemoryContext cxt)
 {
 	BgnbdParams *p = MemoryContextAllocZero(cxt, sizeof(BgnbdParams));
 	const char *unit = ModelGetText(m, "unit");
 
+	p->kind = m->kind;
 	p->r = ModelGetFloat(m, "r");
 	p->alpha = ModelGetFloat(m, "alpha");
-	p->a = ModelGetFloat(m, "a");
-	p->b = ModelGetFloat(m, "b");
+	if (m->kind == PORTRAIT_KIND_PARETO_NBD)
+	{
+		p->s = ModelGetFloat(m, "s");
+		p->beta = ModelGetFloat(m, "beta");
+	}
+	else
+	{
+		p->a = ModelGetFloat(m, "a");
+		p->b = ModelGetFloat(m, "b");
+	}
 	p->unit = unit ? FitTimeUnitByName(unit) : FIT_UNIT_DAYS;
 	return p;
 }
 
 /* ---------- the aggregate ---------- */
 
-/* Transition of bgnbd_fit: check the summary and collect it (NULLs skipped). */
-static Datum
-BgnbdTrans(FunctionCallInfo fcinfo, const FitOptions *o)
+/* The row check of the three purchase-model fits. */
+static void
+BtydCheckRow(double *row)
 {
-	double		row[3];
-	PointsState *ps;
-
-	for (int i = 0; i < 3; i++)
-	{
-		if (PG_ARGISNULL(i + 1))
-		{
-			/* customers with an unknown value are skipped */
-			if (PG_ARGISNULL(0))
-				PG_RETURN_NULL();
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		}
-		row[i] = PG_GETARG_FLOAT8(i + 1);
-	}
 	BgnbdCheckCustomer(row[0], row[1], row[2]);
-	ps = FitPointsState(fcinfo, 3, o);
-	PointsAppend(ps, row);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+}
+
+/*
+ * Transition of bgnbd_fit, mbgnbd_fit and pareto_nbd_fit: check the summary
+ * and collect it (NULLs skipped).
+ */
+Datum
+BtydTrans(FunctionCallInfo fcinfo, const FitOptions *o)
+{
+	return FitTrans(fcinfo, 3, BtydCheckRow, o);
 }
 
 /* bgnbd_fit(x, t_x, T) transition. */
 Datum
 pp_bgnbd_fit_trans(PG_FUNCTION_ARGS)
 {
-	return BgnbdTrans(fcinfo, NULL);
+	return BtydTrans(fcinfo, NULL);
 }
 
 /* bgnbd_fit(x, t_x, T, options) transition. */
 Datum
 pp_bgnbd_fit_trans_options(PG_FUNCTION_ARGS)
 {
-	return BgnbdTrans(fcinfo, FitOptionsCached(fcinfo, 4, true, "bgnbd_fit"));
+	return BtydTrans(fcinfo, FitOptionsCached(fcinfo, 4, true, "bgnbd_fit"));
 }
 
 /* Combine of bgnbd_fit: concatenate the collected rows. */
@@ -348,125 +357,171 @@ pp_bgnbd_fit_combine(PG_FUNCTION_ARGS)
 	return PointsCombine(fcinfo);
 }
 
-/* Final function of bgnbd_fit: the maximum-likelihood fit as a model. */
-Datum
-pp_bgnbd_fit_final(PG_FUNCTION_ARGS)
+/*
+ * 22023 unless a purchase-model fit has enough data: at least
+ * PORTRAIT_BGNBD_MIN_CUSTOMERS customers, some repeat buyers, a positive
+ * mean observation time.  label names the model ("BG/NBD").
+ */
+static void
+BtydCheckEnough(const char *label, int64 n, int64 repeaters, double meanT)
 {
-	PointsState *ps;
-	FitOptions	o;
-	double	   *rows;
-	int64		n;
-	int64		repeaters = 0;
-	double		meanT;
-	KahanSum	tsum = {0};
-	BgnbdData	d;
-	double		theta[BGNBD_NPARAMS];
-	OptimSettings settings;
-	OptimResult res;
-	KahanSum	ll = {0};
-	ModelBuilder *mb;
-	MemoryContext fitcxt;
-	MemoryContext old;
-	BgnbdParams p;
-	PortraitModel *model;
-
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	ps = PointsRead(PG_GETARG_DATUM(0));
-
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "bgnbd fit", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	rows = FitPointsRows(ps, true, "bgnbd_fit", &o, &n);
-	if (n == 0)
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(fitcxt);
-		PG_RETURN_NULL();
-	}
-	BgnbdPrepare(rows, n, &d);
-	/* from the sorted rows: the start must not depend on the row order */
-	for (int64 i = 0; i < d.nrows; i++)
-	{
-		if (d.x[i] > 0)
-			repeaters += (int64) d.w[i];
-		KahanAdd(&tsum, d.w[i] * d.T[i]);
-	}
-	meanT = KahanValue(&tsum) / n;
 	if (n < PORTRAIT_BGNBD_MIN_CUSTOMERS || repeaters == 0 || meanT == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("too few customers to fit a BG/NBD model"),
+				 errmsg("too few customers to fit a%s %s model", label[0] == 'M' ? "n" : "", label),
 				 errdetail("The fit got %lld customers, %lld of them with repeat purchases.",
 						   (long long) n, (long long) repeaters),
 				 errhint("The fit needs at least %d customers, some of them with repeat purchases, observed for some time.",
 						 PORTRAIT_BGNBD_MIN_CUSTOMERS)));
+}
 
-	d.penalizer = o.penalizer;
+/*
+ * The fit's data from the collected rows (FitSpec.prepare of BG/NBD,
+ * MBG/NBD and, with its own start, Pareto/NBD): too few customers are an
+ * error, the start is r = a = b = 1 and alpha of the order of the
+ * observation times.
+ */
+void *
+BgnbdFitPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs,
+				PortraitModelKind kind)
+{
+	const char *label = kind == PORTRAIT_KIND_MBGNBD ? "MBG/NBD" :
+		(kind == PORTRAIT_KIND_PARETO_NBD ? "Pareto/NBD" : "BG/NBD");
+	BgnbdData  *d = palloc0(sizeof(BgnbdData));
+	int64		repeaters = 0;
+	double		meanT;
+	KahanSum	tsum = {0};
 
-	/* start at r = a = b = 1 and alpha of the order of the observation times */
+	BgnbdPrepare(rows, n, d);
+	/* from the sorted rows: the start must not depend on the row order */
+	for (int64 i = 0; i < d->nrows; i++)
+	{
+		if (d->x[i] > 0)
+			repeaters += (int64) d->w[i];
+		KahanAdd(&tsum, d->w[i] * d->T[i]);
+	}
+	meanT = KahanValue(&tsum) / n;
+	BtydCheckEnough(label, n, repeaters, meanT);
+	d->penalizer = o->penalizer;
+	d->kind = kind;
+	d->shift = kind == PORTRAIT_KIND_MBGNBD ? 1 : 0;
 	theta[0] = 0;
 	theta[1] = log(meanT);
 	theta[2] = 0;
 	theta[3] = 0;
-	settings.max_iterations = o.max_iterations;
-	settings.gtol = BGNBD_GTOL;
-	settings.numeric_gradient = o.numeric_gradient;
-	OptimMinimize(BgnbdObjective, &d, BGNBD_NPARAMS, theta, &settings, &res);
+	*nobs = n;
+	return d;
+}
 
-	p.r = exp(theta[0]);
-	p.alpha = exp(theta[1]);
-	p.a = exp(theta[2]);
-	p.b = exp(theta[3]);
-	for (int64 k = 0; k < d.ngroups; k++)
+static void *
+BgnbdSpecPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs)
+{
+	return BgnbdFitPrepare(rows, n, o, theta, nobs, PORTRAIT_KIND_BGNBD);
+}
+
+/*
+ * The unpenalised log-likelihood sum at the fitted parameters (FitSpec.loglik
+ * of the three purchase models), summed in the rows' canonical order.
+ */
+double
+BtydSpecLoglik(void *arg, const double *pv, const OptimResult *res, const FitOptions *o)
+{
+	const BgnbdData *d = arg;
+	BgnbdParams p = {0};
+	KahanSum	ll = {0};
+
+	p.kind = d->kind;
+	p.r = pv[0];
+	p.alpha = pv[1];
+	if (d->kind == PORTRAIT_KIND_PARETO_NBD)
 	{
-		BgnbdGroupTerms g;
-		double		x = d.x[d.group_start[k]];
-
-		BgnbdGroup(&p, x, false, &g);
-		for (int64 i = d.group_start[k]; i < d.group_start[k + 1]; i++)
-			KahanAdd(&ll, d.w[i] * BgnbdRow(&p, &g, x, d.t_x[i], d.T[i], NULL));
+		p.s = pv[2];
+		p.beta = pv[3];
 	}
-	if (!isfinite(KahanValue(&ll)) || !isfinite(p.r) || !isfinite(p.alpha) ||
-		!isfinite(p.a) || !isfinite(p.b) || p.r == 0 || p.alpha == 0 || p.a == 0 || p.b == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("BG/NBD fit did not converge to finite parameters"),
-				 errdetail("After %d iterations r = %g, alpha = %g, a = %g, b = %g.",
-						   res.iterations, p.r, p.alpha, p.a, p.b),
-				 errhint("Add a penalizer, e.g. '{\"penalizer\": 0.001}', or check that the data follow the model.")));
+	else
+	{
+		p.a = pv[2];
+		p.b = pv[3];
+	}
+	for (int64 i = 0; i < d->nrows; i++)
+	{
+		PORTRAIT_ROW_INTERRUPTS(i);
+		KahanAdd(&ll, d->w[i] * BtydLoglik(&p, d->x[i], d->t_x[i], d->T[i]));
+	}
+	return KahanValue(&ll);
+}
 
-	MemoryContextSwitchTo(old);
-	mb = ModelBuild(PORTRAIT_KIND_BGNBD);
-	ModelPutFloat(mb, "r", p.r);
-	ModelPutFloat(mb, "alpha", p.alpha);
-	ModelPutFloat(mb, "a", p.a);
-	ModelPutFloat(mb, "b", p.b);
-	ModelPutText(mb, "unit", FitTimeUnitName(o.unit));
-	ModelPutFloat(mb, "log_likelihood", KahanValue(&ll));
-	ModelPutInt(mb, "n", n);
-	ModelPutFloat(mb, "penalizer", o.penalizer);
-	ModelPutInt(mb, "iterations", res.iterations);
-	/*
-	 * When the likelihood keeps rising towards infinite parameters (a and b
-	 * together, typically: a dropout probability without heterogeneity) the
-	 * gradient vanishes without a maximum being reached; that is not a fit.
-	 */
-	ModelPutBool(mb, "converged", res.converged && p.r < PORTRAIT_BGNBD_MAX_PARAM &&
-				 p.alpha < PORTRAIT_BGNBD_MAX_PARAM && p.a < PORTRAIT_BGNBD_MAX_PARAM &&
-				 p.b < PORTRAIT_BGNBD_MAX_PARAM);
-	model = ModelFinish(mb);
-	MemoryContextDelete(fitcxt);
-	PG_RETURN_POINTER(model);
+static const char *const bgnbd_param_names[] = {"r", "alpha", "a", "b"};
+
+/*
+ * On some data the likelihood keeps rising as a and b grow together (every
+ * customer drops out with about the same probability): past 1e8 the fit
+ * is reported as not converged.
+ */
+const FitSpec BgnbdFitSpec = {
+	"bgnbd_fit", "BG/NBD", PORTRAIT_KIND_BGNBD, BGNBD_NPARAMS, bgnbd_param_names, true,
+	BGNBD_GTOL, false, PORTRAIT_BGNBD_MAX_PARAM, BgnbdSpecPrepare, BgnbdObjective,
+	BtydSpecLoglik, NULL
+};
+
+/* Final function of bgnbd_fit: the maximum-likelihood fit as a model. */
+Datum
+pp_bgnbd_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &BgnbdFitSpec);
 }
 
 /* ---------- scoring ---------- */
 
-/* The bgnbd model in argument argno, parsed once per query. */
+/* The models the scoring functions of this file accept. */
+static const PortraitModelKind btyd_kinds[] = {
+	PORTRAIT_KIND_BGNBD, PORTRAIT_KIND_MBGNBD, PORTRAIT_KIND_PARETO_NBD
+};
+
+/* The bgnbd, mbgnbd or pareto_nbd model in argument argno, parsed once per query. */
+const BgnbdParams *
+BtydCachedParams(FunctionCallInfo fcinfo, void **slot, int argno, const char *func)
+{
+	return ModelCachedAny(fcinfo, slot, argno, btyd_kinds, lengthof(btyd_kinds), func,
+						  BgnbdParseModel);
+}
+
 static const BgnbdParams *
 CachedParams(FunctionCallInfo fcinfo, int argno, const char *func)
 {
-	return ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, argno, PORTRAIT_KIND_BGNBD, func,
-					   BgnbdParseModel);
+	return BtydCachedParams(fcinfo, &fcinfo->flinfo->fn_extra, argno, func);
+}
+
+/* The shift of the dropout terms: 1 for MBG/NBD, 0 for BG/NBD. */
+static inline int
+Shift(const BgnbdParams *p)
+{
+	return p->kind == PORTRAIT_KIND_MBGNBD ? 1 : 0;
+}
+
+/* One customer's log-likelihood under any of the three models. */
+static double
+BtydLoglik(const BgnbdParams *p, double x, double t_x, double T)
+{
+	BgnbdGroupTerms g;
+
+	if (p->kind == PORTRAIT_KIND_PARETO_NBD)
+		return ParetoNbdLoglik(p, x, t_x, T);
+	BgnbdGroup(p, Shift(p), x, false, &g);
+	return BgnbdRow(p, &g, Shift(p), x, t_x, T, NULL);
+}
+
+/* btyd_loglik(x, t_x, T, model): one customer's log-likelihood under any churn model. */
+Datum
+pp_btyd_loglik(PG_FUNCTION_ARGS)
+{
+	double		x = PG_GETARG_FLOAT8(0);
+	double		t_x = PG_GETARG_FLOAT8(1);
+	double		T = PG_GETARG_FLOAT8(2);
+	const BgnbdParams *p = CachedParams(fcinfo, 3, "btyd_loglik");
+
+	BgnbdCheckCustomer(x, t_x, T);
+	PG_RETURN_FLOAT8(CheckScore(BtydLoglik(p, x, t_x, T), "btyd_loglik"));
 }
 
 /* bgnbd_loglik(x, t_x, T, model): one customer's log-likelihood. */
@@ -476,30 +531,37 @@ pp_bgnbd_loglik(PG_FUNCTION_ARGS)
 	double		x = PG_GETARG_FLOAT8(0);
 	double		t_x = PG_GETARG_FLOAT8(1);
 	double		T = PG_GETARG_FLOAT8(2);
-	const BgnbdParams *p = CachedParams(fcinfo, 3, "bgnbd_loglik");
+	const BgnbdParams *p = ModelCached(fcinfo, &fcinfo->flinfo->fn_extra, 3, PORTRAIT_KIND_BGNBD,
+									   "bgnbd_loglik", BgnbdParseModel);
 	BgnbdGroupTerms g;
 
 	BgnbdCheckCustomer(x, t_x, T);
-	BgnbdGroup(p, x, false, &g);
-	PG_RETURN_FLOAT8(CheckScore(BgnbdRow(p, &g, x, t_x, T, NULL), "bgnbd_loglik"));
+	BgnbdGroup(p, 0, x, false, &g);
+	PG_RETURN_FLOAT8(CheckScore(BgnbdRow(p, &g, 0, x, t_x, T, NULL), "bgnbd_loglik"));
 }
 
 /*
  * ln of the odds of having dropped out: P(dead) / P(alive) = [x > 0]
  * a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x); -Infinity when
- * x = 0 (the model lets customers drop out only right after a purchase).
+ * x = 0 (the BG/NBD lets customers drop out only right after a repeat
+ * purchase).  The MBG/NBD has a / (b + x) for every x, the Pareto/NBD its
+ * own (pareto_nbd.c).
  */
 static double
 BgnbdLogDeadOdds(const BgnbdParams *p, double x, double t_x, double T)
 {
-	if (x == 0)
+	int			k = Shift(p);
+
+	if (p->kind == PORTRAIT_KIND_PARETO_NBD)
+		return ParetoNbdLogDeadOdds(p, x, t_x, T);
+	if (x == 0 && k == 0)
 		return -INFINITY;
-	return log(p->a) - log(p->b + x - 1) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x));
+	return log(p->a) - log(p->b + x - 1 + k) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x));
 }
 
 /* 1 / (1 + exp(v)) without overflow. */
-static inline double
-Logistic(double v)
+double
+BtydLogistic(double v)
 {
 	if (v > 0)
 		return exp(-v) / (1 + exp(-v));
@@ -523,14 +585,14 @@ DeadOddsArgs(FunctionCallInfo fcinfo, const char *func)
 Datum
 pp_p_alive(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(CheckScore(Logistic(DeadOddsArgs(fcinfo, "p_alive")), "p_alive"));
+	PG_RETURN_FLOAT8(CheckScore(BtydLogistic(DeadOddsArgs(fcinfo, "p_alive")), "p_alive"));
 }
 
 /* 1 - p_alive, computed directly so that small risks keep their digits. */
 Datum
 pp_churn_risk(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(CheckScore(Logistic(-DeadOddsArgs(fcinfo, "churn_risk")), "churn_risk"));
+	PG_RETURN_FLOAT8(CheckScore(BtydLogistic(-DeadOddsArgs(fcinfo, "churn_risk")), "churn_risk"));
 }
 
 /* 22000/22023 unless the horizon t is finite and not negative. */
@@ -561,9 +623,12 @@ double
 BgnbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x, double T)
 {
 	double		am1 = p->a - 1;
+	int			k = Shift(p);
 
 	if (t == 0)
 		return 0;
+	if (p->kind == PORTRAIT_KIND_PARETO_NBD)
+		return ParetoNbdExpectedPurchases(p, t, x, t_x, T);
 	if (fabs(am1) < 1e-7)
 	{
 		BgnbdParams lo = *p;
@@ -577,11 +642,11 @@ BgnbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x, dou
 		double		big = p->alpha + T + t;
 		double		z = t / big;
 		int			sign;
-		double		lf = PortraitLogHyp2f1(p->r + x, p->b + x, p->a + p->b + x - 1, z, &sign);
+		double		lf = PortraitLogHyp2f1(p->r + x, p->b + x + k, p->a + p->b + x - 1 + k, z, &sign);
 		double		L = (p->r + x) * (log(p->alpha + T) - log(big)) + lf;
 		double		bracket = sign > 0 ? -expm1(L) : 1 + (sign < 0 ? exp(L) : 0);
 
-		return (p->a + p->b + x - 1) / am1 * bracket * Logistic(BgnbdLogDeadOdds(p, x, t_x, T));
+		return (p->a + p->b + x - 1 + k) / am1 * bracket * BtydLogistic(BgnbdLogDeadOdds(p, x, t_x, T));
 	}
 }
 
@@ -695,6 +760,25 @@ pp_prob_purchases(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n must be between 0 and %d, not %lld", PORTRAIT_BGNBD_MAX_N, (long long) n)));
+	if (p->kind == PORTRAIT_KIND_PARETO_NBD)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("prob_purchases is not available for pareto_nbd models"),
+				 errhint("Use a bgnbd or mbgnbd model.")));
+	if (p->kind == PORTRAIT_KIND_MBGNBD)
+	{
+		/*
+		 * MBG/NBD: with p the customer drops out at once (no purchase);
+		 * otherwise she buys as a BG/NBD customer whose dropout
+		 * probability, weighted by 1 - p, is Beta(a, b + 1).
+		 */
+		BgnbdParams q = *p;
+		double		w0 = p->a / (p->a + p->b);
+
+		q.b = p->b + 1;
+		PG_RETURN_FLOAT8(CheckScore((n == 0 ? w0 : 0) + (1 - w0) * BgnbdProbPurchases(&q, t, n),
+									"prob_purchases"));
+	}
 	PG_RETURN_FLOAT8(CheckScore(BgnbdProbPurchases(p, t, n), "prob_purchases"));
 }
 

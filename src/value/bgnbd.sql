@@ -16,28 +16,28 @@ COMMENT ON FUNCTION @extschema@.bgnbd_loglik(double precision, double precision,
 CREATE FUNCTION @extschema@.p_alive(x double precision, t_x double precision, "T" double precision, model @extschema@.model)
     RETURNS double precision AS 'MODULE_PATHNAME', 'pp_p_alive'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.p_alive(double precision, double precision, double precision, @extschema@.model) IS 'BG/NBD probability that a customer with summary (x, t_x, T) is still alive at T';
+COMMENT ON FUNCTION @extschema@.p_alive(double precision, double precision, double precision, @extschema@.model) IS 'Probability that a customer with summary (x, t_x, T) is still alive at T, under a bgnbd, mbgnbd or pareto_nbd model';
 
 CREATE FUNCTION @extschema@.churn_risk(x double precision, t_x double precision, "T" double precision, model @extschema@.model)
     RETURNS double precision AS 'MODULE_PATHNAME', 'pp_churn_risk'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.churn_risk(double precision, double precision, double precision, @extschema@.model) IS 'BG/NBD probability that a customer with summary (x, t_x, T) has dropped out: 1 - p_alive';
+COMMENT ON FUNCTION @extschema@.churn_risk(double precision, double precision, double precision, @extschema@.model) IS 'Probability that a customer with summary (x, t_x, T) has dropped out (1 - p_alive), under a bgnbd, mbgnbd or pareto_nbd model';
 
 CREATE FUNCTION @extschema@.expected_purchases(model @extschema@.model, t double precision,
                                                x double precision, t_x double precision, "T" double precision)
     RETURNS double precision AS 'MODULE_PATHNAME', 'pp_expected_purchases'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double precision, double precision, double precision, double precision) IS 'BG/NBD expected purchases in the next t of a customer with summary (x, t_x, T)';
+COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double precision, double precision, double precision, double precision) IS 'Expected purchases in the next t of a customer with summary (x, t_x, T), under a bgnbd, mbgnbd or pareto_nbd model';
 
 CREATE FUNCTION @extschema@.expected_purchases(model @extschema@.model, t double precision)
     RETURNS double precision AS 'MODULE_PATHNAME', 'pp_expected_purchases_new'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double precision) IS 'BG/NBD expected purchases E[X(t)] of a new customer in the first t';
+COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double precision) IS 'Expected purchases E[X(t)] of a new customer in the first t, under a bgnbd, mbgnbd or pareto_nbd model';
 
 CREATE FUNCTION @extschema@.prob_purchases(model @extschema@.model, t double precision, n integer)
     RETURNS double precision AS 'MODULE_PATHNAME', 'pp_prob_purchases'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.prob_purchases(@extschema@.model, double precision, integer) IS 'BG/NBD probability P(X(t) = n) that a new customer makes exactly n purchases in the first t';
+COMMENT ON FUNCTION @extschema@.prob_purchases(@extschema@.model, double precision, integer) IS 'Probability P(X(t) = n) that a new customer makes exactly n purchases in the first t, under a bgnbd or mbgnbd model';
 
 -- ---------- support functions ----------
 

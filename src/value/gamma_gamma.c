@@ -185,28 +185,23 @@ GammaGammaParseModel(const PortraitModel *m, MemoryContext cxt)
 
 /* ---------- the aggregate ---------- */
 
+/*
+ * The row check of gamma_gamma_fit; customers without repeat purchases are
+ * collected as (0, 0) rows, which the fit counts as skipped.
+ */
+static void
+GammaGammaCheckRow(double *row)
+{
+	CheckSpend(row[0], row[1]);
+	if (row[0] == 0)
+		row[1] = 0;
+}
+
 /* Transition of gamma_gamma_fit: check the pair and collect it (NULLs skipped). */
 static Datum
 GammaGammaTrans(FunctionCallInfo fcinfo, const FitOptions *o)
 {
-	double		row[2];
-	PointsState *ps;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	row[0] = PG_GETARG_FLOAT8(1);
-	row[1] = PG_GETARG_FLOAT8(2);
-	CheckSpend(row[0], row[1]);
-	ps = FitPointsState(fcinfo, 2, o);
-	/* customers without repeat purchases count as skipped: (0, 0) rows */
-	if (row[0] == 0)
-		row[1] = 0;
-	PointsAppend(ps, row);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
+	return FitTrans(fcinfo, 2, GammaGammaCheckRow, o);
 }
 
 /* gamma_gamma_fit(x, avg_value) transition. */
@@ -230,42 +225,18 @@ pp_gamma_gamma_fit_combine(PG_FUNCTION_ARGS)
 	return PointsCombine(fcinfo);
 }
 
-/* Final function of gamma_gamma_fit: the maximum-likelihood fit of the repeat buyers. */
-Datum
-pp_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
+/*
+ * The fit's data (FitSpec.prepare): the repeat buyers, at least
+ * PORTRAIT_GG_MIN_CUSTOMERS of them; the start is p = 1, q = 2 and a spend
+ * scale of the order of the data.
+ */
+static void *
+GammaGammaSpecPrepare(double *rows, int64 n, const FitOptions *o, double *theta, int64 *nobs)
 {
-	PointsState *ps;
-	FitOptions	o;
-	double	   *rows;
-	int64		n;
+	GammaGammaData *d = palloc0(sizeof(GammaGammaData));
 	int64		k = 0;
-	double		meanm;
 	KahanSum	msum = {0};
-	GammaGammaData d;
-	double		theta[GG_NPARAMS];
-	OptimSettings settings;
-	OptimResult res;
-	ModelBuilder *mb;
-	MemoryContext fitcxt;
-	MemoryContext old;
-	double		p,
-				q,
-				g;
-	PortraitModel *model;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	ps = PointsRead(PG_GETARG_DATUM(0));
-
-	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "gamma_gamma fit", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(fitcxt);
-	rows = FitPointsRows(ps, false, "gamma_gamma_fit", &o, &n);
-	if (n == 0)
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(fitcxt);
-		PG_RETURN_NULL();
-	}
 	/* keep the repeat buyers */
 	for (int64 i = 0; i < n; i++)
 		if (rows[i * 2] > 0)
@@ -282,45 +253,47 @@ pp_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 						   (long long) n, (long long) k),
 				 errhint("The fit needs at least %d customers with repeat purchases (x > 0).",
 						 PORTRAIT_GG_MIN_CUSTOMERS)));
-	GammaGammaPrepare(rows, k, &d);
+	GammaGammaPrepare(rows, k, d);
 	/* from the sorted rows: the start must not depend on the row order */
-	for (int64 i = 0; i < d.nrows; i++)
-		KahanAdd(&msum, d.w[i] * d.m[i]);
-	meanm = KahanValue(&msum) / k;
-	d.penalizer = o.penalizer;
-	/* start at p = 1, q = 2 and a spend scale of the order of the data */
+	for (int64 i = 0; i < d->nrows; i++)
+		KahanAdd(&msum, d->w[i] * d->m[i]);
+	d->penalizer = o->penalizer;
 	theta[0] = 0;
 	theta[1] = log(2.0);
-	theta[2] = log(meanm);
-	settings.max_iterations = o.max_iterations;
-	settings.gtol = GG_GTOL;
-	settings.numeric_gradient = o.numeric_gradient;
-	OptimMinimize(GammaGammaObjective, &d, GG_NPARAMS, theta, &settings, &res);
-	p = exp(theta[0]);
-	q = exp(theta[1]);
-	g = exp(theta[2]);
-	if (!isfinite(res.value) || !isfinite(p) || !isfinite(q) || !isfinite(g) || p == 0 || q == 0 || g == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("Gamma-Gamma fit did not converge to finite parameters"),
-				 errdetail("After %d iterations p = %g, q = %g, gamma = %g.", res.iterations, p, q, g),
-				 errhint("Add a penalizer, e.g. '{\"penalizer\": 0.001}'.")));
+	theta[2] = log(KahanValue(&msum) / k);
+	*nobs = k;
+	return d;
+}
 
-	MemoryContextSwitchTo(old);
-	mb = ModelBuild(PORTRAIT_KIND_GAMMA_GAMMA);
-	ModelPutFloat(mb, "p", p);
-	ModelPutFloat(mb, "q", q);
-	ModelPutFloat(mb, "gamma", g);
-	/* the objective is the mean; take the penalty out again */
-	ModelPutFloat(mb, "log_likelihood", -(res.value - o.penalizer * (p * p + q * q + g * g)) * k);
-	ModelPutInt(mb, "n", k);
-	ModelPutInt(mb, "skipped", n - k);
-	ModelPutFloat(mb, "penalizer", o.penalizer);
-	ModelPutInt(mb, "iterations", res.iterations);
-	ModelPutBool(mb, "converged", res.converged);
-	model = ModelFinish(mb);
-	MemoryContextDelete(fitcxt);
-	PG_RETURN_POINTER(model);
+/* The objective is the penalised mean; the log-likelihood takes the penalty out again. */
+static double
+GammaGammaSpecLoglik(void *arg, const double *pv, const OptimResult *res, const FitOptions *o)
+{
+	const GammaGammaData *d = arg;
+
+	return -(res->value - o->penalizer * (pv[0] * pv[0] + pv[1] * pv[1] + pv[2] * pv[2])) * d->n;
+}
+
+/* The customers without repeat purchases, which the fit skipped. */
+static void
+GammaGammaSpecPut(ModelBuilder *mb, const FitResult *fr)
+{
+	ModelPutInt(mb, "skipped", fr->n - fr->nobs);
+}
+
+static const char *const gamma_gamma_param_names[] = {"p", "q", "gamma"};
+
+static const FitSpec GammaGammaFitSpec = {
+	"gamma_gamma_fit", "Gamma-Gamma", PORTRAIT_KIND_GAMMA_GAMMA, GG_NPARAMS,
+	gamma_gamma_param_names, false, GG_GTOL, false, 0, GammaGammaSpecPrepare,
+	GammaGammaObjective, GammaGammaSpecLoglik, GammaGammaSpecPut
+};
+
+/* Final function of gamma_gamma_fit: the maximum-likelihood fit of the repeat buyers. */
+Datum
+pp_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
+{
+	return FitFinal(fcinfo, &GammaGammaFitSpec);
 }
 
 /* ---------- scoring ---------- */
@@ -372,8 +345,9 @@ typedef struct ClvCache
  *
  *   sum_i E[M] (E[Y(i f)] - E[Y((i-1) f)]) / (1 + monthly_discount)^i
  *
- * with f the BG/NBD model's time units per month (30 days, 4.345 weeks),
- * as in the lifetimes library's customer_lifetime_value.
+ * with f the purchase model's time units per month (30 days, 4.345 weeks),
+ * as in the lifetimes library's customer_lifetime_value.  The purchase
+ * model is a bgnbd, mbgnbd or pareto_nbd model.
  */
 Datum
 pp_clv(PG_FUNCTION_ARGS)
@@ -397,7 +371,7 @@ pp_clv(PG_FUNCTION_ARGS)
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ClvCache));
 		fcinfo->flinfo->fn_extra = c;
 	}
-	bg = ModelCached(fcinfo, &c->bgnbd_slot, 0, PORTRAIT_KIND_BGNBD, "clv", BgnbdParseModel);
+	bg = BtydCachedParams(fcinfo, &c->bgnbd_slot, 0, "clv");
 	gg = ModelCached(fcinfo, &c->gg_slot, 1, PORTRAIT_KIND_GAMMA_GAMMA, "clv", GammaGammaParseModel);
 	BgnbdCheckCustomer(x, t_x, T);
 	CheckSpend(x, m);

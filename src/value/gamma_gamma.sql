@@ -14,7 +14,7 @@ CREATE FUNCTION @extschema@.clv(bgnbd_model @extschema@.model, gg_model @extsche
                                 monthly_discount double precision DEFAULT 0.01)
     RETURNS double precision AS 'MODULE_PATHNAME', 'pp_clv'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.clv(@extschema@.model, @extschema@.model, double precision, double precision, double precision, double precision, integer, double precision) IS 'Customer lifetime value over the next months: BG/NBD purchases per month times Gamma-Gamma expected value, discounted monthly';
+COMMENT ON FUNCTION @extschema@.clv(@extschema@.model, @extschema@.model, double precision, double precision, double precision, double precision, integer, double precision) IS 'Customer lifetime value over the next months: purchases per month of a bgnbd, mbgnbd or pareto_nbd model times Gamma-Gamma expected value, discounted monthly';
 
 -- ---------- support functions ----------
 

@@ -12,13 +12,11 @@ Simulates customers from a BG/NBD process (seeded), stores their summaries
 
 and prints the times, the ratios and the parameter differences.
 """
-import argparse
-
 import numpy as np
-import psycopg2
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
+from summaries import arguments, export, store
 from timing import best
 
 TRUE = dict(r=0.25, alpha=8.0, a=0.8, b=2.5)
@@ -87,28 +85,9 @@ def negll_grad(theta, x, tx, T):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--customers", type=int, default=250000)
-    ap.add_argument("--db", required=True)
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
-
-    conn = psycopg2.connect(dbname=args.db)
-    conn.autocommit = True
-    cur = conn.cursor()
-
+    args = arguments(250000)
     x, tx, T = simulate(args.customers, args.seed)
-    cur.execute('DROP TABLE IF EXISTS bench_bgnbd; CREATE TABLE bench_bgnbd (x float8, t_x float8, "T" float8)')
-    import io
-    buf = io.StringIO()
-    np.savetxt(buf, np.column_stack([x, tx, T]), fmt="%d", delimiter="\t")
-    buf.seek(0)
-    cur.copy_expert('COPY bench_bgnbd FROM STDIN', buf)
-    cur.execute("VACUUM ANALYZE bench_bgnbd")
-    cur.execute('SELECT count(*), count(DISTINCT (x, t_x, "T")), sum((x > 0)::int) FROM bench_bgnbd')
-    n, distinct, repeaters = cur.fetchone()
-    print(f"customers: {n}, distinct (x, t_x, T): {distinct}, repeat buyers: {repeaters}")
+    cur = store(args.db, "bench_bgnbd", x, tx, T)
     print(f"simulated with r={TRUE['r']}, alpha={TRUE['alpha']}, a={TRUE['a']}, b={TRUE['b']} (days)")
 
     # ours, in the database (best of --repeat runs)
@@ -120,12 +99,7 @@ def main():
     ours_p = np.array([model[k] for k in ("r", "alpha", "a", "b")])
 
     # export + scipy (best of --repeat runs each)
-    def fetch():
-        cur.execute('SELECT x, t_x, "T" FROM bench_bgnbd')
-        return np.array(cur.fetchall(), dtype=float)
-
-    export, arr = best(fetch, args.repeat)
-    ex, etx, eT = arr[:, 0], arr[:, 1], arr[:, 2]
+    export_time, (ex, etx, eT) = best(lambda: export(cur, "bench_bgnbd"), args.repeat)
     start = np.log([1.0, eT.mean(), 1.0, 1.0])
     results = {}
     variants = (("BFGS, analytic gradient", negll_grad, True, "BFGS", {"gtol": 1e-9}),
@@ -142,8 +116,8 @@ def main():
     print(f"| portrait.bgnbd_fit (in database, {model['iterations']} iterations) | {ours:.3f} | 1.0 | "
           + " | ".join(f"{v:.6f}" for v in ours_p) + f" | {model['log_likelihood']:.4f} |")
     for method, (ft, par, ll, nfev) in results.items():
-        total = export + ft
-        print(f"| export {export:.3f} s + scipy {method} {ft:.3f} s ({nfev} evaluations) | {total:.3f} | "
+        total = export_time + ft
+        print(f"| export {export_time:.3f} s + scipy {method} {ft:.3f} s ({nfev} evaluations) | {total:.3f} | "
               f"{total / ours:.1f} | " + " | ".join(f"{v:.6f}" for v in par) + f" | {ll:.4f} |")
     print()
     for method, (ft, par, ll, nfev) in results.items():

@@ -23,10 +23,39 @@ CREATE TABLE demo.profile_summary AS
 SELECT customer_id, (portrait.rfm_summary(ordered_at, amount, date '2024-12-31')).*
 FROM demo.orders WHERE ordered_at < timestamptz '2025-01-01' GROUP BY customer_id;
 
--- models fitted once and kept, so later refreshes score on the same scale
+-- which churn model? the holdout check: fit BG/NBD, MBG/NBD and Pareto/NBD on
+-- the orders up to 2024-09-30 and compare what they expect for the last
+-- quarter with what the customers bought then
+CREATE TEMP TABLE churn_check AS
+SELECT portrait.btyd_compare(repeat_frequency, repeat_span_days / 7.0, tenure_days / 7.0,
+                             holdout_purchases, 92 / 7.0, '{"unit": "weeks"}') AS r
+FROM (SELECT customer_id,
+             (portrait.rfm_summary(ordered_at, amount, date '2024-09-30') FILTER (WHERE ordered_at < timestamptz '2024-10-01')).*,
+             count(DISTINCT ordered_at::date) FILTER (WHERE ordered_at >= timestamptz '2024-10-01'
+                                                        AND ordered_at < timestamptz '2025-01-01' AND amount > 0) AS holdout_purchases
+      FROM demo.orders GROUP BY customer_id) s;
+
+\echo
+\echo '== Which churn model? Holdout check (calibration to 2024-09-30, holdout the last quarter, weeks)'
+SELECT model, round(log_likelihood::numeric) AS log_likelihood, round(bic::numeric) AS bic,
+       holdout_actual AS actual, round(holdout_expected::numeric) AS expected,
+       round(mae::numeric, 3) AS mae, round(rmse::numeric, 3) AS rmse
+FROM churn_check, portrait.btyd_compare_models(r);
+SELECT frequency AS calibration_repeats, customers, round(actual::numeric, 2) AS actual, round(bgnbd::numeric, 2) AS bgnbd,
+       round(mbgnbd::numeric, 2) AS mbgnbd, round(pareto_nbd::numeric, 2) AS pareto_nbd
+FROM churn_check, portrait.btyd_compare_by_frequency(r);
+SELECT r->>'best' AS churn_model FROM churn_check \gset
+\echo 'the profile uses the model that wins most of BIC, holdout MAE and holdout RMSE:' :churn_model
+
+-- models fitted once and kept, so later refreshes score on the same scale;
+-- the churn model is the kind the holdout check picked, fitted on all orders
 CREATE TABLE demo.profile_models AS
 SELECT portrait.rfm_breaks(recency_days, frequency, monetary) AS rfm,
-       portrait.bgnbd_fit(repeat_frequency, repeat_span_days / 7.0, tenure_days / 7.0, '{"unit": "weeks"}') AS bg,
+       CASE :'churn_model'
+           WHEN 'mbgnbd' THEN portrait.mbgnbd_fit(repeat_frequency, repeat_span_days / 7.0, tenure_days / 7.0, '{"unit": "weeks"}')
+           WHEN 'pareto_nbd' THEN portrait.pareto_nbd_fit(repeat_frequency, repeat_span_days / 7.0, tenure_days / 7.0, '{"unit": "weeks"}')
+           ELSE portrait.bgnbd_fit(repeat_frequency, repeat_span_days / 7.0, tenure_days / 7.0, '{"unit": "weeks"}')
+       END AS bg,
        portrait.gamma_gamma_fit(repeat_frequency, repeat_avg_value) FILTER (WHERE repeat_frequency = 0 OR repeat_avg_value > 0) AS gg,
        NULL::portrait.model AS km
 FROM demo.profile_summary WHERE recency_days IS NOT NULL;
@@ -75,7 +104,7 @@ SELECT segment, customers, round((100 * share)::numeric, 1) AS share_pct, round(
 FROM demo.customer_profile_segments ORDER BY revenue DESC;
 
 \echo
-\echo '== Lifecycle stages (own rhythm: BG/NBD P(alive) for repeat buyers, day thresholds otherwise)'
+\echo '== Lifecycle stages (own rhythm: P(alive) of the churn model)'
 SELECT lifecycle, count(*) AS customers, round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS share_pct,
        round(avg(recency_days)) AS avg_recency, round(avg(churn_risk)::numeric, 2) AS churn_risk,
        round(avg(clv)::numeric) AS avg_clv_12m
