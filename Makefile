@@ -18,7 +18,8 @@ CORE_OBJS = \
 	src/core/special.o \
 	src/core/tgi.o \
 	src/core/trainer.o \
-	src/core/options.o
+	src/core/options.o \
+	src/core/zone.o
 CORE_SQL = \
 	src/core/header.sql \
 	src/core/errors.sql \
@@ -120,7 +121,7 @@ endif
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_MODULES)
 	cat $^ > $@
 
-.PHONY: demo test bench sanitize sqlsmith
+.PHONY: demo test bench sanitize sqlsmith citus
 
 # Main job: set up, build, start a throwaway cluster, print the demo portrait.
 demo:
@@ -129,6 +130,12 @@ demo:
 # Every pg_regress and pgTAP suite on a throwaway cluster.
 test:
 	./test/portrait.sh test
+
+# The workflows on Citus (a coordinator and two workers on loopback) compared
+# with a local copy; Citus from CITUS_ROOT (a DESTDIR root) or the system.
+# Without Citus it is a TAP skip.  `make test` runs it too.
+citus:
+	./test/portrait.sh citus
 
 # Every suite again with the extension built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (doc/hardening-sanitize.md); reports count as failures.

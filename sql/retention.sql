@@ -51,8 +51,18 @@ INSERT INTO clicks VALUES (1, '2024-01-01 10:00'), (1, '2024-01-01 10:20'),
 SELECT uid, ts, portrait.session_id(ts, '30 minutes') OVER (PARTITION BY uid ORDER BY ts) AS session
   FROM clicks ORDER BY uid, ts;
 
+-- Periods in a named time zone: the cohort of an event at 07:30 on 1 January
+-- in Shanghai is 1 January there, 31 December in New York.
+SELECT z, portrait.cohort_activity(t, 'day', 2, z)
+FROM (VALUES ('2024-01-01 07:30+08'::timestamptz), ('2024-01-02 09:00+08')) v(t),
+     (VALUES ('Asia/Shanghai'), ('America/New_York')) zones(z)
+GROUP BY z ORDER BY z;
+SELECT portrait.cohort_activity(t, 'week', 2, 'Asia/Shanghai')::text
+FROM (VALUES ('2024-01-01 07:30+08'::timestamptz)) v(t);
+
 -- Errors.
 \set VERBOSITY sqlstate
+SELECT portrait.cohort_activity(now(), 'day', 3, NULL);
 SELECT portrait.retention(VARIADIC array_fill(true, ARRAY[33]));
 SELECT portrait.cohort_activity(now(), 'fortnight', 3);
 SELECT portrait.cohort_activity(now(), 'day', -1);

@@ -38,6 +38,19 @@ FROM (VALUES (date '1997-01-01', 29.33::float8), ('1997-01-18', 29.73), ('1997-0
 SELECT (portrait.rfm_summary(t, a, timestamp '2024-01-10')).repeat_frequency
 FROM (VALUES (timestamp '2024-01-01 10:00', 1::numeric), ('2024-01-01 23:00', 2), ('2024-01-02 00:00', 3)) v(t, a);
 
+-- A named time zone: the days of an evening order in Shanghai and in UTC,
+-- whatever the session's TimeZone (on Citus, the workers' TimeZone).
+SELECT z, (portrait.rfm_summary(t, 1::numeric, '2024-01-02 12:00+08', 'error', z)).recency_days
+FROM (VALUES ('2024-01-01 07:30+08'::timestamptz)) v(t), (VALUES ('Asia/Shanghai'), ('UTC')) zones(z)
+GROUP BY z ORDER BY z;
+-- as_of is compared by its day: rows (or nodes) with as_of on the same day agree.
+SELECT (portrait.rfm_summary(t, 1::numeric, a, 'error', 'Asia/Shanghai')).tenure_days
+FROM (VALUES ('2024-01-01 10:00+08'::timestamptz, '2024-01-05 09:00+08'::timestamptz),
+             ('2024-01-02 10:00+08', '2024-01-05 21:00+08')) v(t, a);
+SELECT portrait.rfm_summary(t, 1::numeric, a)
+FROM (VALUES (date '2024-01-01', date '2024-01-05'), ('2024-01-02', '2024-01-06')) v(t, a);
+SELECT portrait.rfm_summary(now(), 1::numeric, now(), 'error', 'Nowhere/Else');
+
 -- An empty group gives NULL.
 SELECT portrait.rfm_summary(ordered_at, amount, '2024-12-31') IS NULL AS empty_is_null
 FROM orders WHERE false;

@@ -100,6 +100,11 @@ SELECT portrait.tgi(true, '{"a": {"b": 1}}'::jsonb);
 SELECT portrait.tgi(true, a) FROM (VALUES ('{"a": 1}'::jsonb), ('{"a": "x"}')) v(a);
 SELECT portrait.profile_agg(jsonb_build_object('id', g::text)) FROM generate_series(1, 1001) g;
 SELECT portrait.profile_agg(r) FROM (SELECT 'NaN'::float8 AS x) r;
+-- a row without column names (ROW(...), or a distributed plan) needs names
+SELECT portrait.profile_agg(ROW(c.region, c.tier)) FROM cust c;
+SELECT t.attribute, t.value, t.group_count FROM (SELECT portrait.profile_agg(ROW(c.region, c.tier), ARRAY['region', 'tier']) AS p FROM cust c) x,
+       portrait.tgi_table(x.p) t ORDER BY 1, 2;
+SELECT portrait.tgi(true, ROW(c.region, c.tier), ARRAY['region']) FROM cust c;
 SELECT * FROM prof, portrait.tgi_table(p, min_count => -1);
 SELECT portrait.profile_label(p, terms => 0) FROM prof;
 -- a group profile must come from the population's rows

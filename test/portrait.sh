@@ -6,6 +6,9 @@
 #   bench  the benchmarks in test/bench (BENCH=name.sh to run one)
 #   sqlsmith  the long random-SQL run for release checks (test/sqlsmith.sh;
 #          SQLSMITH_QUERIES, default 100000, and SQLSMITH_SEED)
+#   citus  test/citus.sh alone: the workflows on a Citus coordinator and two
+#          workers compared with a local copy (Citus from CITUS_ROOT or the
+#          system; a skip without it); `test` runs it too
 #
 # PORTRAIT_SANITIZE=1 (with test or sqlsmith) loads a build of the extension
 # with AddressSanitizer and UndefinedBehaviorSanitizer into the server (see
@@ -273,19 +276,35 @@ check_server() {
 	fi
 }
 
-# The long random-SQL run (release checks) on the test database's data.
-run_sqlsmith() {
-	local passed=0 failed=0 out rc
-	create_test_db
+# run_tap SCRIPT ARGS: run a script that prints TAP, show its output, and
+# set passed and failed (a script that exits non-zero is one failure more).
+run_tap() {
+	local out rc
 	set +e
-	out=$(PGBIN=$PGBIN SERVER_LOG="$WORK/server.log" "$ROOT/test/sqlsmith.sh" "${SQLSMITH_QUERIES:-100000}" 2>&1)
+	out=$(PGBIN=$PGBIN SERVER_LOG="${WORK:+$WORK/server.log}" "$@" 2>&1)
 	rc=$?
 	set -e
 	printf '%s\n' "$out"
 	passed=$(printf '%s\n' "$out" | grep -cE '^ok ' || true)
 	failed=$(printf '%s\n' "$out" | grep -cE '^not ok ' || true)
 	[ $rc -ne 0 ] && failed=$((failed + 1))
+	return 0
+}
+
+# The long random-SQL run (release checks) on the test database's data.
+run_sqlsmith() {
+	local passed=0 failed=0
+	create_test_db
+	run_tap "$ROOT/test/sqlsmith.sh" "${SQLSMITH_QUERIES:-100000}"
 	check_server
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+}
+
+# test/citus.sh starts its own coordinator and workers: no cluster here.
+run_citus() {
+	local passed=0 failed=0
+	run_tap "$ROOT/test/citus.sh"
 	echo "$passed passed, $failed failed"
 	[ $failed -eq 0 ]
 }
@@ -306,5 +325,6 @@ case "$MODE" in
 	test) start_cluster; run_tests ;;
 	bench) start_cluster; run_bench ;;
 	sqlsmith) start_cluster; run_sqlsmith ;;
-	*) echo "usage: $0 demo|test|bench|sqlsmith" >&2; exit 2 ;;
+	citus) run_citus ;;
+	*) echo "usage: $0 demo|test|bench|sqlsmith|citus" >&2; exit 2 ;;
 esac

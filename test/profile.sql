@@ -196,9 +196,9 @@ SELECT throws_ok($$SELECT * FROM portrait.profile_diff('public.profile_pt', 'SEL
 SELECT results_eq($$SELECT op, n, tid IS NOT NULL, changed, (src).id, (src).seg FROM portrait.profile_diff('public.profile_big',
                         'SELECT id, CASE id WHEN 3 THEN ''y'' ELSE seg END, CASE id WHEN 3 THEN 0 ELSE score END, tags FROM public.profile_big WHERE id > 2 UNION ALL SELECT 0, ''z'', 0, NULL', 'id')
                       AS d(op "char", n bigint, rel oid, tid tid, changed text[], src public.profile_big) ORDER BY op, (src).id$$,
-                  $$VALUES ('='::"char", 4997::bigint, false, NULL::text[], NULL::bigint, NULL::text), ('d', NULL, true, NULL, NULL, NULL),
-                           ('d', NULL, true, NULL, NULL, NULL), ('i', NULL, false, NULL, 0, 'z'), ('u', NULL, true, '{seg,score}', 3, 'y')$$,
-                  'profile_diff: deletions name rows, insertions carry the source row, updates name the changed columns, one count row');
+                  $$VALUES ('='::"char", 4997::bigint, false, NULL::text[], NULL::bigint, NULL::text), ('d', NULL, true, NULL, 1, NULL),
+                           ('d', NULL, true, NULL, 2, NULL), ('i', NULL, false, NULL, 0, 'z'), ('u', NULL, true, '{seg,score}', 3, 'y')$$,
+                  'profile_diff: deletions name rows and their keys, insertions carry the source row, updates name the changed columns, one count row');
 
 -- ---------- refresh_profile: the guard against an emptied source, and the dry run ----------
 CREATE TABLE public.guarded (customer_id int PRIMARY KEY, seg text);

@@ -1,7 +1,7 @@
 -- retention, cohort_activity, cohort_matrix, session_id: agreement with
 -- hand-written SQL, errors, parallel plans.
 BEGIN;
-SELECT plan(27);
+SELECT plan(36);
 SET LOCAL timezone = 'Asia/Shanghai';
 
 -- retention equals its definition written with bool_or
@@ -135,5 +135,27 @@ SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid
                  'unknown cohort period "fortnight"', 'cohort_matrix: unknown period');
 SELECT throws_ok($$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'week', NULL)$$, '22004',
                  'cohort_matrix arguments must not be NULL', 'cohort_matrix: NULL periods');
+-- explicit time zones: the session's periods without depending on the session
+CREATE TEMP TABLE tz_matrix AS SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 5);
+CREATE TEMP TABLE tz_activity AS SELECT uid, portrait.cohort_activity(ts, 'week', 4) AS a FROM behaviour_events GROUP BY uid;
+SET LOCAL timezone = 'UTC';
+SELECT set_eq($$SELECT * FROM tz_matrix$$, $$SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 5, 'Asia/Shanghai')$$,
+              'cohort_matrix(..., zone) in a UTC session equals the Asia/Shanghai session''s');
+SELECT set_eq($$SELECT cohort, period_offset, cohort_users, coalesce(active_users, 0) FROM tz_matrix$$,
+              $$SELECT * FROM portrait.cohort_table((SELECT portrait.cohort_users(uid, ts, 'day', 5, 'Asia/Shanghai') FROM behaviour_events))$$,
+              'cohort_users(..., zone) likewise');
+SELECT set_eq($$SELECT uid, a::text FROM tz_activity$$,
+              $$SELECT uid, portrait.cohort_activity(ts, 'week', 4, 'Asia/Shanghai')::text FROM behaviour_events GROUP BY uid$$,
+              'cohort_activity(..., zone) likewise');
+SELECT ok(EXISTS (SELECT * FROM tz_matrix EXCEPT SELECT * FROM portrait.cohort_matrix('behaviour_events', 'uid', 'ts', 'day', 5)),
+          'the session form in UTC gives other day cohorts (the zone matters for this data)');
+SET LOCAL timezone = 'Asia/Shanghai';
+SELECT is('week@Asia/Shanghai;4;1;0,4'::portrait.cohort_state::text, 'week@Asia/Shanghai;4;1;0,4', 'cohort_state text round trip with a zone');
+SELECT throws_ok($$SELECT 'week@Nowhere/Else;4;1;0,4'::portrait.cohort_state$$, '22P02', NULL, 'cohort_state text input: unknown zone');
+SELECT throws_ok($$SELECT portrait.cohort_activity(t, 'day', 3, z) FROM (VALUES (now(), 'UTC'), (now(), 'Asia/Shanghai')) v(t, z)$$,
+                 '22023', 'cohort time zone must be the same for all rows of a group', 'rows of a group naming other zones: 22023');
+SELECT throws_ok($$SELECT portrait.cohort_users(1, now(), 'day', 3, NULL)$$, '22004', 'time zone must not be NULL', 'NULL zone: 22004');
+SELECT throws_ok($$SELECT portrait.cohort_activity(now(), 'day', 3, 'Mars/Olympus')$$, '22023', NULL, 'unknown zone: 22023');
+
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- RFM: reference data, equivalence with plain SQL, ties, both scoring forms,
 -- parallel plans, and every documented error.
 BEGIN;
-SELECT plan(69);
+SELECT plan(79);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- ---------- CDNOW golden test (Fader, Hardie & Lee calibration summary) ----------
@@ -294,7 +294,7 @@ SELECT throws_ok($$SELECT portrait.rfm_summary(d, 1::numeric, NULL::date) FROM (
 SELECT throws_ok($$SELECT portrait.rfm_summary('infinity'::date, 1::numeric, date '2024-01-01')$$,
                  '22000', NULL, 'infinite order date: 22000');
 SELECT throws_ok($$SELECT portrait.rfm_summary(d, 1::numeric, d) FROM (VALUES (date '2024-01-01'), (date '2024-01-02')) v(d)$$,
-                 '22023', 'as_of must be the same for every row of a group', 'varying as_of: 22023');
+                 '22023', 'as_of must be on the same day for every row of a group', 'varying as_of: 22023');
 SELECT throws_ok($$SELECT 'garbage'::portrait.rfm_state$$, '22P02', NULL, 'malformed aggregate state: 22P02');
 SELECT throws_ok($$SELECT portrait.rfm_breaks(1, 2, 3, 101)$$, '22023', NULL, 'too many buckets: 22023');
 SELECT throws_ok($$SELECT portrait.rfm_breaks(1, 2, 3, NULL)$$, '22004', NULL, 'NULL buckets: 22004');
@@ -327,6 +327,45 @@ SELECT throws_ok($$SELECT '{"kind": "rfm", "format": 1, "buckets": 5}'::portrait
 SELECT throws_ok($$SELECT '{"kind": "rfm", "format": 1, "buckets": "five", "n": 1, "recency": [1], "frequency": [1],
                     "monetary": [1], "mean_score": [1, 1, 1]}'::portrait.model$$, '22P02', NULL,
                  'model text with a field of the wrong type: 22P02');
+
+-- an explicit time zone: the days of the session's zone without depending on it
+CREATE TEMP TABLE tz_session AS
+SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+08'::timestamptz) AS s
+FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id;
+SET LOCAL timezone = 'UTC';
+SELECT set_eq($$SELECT customer_id, s::text FROM tz_session$$,
+              $$SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+08'::timestamptz, 'error', 'Asia/Shanghai')::text
+                FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id$$,
+              'rfm_summary(..., zone) in a UTC session equals the Asia/Shanghai session''s days');
+SELECT set_eq($$SELECT customer_id, (s).recency_days, (s).tenure_days, (s).repeat_frequency, (s).repeat_span_days FROM tz_session$$,
+              $$SELECT customer_id, (s).recency_days, (s).tenure_days, (s).repeat_frequency, (s).repeat_span_days
+                FROM (SELECT customer_id, portrait.rfm_summary(ordered_at, amount::float8, '2024-12-31 12:00+08'::timestamptz, 'error', 'Asia/Shanghai') AS s
+                      FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id) q$$,
+              'rfm_summary(float8, zone) likewise (the day fields)');
+SELECT ok((SELECT count(*) FROM tz_session t JOIN (SELECT customer_id, portrait.rfm_summary(ordered_at, amount, '2024-12-31 12:00+08'::timestamptz) AS s
+                                                   FROM demo.orders WHERE customer_id <= 3000 GROUP BY customer_id) u USING (customer_id)
+           WHERE (t.s).recency_days <> (u.s).recency_days) > 0,
+          'the session form in UTC counts other days (the zone matters for this data)');
+SET LOCAL timezone = 'Asia/Shanghai';
+SELECT is((SELECT (portrait.rfm_summary(ts, 1::numeric, ts + interval '1 day', 'error', 'America/New_York')).recency_days
+           FROM (VALUES ('2024-03-10 01:30-05'::timestamptz)) v(ts)), 1, 'zone form: days in the named zone across a DST change');
+-- as_of compared by its day: now(), current_date and literals of the same day
+SELECT is((SELECT (portrait.rfm_summary(ts, 1::numeric, a)).recency_days
+           FROM (VALUES ('2024-01-01 10:00+08'::timestamptz, '2024-01-03 01:00+08'::timestamptz),
+                        ('2024-01-02 10:00+08', '2024-01-03 23:59:59.999+08')) v(ts, a)), 1,
+          'as_of values on the same day (now() on different nodes) are one as_of');
+SELECT is((portrait.rfm_summary_final(portrait.rfm_summary_combine(
+              portrait.rfm_summary_trans(NULL, '2024-01-01 10:00+08'::timestamptz, 1::numeric, '2024-01-05 08:00+08'::timestamptz, 'error', 'Asia/Shanghai'),
+              portrait.rfm_summary_trans(NULL, '2024-01-02 10:00+08'::timestamptz, 2::numeric, '2024-01-05 20:00+08'::timestamptz, 'error', 'Asia/Shanghai')))).tenure_days,
+          4, 'combine: partial states with as_of on the same day merge');
+SELECT throws_ok($$SELECT portrait.rfm_summary_combine(
+              portrait.rfm_summary_trans(NULL, '2024-01-01'::date, 1::numeric, '2024-01-05'::date),
+              portrait.rfm_summary_trans(NULL, '2024-01-01'::date, 1::numeric, '2024-01-06'::date))$$,
+                 '22023', 'as_of must be on the same day for every row of a group', 'combine: as_of on other days: 22023');
+SELECT is((SELECT (portrait.rfm_summary(d, 1::numeric, current_date)).frequency FROM (VALUES (current_date - 3), (current_date)) v(d)),
+          2::bigint, 'as_of current_date');
+SELECT throws_ok($$SELECT portrait.rfm_summary(now(), 1::numeric, now(), 'error', NULL)$$, '22004', 'time zone must not be NULL', 'NULL zone: 22004');
+SELECT throws_ok($$SELECT portrait.rfm_summary(now(), 1::numeric, now(), 'ignore', 'Mars/Olympus')$$, '22023', 'time zone "Mars/Olympus" not recognized', 'unknown zone: 22023');
 
 SELECT * FROM finish();
 ROLLBACK;

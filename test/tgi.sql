@@ -2,7 +2,7 @@
 -- equivalence with the plain two-GROUP-BY SQL on the generated data, both
 -- designs agree, row order and parallel plans do not matter, every error.
 BEGIN;
-SELECT plan(63);
+SELECT plan(70);
 SET LOCAL TimeZone = 'Asia/Shanghai';
 
 -- customers with their attributes, RFM segment (window form) and spend;
@@ -246,6 +246,22 @@ SELECT throws_ok($$SELECT '1;1;1;1;1:a:n:1:1:-1:1:1:0'::portrait.profile$$, '22P
 SELECT throws_ok($$SELECT '1;1;1;1;1:a:z'::portrait.profile$$, '22P02', NULL, 'text form: unknown attribute kind');
 SELECT throws_ok($$SELECT '1;1;1;1001'::portrait.profile$$, '22P02', NULL, 'text form: attribute count out of range');
 SELECT throws_ok($$SELECT '1;1;2;1;1:a:c:2:1:x:1:2:1:y:1:1'::portrait.profile$$, '22P02', NULL, 'text form: counts add up to more than the rows');
+
+-- the record forms with names: a row whose columns lost their names (ROW(...),
+-- or a distributed plan) counts under the names given
+SELECT is((SELECT portrait.profile_agg(ROW(t.segment, t.monetary), ARRAY['segment', 'monetary'])::text FROM tg_cust t),
+          (SELECT portrait.profile_agg(a)::text FROM tg_cust t, LATERAL (SELECT t.segment, t.monetary) a),
+          'profile_agg(record, names) equals the named record form');
+SELECT is((SELECT portrait.tgi(t.segment = 'Champions', ROW(t.segment, t.monetary), ARRAY['s', 'm'])::text FROM tg_cust t),
+          (SELECT portrait.tgi(t.segment = 'Champions', a)::text FROM tg_cust t, LATERAL (SELECT t.segment AS s, t.monetary AS m) a),
+          'tgi(in_group, record, names) equals the named record form');
+SELECT throws_ok($$SELECT portrait.profile_agg(ROW(1, 'x'))$$, '22023', 'the columns of the attrs record have no names',
+                 'an anonymous row without names is refused (not profiled as f1, f2)');
+SELECT throws_ok($$SELECT portrait.tgi(true, ROW(1, 'x'), ARRAY['a'])$$, '22023', 'the number of attribute names (1) differs from the number of columns of attrs (2)',
+                 'names: one per column');
+SELECT throws_ok($$SELECT portrait.tgi(true, ROW(1, 'x'), NULL)$$, '22004', 'attribute names must not be NULL', 'names: NULL');
+SELECT throws_ok($$SELECT portrait.profile_agg(ROW(1, 'x'), ARRAY['a', NULL])$$, '22004', 'attribute names must not be NULL', 'names: a NULL name');
+SELECT throws_ok($$SELECT portrait.profile_agg(ROW(1, 'x'), ARRAY['a', ''])$$, '22023', 'attribute names must not be empty', 'names: an empty name');
 
 SELECT * FROM finish();
 ROLLBACK;

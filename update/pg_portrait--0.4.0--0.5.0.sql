@@ -146,6 +146,13 @@ DECLARE
     n_upd bigint;
     n_del bigint;
     n_same bigint;
+    by_key boolean := false;    -- a Citus table: rows are found by key, not by tid
+    key_type text;
+    old_rel text;               -- where the old values of changed rows are read
+    old_join text;              -- and how they meet their diff rows d
+    change_keys text[];         -- keys of the rows updated or deleted, as text
+    gone_keys text[];           -- keys of the rows deleted
+    gone_null boolean;          -- a row with a NULL key is deleted
     err_state text;
     err_msg text;
     err_detail text;
@@ -190,6 +197,15 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_attribute
                    WHERE attrelid = target AND attname = key AND attnum > 0 AND NOT attisdropped) THEN
         RAISE EXCEPTION 'key column "%" is not a column of %', key, tname USING ERRCODE = '22023';
+    END IF;
+    SELECT pg_catalog.format_type(atttypid, atttypmod) INTO key_type
+    FROM pg_attribute WHERE attrelid = target AND attname = key;
+    -- Citus plans no UPDATE or DELETE by ctid on its tables (distributed,
+    -- reference): there the key finds the rows, the distribution column in
+    -- the normal case, so that each change goes to its shard
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+        INTO by_key USING target;
     END IF;
     SELECT array_agg(attname::text ORDER BY attnum) INTO cols
     FROM pg_attribute
@@ -262,25 +278,61 @@ BEGIN
         PERFORM pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
     END IF;
 
+    old_rel := tname;
+    old_join := 't.tableoid = d.rel AND t.ctid = d.tid';
+    IF by_key AND n_upd + n_del > 0 THEN
+        -- the rows to change, copied once: the history reads their old values
+        IF to_regclass('pg_temp.portrait_refresh_old') IS NOT NULL THEN
+            DROP TABLE pg_temp.portrait_refresh_old;
+        END IF;
+        EXECUTE format('SELECT array_agg((d.src).%1$s::text) FILTER (WHERE (d.src).%1$s IS NOT NULL),
+                               array_agg((d.src).%1$s::text) FILTER (WHERE (d.src).%1$s IS NOT NULL AND d.op = ''d''),
+                               coalesce(bool_or((d.src).%1$s IS NULL) FILTER (WHERE d.op = ''d''), false)
+                        FROM pg_temp.portrait_refresh_diff d WHERE d.op IN (''u'', ''d'')', k)
+        INTO change_keys, gone_keys, gone_null;
+        EXECUTE format('CREATE TEMP TABLE portrait_refresh_old ON COMMIT DROP AS
+                        SELECT * FROM %1$s t WHERE t.%2$s = ANY ($1::%3$s[]) OR ($2 AND t.%2$s IS NULL)',
+                       tname, k, key_type)
+        USING change_keys, gone_null;
+        old_rel := 'pg_temp.portrait_refresh_old';
+        old_join := format('t.%1$s IS NOT DISTINCT FROM (d.src).%1$s', k);
+    END IF;
+
     -- changed rows: history first (old values), then one rewrite per changed row
     IF history AND cardinality(tracked) > 0 AND n_upd > 0 THEN
         diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, (d.src).%2$I::text)', c, c), ', ')
                         FROM unnest(tracked) c);
         EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
                         SELECT $1, $2, $4, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
-                        FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON t.tableoid = d.rel AND t.ctid = d.tid
+                        FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON %4$s
                         CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n) WHERE d.op = ''u'' AND v.c = ANY (d.changed)',
-                       k, tname, diff_values)
+                       k, old_rel, diff_values, old_join)
         USING run, tname, started, target;
     END IF;
-    IF n_upd > 0 THEN
+    IF n_upd > 0 AND by_key THEN
+        -- the new rows travel as one array of the target's row type
+        EXECUTE format('UPDATE %1$s t SET (%2$s) = ROW(%3$s)
+                        FROM (SELECT (r).* FROM pg_catalog.unnest($1::%1$s[]) r) s WHERE t.%4$s = s.%4$s',
+                       tname, col_list, (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(cols) c), k)
+        USING (SELECT array_agg(d.src)::text FROM pg_temp.portrait_refresh_diff d WHERE d.op = 'u');
+    ELSIF n_upd > 0 THEN
         EXECUTE format('UPDATE %1$s t SET (%2$s) = (SELECT %3$s) FROM pg_temp.portrait_refresh_diff d
                         WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''u''',
                        tname, col_list, (SELECT string_agg(format('(d.src).%I', c), ', ') FROM unnest(cols) c));
     END IF;
 
     -- vanished keys: their tracked values go to the history as they are deleted
-    IF n_del > 0 THEN
+    IF n_del > 0 AND by_key THEN
+        old_values := coalesce((SELECT string_agg(format('(%L, t.%I::text)', c, c), ', ') FROM unnest(tracked) c), '(NULL, NULL)');
+        EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, $5, t.%2$s::text, ''delete'', v.c, v.o, NULL, $3
+                        FROM pg_temp.portrait_refresh_old t JOIN pg_temp.portrait_refresh_diff d ON d.op = ''d'' AND %4$s
+                        CROSS JOIN LATERAL (VALUES %3$s) v(c, o) WHERE $4 AND t.%2$s IS NOT NULL',
+                       tname, k, old_values, old_join)
+        USING run, tname, started, history AND cardinality(tracked) > 0, target;
+        EXECUTE format('DELETE FROM %1$s t WHERE t.%2$s = ANY ($1::%3$s[]) OR ($2 AND t.%2$s IS NULL)', tname, k, key_type)
+        USING gone_keys, gone_null;
+    ELSIF n_del > 0 THEN
         old_values := coalesce((SELECT string_agg(format('(%L, t.%I::text)', c, c), ', ') FROM unnest(tracked) c), '(NULL, NULL)');
         EXECUTE format('WITH del AS (DELETE FROM %1$s t USING pg_temp.portrait_refresh_diff d
                                      WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''d'' RETURNING t.*)
@@ -307,6 +359,9 @@ BEGIN
     VALUES (run, tname, target, key, started, clock_timestamp(), n_ins, n_upd, n_del, n_same, 'succeeded');
     PERFORM @extschema@.profile_run_close();
     DROP TABLE pg_temp.portrait_refresh_diff;
+    IF to_regclass('pg_temp.portrait_refresh_old') IS NOT NULL THEN
+        DROP TABLE pg_temp.portrait_refresh_old;
+    END IF;
 END
 $$;
 COMMENT ON PROCEDURE @extschema@.refresh_profile(regclass, text, name, jsonb, text) IS 'Make a profile table equal to a query''s result in one transaction, writing only changed rows, recording changes in profile_history and the run in profile_run';
@@ -650,101 +705,6 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.lifecycle_stage(double precision, double precision, double precision, double precision, text, jsonb, @extschema@.model) IS 'Lifecycle stage of a customer (new, active, at_risk, dormant, churned, reactivated) from rfm_summary fields, by day thresholds or by the customer''s own rhythm (P(alive) of a bgnbd, mbgnbd or pareto_nbd model when one is given); reactivated (entered from dormant or churned, kept while active) needs the previous stage';
 
-CREATE OR REPLACE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
-                                          period text DEFAULT 'month', periods integer DEFAULT 12)
-    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
-                   active_users bigint, share double precision)
-    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
-    SET search_path = pg_catalog, pg_temp AS
-$$
-DECLARE
-    user_type regtype;
-    step interval;
-    col name;
-    err_state text;
-    err_msg text;
-    err_detail text;
-    err_hint text;
-BEGIN
-    IF source IS NULL OR user_col IS NULL OR ts_col IS NULL OR period IS NULL OR periods IS NULL THEN
-        RAISE EXCEPTION 'cohort_matrix arguments must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    -- the caller's names are checked here, so that a mistake is reported
-    -- about them and not inside the queries built around them
-    FOREACH col IN ARRAY ARRAY[user_col, ts_col] LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = col
-                                                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
-            RAISE EXCEPTION 'column "%" of cohort_matrix does not exist in %', col, source USING ERRCODE = '42703',
-                HINT = 'Name the customer column and the time column of the events table.';
-        END IF;
-    END LOOP;
-    step := CASE lower(period) WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
-                               WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
-                               WHEN 'year' THEN interval '1 year' END;
-    IF step IS NULL THEN
-        RAISE EXCEPTION 'unknown cohort period "%"', period USING ERRCODE = '22023',
-            HINT = 'Periods are day, week, month, quarter and year.';
-    END IF;
-    SELECT a.atttypid INTO user_type FROM pg_attribute a
-     WHERE a.attrelid = source AND a.attname = user_col AND a.attnum > 0 AND NOT a.attisdropped;
-
-    -- A period that starts after the period of the last event has not been
-    -- observed yet: its active_users and share are NULL, not 0 (which would
-    -- read as churn).  The period of the last event is observed (in part).
-    BEGIN
-        IF user_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
-            -- integer customers: one aggregate over the events, no GROUP BY customer
-            BEGIN
-                RETURN QUERY EXECUTE format(
-                    $q$
-                    WITH s AS (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2) AS st,
-                                      pg_catalog.date_trunc($1, (max(%2$I) FILTER (WHERE %3$I IS NOT NULL))::timestamptz) AS last
-                                 FROM %1$s)
-                    SELECT t.cohort, t.period_offset, t.cohort_users,
-                           CASE WHEN t.cohort + t.period_offset * $3 <= s.last THEN t.active_users END,
-                           CASE WHEN t.cohort + t.period_offset * $3 <= s.last
-                                THEN t.active_users::double precision / t.cohort_users END
-                      FROM s, @extschema@.cohort_table(s.st) AS t
-                    $q$, source, ts_col, user_col)
-                USING period, periods, step;
-                RETURN;
-            EXCEPTION WHEN program_limit_exceeded THEN
-                -- more customers than one state holds: group by customer below
-            END;
-        END IF;
-        RETURN QUERY EXECUTE format(
-            $q$
-            WITH per_user AS (
-                SELECT @extschema@.cohort_activity(%2$I, $1, $2) AS a, max(%2$I)::timestamptz AS last
-                  FROM %1$s
-                 WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
-                 GROUP BY %3$I),
-            cells AS (
-                SELECT (a).cohort AS cohort, o AS k, count(*) AS users
-                  FROM per_user, unnest((a).offsets) AS o
-                 GROUP BY 1, 2),
-            data_end AS (SELECT pg_catalog.date_trunc($1, max(last)) AS last FROM per_user)
-            -- every customer is active at offset 0 of its cohort: those are the cohort sizes
-            SELECT s.cohort, k.k, s.users,
-                   CASE WHEN s.cohort + k.k * $3 <= e.last THEN coalesce(act.users, 0)::bigint END,
-                   CASE WHEN s.cohort + k.k * $3 <= e.last THEN coalesce(act.users, 0)::double precision / s.users END
-              FROM cells s
-             CROSS JOIN data_end e
-             CROSS JOIN generate_series(0, $2) AS k(k)
-              LEFT JOIN cells act ON act.cohort = s.cohort AND act.k = k.k
-             WHERE s.k = 0
-             ORDER BY 1, 2
-            $q$, source, ts_col, user_col)
-        USING period, periods, step;
-    EXCEPTION WHEN OTHERS THEN
-        -- raised again without the internal query in its context
-        GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
-                                err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
-    END;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';
 
 CREATE OR REPLACE FUNCTION @extschema@.profile_comment_columns(view regclass)
     RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER
@@ -804,6 +764,187 @@ COMMENT ON FUNCTION @extschema@.raise_again(text, text, text, text) IS 'Raise an
 CREATE OR REPLACE FUNCTION @extschema@.kmeans_fit_trans(@extschema@.points, double precision[], integer, jsonb)
     RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_kmeans_fit_trans_options'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- ---------- time zones named by an argument (the same on every node of a distributed query) ----------
+-- days in a named time zone: the same on every node, whatever its TimeZone
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_num_zone'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, numeric, timestamptz, after_as_of, zone)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_f8_zone'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, after_as_of, zone)';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query), rows after the as_of day an error or ignored: recency, frequency, monetary and the BG/NBD triple';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double precision, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query), rows after the as_of day an error or ignored: recency, frequency, monetary and the BG/NBD triple';
+
+CREATE FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer, text)
+    RETURNS @extschema@.cohort_state
+    AS 'MODULE_PATHNAME', 'pp_cohort_activity_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer, text) IS 'Transition function of cohort_activity in a named time zone';
+
+CREATE FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer, text)
+    RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer, text) IS 'Transition function of cohort_users in a named time zone';
+
+CREATE AGGREGATE @extschema@.cohort_activity(ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    FINALFUNC = @extschema@.cohort_activity_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity(timestamptz, text, integer, text) IS 'One customer''s cohort period (day, week, month, quarter, year in the named time zone, the same on every node) and the period offsets 0..periods with activity';
+
+CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_users_trans,
+    STYPE = @extschema@.cohort_users,
+    COMBINEFUNC = @extschema@.cohort_users_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_users(bigint, timestamptz, text, integer, text) IS 'Every customer''s cohort period (in the named time zone) and active offsets 0..periods in one state (input of cohort_table); rows with a NULL customer or timestamp are skipped';
+
+CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
+                                          period text, periods integer, zone text)
+    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
+                   active_users bigint, share double precision)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    user_type regtype;
+    step interval;
+    col name;
+    err_state text;
+    err_msg text;
+    err_detail text;
+    err_hint text;
+BEGIN
+    IF source IS NULL OR user_col IS NULL OR ts_col IS NULL OR period IS NULL OR periods IS NULL OR zone IS NULL THEN
+        RAISE EXCEPTION 'cohort_matrix arguments must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- the caller's names are checked here, so that a mistake is reported
+    -- about them and not inside the queries built around them
+    FOREACH col IN ARRAY ARRAY[user_col, ts_col] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = col
+                                                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of cohort_matrix does not exist in %', col, source USING ERRCODE = '42703',
+                HINT = 'Name the customer column and the time column of the events table.';
+        END IF;
+    END LOOP;
+    step := CASE lower(period) WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
+                               WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
+                               WHEN 'year' THEN interval '1 year' END;
+    IF step IS NULL THEN
+        RAISE EXCEPTION 'unknown cohort period "%"', period USING ERRCODE = '22023',
+            HINT = 'Periods are day, week, month, quarter and year.';
+    END IF;
+    SELECT a.atttypid INTO user_type FROM pg_attribute a
+     WHERE a.attrelid = source AND a.attname = user_col AND a.attnum > 0 AND NOT a.attisdropped;
+
+    -- A period that starts after the period of the last event has not been
+    -- observed yet: its active_users and share are NULL, not 0 (which would
+    -- read as churn).  The period of the last event is observed (in part).
+    BEGIN
+        IF user_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+            -- integer customers: one aggregate over the events, no GROUP BY customer
+            BEGIN
+                RETURN QUERY EXECUTE format(
+                    $q$
+                    WITH s AS (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2, $4) AS st,
+                                      pg_catalog.date_trunc($1, (max(%2$I) FILTER (WHERE %3$I IS NOT NULL))::timestamptz, $4) AS last
+                                 FROM %1$s)
+                    SELECT t.cohort, t.period_offset, t.cohort_users,
+                           CASE WHEN (t.cohort AT TIME ZONE $4) + t.period_offset * $3 <= (s.last AT TIME ZONE $4) THEN t.active_users END,
+                           CASE WHEN (t.cohort AT TIME ZONE $4) + t.period_offset * $3 <= (s.last AT TIME ZONE $4)
+                                THEN t.active_users::double precision / t.cohort_users END
+                      FROM s, @extschema@.cohort_table(s.st) AS t
+                    $q$, source, ts_col, user_col)
+                USING period, periods, step, zone;
+                RETURN;
+            EXCEPTION WHEN program_limit_exceeded THEN
+                -- more customers than one state holds: group by customer below
+            END;
+        END IF;
+        RETURN QUERY EXECUTE format(
+            $q$
+            WITH per_user AS (
+                SELECT @extschema@.cohort_activity(%2$I, $1, $2, $4) AS a, max(%2$I)::timestamptz AS last
+                  FROM %1$s
+                 WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
+                 GROUP BY %3$I),
+            cells AS (
+                SELECT (a).cohort AS cohort, o AS k, count(*) AS users
+                  FROM per_user, unnest((a).offsets) AS o
+                 GROUP BY 1, 2),
+            data_end AS (SELECT pg_catalog.date_trunc($1, max(last), $4) AS last FROM per_user)
+            -- every customer is active at offset 0 of its cohort: those are the cohort sizes
+            SELECT s.cohort, k.k, s.users,
+                   CASE WHEN (s.cohort AT TIME ZONE $4) + k.k * $3 <= (e.last AT TIME ZONE $4) THEN coalesce(act.users, 0)::bigint END,
+                   CASE WHEN (s.cohort AT TIME ZONE $4) + k.k * $3 <= (e.last AT TIME ZONE $4) THEN coalesce(act.users, 0)::double precision / s.users END
+              FROM cells s
+             CROSS JOIN data_end e
+             CROSS JOIN generate_series(0, $2) AS k(k)
+              LEFT JOIN cells act ON act.cohort = s.cohort AND act.k = k.k
+             WHERE s.k = 0
+             ORDER BY 1, 2
+            $q$, source, ts_col, user_col)
+        USING period, periods, step, zone;
+    EXCEPTION WHEN OTHERS THEN
+        -- raised again without the internal query in its context
+        GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
+                                err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+        PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
+    END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer, text) IS 'Cohort matrix of an events table with periods in the named time zone (the same on every node of a distributed table): per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';
+
+-- the session's time zone, by name: the periods are those of the zone form
+CREATE OR REPLACE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
+                                          period text DEFAULT 'month', periods integer DEFAULT 12)
+    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
+                   active_users bigint, share double precision)
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+SELECT m.cohort, m.period_offset, m.cohort_users, m.active_users, m.share
+  FROM @extschema@.cohort_matrix(source, user_col, ts_col, period, periods, pg_catalog.current_setting('TimeZone')) AS m
+$$;
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';
+
+-- ---------- record forms of tgi and profile_agg with attribute names ----------
+CREATE FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record, text[])
+    RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_tgi_trans_record'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record, text[]) IS 'Transition function of tgi over a record with attribute names';
+
+CREATE FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, record, text[])
+    RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_profile_agg_trans_record'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, record, text[]) IS 'Transition function of profile_agg over a record with attribute names';
+
+CREATE AGGREGATE @extschema@.tgi(in_group boolean, attrs record, names text[]) (
+    SFUNC = @extschema@.tgi_trans, STYPE = @extschema@.profile,
+    COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.tgi(boolean, record, text[]) IS 'tgi(in_group, attrs record) with the attributes named by names, one per column (the record form for distributed tables, whose plans drop column names)';
+
+CREATE AGGREGATE @extschema@.profile_agg(attrs record, names text[]) (
+    SFUNC = @extschema@.profile_agg_trans, STYPE = @extschema@.profile,
+    COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.profile_agg(record, text[]) IS 'profile_agg(attrs record) with the attributes named by names, one per column (the record form for distributed tables, whose plans drop column names)';
 
 -- ---------- churn models for one-time buyers: MBG/NBD, Pareto/NBD, the holdout check ----------
 

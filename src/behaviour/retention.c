@@ -5,8 +5,10 @@
  *		the input of cohort_matrix) and session_id (a window function that
  *		numbers sessions split by an inactivity gap).
  *
- * Periods are calendar periods in the session time zone, the ones
- * date_trunc gives: day, week (ISO, from Monday), month, quarter, year.
+ * Periods are calendar periods, the ones date_trunc gives: day, week (ISO,
+ * from Monday), month, quarter, year; in the session time zone, or in the
+ * one named by the zone argument, which the state keeps for its period
+ * starts (a distributed query's workers need not share the session's).
  */
 #include "postgres.h"
 
@@ -157,119 +159,23 @@ FloorDiv(int32 a, int32 b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/* Seconds west of UTC of the session time zone at ts (PostgreSQL's tz convention). */
-static int
-ZoneOffsetAt(TimestampTz ts)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tz;
-
-	if (TIMESTAMP_NOT_FINITE(ts) || timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("cohort timestamp must be finite")));
-	return tz;
-}
-
 /*
- * Time zone offsets cached as ranges of UTC time with one offset: a range
- * runs from a time looked up to the zone's next offset change after it, so
- * a zone without changes is one range and a zone with summer time a couple
- * per year.  This replaces a time zone lookup per row by a few comparisons.
- */
-#define ZONE_RANGES 8
-
-typedef struct ZoneRange
-{
-	int64		lo;				/* first microsecond */
-	int64		hi;				/* first microsecond after */
-	int32		tz;
-} ZoneRange;
-
-typedef struct ZoneCache
-{
-	pg_tz	   *zone;
-	int			n;
-	int			next;			/* slot replaced next when all are used */
-	ZoneRange	r[ZONE_RANGES];
-} ZoneCache;
-
-/* Offset at ts by a lookup, remembering the range up to the next change. */
-static int
-ZoneLearn(ZoneCache *zc, TimestampTz ts)
-{
-	const int64 shift = (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-	int			tz = ZoneOffsetAt(ts);
-	pg_time_t	t = (ts >= 0 ? ts / USECS_PER_SEC : -((-ts + USECS_PER_SEC - 1) / USECS_PER_SEC)) + shift;
-	pg_time_t	boundary;
-	long int	before_off;
-	long int	after_off;
-	int			before_dst;
-	int			after_dst;
-	int64		hi = PG_INT64_MAX;
-	int			found;
-	ZoneRange  *r;
-
-	found = pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off, &after_dst,
-								 session_timezone);
-	/* cache only what agrees with the exact lookup */
-	if (found < 0 || -before_off != tz || (found > 0 && boundary <= t))
-		return tz;
-	if (found > 0 && boundary - shift < PG_INT64_MAX / USECS_PER_SEC)
-		hi = (boundary - shift) * USECS_PER_SEC;
-	for (int i = 0; i < zc->n; i++)
-		if (zc->r[i].hi == hi && zc->r[i].tz == tz)
-		{
-			/* no change between ts and hi: the range reaches back to ts */
-			zc->r[i].lo = Min(zc->r[i].lo, ts);
-			return tz;
-		}
-	if (zc->n < ZONE_RANGES)
-		r = &zc->r[zc->n++];
-	else
-	{
-		r = &zc->r[zc->next];
-		zc->next = (zc->next + 1) % ZONE_RANGES;
-	}
-	r->lo = ts;
-	r->hi = hi;
-	r->tz = tz;
-	return tz;
-}
-
-/* Offset of the session time zone at ts, from the range cache when possible. */
-static inline int
-ZoneCachedOffset(ZoneCache *zc, TimestampTz ts)
-{
-	if (TIMESTAMP_NOT_FINITE(ts))
-		return ZoneOffsetAt(ts);	/* raises the error */
-	if (zc->zone != session_timezone)
-	{
-		zc->zone = session_timezone;
-		zc->n = 0;
-		zc->next = 0;
-	}
-	for (int i = 0; i < zc->n; i++)
-		if (ts >= zc->r[i].lo && ts < zc->r[i].hi)
-			return zc->r[i].tz;
-	return ZoneLearn(zc, ts);
-}
-
-/*
- * Number of the calendar period holding ts in the session time zone (0 = the
- * one starting 2000-01-01).
+ * Number of the calendar period holding ts in zone (0 = the one starting
+ * 2000-01-01).
  */
 static int32
-PeriodIndex(ZoneCache *zc, TimestampTz ts, CohortPeriod p)
+PeriodIndex(PortraitZoneCache *zc, pg_tz *zone, TimestampTz ts, CohortPeriod p)
 {
-	int64		local = ts - (int64) ZoneCachedOffset(zc, ts) * USECS_PER_SEC;
 	int32		days;
 	int			y,
 				m,
 				d;
 
-	days = (int32) (local >= 0 ? local / USECS_PER_DAY : -((-local + USECS_PER_DAY - 1) / USECS_PER_DAY));
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cohort timestamp must be finite")));
+	days = PortraitZoneDay(zc, zone, ts);
 	switch (p)
 	{
 		case PERIOD_DAY:
@@ -290,9 +196,9 @@ PeriodIndex(ZoneCache *zc, TimestampTz ts, CohortPeriod p)
 	return 0;
 }
 
-/* Start of period idx as a timestamptz (local midnight in the session time zone). */
+/* Start of period idx as a timestamptz (local midnight in zone). */
 static TimestampTz
-PeriodStart(int32 idx, CohortPeriod p)
+PeriodStart(int32 idx, CohortPeriod p, pg_tz *zone)
 {
 	struct pg_tm tm;
 	int			tz;
@@ -326,7 +232,7 @@ PeriodStart(int32 idx, CohortPeriod p)
 	}
 	if (p == PERIOD_DAY || p == PERIOD_WEEK)
 		j2date(days + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-	tz = DetermineTimeZoneOffset(&tm, session_timezone);
+	tz = DetermineTimeZoneOffset(&tm, zone);
 	if (tm2timestamp(&tm, 0, &tz, &r) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
@@ -352,24 +258,35 @@ typedef struct CohortState
 	int32		periods;		/* highest offset kept */
 	int32		empty;			/* no timestamp seen yet */
 	int32		first;			/* first active period number */
+	int32		zonelen;		/* bytes of the zone name after the bits; 0: the session's */
 	uint32		bits[FLEXIBLE_ARRAY_MEMBER];	/* bit k: active at offset k */
 } CohortState;
 
 #define CohortWords(periods)	((periods) / 32 + 1)
-#define CohortStateSize(periods) \
-	(offsetof(CohortState, bits) + sizeof(uint32) * CohortWords(periods))
+#define CohortStateSize(periods, zonelen) \
+	(offsetof(CohortState, bits) + sizeof(uint32) * CohortWords(periods) + (zonelen))
+#define CohortStateZone(s)		((char *) ((s)->bits + CohortWords((s)->periods)))
 
 /* A new empty cohort_activity state in the current memory context. */
 static CohortState *
-CohortStateNew(int period, int periods)
+CohortStateNew(int period, int periods, const char *zone, int zonelen)
 {
-	CohortState *s = palloc0(CohortStateSize(periods));
+	CohortState *s = palloc0(CohortStateSize(periods, zonelen));
 
-	SET_VARSIZE(s, CohortStateSize(periods));
+	SET_VARSIZE(s, CohortStateSize(periods, zonelen));
 	s->period = period;
 	s->periods = periods;
 	s->empty = 1;
+	s->zonelen = zonelen;
+	memcpy(CohortStateZone(s), zone, zonelen);
 	return s;
+}
+
+/* The zone periods are counted in: the one named (len > 0) or the session's. */
+static pg_tz *
+CohortZone(const char *name, int len, PortraitZoneName *cache)
+{
+	return len == 0 ? session_timezone : PortraitZoneByName(name, len, cache);
 }
 
 /* Move every offset of a bitmap up by "by" (> 0), dropping those past periods. */
@@ -433,28 +350,42 @@ CohortHas(const CohortState *s, int k)
 	return (s->bits[k / 32] >> (k % 32)) & 1;
 }
 
-/* Raise 22023 unless two states use the same period kind and periods. */
+/* Raise 22023 unless two zone names (lengths 0: the session's) are the same. */
 static void
-CohortCheckSame(const CohortState *a, int period, int periods)
+CohortCheckZone(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen || memcmp(a, b, alen) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cohort time zone must be the same for all rows of a group")));
+}
+
+/* Raise 22023 unless two states use the same period kind, periods and zone. */
+static void
+CohortCheckSame(const CohortState *a, int period, int periods, const char *zone, int zonelen)
 {
 	if (a->period != period || a->periods != periods)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort period and periods must be the same for all rows of a group")));
+	CohortCheckZone(CohortStateZone(a), a->zonelen, zone, zonelen);
 }
 
-/* Per-call-site cache: the period text parses once per query. */
+/* Per-call-site cache: the period and zone texts parse once per query. */
 typedef struct CohortCache
 {
 	char	   *period_text;	/* the period argument as given */
 	int			period_len;
 	CohortPeriod period;
-	ZoneCache	zones;
+	pg_tz	   *zone;			/* of this row */
+	PortraitZoneName zone_arg;	/* the zone argument (name empty: none) */
+	PortraitZoneCache ranges;
 } CohortCache;
 
 /*
- * The period kind (parsed once per query) and periods of a transition call:
- * period at argument argno, periods at argno + 1.
+ * The period kind (parsed once per query), periods and zone of a transition
+ * call: period at argument argno, periods at argno + 1, the zone at argno +
+ * 2 when the call has one (c->zone_arg then names it), else the session's.
  */
 static CohortCache *
 CohortArgs(FunctionCallInfo fcinfo, int argno, int32 *periods)
@@ -487,6 +418,10 @@ CohortArgs(FunctionCallInfo fcinfo, int argno, int32 *periods)
 		fcinfo->flinfo->fn_extra = c;
 		MemoryContextSwitchTo(old);
 	}
+	if (PG_NARGS() > argno + 2)
+		c->zone = PortraitZoneArg(fcinfo, argno + 2, &c->zone_arg);
+	else
+		c->zone = session_timezone;
 	return c;
 }
 
@@ -505,14 +440,14 @@ pp_cohort_activity_trans(PG_FUNCTION_ARGS)
 	(void) PortraitAggContext(fcinfo);
 	c = CohortArgs(fcinfo, 2, &periods);
 	if (PG_ARGISNULL(0))
-		s = CohortStateNew(c->period, periods);
+		s = CohortStateNew(c->period, periods, c->zone_arg.name, c->zone_arg.len);
 	else
 	{
 		s = (CohortState *) PG_GETARG_POINTER(0);
-		CohortCheckSame(s, c->period, periods);
+		CohortCheckSame(s, c->period, periods, c->zone_arg.name, c->zone_arg.len);
 	}
 	if (!PG_ARGISNULL(1))
-		CohortMark(s, PeriodIndex(&c->zones, PG_GETARG_TIMESTAMPTZ(1), c->period));
+		CohortMark(s, PeriodIndex(&c->ranges, c->zone, PG_GETARG_TIMESTAMPTZ(1), c->period));
 	PG_RETURN_POINTER(s);
 }
 
@@ -550,7 +485,7 @@ pp_cohort_activity_combine(PG_FUNCTION_ARGS)
 		return result;
 	b = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	a = (CohortState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	CohortCheckSame(a, b->period, b->periods);
+	CohortCheckSame(a, b->period, b->periods, CohortStateZone(b), b->zonelen);
 	if (b->empty)
 		PG_RETURN_POINTER(a);
 	if (!a->empty && b->first < a->first)
@@ -568,6 +503,7 @@ pp_cohort_activity_combine(PG_FUNCTION_ARGS)
 typedef struct CohortFinalCache
 {
 	TupleDesc	tupdesc;
+	PortraitZoneName zone_name;
 	pg_tz	   *zone;
 	int32		period;
 	int32		idx;
@@ -584,6 +520,7 @@ pp_cohort_activity_final(PG_FUNCTION_ARGS)
 	bool		nulls[2] = {false, false};
 	Datum	   *offs;
 	int			k = 0;
+	pg_tz	   *zone;
 
 	if (s->empty)
 		PG_RETURN_NULL();
@@ -601,10 +538,11 @@ pp_cohort_activity_final(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = fc;
 	}
 	/* most customers share a few cohorts: converting the start once is enough */
-	if (fc->zone != session_timezone || fc->period != s->period || fc->idx != s->first)
+	zone = CohortZone(CohortStateZone(s), s->zonelen, &fc->zone_name);
+	if (fc->zone != zone || fc->period != s->period || fc->idx != s->first)
 	{
-		fc->start = PeriodStart(s->first, (CohortPeriod) s->period);
-		fc->zone = session_timezone;
+		fc->start = PeriodStart(s->first, (CohortPeriod) s->period, zone);
+		fc->zone = zone;
 		fc->period = s->period;
 		fc->idx = s->first;
 	}
@@ -628,19 +566,38 @@ BadCohortInput(const char *tn, const char *input)
 			 errmsg("invalid input syntax for type %s: \"%s\"", tn, input)));
 }
 
-/* Read "period;periods" at *p (the start of both cohort state literals). */
+/*
+ * Read "period[@zone];periods" at *p (the start of both cohort state
+ * literals); *zone points at the zone name in the input (*zonelen 0: none).
+ */
 static void
-CohortParseHead(const char **p, const char *tn, const char *input, int *period, int *periods)
+CohortParseHead(const char **p, const char *tn, const char *input, int *period, int *periods,
+				const char **zone, int *zonelen)
 {
 	const char *semi = strchr(*p, ';');
+	const char *at = semi ? memchr(*p, '@', semi - *p) : NULL;
+	const char *end = at ? at : semi;
 	int64		v;
 
 	*period = 0;
 	for (int i = 1; semi && i < (int) lengthof(period_names); i++)
-		if ((ptrdiff_t) strlen(period_names[i]) == semi - *p && strncmp(*p, period_names[i], semi - *p) == 0)
+		if ((ptrdiff_t) strlen(period_names[i]) == end - *p && strncmp(*p, period_names[i], end - *p) == 0)
 			*period = i;
 	if (*period == 0)
 		BadCohortInput(tn, input);
+	*zone = at ? at + 1 : semi;
+	*zonelen = at ? (int) (semi - at - 1) : 0;
+	if (at)
+	{
+		char		buf[TZ_STRLEN_MAX + 1];
+
+		if (*zonelen == 0 || *zonelen > TZ_STRLEN_MAX)
+			BadCohortInput(tn, input);
+		memcpy(buf, *zone, *zonelen);
+		buf[*zonelen] = '\0';
+		if (pg_tzset(buf) == NULL)
+			BadCohortInput(tn, input);
+	}
 	*p = semi;
 	PortraitExpectChar(p, ';', tn, input);
 	v = PortraitParseInt64(p, tn, input);
@@ -683,7 +640,22 @@ CohortAppendOffsets(StringInfo buf, const uint32 *bits, int periods)
 		}
 }
 
-/* Text form: period;periods;first;offsets (first and offsets empty when no row was seen). */
+/* Append "period[@zone]" of a state to buf (the zone when one was named). */
+static void
+CohortAppendPeriod(StringInfo buf, int period, const char *zone, int zonelen)
+{
+	appendStringInfoString(buf, period_names[period]);
+	if (zonelen > 0)
+	{
+		appendStringInfoChar(buf, '@');
+		appendBinaryStringInfo(buf, zone, zonelen);
+	}
+}
+
+/*
+ * Text form: period[@zone];periods;first;offsets (first and offsets empty
+ * when no row was seen).
+ */
 Datum
 pp_cohort_state_out(PG_FUNCTION_ARGS)
 {
@@ -691,7 +663,8 @@ pp_cohort_state_out(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s;%d;", period_names[s->period], s->periods);
+	CohortAppendPeriod(&buf, s->period, CohortStateZone(s), s->zonelen);
+	appendStringInfo(&buf, ";%d;", s->periods);
 	if (!s->empty)
 		appendStringInfo(&buf, "%d", s->first);
 	appendStringInfoChar(&buf, ';');
@@ -711,10 +684,12 @@ pp_cohort_state_in(PG_FUNCTION_ARGS)
 	int			periods;
 	int64		first;
 	CohortState *s;
+	const char *zone;
+	int			zonelen;
 
-	CohortParseHead(&p, tn, input, &period, &periods);
+	CohortParseHead(&p, tn, input, &period, &periods, &zone, &zonelen);
 	PortraitExpectChar(&p, ';', tn, input);
-	s = CohortStateNew(period, periods);
+	s = CohortStateNew(period, periods, zone, zonelen);
 	if (*p == ';' && p[1] == '\0')
 		PG_RETURN_POINTER(s);
 	first = PortraitParseInt64(&p, tn, input);
@@ -750,6 +725,8 @@ typedef struct CohortUsers
 	int32		words;			/* bitmap words per slot */
 	int64		n;				/* customers */
 	int64		cap;			/* slots, a power of two */
+	int32		zonelen;		/* bytes of zone; 0: the session's time zone */
+	char		zone[TZ_STRLEN_MAX + 1];	/* the zone named, not terminated */
 	char		slots[FLEXIBLE_ARRAY_MEMBER];
 } CohortUsers;
 
@@ -762,7 +739,7 @@ typedef struct CohortUsers
 
 /* A new empty table with cap slots, in the current memory context. */
 static CohortUsers *
-CohortUsersNew(int period, int periods, int64 cap)
+CohortUsersNew(int period, int periods, const char *zone, int zonelen, int64 cap)
 {
 	int			words = CohortWords(periods);
 	Size		slot = CohortSlotSize(words);
@@ -781,6 +758,8 @@ CohortUsersNew(int period, int periods, int64 cap)
 	u->words = words;
 	u->n = 0;
 	u->cap = cap;
+	u->zonelen = zonelen;
+	memcpy(u->zone, zone, zonelen);
 	for (int64 i = 0; i < cap; i++)
 		*CohortSlotFirst(u, i) = COHORT_FREE;
 	return u;
@@ -804,7 +783,7 @@ CohortUsersProbe(const CohortUsers *u, int64 key)
 static CohortUsers *
 CohortUsersResize(const CohortUsers *u, int64 cap)
 {
-	CohortUsers *r = CohortUsersNew(u->period, u->periods, cap);
+	CohortUsers *r = CohortUsersNew(u->period, u->periods, u->zone, u->zonelen, cap);
 	Size		slot = CohortSlotSize(u->words);
 
 	for (int64 i = 0; i < u->cap; i++)
@@ -863,14 +842,15 @@ CohortUsersMark(CohortUsers *u, int64 i, bool isnew, int32 v)
 		bits[off / 32] |= (uint32) 1 << (off % 32);
 }
 
-/* Raise 22023 unless a table uses the given period kind and periods. */
+/* Raise 22023 unless a table uses the given period kind, periods and zone. */
 static void
-CohortUsersCheck(const CohortUsers *u, int period, int periods)
+CohortUsersCheck(const CohortUsers *u, int period, int periods, const char *zone, int zonelen)
 {
 	if (u->period != period || u->periods != periods)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort period and periods must be the same for all rows of a group")));
+	CohortCheckZone(u->zone, u->zonelen, zone, zonelen);
 }
 
 /* cohort_users(customer, ts, period, periods) transition. */
@@ -886,16 +866,16 @@ pp_cohort_users_trans(PG_FUNCTION_ARGS)
 	(void) PortraitAggContext(fcinfo);
 	c = CohortArgs(fcinfo, 3, &periods);
 	if (PG_ARGISNULL(0))
-		u = CohortUsersNew(c->period, periods, 1024);
+		u = CohortUsersNew(c->period, periods, c->zone_arg.name, c->zone_arg.len, 1024);
 	else
 	{
 		u = (CohortUsers *) PG_GETARG_POINTER(0);
-		CohortUsersCheck(u, c->period, periods);
+		CohortUsersCheck(u, c->period, periods, c->zone_arg.name, c->zone_arg.len);
 	}
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_POINTER(u);
 	i = CohortUsersSlot(&u, PG_GETARG_INT64(1), &isnew);
-	CohortUsersMark(u, i, isnew, PeriodIndex(&c->zones, PG_GETARG_TIMESTAMPTZ(2), c->period));
+	CohortUsersMark(u, i, isnew, PeriodIndex(&c->ranges, c->zone, PG_GETARG_TIMESTAMPTZ(2), c->period));
 	PG_RETURN_POINTER(u);
 }
 
@@ -911,7 +891,7 @@ pp_cohort_users_combine(PG_FUNCTION_ARGS)
 		return result;
 	b = (CohortUsers *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	a = (CohortUsers *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	CohortUsersCheck(a, b->period, b->periods);
+	CohortUsersCheck(a, b->period, b->periods, b->zone, b->zonelen);
 	if ((a->n + b->n) * 4 > a->cap * 3)
 	{
 		/* room for both at once rather than doubling on the way */
@@ -966,6 +946,8 @@ pp_cohort_table(PG_FUNCTION_ARGS)
 	int64		ncohorts = 0;
 	int64	   *counts;
 	int			width = u->periods + 1;
+	PortraitZoneName zone_name = {0};
+	pg_tz	   *zone = CohortZone(u->zone, u->zonelen, &zone_name);
 
 	InitMaterializedSRF(fcinfo, 0);
 	/* the distinct cohorts, sorted */
@@ -1012,7 +994,7 @@ pp_cohort_table(PG_FUNCTION_ARGS)
 	}
 	for (int64 c = 0; c < ncohorts; c++)
 	{
-		TimestampTz start = PeriodStart(firsts[c], (CohortPeriod) u->period);
+		TimestampTz start = PeriodStart(firsts[c], (CohortPeriod) u->period, zone);
 
 		CHECK_FOR_INTERRUPTS();
 		for (int k = 0; k < width; k++)
@@ -1040,7 +1022,7 @@ CohortSlotKeyCmp(const void *a, const void *b, void *arg)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-/* Text form: period;periods;key:first:offset,offset,...;... in key order. */
+/* Text form: period[@zone];periods;key:first:offset,offset,...;... in key order. */
 Datum
 pp_cohort_users_out(PG_FUNCTION_ARGS)
 {
@@ -1054,7 +1036,8 @@ pp_cohort_users_out(PG_FUNCTION_ARGS)
 			slots[m++] = i;
 	qsort_arg(slots, m, sizeof(int64), CohortSlotKeyCmp, u);
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s;%d", period_names[u->period], u->periods);
+	CohortAppendPeriod(&buf, u->period, u->zone, u->zonelen);
+	appendStringInfo(&buf, ";%d", u->periods);
 	for (int64 j = 0; j < m; j++)
 	{
 		appendStringInfo(&buf, ";%lld:%d:", (long long) *CohortSlotKey(u, slots[j]),
@@ -1074,9 +1057,11 @@ pp_cohort_users_in(PG_FUNCTION_ARGS)
 	int			period;
 	int			periods;
 	CohortUsers *u;
+	const char *zone;
+	int			zonelen;
 
-	CohortParseHead(&p, tn, input, &period, &periods);
-	u = CohortUsersNew(period, periods, 1024);
+	CohortParseHead(&p, tn, input, &period, &periods, &zone, &zonelen);
+	u = CohortUsersNew(period, periods, zone, zonelen, 1024);
 	while (*p == ';')
 	{
 		int64		key;

@@ -79,6 +79,11 @@ CREATE FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, time
     AS 'MODULE_PATHNAME', 'pp_cohort_activity_trans' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer) IS 'Transition function of cohort_activity (depends on the session time zone)';
 
+CREATE FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer, text)
+    RETURNS @extschema@.cohort_state
+    AS 'MODULE_PATHNAME', 'pp_cohort_activity_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_activity_trans(@extschema@.cohort_state, timestamptz, text, integer, text) IS 'Transition function of cohort_activity in a named time zone';
+
 CREATE FUNCTION @extschema@.cohort_activity_combine(@extschema@.cohort_state, @extschema@.cohort_state)
     RETURNS @extschema@.cohort_state
     AS 'MODULE_PATHNAME', 'pp_cohort_activity_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -92,6 +97,11 @@ CREATE FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint,
     RETURNS @extschema@.cohort_users
     AS 'MODULE_PATHNAME', 'pp_cohort_users_trans' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer) IS 'Transition function of cohort_users (depends on the session time zone)';
+
+CREATE FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer, text)
+    RETURNS @extschema@.cohort_users
+    AS 'MODULE_PATHNAME', 'pp_cohort_users_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_users_trans(@extschema@.cohort_users, bigint, timestamptz, text, integer, text) IS 'Transition function of cohort_users in a named time zone';
 
 CREATE FUNCTION @extschema@.cohort_users_combine(@extschema@.cohort_users, @extschema@.cohort_users)
     RETURNS @extschema@.cohort_users
@@ -118,6 +128,15 @@ CREATE AGGREGATE @extschema@.cohort_activity(ts timestamptz, period text, period
 );
 COMMENT ON AGGREGATE @extschema@.cohort_activity(timestamptz, text, integer) IS 'One customer''s cohort period (day, week, month, quarter, year in the session time zone) and the period offsets 0..periods with activity';
 
+CREATE AGGREGATE @extschema@.cohort_activity(ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    FINALFUNC = @extschema@.cohort_activity_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity(timestamptz, text, integer, text) IS 'One customer''s cohort period (day, week, month, quarter, year in the named time zone, the same on every node) and the period offsets 0..periods with activity';
+
 CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, period text, periods integer) (
     SFUNC = @extschema@.cohort_users_trans,
     STYPE = @extschema@.cohort_users,
@@ -126,10 +145,18 @@ CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, perio
 );
 COMMENT ON AGGREGATE @extschema@.cohort_users(bigint, timestamptz, text, integer) IS 'Every customer''s cohort period and active offsets 0..periods in one state (input of cohort_table); rows with a NULL customer or timestamp are skipped';
 
+CREATE AGGREGATE @extschema@.cohort_users(customer bigint, ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_users_trans,
+    STYPE = @extschema@.cohort_users,
+    COMBINEFUNC = @extschema@.cohort_users_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_users(bigint, timestamptz, text, integer, text) IS 'Every customer''s cohort period (in the named time zone) and active offsets 0..periods in one state (input of cohort_table); rows with a NULL customer or timestamp are skipped';
+
 -- ---------- cohort matrix ----------
 
 CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
-                                          period text DEFAULT 'month', periods integer DEFAULT 12)
+                                          period text, periods integer, zone text)
     RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
                    active_users bigint, share double precision)
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
@@ -144,7 +171,7 @@ DECLARE
     err_detail text;
     err_hint text;
 BEGIN
-    IF source IS NULL OR user_col IS NULL OR ts_col IS NULL OR period IS NULL OR periods IS NULL THEN
+    IF source IS NULL OR user_col IS NULL OR ts_col IS NULL OR period IS NULL OR periods IS NULL OR zone IS NULL THEN
         RAISE EXCEPTION 'cohort_matrix arguments must not be NULL' USING ERRCODE = '22004';
     END IF;
     -- the caller's names are checked here, so that a mistake is reported
@@ -175,16 +202,16 @@ BEGIN
             BEGIN
                 RETURN QUERY EXECUTE format(
                     $q$
-                    WITH s AS (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2) AS st,
-                                      pg_catalog.date_trunc($1, (max(%2$I) FILTER (WHERE %3$I IS NOT NULL))::timestamptz) AS last
+                    WITH s AS (SELECT @extschema@.cohort_users(%3$I, %2$I, $1, $2, $4) AS st,
+                                      pg_catalog.date_trunc($1, (max(%2$I) FILTER (WHERE %3$I IS NOT NULL))::timestamptz, $4) AS last
                                  FROM %1$s)
                     SELECT t.cohort, t.period_offset, t.cohort_users,
-                           CASE WHEN t.cohort + t.period_offset * $3 <= s.last THEN t.active_users END,
-                           CASE WHEN t.cohort + t.period_offset * $3 <= s.last
+                           CASE WHEN (t.cohort AT TIME ZONE $4) + t.period_offset * $3 <= (s.last AT TIME ZONE $4) THEN t.active_users END,
+                           CASE WHEN (t.cohort AT TIME ZONE $4) + t.period_offset * $3 <= (s.last AT TIME ZONE $4)
                                 THEN t.active_users::double precision / t.cohort_users END
                       FROM s, @extschema@.cohort_table(s.st) AS t
                     $q$, source, ts_col, user_col)
-                USING period, periods, step;
+                USING period, periods, step, zone;
                 RETURN;
             EXCEPTION WHEN program_limit_exceeded THEN
                 -- more customers than one state holds: group by customer below
@@ -193,7 +220,7 @@ BEGIN
         RETURN QUERY EXECUTE format(
             $q$
             WITH per_user AS (
-                SELECT @extschema@.cohort_activity(%2$I, $1, $2) AS a, max(%2$I)::timestamptz AS last
+                SELECT @extschema@.cohort_activity(%2$I, $1, $2, $4) AS a, max(%2$I)::timestamptz AS last
                   FROM %1$s
                  WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL
                  GROUP BY %3$I),
@@ -201,11 +228,11 @@ BEGIN
                 SELECT (a).cohort AS cohort, o AS k, count(*) AS users
                   FROM per_user, unnest((a).offsets) AS o
                  GROUP BY 1, 2),
-            data_end AS (SELECT pg_catalog.date_trunc($1, max(last)) AS last FROM per_user)
+            data_end AS (SELECT pg_catalog.date_trunc($1, max(last), $4) AS last FROM per_user)
             -- every customer is active at offset 0 of its cohort: those are the cohort sizes
             SELECT s.cohort, k.k, s.users,
-                   CASE WHEN s.cohort + k.k * $3 <= e.last THEN coalesce(act.users, 0)::bigint END,
-                   CASE WHEN s.cohort + k.k * $3 <= e.last THEN coalesce(act.users, 0)::double precision / s.users END
+                   CASE WHEN (s.cohort AT TIME ZONE $4) + k.k * $3 <= (e.last AT TIME ZONE $4) THEN coalesce(act.users, 0)::bigint END,
+                   CASE WHEN (s.cohort AT TIME ZONE $4) + k.k * $3 <= (e.last AT TIME ZONE $4) THEN coalesce(act.users, 0)::double precision / s.users END
               FROM cells s
              CROSS JOIN data_end e
              CROSS JOIN generate_series(0, $2) AS k(k)
@@ -213,7 +240,7 @@ BEGIN
              WHERE s.k = 0
              ORDER BY 1, 2
             $q$, source, ts_col, user_col)
-        USING period, periods, step;
+        USING period, periods, step, zone;
     EXCEPTION WHEN OTHERS THEN
         -- raised again without the internal query in its context
         GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
@@ -221,5 +248,18 @@ BEGIN
         PERFORM @extschema@.raise_again(err_state, err_msg, err_detail, err_hint);
     END;
 END
+$$;
+COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer, text) IS 'Cohort matrix of an events table with periods in the named time zone (the same on every node of a distributed table): per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';
+
+-- the session's time zone, by name: the periods are those of the zone form
+CREATE FUNCTION @extschema@.cohort_matrix(source regclass, user_col name, ts_col name,
+                                          period text DEFAULT 'month', periods integer DEFAULT 12)
+    RETURNS TABLE (cohort timestamptz, period_offset integer, cohort_users bigint,
+                   active_users bigint, share double precision)
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+SELECT m.cohort, m.period_offset, m.cohort_users, m.active_users, m.share
+  FROM @extschema@.cohort_matrix(source, user_col, ts_col, period, periods, pg_catalog.current_setting('TimeZone')) AS m
 $$;
 COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';

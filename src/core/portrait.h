@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "lib/stringinfo.h"
+#include "pgtime.h"
 #include "utils/array.h"
 #include "utils/expandeddatum.h"
 #include "utils/jsonb.h"
@@ -220,6 +221,41 @@ KahanValue(const KahanSum *s)
 		if (((i) & 4095) == 0) \
 			CHECK_FOR_INTERRUPTS(); \
 	} while (0)
+
+/* ---------- zone.c: calendar days of times in a time zone ---------- */
+
+#define PORTRAIT_ZONE_RANGES 8
+
+/* A UTC range [lo, hi) over which a zone's offset (seconds east) holds. */
+typedef struct PortraitZoneRange
+{
+	TimestampTz lo;
+	TimestampTz hi;
+	int64		offset;
+} PortraitZoneRange;
+
+/* Offset ranges of one zone, kept in fn_extra; zeroed memory is empty. */
+typedef struct PortraitZoneCache
+{
+	pg_tz	   *zone;			/* the zone the ranges are of */
+	int			n;
+	int			next;			/* slot replaced next when all are used */
+	int			last;			/* slot of the last hit */
+	PortraitZoneRange r[PORTRAIT_ZONE_RANGES];
+} PortraitZoneCache;
+
+/* A zone argument as last parsed (zeroed memory: none yet). */
+typedef struct PortraitZoneName
+{
+	pg_tz	   *zone;
+	int			len;
+	char		name[TZ_STRLEN_MAX + 1];
+} PortraitZoneName;
+
+extern int64 PortraitZoneOffset(PortraitZoneCache *zc, pg_tz *zone, TimestampTz ts);
+extern int32 PortraitZoneDay(PortraitZoneCache *zc, pg_tz *zone, TimestampTz ts);
+extern pg_tz *PortraitZoneByName(const char *name, int len, PortraitZoneName *cache);
+extern pg_tz *PortraitZoneArg(FunctionCallInfo fcinfo, int argno, PortraitZoneName *cache);
 
 /* ---------- model.c: the portrait.model type ---------- */
 

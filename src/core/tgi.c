@@ -729,6 +729,9 @@ typedef struct RecordCache
 	FmgrInfo   *out;
 	Datum	   *values;
 	bool	   *nulls;
+	bool		unnamed;		/* an anonymous row: columns f1, f2, ... */
+	ArrayType  *names_arg;		/* the names argument as last read, or NULL */
+	char	  **names;			/* its elements, one per column */
 } RecordCache;
 
 /* The cached reading plan of a row type, rebuilt when the type changes. */
@@ -806,22 +809,88 @@ RecordCacheFor(FunctionCallInfo fcinfo, Oid typid, int32 typmod)
 					}
 			}
 	}
+	/*
+	 * ROW(a, b) names its columns f1, f2, ...; so does a LATERAL row that
+	 * Citus sends to its workers, which drops the subquery's column names.
+	 */
+	rc->unnamed = typid == RECORDOID && n > 0;
+	for (int i = 0; i < n && rc->unnamed; i++)
+	{
+		char		gen[NAMEDATALEN];
+
+		snprintf(gen, sizeof(gen), "f%d", i + 1);
+		rc->unnamed = strcmp(NameStr(TupleDescAttr(rc->desc, i)->attname), gen) == 0;
+	}
+	rc->names_arg = NULL;
 	rc->typid = typid;
 	rc->typmod = typmod;
 	return rc;
 }
 
 /*
+ * The attribute names of the names argument (one text per column of the
+ * record, none NULL or empty), read again only when the array changes.
+ */
+static void
+RecordNames(FunctionCallInfo fcinfo, RecordCache *rc, ArrayType *arr)
+{
+	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+
+	if (rc->names_arg != NULL && VARSIZE(rc->names_arg) == VARSIZE(arr) &&
+		memcmp(rc->names_arg, arr, VARSIZE(arr)) == 0)
+		return;
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("attribute names must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+	if (n != rc->desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the number of attribute names (%d) differs from the number of columns of attrs (%d)", n, rc->desc->natts),
+				 errhint("Name every column of attrs, in order.")));
+	rc->names = MemoryContextAllocZero(cxt, sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (enulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("attribute names must not be NULL")));
+		rc->names[i] = MemoryContextStrdup(cxt, TextDatumGetCString(elems[i]));
+		if (rc->names[i][0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("attribute names must not be empty")));
+	}
+	rc->names_arg = MemoryContextAlloc(cxt, VARSIZE(arr));
+	memcpy(rc->names_arg, arr, VARSIZE(arr));
+}
+
+/*
  * Count one row given as a record: a column is an attribute named like the
- * column; numbers (integers, floats, numeric) are numeric attributes, text
+ * column, or by names (NULL: the record's own names, which an anonymous row
+ * lacks); numbers (integers, floats, numeric) are numeric attributes, text
  * columns are counted by their bytes, booleans as true/false, any other type
  * by its text output.  Nothing is allocated per row for text and numbers.
  */
 static void
-SegProfileAddRecord(FunctionCallInfo fcinfo, SegProfileState *ps, HeapTupleHeader th, bool in_group)
+SegProfileAddRecord(FunctionCallInfo fcinfo, SegProfileState *ps, HeapTupleHeader th, bool in_group,
+					ArrayType *names)
 {
 	RecordCache *rc = RecordCacheFor(fcinfo, HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
 	HeapTupleData tup;
+
+	if (names != NULL)
+		RecordNames(fcinfo, rc, names);
+	else if (rc->unnamed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the columns of the attrs record have no names"),
+				 errdetail("An anonymous row such as ROW(a, b) names its columns f1, f2, ...; so does a distributed plan (Citus sends a LATERAL row to its workers as ROW(...))."),
+				 errhint("Pass the names, as in profile_agg(a, ARRAY['region', 'city_tier']) or tgi(in_group, a, ARRAY[...]), or use the jsonb form.")));
 
 	tup.t_len = HeapTupleHeaderGetDatumLength(th);
 	ItemPointerSetInvalid(&tup.t_self);
@@ -831,7 +900,7 @@ SegProfileAddRecord(FunctionCallInfo fcinfo, SegProfileState *ps, HeapTupleHeade
 	SegProfileCountRow(ps, in_group);
 	for (int i = 0; i < rc->desc->natts; i++)
 	{
-		const char *name = NameStr(TupleDescAttr(rc->desc, i)->attname);
+		const char *name = names ? rc->names[i] : NameStr(TupleDescAttr(rc->desc, i)->attname);
 		Datum		d = rc->values[i];
 		SegProfAttr   *a;
 
@@ -897,14 +966,31 @@ pp_tgi_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
-/* tgi(in_group, attrs record): the columns of a row are the attributes. */
+/* The names argument at argno of the forms that have one (22004 if NULL), else NULL. */
+static ArrayType *
+RecordNamesArg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno)
+		return NULL;
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("attribute names must not be NULL")));
+	return PG_GETARG_ARRAYTYPE_P(argno);
+}
+
+/*
+ * tgi(in_group, attrs record[, names]): the columns of a row are the
+ * attributes, named by the columns or by names.
+ */
 Datum
 pp_tgi_trans_record(PG_FUNCTION_ARGS)
 {
 	SegProfileState *ps = SegProfileGetState(fcinfo, 0);
 
 	if (!PG_ARGISNULL(2))
-		SegProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+		SegProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(2), !PG_ARGISNULL(1) && PG_GETARG_BOOL(1),
+							RecordNamesArg(fcinfo, 3));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
@@ -919,14 +1005,14 @@ pp_profile_agg_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
-/* profile_agg(attrs record) */
+/* profile_agg(attrs record[, names]) */
 Datum
 pp_profile_agg_trans_record(PG_FUNCTION_ARGS)
 {
 	SegProfileState *ps = SegProfileGetState(fcinfo, 0);
 
 	if (!PG_ARGISNULL(1))
-		SegProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), true);
+		SegProfileAddRecord(fcinfo, ps, PG_GETARG_HEAPTUPLEHEADER(1), true, RecordNamesArg(fcinfo, 2));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 

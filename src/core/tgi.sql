@@ -34,10 +34,20 @@ CREATE FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record)
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record) IS 'Transition function of tgi over a record';
 
+CREATE FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record, text[])
+    RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_tgi_trans_record'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tgi_trans(@extschema@.profile, boolean, record, text[]) IS 'Transition function of tgi over a record with attribute names';
+
 CREATE FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, record)
     RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_profile_agg_trans_record'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, record) IS 'Transition function of profile_agg over a record';
+
+CREATE FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, record, text[])
+    RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_profile_agg_trans_record'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, record, text[]) IS 'Transition function of profile_agg over a record with attribute names';
 
 CREATE FUNCTION @extschema@.profile_agg_trans(@extschema@.profile, jsonb)
     RETURNS @extschema@.profile AS 'MODULE_PATHNAME', 'pp_profile_agg_trans'
@@ -93,6 +103,16 @@ CREATE AGGREGATE @extschema@.profile_agg(attrs record) (
     SFUNC = @extschema@.profile_agg_trans, STYPE = @extschema@.profile,
     COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.profile_agg(record) IS 'Profile of the rows for every column of attrs (e.g. one segment with GROUP BY segment); the fast form of profile_agg(jsonb)';
+
+CREATE AGGREGATE @extschema@.tgi(in_group boolean, attrs record, names text[]) (
+    SFUNC = @extschema@.tgi_trans, STYPE = @extschema@.profile,
+    COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.tgi(boolean, record, text[]) IS 'tgi(in_group, attrs record) with the attributes named by names, one per column (the record form for distributed tables, whose plans drop column names)';
+
+CREATE AGGREGATE @extschema@.profile_agg(attrs record, names text[]) (
+    SFUNC = @extschema@.profile_agg_trans, STYPE = @extschema@.profile,
+    COMBINEFUNC = @extschema@.profile_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.profile_agg(record, text[]) IS 'profile_agg(attrs record) with the attributes named by names, one per column (the record form for distributed tables, whose plans drop column names)';
 
 CREATE AGGREGATE @extschema@.profile_agg(attrs jsonb) (
     SFUNC = @extschema@.profile_agg_trans, STYPE = @extschema@.profile,

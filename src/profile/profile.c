@@ -248,6 +248,18 @@ DiffEmit(DiffState *st, char op, int64 n, TupleTableSlot *profile, ArrayType *ch
 		}
 		values[5] = HeapTupleGetDatum(heap_form_tuple(st->rowdesc, rv, rn));
 	}
+	else if (op == 'd')
+	{
+		/* the key alone: where a tid cannot name the row (a distributed table) */
+		int			natts = st->rowdesc->natts;
+		Datum	   *rv = palloc0(sizeof(Datum) * natts);
+		bool	   *rn = palloc(sizeof(bool) * natts);
+
+		memset(rn, true, sizeof(bool) * natts);
+		rv[st->attno[0]] = slot_getattr(profile, 3, &rn[st->attno[0]]);
+		values[5] = HeapTupleGetDatum(heap_form_tuple(st->rowdesc, rv, rn));
+		nulls[5] = false;
+	}
 	tuplestore_putvalues(st->out, st->outdesc, values, nulls);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->rowcxt);

@@ -270,6 +270,13 @@ DECLARE
     n_upd bigint;
     n_del bigint;
     n_same bigint;
+    by_key boolean := false;    -- a Citus table: rows are found by key, not by tid
+    key_type text;
+    old_rel text;               -- where the old values of changed rows are read
+    old_join text;              -- and how they meet their diff rows d
+    change_keys text[];         -- keys of the rows updated or deleted, as text
+    gone_keys text[];           -- keys of the rows deleted
+    gone_null boolean;          -- a row with a NULL key is deleted
     err_state text;
     err_msg text;
     err_detail text;
@@ -314,6 +321,15 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_attribute
                    WHERE attrelid = target AND attname = key AND attnum > 0 AND NOT attisdropped) THEN
         RAISE EXCEPTION 'key column "%" is not a column of %', key, tname USING ERRCODE = '22023';
+    END IF;
+    SELECT pg_catalog.format_type(atttypid, atttypmod) INTO key_type
+    FROM pg_attribute WHERE attrelid = target AND attname = key;
+    -- Citus plans no UPDATE or DELETE by ctid on its tables (distributed,
+    -- reference): there the key finds the rows, the distribution column in
+    -- the normal case, so that each change goes to its shard
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+        INTO by_key USING target;
     END IF;
     SELECT array_agg(attname::text ORDER BY attnum) INTO cols
     FROM pg_attribute
@@ -386,25 +402,61 @@ BEGIN
         PERFORM pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
     END IF;
 
+    old_rel := tname;
+    old_join := 't.tableoid = d.rel AND t.ctid = d.tid';
+    IF by_key AND n_upd + n_del > 0 THEN
+        -- the rows to change, copied once: the history reads their old values
+        IF to_regclass('pg_temp.portrait_refresh_old') IS NOT NULL THEN
+            DROP TABLE pg_temp.portrait_refresh_old;
+        END IF;
+        EXECUTE format('SELECT array_agg((d.src).%1$s::text) FILTER (WHERE (d.src).%1$s IS NOT NULL),
+                               array_agg((d.src).%1$s::text) FILTER (WHERE (d.src).%1$s IS NOT NULL AND d.op = ''d''),
+                               coalesce(bool_or((d.src).%1$s IS NULL) FILTER (WHERE d.op = ''d''), false)
+                        FROM pg_temp.portrait_refresh_diff d WHERE d.op IN (''u'', ''d'')', k)
+        INTO change_keys, gone_keys, gone_null;
+        EXECUTE format('CREATE TEMP TABLE portrait_refresh_old ON COMMIT DROP AS
+                        SELECT * FROM %1$s t WHERE t.%2$s = ANY ($1::%3$s[]) OR ($2 AND t.%2$s IS NULL)',
+                       tname, k, key_type)
+        USING change_keys, gone_null;
+        old_rel := 'pg_temp.portrait_refresh_old';
+        old_join := format('t.%1$s IS NOT DISTINCT FROM (d.src).%1$s', k);
+    END IF;
+
     -- changed rows: history first (old values), then one rewrite per changed row
     IF history AND cardinality(tracked) > 0 AND n_upd > 0 THEN
         diff_values := (SELECT string_agg(format('(%L, t.%2$I::text, (d.src).%2$I::text)', c, c), ', ')
                         FROM unnest(tracked) c);
         EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
                         SELECT $1, $2, $4, t.%1$s::text, ''update'', v.c, v.o, v.n, $3
-                        FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON t.tableoid = d.rel AND t.ctid = d.tid
+                        FROM pg_temp.portrait_refresh_diff d JOIN %2$s t ON %4$s
                         CROSS JOIN LATERAL (VALUES %3$s) v(c, o, n) WHERE d.op = ''u'' AND v.c = ANY (d.changed)',
-                       k, tname, diff_values)
+                       k, old_rel, diff_values, old_join)
         USING run, tname, started, target;
     END IF;
-    IF n_upd > 0 THEN
+    IF n_upd > 0 AND by_key THEN
+        -- the new rows travel as one array of the target's row type
+        EXECUTE format('UPDATE %1$s t SET (%2$s) = ROW(%3$s)
+                        FROM (SELECT (r).* FROM pg_catalog.unnest($1::%1$s[]) r) s WHERE t.%4$s = s.%4$s',
+                       tname, col_list, (SELECT string_agg(format('s.%I', c), ', ') FROM unnest(cols) c), k)
+        USING (SELECT array_agg(d.src)::text FROM pg_temp.portrait_refresh_diff d WHERE d.op = 'u');
+    ELSIF n_upd > 0 THEN
         EXECUTE format('UPDATE %1$s t SET (%2$s) = (SELECT %3$s) FROM pg_temp.portrait_refresh_diff d
                         WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''u''',
                        tname, col_list, (SELECT string_agg(format('(d.src).%I', c), ', ') FROM unnest(cols) c));
     END IF;
 
     -- vanished keys: their tracked values go to the history as they are deleted
-    IF n_del > 0 THEN
+    IF n_del > 0 AND by_key THEN
+        old_values := coalesce((SELECT string_agg(format('(%L, t.%I::text)', c, c), ', ') FROM unnest(tracked) c), '(NULL, NULL)');
+        EXECUTE format('INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
+                        SELECT $1, $2, $5, t.%2$s::text, ''delete'', v.c, v.o, NULL, $3
+                        FROM pg_temp.portrait_refresh_old t JOIN pg_temp.portrait_refresh_diff d ON d.op = ''d'' AND %4$s
+                        CROSS JOIN LATERAL (VALUES %3$s) v(c, o) WHERE $4 AND t.%2$s IS NOT NULL',
+                       tname, k, old_values, old_join)
+        USING run, tname, started, history AND cardinality(tracked) > 0, target;
+        EXECUTE format('DELETE FROM %1$s t WHERE t.%2$s = ANY ($1::%3$s[]) OR ($2 AND t.%2$s IS NULL)', tname, k, key_type)
+        USING gone_keys, gone_null;
+    ELSIF n_del > 0 THEN
         old_values := coalesce((SELECT string_agg(format('(%L, t.%I::text)', c, c), ', ') FROM unnest(tracked) c), '(NULL, NULL)');
         EXECUTE format('WITH del AS (DELETE FROM %1$s t USING pg_temp.portrait_refresh_diff d
                                      WHERE t.tableoid = d.rel AND t.ctid = d.tid AND d.op = ''d'' RETURNING t.*)
@@ -431,6 +483,9 @@ BEGIN
     VALUES (run, tname, target, key, started, clock_timestamp(), n_ins, n_upd, n_del, n_same, 'succeeded');
     PERFORM @extschema@.profile_run_close();
     DROP TABLE pg_temp.portrait_refresh_diff;
+    IF to_regclass('pg_temp.portrait_refresh_old') IS NOT NULL THEN
+        DROP TABLE pg_temp.portrait_refresh_old;
+    END IF;
 END
 $$;
 COMMENT ON PROCEDURE @extschema@.refresh_profile(regclass, text, name, jsonb, text) IS 'Make a profile table equal to a query''s result in one transaction, writing only changed rows, recording changes in profile_history and the run in profile_run';

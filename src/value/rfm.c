@@ -4,7 +4,8 @@
  *		"rfm"), scores in two forms that agree, and rule-based segment maps.
  *
  * Days are calendar days: a date as it is, a timestamp's date, a
- * timestamptz's date in the session time zone.  All day counts are
+ * timestamptz's date in the session time zone or the one named by the
+ * zone argument.  All day counts are
  * differences of those days, which is the convention of the
  * customer-base-analysis literature (x, t_x, T).
  */
@@ -89,6 +90,8 @@ PG_FUNCTION_INFO_V1(pp_rfm_summary_trans_ts_num);
 PG_FUNCTION_INFO_V1(pp_rfm_summary_trans_ts_f8);
 PG_FUNCTION_INFO_V1(pp_rfm_summary_trans_tstz_num);
 PG_FUNCTION_INFO_V1(pp_rfm_summary_trans_tstz_f8);
+PG_FUNCTION_INFO_V1(pp_rfm_summary_trans_tstz_num_zone);
+PG_FUNCTION_INFO_V1(pp_rfm_summary_trans_tstz_f8_zone);
 PG_FUNCTION_INFO_V1(pp_rfm_summary_combine);
 PG_FUNCTION_INFO_V1(pp_rfm_summary_final);
 PG_FUNCTION_INFO_V1(pp_rfm_breaks_trans);
@@ -103,20 +106,14 @@ PG_FUNCTION_INFO_V1(pp_rfm_segment);
 /* ---------- days ---------- */
 
 /*
- * Remembers a UTC range over which the session time zone's offset is
- * constant, so that most rows get their local day by one division instead
- * of a full calendar conversion.
+ * fn_extra of the transition functions: the offset ranges of the zone days
+ * are counted in (src/core/zone.c) and the zone argument as last parsed.
  */
 typedef struct DayCache
 {
-	pg_tz	   *tz;
-	TimestampTz lo;
-	TimestampTz hi;
-	int64		offset;			/* microseconds east of UTC */
+	PortraitZoneCache ranges;
+	PortraitZoneName zone;
 } DayCache;
-
-#define UNIX_TO_PG_SECS ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
-#define ZONE_LOOKBACK_SECS ((int64) 400 * SECS_PER_DAY)
 
 static void
 NotFinite(const char *what)
@@ -134,62 +131,12 @@ FloorDiv(int64 a, int64 b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Find the offset at ts and a range around it where the offset holds. */
-static void
-ZoneRange(TimestampTz ts, DayCache *c)
-{
-	pg_time_t	secs = (pg_time_t) (FloorDiv(ts, USECS_PER_SEC) + UNIX_TO_PG_SECS);
-	pg_time_t	t = secs - ZONE_LOOKBACK_SECS;
-	long int	before_off;
-	long int	after_off;
-	int			before_dst;
-	int			after_dst;
-	pg_time_t	boundary;
-	int			r = 0;
-
-	c->tz = session_timezone;
-	/* walk the transitions from a year back until the one after ts */
-	for (int i = 0; i < 64; i++)
-	{
-		r = pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary,
-								 &after_off, &after_dst, session_timezone);
-		if (r != 1 || boundary > secs)
-			break;
-		t = boundary;
-	}
-	if (r < 0 || (r == 1 && boundary <= secs))
-	{
-		/* unexpected: fall back to a one-instant range */
-		int			tz = 0;
-		struct pg_tm tm;
-		fsec_t		fsec;
-
-		if (timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-		c->lo = ts;
-		c->hi = ts + 1;
-		c->offset = (int64) -tz * USECS_PER_SEC;
-		return;
-	}
-	c->lo = (TimestampTz) (t - UNIX_TO_PG_SECS) * USECS_PER_SEC;
-	c->hi = r == 1 ? (TimestampTz) (boundary - UNIX_TO_PG_SECS) * USECS_PER_SEC : PG_INT64_MAX;
-	c->offset = (int64) before_off * USECS_PER_SEC;
-}
-
-/* The session-local calendar day of a timestamptz. */
-static inline int32
-TstzDay(TimestampTz ts, DayCache *c)
-{
-	if (unlikely(ts < c->lo || ts >= c->hi || c->tz != session_timezone))
-		ZoneRange(ts, c);
-	return (int32) FloorDiv(ts + c->offset, USECS_PER_DAY);
-}
-
-/* Raw value (date widened to int64) and calendar day of a time datum. */
+/*
+ * Raw value (date widened to int64) and calendar day of a time datum; a
+ * timestamptz's day is in zone.
+ */
 static inline int64
-TimeValue(Datum d, RfmTimeType tt, int32 *day, DayCache *cache, const char *what)
+TimeValue(Datum d, RfmTimeType tt, int32 *day, DayCache *cache, pg_tz *zone, const char *what)
 {
 	if (tt == RFM_DATE)
 	{
@@ -209,7 +156,7 @@ TimeValue(Datum d, RfmTimeType tt, int32 *day, DayCache *cache, const char *what
 		if (tt == RFM_TIMESTAMP)
 			*day = (int32) FloorDiv(v, USECS_PER_DAY);
 		else
-			*day = TstzDay(v, cache);
+			*day = PortraitZoneDay(&cache->ranges, zone, v);
 		return v;
 	}
 }
@@ -383,17 +330,23 @@ AsOfMismatch(void)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("as_of must be the same for every row of a group")));
+			 errmsg("as_of must be on the same day for every row of a group"),
+			 errdetail("The summary counts days up to the as_of day; rows with as_of on different days do not add up."),
+			 errhint("Pass one as_of for the whole query, e.g. a literal, current_date or now().")));
 }
 
 /*
- * The transition step shared by the twelve overloads: (state, ordered_at,
- * amount, as_of [, after_as_of]).  NULL ordered_at rows are skipped; a NULL
- * amount is a purchase of unknown value; a negative amount is a refund.
+ * The transition step shared by the fourteen overloads: (state, ordered_at,
+ * amount, as_of [, after_as_of [, zone]]).  NULL ordered_at rows are
+ * skipped; a NULL amount is a purchase of unknown value; a negative amount
+ * is a refund.  Without a zone argument timestamptz days are in the session
+ * time zone.  as_of is compared by its day, which is all the summary uses:
+ * now() differs between the nodes of a distributed query, its day does not.
  */
 static inline Datum
-RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
+RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount, bool zone_arg)
 {
+	pg_tz	   *zone = session_timezone;
 	DayCache   *cache = fcinfo->flinfo->fn_extra;
 	RfmState   *s;
 	int32		day;
@@ -419,8 +372,10 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(DayCache));
 		fcinfo->flinfo->fn_extra = cache;
 	}
+	if (zone_arg)
+		zone = PortraitZoneArg(fcinfo, 5, &cache->zone);
 
-	ts = TimeValue(PG_GETARG_DATUM(1), tt, &day, cache, "ordered_at");
+	ts = TimeValue(PG_GETARG_DATUM(1), tt, &day, cache, zone, "ordered_at");
 	if (has_amount)
 	{
 		amount = numeric_amount ? PortraitNumericToDouble(PG_GETARG_DATUM(2), "amount")
@@ -438,11 +393,7 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 		int32		limit;
 
 		if (PG_ARGISNULL(0))
-		{
-			DayCache	ascache = {0};
-
-			(void) TimeValue(PG_GETARG_DATUM(3), tt, &limit, &ascache, "as_of");
-		}
+			(void) TimeValue(PG_GETARG_DATUM(3), tt, &limit, cache, zone, "as_of");
 		else
 			limit = ((RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)))->as_of_day;
 		if (day > limit)
@@ -455,9 +406,7 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 
 	if (PG_ARGISNULL(0))
 	{
-		DayCache	ascache = {0};
-
-		as_of = TimeValue(PG_GETARG_DATUM(3), tt, &as_of_day, &ascache, "as_of");
+		as_of = TimeValue(PG_GETARG_DATUM(3), tt, &as_of_day, cache, zone, "as_of");
 		s = RfmStateNew(RFM_INITIAL_DAYS);
 		s->timetype = tt;
 		s->as_of = as_of;
@@ -469,7 +418,11 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 		s = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 		as_of = tt == RFM_DATE ? (int64) PG_GETARG_DATEADT(3) : PG_GETARG_INT64(3);
 		if (as_of != s->as_of)
-			AsOfMismatch();
+		{
+			(void) TimeValue(PG_GETARG_DATUM(3), tt, &as_of_day, cache, zone, "as_of");
+			if (as_of_day != s->as_of_day)
+				AsOfMismatch();
+		}
 	}
 
 	if (unlikely(day > s->as_of_day))
@@ -526,37 +479,51 @@ RfmSummaryTrans(FunctionCallInfo fcinfo, RfmTimeType tt, bool numeric_amount)
 Datum
 pp_rfm_summary_trans_date_num(PG_FUNCTION_ARGS)
 {
-	return RfmSummaryTrans(fcinfo, RFM_DATE, true);
+	return RfmSummaryTrans(fcinfo, RFM_DATE, true, false);
 }
 
 Datum
 pp_rfm_summary_trans_date_f8(PG_FUNCTION_ARGS)
 {
-	return RfmSummaryTrans(fcinfo, RFM_DATE, false);
+	return RfmSummaryTrans(fcinfo, RFM_DATE, false, false);
 }
 
 Datum
 pp_rfm_summary_trans_ts_num(PG_FUNCTION_ARGS)
 {
-	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMP, true);
+	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMP, true, false);
 }
 
 Datum
 pp_rfm_summary_trans_ts_f8(PG_FUNCTION_ARGS)
 {
-	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMP, false);
+	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMP, false, false);
 }
 
 Datum
 pp_rfm_summary_trans_tstz_num(PG_FUNCTION_ARGS)
 {
-	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMPTZ, true);
+	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMPTZ, true, false);
 }
 
 Datum
 pp_rfm_summary_trans_tstz_f8(PG_FUNCTION_ARGS)
 {
-	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMPTZ, false);
+	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMPTZ, false, false);
+}
+
+/* rfm_summary(timestamptz, numeric, timestamptz, after_as_of, zone) */
+Datum
+pp_rfm_summary_trans_tstz_num_zone(PG_FUNCTION_ARGS)
+{
+	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMPTZ, true, true);
+}
+
+/* rfm_summary(timestamptz, float8, timestamptz, after_as_of, zone) */
+Datum
+pp_rfm_summary_trans_tstz_f8_zone(PG_FUNCTION_ARGS)
+{
+	return RfmSummaryTrans(fcinfo, RFM_TIMESTAMPTZ, false, true);
 }
 
 /* Merge two partial states (parallel workers, distributed nodes). */
@@ -580,7 +547,8 @@ pp_rfm_summary_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1)));
 	a = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 
-	if (a->timetype != b->timetype || a->as_of != b->as_of)
+	/* by day: the nodes of a distributed query each have their own now() */
+	if (a->timetype != b->timetype || a->as_of_day != b->as_of_day)
 		AsOfMismatch();
 
 	r = RfmStateNew(Max(a->ndays + b->ndays, 4));

@@ -221,6 +221,17 @@ CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, after_as_of)';
 
+-- days in a named time zone: the same on every node, whatever its TimeZone
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_num_zone'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, numeric, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, numeric, timestamptz, after_as_of, zone)';
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_trans_tstz_f8_zone'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, after_as_of, zone)';
+
 -- COST: as for window_funnel_combine, merging per-customer partial states in
 -- the leader redoes the per-customer work (a hash entry, a copied state, a
 -- merged day list) that dominates rfm_summary; with it the planner keeps
@@ -385,6 +396,18 @@ CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double p
     COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text) IS 'Purchase summary of a customer''s orders as of a day (session time zone); after_as_of ''error'' or ''ignore'' says what rows after the as_of day do';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query), rows after the as_of day an error or ignored: recency, frequency, monetary and the BG/NBD triple';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount double precision, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, FINALFUNC = @extschema@.rfm_summary_final,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, double precision, timestamptz, text, text) IS 'Purchase summary of a customer''s orders as of a day, days in the named time zone (the same on every node of a distributed query), rows after the as_of day an error or ignored: recency, frequency, monetary and the BG/NBD triple';
 
 CREATE AGGREGATE @extschema@.rfm_breaks(recency double precision, frequency double precision, monetary double precision) (
     SFUNC = @extschema@.rfm_breaks_trans, STYPE = @extschema@.points,
