@@ -269,7 +269,14 @@ typedef enum PortraitModelKind
 	PORTRAIT_KIND_GAMMA_GAMMA = 4,
 	PORTRAIT_KIND_LOGIT = 5,
 	PORTRAIT_KIND_MBGNBD = 6,
-	PORTRAIT_KIND_PARETO_NBD = 7
+	PORTRAIT_KIND_PARETO_NBD = 7,
+	/* numbers are stored on disk: reserved per family, never reused */
+	PORTRAIT_KIND_ITEM_SIMILARITY = 8,	/* recommend */
+	PORTRAIT_KIND_DBSCAN = 9,	/* segment */
+	PORTRAIT_KIND_HIERARCHICAL = 10,	/* segment */
+	PORTRAIT_KIND_ISOLATION_FOREST = 11,	/* segment */
+	PORTRAIT_KIND_DECISION_TREE = 12,	/* segment */
+	PORTRAIT_KIND_ATTRIBUTION = 13	/* behaviour */
 } PortraitModelKind;
 
 typedef enum ModelFieldType
