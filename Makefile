@@ -59,6 +59,13 @@ SEGMENT_OBJS = \
 SEGMENT_SQL = \
 	src/segment/kmeans.sql
 
+# Segmentation with trees: isolation forest (anomalies) and CART decision
+# rules (one private header, src/segment/trees.h).
+TREES_OBJS = \
+	src/segment/iforest.o
+TREES_SQL = \
+	src/segment/iforest.sql
+
 # Behaviour over time: event lists, funnels, retention, sequences, A/B tests.
 BEHAVIOUR_OBJS = \
 	src/behaviour/events.o \
@@ -80,14 +87,14 @@ PROFILE_SQL = \
 	src/profile/profile.sql
 
 # The entry file holds the module magic and calls each family's init.
-OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS)
+OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS) $(TREES_OBJS)
 PG_CPPFLAGS += -I$(srcdir)/src/core
 
 # The install script is the modules' SQL in the order they were added (types
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
-FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare
+FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL) $(TREES_SQL)
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
