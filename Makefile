@@ -62,9 +62,13 @@ SEGMENT_SQL = \
 # Segmentation with trees: isolation forest (anomalies) and CART decision
 # rules (one private header, src/segment/trees.h).
 TREES_OBJS = \
-	src/segment/iforest.o
+	src/segment/iforest.o \
+	src/segment/tree.o \
+	src/segment/tree_fit.o \
+	src/segment/tree_model.o
 TREES_SQL = \
-	src/segment/iforest.sql
+	src/segment/iforest.sql \
+	src/segment/tree.sql
 
 # Behaviour over time: event lists, funnels, retention, sequences, A/B tests.
 BEHAVIOUR_OBJS = \
@@ -94,7 +98,7 @@ PG_CPPFLAGS += -I$(srcdir)/src/core
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
 FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL) $(TREES_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))

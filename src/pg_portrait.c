@@ -28,6 +28,7 @@ _PG_init(void)
 	ModelRegisterKind(&LogitModelKind);
 	ModelRegisterKind(&KmeansModelKind);
 	ModelRegisterKind(&IforestModelKind);
+	ModelRegisterKind(&DecisionTreeModelKind);
 
 	PortraitKmeansInit();
 	PortraitPointsInit();

@@ -34,6 +34,87 @@ extern const ModelKindSpec IforestModelKind;
 #define PORTRAIT_TREE_MAX_LEVELS		1000
 #define PORTRAIT_TREE_MAX_LABEL_BYTES	200
 
+typedef enum TreeTask
+{
+	TREE_CLASSIFICATION = 1,
+	TREE_REGRESSION = 2
+} TreeTask;
+
+typedef enum TreeCriterion
+{
+	TREE_GINI,
+	TREE_ENTROPY,
+	TREE_SQUARED_ERROR
+} TreeCriterion;
+
+/* The options of a tree fit, read from their canonical JSON text. */
+typedef struct TreeOptions
+{
+	TreeTask	task;
+	TreeCriterion criterion;
+	int			max_depth;
+	int64		min_samples_leaf;	/* 0: not given */
+	bool		balanced;		/* class_weight "balanced" */
+	int			nweights;		/* class_weight as an object */
+	char	  **weight_labels;
+	double	   *weight_values;
+	int			nnames;
+	char	  **names;
+	int			ncategorical;	/* the categorical option: names or 1-based positions */
+	char	  **categorical_names;
+	int		   *categorical_pos;	/* 0 where a name was given */
+	char	   *segment;		/* segment_rules: the segment against the rest */
+} TreeOptions;
+
+extern void TreeParseOptions(const char *text, const char *func, TreeTask task, TreeOptions *o);
+
+/*
+ * Rows to grow a tree on: n rows of d features (NaN where a feature is
+ * NULL) and the target in column d (class number or value), in canonical
+ * order; a weight per class.
+ */
+typedef struct TreeData
+{
+	const double *x;
+	int64		n;
+	int			d;
+	int			nclasses;		/* 0 for regression */
+	const char *const *classes;
+	const double *class_weight;
+	const bool *categorical;
+} TreeData;
+
 extern const ModelKindSpec DecisionTreeModelKind;
+
+extern PortraitModel *TreeGrow(const TreeData *data, const TreeOptions *o);
+extern int	TreeFeaturesArg(FunctionCallInfo fcinfo, int argno, double *buf, int max);
+
+/* A tree as scoring reads it, parsed once per call site. */
+typedef struct TreeModel
+{
+	TreeTask	task;
+	int			d;
+	int			nclasses;
+	int			nnodes;
+	const char **classes;
+	const char **names;
+	const int64 *feature;		/* -1 for a leaf */
+	const double *threshold;
+	const int64 *left;
+	const int64 *right;
+	const int64 *missing_left;
+	const int64 *nmissing;		/* training rows without the split feature */
+	const int64 *cat_start;		/* nnodes + 1 offsets into levels */
+	const double *levels;
+	const double *value;		/* nnodes x max(nclasses, 1) */
+	const double *rows;			/* nnodes x nclasses row counts */
+	const int64 *n;
+	double	   *row;
+} TreeModel;
+
+extern void *TreeParse(const PortraitModel *m, MemoryContext cxt);
+extern int64 TreeLeafOf(const TreeModel *t, const double *x);
+extern int	TreeLeafClass(const TreeModel *t, int64 leaf);
+extern Datum TreeRulesArray(const TreeModel *t, const char *segment);
 
 #endif							/* PORTRAIT_TREES_H */

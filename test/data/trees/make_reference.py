@@ -12,7 +12,9 @@ Writes, next to this script:
                        smallest and largest of the ten)
   tree_points.csv      id,label,y,f   -- 1500 rows with 4 continuous features
                        (no two rows share a value of a feature, so no two
-                       splits tie), a three-class label and a regression target
+                       splits tie; every value exact in float32, which is
+                       what scikit-learn's trees split), a three-class label
+                       and a regression target
   tree_reference.csv   one row per (setting, node) of the fitted
                        DecisionTreeClassifier / DecisionTreeRegressor, in
                        scikit-learn's node order (preorder, left first):
@@ -84,6 +86,9 @@ def trees():
     # distinct values per feature: a random permutation of a fine grid plus jitter
     x = np.column_stack([rng.permutation(n) / 10.0 + rng.uniform(0, 0.05, n) for _ in range(4)])
     x[:, 1] = x[:, 1] * 3.0 - 500.0
+    # scikit-learn's trees split float32 copies of the features: values that
+    # float32 holds exactly give the same midpoints in both implementations
+    x = x.astype(np.float32).astype(np.float64)
     score = 0.01 * x[:, 0] - 0.004 * x[:, 1] + 0.5 * np.sin(x[:, 2] / 20.0) + rng.normal(0, 0.6, n)
     label = np.where(score < 0.0, "a", np.where(score < 1.0, "b", "c"))
     y = 2.0 * np.sin(x[:, 0] / 25.0) + 0.01 * x[:, 3] + rng.normal(0, 0.3, n)
