@@ -116,7 +116,7 @@ TreeOption(const char *key, JsonbValue *v, void *arg)
 	if (strcmp(key, "max_depth") == 0)
 		o->max_depth = PortraitOptionInteger(v, a->func, key, 1, PORTRAIT_TREE_MAX_DEPTH);
 	else if (strcmp(key, "min_samples_leaf") == 0)
-		o->min_samples_leaf = PortraitOptionInteger(v, a->func, key, 1, PG_INT64_MAX / 4);
+		o->min_samples_leaf = PortraitOptionInteger(v, a->func, key, 1, PORTRAIT_TREE_MAX_LEAF);
 	else if (strcmp(key, "criterion") == 0)
 	{
 		const char *should = classify ? "\"gini\" or \"entropy\"" : "\"squared_error\"";

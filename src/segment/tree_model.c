@@ -446,6 +446,7 @@ PathConditions(const TreeModel *t, int64 node, int64 *path, int depth, TreeRule 
 		}
 		else
 		{
+			r->prediction = NULL;
 			r->value = t->value[node];
 			r->purity = NAN;
 		}

@@ -33,6 +33,7 @@ extern const ModelKindSpec IforestModelKind;
 #define PORTRAIT_TREE_MAX_CLASSES		1000
 #define PORTRAIT_TREE_MAX_LEVELS		1000
 #define PORTRAIT_TREE_MAX_LABEL_BYTES	200
+#define PORTRAIT_TREE_MAX_LEAF			1000000000
 
 typedef enum TreeTask
 {
