@@ -39,6 +39,8 @@ PG_FUNCTION_INFO_V1(pp_anomaly_reasons);
 /* scikit-learn's: a feature whose range in a node is below it is constant there */
 #define IF_FEATURE_THRESHOLD 1e-7
 #define IF_EULER_GAMMA 0.5772156649015329
+/* bytes of one node: feature, threshold, right child, size */
+#define IF_NODE_BYTES (3 * sizeof(int64) + sizeof(double))
 
 /* ---------- options ---------- */
 
@@ -304,6 +306,7 @@ pp_iforest_fit_final(PG_FUNCTION_ARGS)
 	int64		n = ps->n;
 	int			d = ps->dim;
 	int64		psi;
+	double		forest;
 	int64	   *perm;
 	int64	   *sample;
 	int64	   *tree_start;
@@ -320,11 +323,22 @@ pp_iforest_fit_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("iforest_fit needs at least 2 rows, not %lld", (long long) n)));
-	/* sort keys, the permutation and a column copy per row; the trees are bounded by n_trees * 2 psi */
-	PointsCheckFit(ps, PORTRAIT_POINTS_SORT_BYTES + 2 * sizeof(int64) + sizeof(double));
+	/*
+	 * Sort keys, the permutation and a column copy per row, and the forest:
+	 * at most 2 psi - 1 nodes a tree, each a feature, a threshold, a child
+	 * and a size (twice: built, then copied into the model).
+	 */
+	psi = Min((int64) o.max_samples, n);
+	forest = (double) o.n_trees * (2 * psi - 1) * IF_NODE_BYTES * 2;
+	if (forest > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("an isolation forest of %d trees of %lld rows is too large", o.n_trees, (long long) psi),
+				 errdetail("Its nodes may need up to %.0f MB; a model holds at most 1 GB.", forest / 2 / (1024 * 1024)),
+				 errhint("Use fewer trees or a smaller max_samples.")));
+	PointsCheckFit(ps, PORTRAIT_POINTS_SORT_BYTES + 2 * sizeof(int64) + sizeof(double) + (Size) ceil(forest / n));
 	PointsSortRows(ps->values, n, d);
 
-	psi = Min((int64) o.max_samples, n);
 	memset(&b, 0, sizeof(b));
 	b.x = ps->values;
 	b.d = d;

@@ -637,8 +637,6 @@ PrepareData(PointsState *ps, const char *func, TreeTask task, TreeOptions *o, Tr
 	data->d = d;
 	data->n = ps->n;
 	data->categorical = CategoricalFeatures(o, d, func);
-	/* the sorted copies of the index, a flag and a scratch index per row */
-	PointsCheckFit(ps, PORTRAIT_POINTS_SORT_BYTES + (d + 2) * sizeof(int64) + sizeof(double));
 	if (task == TREE_CLASSIFICATION)
 	{
 		int		   *order = palloc(sizeof(int) * Max(nl, 1));
@@ -708,6 +706,13 @@ PrepareData(PointsState *ps, const char *func, TreeTask task, TreeOptions *o, Tr
 		data->classes = (const char *const *) classes;
 		data->class_weight = weight;
 	}
+	/*
+	 * The sorted row numbers of each feature, a scratch list, a flag and a
+	 * weight per row, and the nodes (fewer than two per row), each a dozen
+	 * numbers and its class counts.
+	 */
+	PointsCheckFit(ps, PORTRAIT_POINTS_SORT_BYTES + (d + 1) * sizeof(int64) + sizeof(bool) + sizeof(double) +
+				   2 * (12 + 2 * data->nclasses) * sizeof(double));
 	PointsSortRows(ps->values, ps->n, ps->dim);
 	data->x = ps->values;
 }

@@ -475,6 +475,7 @@ GrowNode(Grower *g, int64 start, int64 end, int depth)
 	int64		id;
 	Split		best = {-1, 0, 0, 0, NULL, false};
 	int64		nl = 0;
+	int64		child;
 
 	CHECK_FOR_INTERRUPTS();
 	StatsOf(g, g->idx[0] + start, m, s);
@@ -486,6 +487,7 @@ GrowNode(Grower *g, int64 start, int64 end, int depth)
 	}
 	for (int j = 0; j < g->d; j++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (g->data->categorical[j])
 			ScanCategorical(g, g->idx[j] + start, m, j, s, &best);
 		else
@@ -529,8 +531,11 @@ GrowNode(Grower *g, int64 start, int64 end, int depth)
 		g->nlevels += best.nlevels;
 		g->cat_start[id + 1] = g->nlevels;
 	}
-	g->lchild[id] = GrowNode(g, start, start + nl, depth + 1);
-	g->rchild[id] = GrowNode(g, start + nl, end, depth + 1);
+	/* the children may move the node arrays: assign after each call returns */
+	child = GrowNode(g, start, start + nl, depth + 1);
+	g->lchild[id] = child;
+	child = GrowNode(g, start + nl, end, depth + 1);
+	g->rchild[id] = child;
 	return id;
 }
 

@@ -8,6 +8,7 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "trees.h"
@@ -85,6 +86,7 @@ TreeValidate(const PortraitModel *m)
 	const int64 *right;
 	const int64 *start;
 	int			nc = FieldLen(m, "classes");
+	int		   *parents;
 
 	if (!classify && strcmp(task, "regression") != 0)
 		BadTreeModel("Field \"task\" must be \"classification\" or \"regression\".");
@@ -109,6 +111,7 @@ TreeValidate(const PortraitModel *m)
 	start = ModelGetIntArray(m, "node_levels_start", &len);
 	if (len != nn + 1 || start[0] != 0 || start[nn] != FieldLen(m, "levels"))
 		BadTreeModel("Field \"node_levels_start\" must hold nodes + 1 offsets into levels.");
+	parents = palloc0(sizeof(int) * nn);
 	for (int i = 0; i < nn; i++)
 	{
 		if (start[i + 1] < start[i])
@@ -117,7 +120,14 @@ TreeValidate(const PortraitModel *m)
 			continue;
 		if (feature[i] < 0 || feature[i] >= d || left[i] <= i || left[i] >= nn || right[i] <= i || right[i] >= nn)
 			BadTreeModel("A split node must name a feature and have both children after it.");
+		parents[left[i]]++;
+		parents[right[i]]++;
 	}
+	/* a tree: every node but the root the child of exactly one node */
+	for (int i = 1; i < nn; i++)
+		if (parents[i] != 1)
+			BadTreeModel("Every node but the root must be the child of exactly one node.");
+	pfree(parents);
 	if (FieldLen(m, "feature_names") >= 0 && FieldLen(m, "feature_names") != d)
 		BadTreeModel("Field \"feature_names\" must hold dim names.");
 }
@@ -341,6 +351,8 @@ NumberText(double x)
 static void
 PathConditions(const TreeModel *t, int64 node, int64 *path, int depth, TreeRule *rules, int *nrules)
 {
+	/* a model read from text may be deeper than a fit makes */
+	check_stack_depth();
 	if (t->feature[node] >= 0)
 	{
 		path[depth] = node;
@@ -459,7 +471,7 @@ static TreeRule *
 TreeRules(const TreeModel *t, int *nrules)
 {
 	TreeRule   *rules = palloc(sizeof(TreeRule) * t->nnodes);
-	int64	   *path = palloc(sizeof(int64) * (PORTRAIT_TREE_MAX_DEPTH + 1));
+	int64	   *path = palloc(sizeof(int64) * t->nnodes);
 
 	*nrules = 0;
 	PathConditions(t, 0, path, 0, rules, nrules);
