@@ -1109,7 +1109,7 @@ CREATE FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precisi
 COMMENT ON FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precision[]) IS 'Transition function of iforest_fit';
 
 CREATE FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precision[], jsonb)
-    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_iforest_fit_trans_options'
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_iforest_fit_trans'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precision[], jsonb) IS 'Transition function of iforest_fit with options';
 
@@ -1164,7 +1164,7 @@ CREATE FUNCTION @extschema@.decision_tree_fit_trans(@extschema@.points, double p
 COMMENT ON FUNCTION @extschema@.decision_tree_fit_trans(@extschema@.points, double precision[], text) IS 'Transition function of decision_tree_fit';
 
 CREATE FUNCTION @extschema@.decision_tree_fit_trans(@extschema@.points, double precision[], text, jsonb)
-    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_decision_tree_fit_trans_options'
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_decision_tree_fit_trans'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.decision_tree_fit_trans(@extschema@.points, double precision[], text, jsonb) IS 'Transition function of decision_tree_fit with options';
 
@@ -1184,7 +1184,7 @@ CREATE FUNCTION @extschema@.regression_tree_fit_trans(@extschema@.points, double
 COMMENT ON FUNCTION @extschema@.regression_tree_fit_trans(@extschema@.points, double precision[], double precision) IS 'Transition function of regression_tree_fit';
 
 CREATE FUNCTION @extschema@.regression_tree_fit_trans(@extschema@.points, double precision[], double precision, jsonb)
-    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_regression_tree_fit_trans_options'
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_regression_tree_fit_trans'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.regression_tree_fit_trans(@extschema@.points, double precision[], double precision, jsonb) IS 'Transition function of regression_tree_fit with options';
 

@@ -29,7 +29,6 @@
 #include "kmeans.h"
 
 PG_FUNCTION_INFO_V1(pp_iforest_fit_trans);
-PG_FUNCTION_INFO_V1(pp_iforest_fit_trans_options);
 PG_FUNCTION_INFO_V1(pp_iforest_fit_combine);
 PG_FUNCTION_INFO_V1(pp_iforest_fit_final);
 PG_FUNCTION_INFO_V1(pp_anomaly_score);
@@ -124,16 +123,11 @@ IforestFitTrans(FunctionCallInfo fcinfo, bool has_options)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
+/* iforest_fit's transition, with or without options. */
 Datum
 pp_iforest_fit_trans(PG_FUNCTION_ARGS)
 {
-	return IforestFitTrans(fcinfo, false);
-}
-
-Datum
-pp_iforest_fit_trans_options(PG_FUNCTION_ARGS)
-{
-	return IforestFitTrans(fcinfo, true);
+	return IforestFitTrans(fcinfo, PG_NARGS() > 2);
 }
 
 /* Combine of iforest_fit: the rows of both states. */

@@ -9,7 +9,7 @@ CREATE FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precisi
 COMMENT ON FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precision[]) IS 'Transition function of iforest_fit';
 
 CREATE FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precision[], jsonb)
-    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_iforest_fit_trans_options'
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_iforest_fit_trans'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precision[], jsonb) IS 'Transition function of iforest_fit with options';
 

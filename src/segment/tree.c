@@ -24,11 +24,9 @@
 #include "trees.h"
 
 PG_FUNCTION_INFO_V1(pp_decision_tree_fit_trans);
-PG_FUNCTION_INFO_V1(pp_decision_tree_fit_trans_options);
 PG_FUNCTION_INFO_V1(pp_decision_tree_fit_combine);
 PG_FUNCTION_INFO_V1(pp_decision_tree_fit_final);
 PG_FUNCTION_INFO_V1(pp_regression_tree_fit_trans);
-PG_FUNCTION_INFO_V1(pp_regression_tree_fit_trans_options);
 PG_FUNCTION_INFO_V1(pp_regression_tree_fit_combine);
 PG_FUNCTION_INFO_V1(pp_regression_tree_fit_final);
 PG_FUNCTION_INFO_V1(pp_segment_rules_trans);
@@ -456,34 +454,25 @@ TreeFitTrans(FunctionCallInfo fcinfo, TreeTask task, bool has_options, const cha
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
+/* decision_tree_fit's transition, with or without options. */
 Datum
 pp_decision_tree_fit_trans(PG_FUNCTION_ARGS)
 {
-	return TreeFitTrans(fcinfo, TREE_CLASSIFICATION, false, "decision_tree_fit");
+	return TreeFitTrans(fcinfo, TREE_CLASSIFICATION, PG_NARGS() > 3, "decision_tree_fit");
 }
 
-Datum
-pp_decision_tree_fit_trans_options(PG_FUNCTION_ARGS)
-{
-	return TreeFitTrans(fcinfo, TREE_CLASSIFICATION, true, "decision_tree_fit");
-}
-
+/* segment_rules's transition, with or without options. */
 Datum
 pp_segment_rules_trans(PG_FUNCTION_ARGS)
 {
 	return TreeFitTrans(fcinfo, TREE_CLASSIFICATION, PG_NARGS() > 3, "segment_rules");
 }
 
+/* regression_tree_fit's transition, with or without options. */
 Datum
 pp_regression_tree_fit_trans(PG_FUNCTION_ARGS)
 {
-	return TreeFitTrans(fcinfo, TREE_REGRESSION, false, "regression_tree_fit");
-}
-
-Datum
-pp_regression_tree_fit_trans_options(PG_FUNCTION_ARGS)
-{
-	return TreeFitTrans(fcinfo, TREE_REGRESSION, true, "regression_tree_fit");
+	return TreeFitTrans(fcinfo, TREE_REGRESSION, PG_NARGS() > 3, "regression_tree_fit");
 }
 
 /* Combine of regression_tree_fit: the rows of both states. */
@@ -717,40 +706,46 @@ PrepareData(PointsState *ps, const char *func, TreeTask task, TreeOptions *o, Tr
 	data->x = ps->values;
 }
 
-/* 22023 unless a tree can be grown on the rows. */
-static void
-CheckRows(const TreeData *data, const char *func)
+/*
+ * The rows of a final function's state, prepared for func; 22023 if there
+ * are none (an empty group never gets here: the final function is strict).
+ */
+static PointsState *
+FinalRows(FunctionCallInfo fcinfo, const char *func, TreeTask task, TreeOptions *o, TreeData *data)
 {
+	PointsState *ps = PointsRead(PG_GETARG_DATUM(0));
+
+	PrepareData(ps, func, task, o, data);
 	if (data->n < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s needs at least 1 row", func)));
+	return ps;
 }
 
-/* Final of decision_tree_fit: the classification tree as a decision_tree model. */
+/* A final function that returns the tree as a decision_tree model. */
+static Datum
+TreeFitFinal(FunctionCallInfo fcinfo, const char *func, TreeTask task)
+{
+	TreeOptions o;
+	TreeData	data;
+
+	FinalRows(fcinfo, func, task, &o, &data);
+	PG_RETURN_POINTER(TreeGrow(&data, &o));
+}
+
+/* Final of decision_tree_fit: the classification tree. */
 Datum
 pp_decision_tree_fit_final(PG_FUNCTION_ARGS)
 {
-	PointsState *ps = PointsRead(PG_GETARG_DATUM(0));
-	TreeOptions o;
-	TreeData	data;
-
-	PrepareData(ps, "decision_tree_fit", TREE_CLASSIFICATION, &o, &data);
-	CheckRows(&data, "decision_tree_fit");
-	PG_RETURN_POINTER(TreeGrow(&data, &o));
+	return TreeFitFinal(fcinfo, "decision_tree_fit", TREE_CLASSIFICATION);
 }
 
-/* Final of regression_tree_fit: the regression tree as a decision_tree model. */
+/* Final of regression_tree_fit: the regression tree. */
 Datum
 pp_regression_tree_fit_final(PG_FUNCTION_ARGS)
 {
-	PointsState *ps = PointsRead(PG_GETARG_DATUM(0));
-	TreeOptions o;
-	TreeData	data;
-
-	PrepareData(ps, "regression_tree_fit", TREE_REGRESSION, &o, &data);
-	CheckRows(&data, "regression_tree_fit");
-	PG_RETURN_POINTER(TreeGrow(&data, &o));
+	return TreeFitFinal(fcinfo, "regression_tree_fit", TREE_REGRESSION);
 }
 
 /*
@@ -760,13 +755,11 @@ pp_regression_tree_fit_final(PG_FUNCTION_ARGS)
 Datum
 pp_segment_rules_final(PG_FUNCTION_ARGS)
 {
-	PointsState *ps = PointsRead(PG_GETARG_DATUM(0));
 	TreeOptions o;
 	TreeData	data;
 	PortraitModel *m;
 
-	PrepareData(ps, "segment_rules", TREE_CLASSIFICATION, &o, &data);
-	CheckRows(&data, "segment_rules");
+	FinalRows(fcinfo, "segment_rules", TREE_CLASSIFICATION, &o, &data);
 	if (o.min_samples_leaf == 0)
 		o.min_samples_leaf = Max((data.n + 99) / 100, 1);
 	m = TreeGrow(&data, &o);

@@ -523,22 +523,29 @@ TreeRulesArray(const TreeModel *t, const char *segment)
 	return PointerGetDatum(construct_array(out, m, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+/* The tree argument of a set-returning function, and its tuplestore set up. */
+static TreeModel *
+SrfTree(FunctionCallInfo fcinfo, const char *func, PortraitModel **model)
+{
+	PortraitModel *m = PG_GETARG_PORTRAIT_MODEL(0);
+
+	ModelCheckKind(m, PORTRAIT_KIND_DECISION_TREE, func);
+	InitMaterializedSRF(fcinfo, 0);
+	if (model != NULL)
+		*model = m;
+	return TreeParse(m, CurrentMemoryContext);
+}
+
 /* tree_rules(model): one row per leaf. */
 Datum
 pp_tree_rules(PG_FUNCTION_ARGS)
 {
-	PortraitModel *m = PG_GETARG_PORTRAIT_MODEL(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TreeModel  *t;
-	TreeRule   *rules;
+	TreeModel  *t = SrfTree(fcinfo, "tree_rules", NULL);
 	int			nr;
-	int64		total;
+	TreeRule   *rules = TreeRules(t, &nr);
+	int64		total = t->n[0];
 
-	ModelCheckKind(m, PORTRAIT_KIND_DECISION_TREE, "tree_rules");
-	t = TreeParse(m, CurrentMemoryContext);
-	rules = TreeRules(t, &nr);
-	total = t->n[0];
-	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < nr; i++)
 	{
 		Datum		values[7];
@@ -569,18 +576,13 @@ pp_tree_rules(PG_FUNCTION_ARGS)
 Datum
 pp_tree_nodes(PG_FUNCTION_ARGS)
 {
-	PortraitModel *m = PG_GETARG_PORTRAIT_MODEL(0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TreeModel  *t;
-	int		   *depth;
+	PortraitModel *m;
+	TreeModel  *t = SrfTree(fcinfo, "tree_nodes", &m);
 	int			len;
-	const double *impurity;
+	const double *impurity = ModelGetFloatArray(m, "node_impurity", &len);
+	int		   *depth = palloc0(sizeof(int) * t->nnodes);
 
-	ModelCheckKind(m, PORTRAIT_KIND_DECISION_TREE, "tree_nodes");
-	t = TreeParse(m, CurrentMemoryContext);
-	impurity = ModelGetFloatArray(m, "node_impurity", &len);
-	depth = palloc0(sizeof(int) * t->nnodes);
-	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < t->nnodes; i++)
 	{
 		Datum		values[11];
