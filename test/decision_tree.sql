@@ -3,7 +3,7 @@
 -- k-means clusters of the sample data, plan independence and every
 -- documented error.
 BEGIN;
-SELECT plan(47);
+SELECT plan(50);
 
 -- ---------- the reference: scikit-learn's trees, node for node ----------
 
@@ -185,6 +185,12 @@ SELECT throws_ok($$SELECT portrait.tree_predict(m, '{1,2,3}') FROM churn_m$$,
                  '22023', 'features has 3 values but the model was fitted on 2', 'scoring checks the width (22023)');
 SELECT throws_ok($$SELECT portrait.tree_rules(m) FROM seg_km$$,
                  '22023', NULL, 'tree_rules checks the model kind (22023)');
+SELECT throws_ok($$SELECT jsonb_set(m::jsonb, '{node_right}', '[1, -1, -1]')::text::portrait.model FROM churn_m$$,
+                 '22P02', NULL, 'a model whose nodes are not a tree is refused (22P02)');
+SELECT throws_ok($$SELECT portrait.tree_predict(m, '{1, NaN}') FROM churn_m$$,
+                 '22000', NULL, 'a NaN feature in scoring is refused (22000)');
+SELECT is((SELECT portrait.tree_predict(m, '{NULL, NULL}') FROM churn_m), 'active',
+          'a row of NULL features follows the larger children');
 SET LOCAL portrait.fit_memory_limit = 64;
 SELECT throws_ok($$SELECT portrait.decision_tree_fit(f, label) FROM trees_ref.tree_points$$,
                  '54000', NULL, 'the rows are checked against portrait.fit_memory_limit (54000)');

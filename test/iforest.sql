@@ -2,7 +2,7 @@
 -- determinism, row-order and plan independence, robust z-scores and every
 -- documented error.
 BEGIN;
-SELECT plan(31);
+SELECT plan(33);
 
 CREATE TEMP TABLE if_m AS
 SELECT portrait.iforest_fit(f, '{"seed": 1, "n_trees": 100, "max_samples": 256, "feature_names": ["orders", "amount", "recency", "tenure"]}') AS m
@@ -97,6 +97,10 @@ SELECT throws_ok($$SELECT portrait.anomaly_score(m, '{1,2}') FROM if_m$$,
                  '22023', 'features has 2 values but the model was fitted on 4', 'scoring checks the width (22023)');
 SELECT throws_ok($$SELECT portrait.anomaly_score(portrait.kmeans_fit(f, 2), f) FROM trees_ref.iforest_points GROUP BY f LIMIT 1$$,
                  '22023', NULL, 'scoring checks the model kind (22023)');
+SELECT throws_ok($$SELECT jsonb_set(m::jsonb, '{node_right}', (SELECT jsonb_agg(0) FROM jsonb_array_elements(m::jsonb -> 'node_right')))::text::portrait.model FROM if_m$$,
+                 '22P02', NULL, 'a forest whose children are not after their parent is refused (22P02)');
+SELECT throws_ok($$SELECT portrait.anomaly_score(m, '{1, 2, NaN, 4}') FROM if_m$$,
+                 '22000', NULL, 'a NaN feature in scoring is refused (22000)');
 SET LOCAL portrait.fit_memory_limit = 64;
 SELECT throws_ok($$SELECT portrait.iforest_fit(f) FROM trees_ref.iforest_points$$,
                  '54000', NULL, 'the rows are checked against portrait.fit_memory_limit (54000)');
