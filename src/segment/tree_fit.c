@@ -100,25 +100,7 @@ typedef struct Grower
 	int			maxlevels;
 	double	   *best_levels;	/* room for maxlevels */
 	double	   *cand_levels;
-	/* the nodes */
-	int64		nnodes;
-	int64		cap;
-	int64	   *feature;
-	double	   *threshold;
-	int64	   *lchild;
-	int64	   *rchild;
-	int64	   *missing_left;
-	int64	   *nmissing;
-	int64	   *nrows;
-	double	   *weight;
-	double	   *impurity;
-	double	   *value;			/* nnodes x nvalue */
-	double	   *rowcounts;		/* nnodes x nclasses */
-	int			nvalue;
-	int64	   *cat_start;
-	double	   *levels;
-	int64		nlevels;
-	int64		levcap;
+	TreeNodes	t;				/* the nodes */
 } Grower;
 
 /* Target of row r. */
@@ -150,36 +132,42 @@ StatsAdd(const Grower *g, double *s, int64 r)
 	}
 }
 
-/* Total weight of statistics s. */
+/* Total weight of statistics s of nstats values (regression: its first). */
 static inline double
-StatsWeight(const Grower *g, const double *s)
+CritWeight(TreeCriterion criterion, int nstats, const double *s)
 {
 	double		w = 0;
 
-	if (g->data->nclasses == 0)
+	if (criterion == TREE_SQUARED_ERROR)
 		return s[0];
-	for (int k = 0; k < g->nstats; k++)
+	for (int k = 0; k < nstats; k++)
 		w += s[k];
 	return w;
 }
 
+static inline double
+StatsWeight(const Grower *g, const double *s)
+{
+	return CritWeight(g->o->criterion, g->nstats, s);
+}
+
 /* Node impurity of statistics of weight w (scikit-learn's formulas). */
-static double
-Impurity(const Grower *g, const double *s, double w)
+double
+TreeImpurity(TreeCriterion criterion, int nstats, const double *s, double w)
 {
 	double		r = 0;
 
 	if (w <= 0)
 		return 0;
-	if (g->o->criterion == TREE_SQUARED_ERROR)
+	if (criterion == TREE_SQUARED_ERROR)
 		return s[2] / w - (s[1] / w) * (s[1] / w);
-	if (g->o->criterion == TREE_GINI)
+	if (criterion == TREE_GINI)
 	{
-		for (int k = 0; k < g->nstats; k++)
+		for (int k = 0; k < nstats; k++)
 			r += s[k] * s[k];
 		return 1.0 - r / (w * w);
 	}
-	for (int k = 0; k < g->nstats; k++)
+	for (int k = 0; k < nstats; k++)
 		if (s[k] > 0)
 		{
 			double		p = s[k] / w;
@@ -189,27 +177,45 @@ Impurity(const Grower *g, const double *s, double w)
 	return r;
 }
 
-/* scikit-learn's proxy of the impurity decrease of children l and r (right = total - left). */
-static double
-Proxy(const Grower *g, const double *l, const double *r)
+static inline double
+Impurity(const Grower *g, const double *s, double w)
 {
-	double		wl = StatsWeight(g, l);
-	double		wr = StatsWeight(g, r);
+	return TreeImpurity(g->o->criterion, g->nstats, s, w);
+}
 
-	if (g->o->criterion == TREE_SQUARED_ERROR)
+/* scikit-learn's proxy of the impurity decrease of children l and r. */
+double
+TreeProxy(TreeCriterion criterion, int nstats, const double *l, const double *r)
+{
+	double		wl = CritWeight(criterion, nstats, l);
+	double		wr = CritWeight(criterion, nstats, r);
+
+	if (criterion == TREE_SQUARED_ERROR)
 		return l[1] * l[1] / wl + r[1] * r[1] / wr;
-	return -wr * Impurity(g, r, wr) - wl * Impurity(g, l, wl);
+	return -wr * TreeImpurity(criterion, nstats, r, wr) - wl * TreeImpurity(criterion, nstats, l, wl);
 }
 
 /* What the proxy lacks to be the decrease of weighted impurity of the rows s. */
-static double
+double
+TreeProxyBase(TreeCriterion criterion, int nstats, const double *s)
+{
+	double		w = CritWeight(criterion, nstats, s);
+
+	if (criterion == TREE_SQUARED_ERROR)
+		return -s[1] * s[1] / w;
+	return w * TreeImpurity(criterion, nstats, s, w);
+}
+
+static inline double
+Proxy(const Grower *g, const double *l, const double *r)
+{
+	return TreeProxy(g->o->criterion, g->nstats, l, r);
+}
+
+static inline double
 ProxyBase(const Grower *g, const double *s)
 {
-	double		w = StatsWeight(g, s);
-
-	if (g->o->criterion == TREE_SQUARED_ERROR)
-		return -s[1] * s[1] / w;
-	return w * Impurity(g, s, w);
+	return TreeProxyBase(g->o->criterion, g->nstats, s);
 }
 
 /* right = total - left */
@@ -418,52 +424,20 @@ GoesLeft(const Split *s, double v)
 	return false;
 }
 
-/* A new node with the statistics s of its rows; its number. */
+/* A new node with the statistics s of its rows ix[0, m); its number. */
 static int64
 NewNode(Grower *g, const double *s, int64 m, const int64 *ix)
 {
-	int64		id = g->nnodes;
 	double		w = StatsWeight(g, s);
+	int			nc = g->data->nclasses;
+	double	   *rc = g->t.scratch;
 
-	if (g->nnodes == g->cap)
-	{
-		g->cap *= 2;
-		g->feature = repalloc_huge(g->feature, sizeof(int64) * g->cap);
-		g->threshold = repalloc_huge(g->threshold, sizeof(double) * g->cap);
-		g->lchild = repalloc_huge(g->lchild, sizeof(int64) * g->cap);
-		g->rchild = repalloc_huge(g->rchild, sizeof(int64) * g->cap);
-		g->missing_left = repalloc_huge(g->missing_left, sizeof(int64) * g->cap);
-		g->nmissing = repalloc_huge(g->nmissing, sizeof(int64) * g->cap);
-		g->nrows = repalloc_huge(g->nrows, sizeof(int64) * g->cap);
-		g->weight = repalloc_huge(g->weight, sizeof(double) * g->cap);
-		g->impurity = repalloc_huge(g->impurity, sizeof(double) * g->cap);
-		g->value = repalloc_huge(g->value, sizeof(double) * g->cap * g->nvalue);
-		if (g->data->nclasses > 0)
-			g->rowcounts = repalloc_huge(g->rowcounts, sizeof(double) * g->cap * g->data->nclasses);
-		g->cat_start = repalloc_huge(g->cat_start, sizeof(int64) * (g->cap + 1));
-	}
-	g->feature[id] = -1;
-	g->threshold[id] = 0;
-	g->lchild[id] = g->rchild[id] = -1;
-	g->missing_left[id] = 0;
-	g->nmissing[id] = 0;
-	g->nrows[id] = m;
-	g->weight[id] = w;
-	g->impurity[id] = Impurity(g, s, w);
-	g->cat_start[id] = g->cat_start[id + 1] = g->nlevels;
-	if (g->data->nclasses > 0)
-	{
-		double	   *rc = g->rowcounts + id * g->data->nclasses;
-
-		memcpy(g->value + id * g->nvalue, s, sizeof(double) * g->nvalue);
-		memset(rc, 0, sizeof(double) * g->data->nclasses);
-		for (int64 i = 0; i < m; i++)
-			rc[(int) Target(g, ix[i])] += 1;
-	}
-	else
-		g->value[id] = s[1] / s[0];
-	g->nnodes++;
-	return id;
+	if (nc == 0)
+		return TreeNodesAdd(&g->t, m, w, Impurity(g, s, w), &(double) {s[1] / s[0]}, NULL);
+	memset(rc, 0, sizeof(double) * nc);
+	for (int64 i = 0; i < m; i++)
+		rc[(int) Target(g, ix[i])] += 1;
+	return TreeNodesAdd(&g->t, m, w, Impurity(g, s, w), s, rc);
 }
 
 /* Grow the subtree of the rows in range [start, end) of the sorted lists; its root. */
@@ -480,7 +454,7 @@ GrowNode(Grower *g, int64 start, int64 end, int depth)
 	CHECK_FOR_INTERRUPTS();
 	StatsOf(g, g->idx[0] + start, m, s);
 	id = NewNode(g, s, m, g->idx[0] + start);
-	if (depth >= g->o->max_depth || m < 2 || m < 2 * g->msl || g->impurity[id] <= DBL_EPSILON)
+	if (depth >= g->o->max_depth || m < 2 || m < 2 * g->msl || g->t.impurity[id] <= DBL_EPSILON)
 	{
 		pfree(s);
 		return id;
@@ -498,7 +472,7 @@ GrowNode(Grower *g, int64 start, int64 end, int depth)
 		return id;
 
 	/* before the partition, which leaves NULLs last in each child's part only */
-	g->nmissing[id] = m - NonMissing(g, g->idx[best.feature] + start, m, best.feature);
+	g->t.nmissing[id] = m - NonMissing(g, g->idx[best.feature] + start, m, best.feature);
 	/* the split: flag the rows, then partition every list's range stably */
 	for (int64 i = start; i < end; i++)
 	{
@@ -517,25 +491,16 @@ GrowNode(Grower *g, int64 start, int64 end, int depth)
 			g->tmp[g->goleft[ix[i]] ? a++ : b++] = ix[i];
 		memcpy(ix + start, g->tmp, sizeof(int64) * m);
 	}
-	g->feature[id] = best.feature;
-	g->threshold[id] = best.threshold;
-	g->missing_left[id] = best.missing_left;
+	g->t.feature[id] = best.feature;
+	g->t.threshold[id] = best.threshold;
+	g->t.missing_left[id] = best.missing_left;
 	if (best.nlevels > 0)
-	{
-		if (g->nlevels + best.nlevels > g->levcap)
-		{
-			g->levcap = Max(g->levcap * 2, g->nlevels + best.nlevels);
-			g->levels = repalloc_huge(g->levels, sizeof(double) * g->levcap);
-		}
-		memcpy(g->levels + g->nlevels, best.levels, sizeof(double) * best.nlevels);
-		g->nlevels += best.nlevels;
-		g->cat_start[id + 1] = g->nlevels;
-	}
+		TreeNodesSetLevels(&g->t, id, best.levels, best.nlevels);
 	/* the children may move the node arrays: assign after each call returns */
 	child = GrowNode(g, start, start + nl, depth + 1);
-	g->lchild[id] = child;
+	g->t.lchild[id] = child;
 	child = GrowNode(g, start + nl, end, depth + 1);
-	g->rchild[id] = child;
+	g->t.rchild[id] = child;
 	return id;
 }
 
@@ -558,7 +523,136 @@ CheckLevels(Grower *g, int j)
 	g->maxlevels = Max(g->maxlevels, (int) levels);
 }
 
+/* ---------- the nodes of a tree as it grows ---------- */
+
+/* An empty node store for a tree of nclasses classes (0: regression). */
+void
+TreeNodesInit(TreeNodes *t, int nclasses)
+{
+	memset(t, 0, sizeof(TreeNodes));
+	t->nclasses = nclasses;
+	t->nvalue = Max(nclasses, 1);
+	t->cap = 64;
+	t->feature = palloc(sizeof(int64) * t->cap);
+	t->threshold = palloc(sizeof(double) * t->cap);
+	t->lchild = palloc(sizeof(int64) * t->cap);
+	t->rchild = palloc(sizeof(int64) * t->cap);
+	t->missing_left = palloc(sizeof(int64) * t->cap);
+	t->nmissing = palloc(sizeof(int64) * t->cap);
+	t->nrows = palloc(sizeof(int64) * t->cap);
+	t->weight = palloc(sizeof(double) * t->cap);
+	t->impurity = palloc(sizeof(double) * t->cap);
+	t->value = palloc(sizeof(double) * t->cap * t->nvalue);
+	t->rowcounts = palloc(sizeof(double) * t->cap * t->nvalue);
+	t->cat_start = palloc(sizeof(int64) * (t->cap + 1));
+	t->cat_start[0] = 0;
+	t->levcap = 16;
+	t->levels = palloc(sizeof(double) * t->levcap);
+	t->scratch = palloc(sizeof(double) * t->nvalue);
+}
+
+/*
+ * A new leaf of m rows, weight w and the impurity: value is its nvalue
+ * weighted class counts (or its mean), rows its row counts per class (NULL
+ * for regression).  Its number.
+ */
+int64
+TreeNodesAdd(TreeNodes *t, int64 m, double w, double impurity, const double *value, const double *rows)
+{
+	int64		id = t->nnodes;
+
+	if (t->nnodes == t->cap)
+	{
+		t->cap *= 2;
+		t->feature = repalloc_huge(t->feature, sizeof(int64) * t->cap);
+		t->threshold = repalloc_huge(t->threshold, sizeof(double) * t->cap);
+		t->lchild = repalloc_huge(t->lchild, sizeof(int64) * t->cap);
+		t->rchild = repalloc_huge(t->rchild, sizeof(int64) * t->cap);
+		t->missing_left = repalloc_huge(t->missing_left, sizeof(int64) * t->cap);
+		t->nmissing = repalloc_huge(t->nmissing, sizeof(int64) * t->cap);
+		t->nrows = repalloc_huge(t->nrows, sizeof(int64) * t->cap);
+		t->weight = repalloc_huge(t->weight, sizeof(double) * t->cap);
+		t->impurity = repalloc_huge(t->impurity, sizeof(double) * t->cap);
+		t->value = repalloc_huge(t->value, sizeof(double) * t->cap * t->nvalue);
+		t->rowcounts = repalloc_huge(t->rowcounts, sizeof(double) * t->cap * t->nvalue);
+		t->cat_start = repalloc_huge(t->cat_start, sizeof(int64) * (t->cap + 1));
+	}
+	t->feature[id] = -1;
+	t->threshold[id] = 0;
+	t->lchild[id] = t->rchild[id] = -1;
+	t->missing_left[id] = 0;
+	t->nmissing[id] = 0;
+	t->nrows[id] = m;
+	t->weight[id] = w;
+	t->impurity[id] = impurity;
+	t->cat_start[id] = t->cat_start[id + 1] = t->nlevels;
+	memcpy(t->value + id * t->nvalue, value, sizeof(double) * t->nvalue);
+	if (rows != NULL)
+		memcpy(t->rowcounts + id * t->nvalue, rows, sizeof(double) * t->nvalue);
+	t->nnodes++;
+	return id;
+}
+
+/* The levels a categorical split of node id (the last node with levels) sends left. */
+void
+TreeNodesSetLevels(TreeNodes *t, int64 id, const double *levels, int n)
+{
+	if (t->nlevels + n > t->levcap)
+	{
+		t->levcap = Max(t->levcap * 2, t->nlevels + n);
+		t->levels = repalloc_huge(t->levels, sizeof(double) * t->levcap);
+	}
+	memcpy(t->levels + t->nlevels, levels, sizeof(double) * n);
+	t->nlevels += n;
+	t->cat_start[id + 1] = t->nlevels;
+}
+
 static const char *const criterion_names[] = {"gini", "entropy", "squared_error"};
+
+/*
+ * The nodes as a decision_tree model: data gives the shape (d, n, classes
+ * and their weights), o the settings, cat the 1-based categorical features;
+ * trainer names a streaming trainer, or NULL.
+ */
+PortraitModel *
+TreeNodesModel(const TreeNodes *t, const TreeData *data, const TreeOptions *o, const int64 *cat, int ncat,
+			   const char *trainer)
+{
+	ModelBuilder *mb = ModelBuild(PORTRAIT_KIND_DECISION_TREE);
+
+	ModelPutText(mb, "task", data->nclasses > 0 ? "classification" : "regression");
+	ModelPutText(mb, "criterion", criterion_names[o->criterion]);
+	ModelPutInt(mb, "dim", data->d);
+	ModelPutInt(mb, "n", data->n);
+	ModelPutInt(mb, "max_depth", o->max_depth);
+	ModelPutInt(mb, "min_samples_leaf", Max(o->min_samples_leaf, 1));
+	if (o->names != NULL)
+		ModelPutTextArray(mb, "feature_names", (const char *const *) o->names, o->nnames);
+	if (ncat > 0)
+		ModelPutIntArray(mb, "categorical", cat, ncat);
+	if (data->nclasses > 0)
+	{
+		ModelPutTextArray(mb, "classes", data->classes, data->nclasses);
+		ModelPutFloatArray(mb, "class_weight", data->class_weight, data->nclasses);
+	}
+	ModelPutIntArray(mb, "node_feature", t->feature, t->nnodes);
+	ModelPutFloatArray(mb, "node_threshold", t->threshold, t->nnodes);
+	ModelPutIntArray(mb, "node_left", t->lchild, t->nnodes);
+	ModelPutIntArray(mb, "node_right", t->rchild, t->nnodes);
+	ModelPutIntArray(mb, "node_missing_left", t->missing_left, t->nnodes);
+	ModelPutIntArray(mb, "node_missing", t->nmissing, t->nnodes);
+	ModelPutIntArray(mb, "node_n", t->nrows, t->nnodes);
+	ModelPutFloatArray(mb, "node_weight", t->weight, t->nnodes);
+	ModelPutFloatArray(mb, "node_impurity", t->impurity, t->nnodes);
+	ModelPutFloatMatrix(mb, "node_value", t->value, t->nnodes, t->nvalue);
+	if (data->nclasses > 0)
+		ModelPutFloatMatrix(mb, "node_rows", t->rowcounts, t->nnodes, data->nclasses);
+	ModelPutIntArray(mb, "node_levels_start", t->cat_start, t->nnodes + 1);
+	ModelPutFloatArray(mb, "levels", t->levels, t->nlevels);
+	if (trainer != NULL)
+		ModelPutText(mb, "trainer", trainer);
+	return ModelFinish(mb);
+}
 
 /* Grow the tree of the rows and write it as a decision_tree model. */
 PortraitModel *
@@ -568,7 +662,6 @@ TreeGrow(const TreeData *data, const TreeOptions *o)
 	int64		n = data->n;
 	int			d = data->d;
 	SortKey    *keys = palloc_extended(sizeof(SortKey) * n, MCXT_ALLOC_HUGE);
-	ModelBuilder *mb;
 	int64	   *cat = palloc(sizeof(int64) * d);
 	int			ncat = 0;
 
@@ -578,7 +671,7 @@ TreeGrow(const TreeData *data, const TreeOptions *o)
 	g.d = d;
 	g.stride = d + 1;
 	g.nstats = data->nclasses > 0 ? data->nclasses : 3;
-	g.nvalue = data->nclasses > 0 ? data->nclasses : 1;
+	g.t.nvalue = data->nclasses > 0 ? data->nclasses : 1;
 	g.msl = Max(o->min_samples_leaf, 1);
 	g.w = palloc_extended(sizeof(double) * n, MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < n; i++)
@@ -614,55 +707,9 @@ TreeGrow(const TreeData *data, const TreeOptions *o)
 		g.best_levels = palloc(sizeof(double) * g.maxlevels);
 		g.cand_levels = palloc(sizeof(double) * g.maxlevels);
 	}
-	g.cap = 64;
-	g.feature = palloc(sizeof(int64) * g.cap);
-	g.threshold = palloc(sizeof(double) * g.cap);
-	g.lchild = palloc(sizeof(int64) * g.cap);
-	g.rchild = palloc(sizeof(int64) * g.cap);
-	g.missing_left = palloc(sizeof(int64) * g.cap);
-	g.nmissing = palloc(sizeof(int64) * g.cap);
-	g.nrows = palloc(sizeof(int64) * g.cap);
-	g.weight = palloc(sizeof(double) * g.cap);
-	g.impurity = palloc(sizeof(double) * g.cap);
-	g.value = palloc(sizeof(double) * g.cap * g.nvalue);
-	if (data->nclasses > 0)
-		g.rowcounts = palloc(sizeof(double) * g.cap * data->nclasses);
-	g.cat_start = palloc(sizeof(int64) * (g.cap + 1));
-	g.levcap = 16;
-	g.levels = palloc(sizeof(double) * g.levcap);
-	g.cat_start[0] = 0;
+	TreeNodesInit(&g.t, data->nclasses);
 
 	GrowNode(&g, 0, n, 0);
 
-	mb = ModelBuild(PORTRAIT_KIND_DECISION_TREE);
-	ModelPutText(mb, "task", data->nclasses > 0 ? "classification" : "regression");
-	ModelPutText(mb, "criterion", criterion_names[o->criterion]);
-	ModelPutInt(mb, "dim", d);
-	ModelPutInt(mb, "n", n);
-	ModelPutInt(mb, "max_depth", o->max_depth);
-	ModelPutInt(mb, "min_samples_leaf", g.msl);
-	if (o->names != NULL)
-		ModelPutTextArray(mb, "feature_names", (const char *const *) o->names, o->nnames);
-	if (ncat > 0)
-		ModelPutIntArray(mb, "categorical", cat, ncat);
-	if (data->nclasses > 0)
-	{
-		ModelPutTextArray(mb, "classes", data->classes, data->nclasses);
-		ModelPutFloatArray(mb, "class_weight", data->class_weight, data->nclasses);
-	}
-	ModelPutIntArray(mb, "node_feature", g.feature, g.nnodes);
-	ModelPutFloatArray(mb, "node_threshold", g.threshold, g.nnodes);
-	ModelPutIntArray(mb, "node_left", g.lchild, g.nnodes);
-	ModelPutIntArray(mb, "node_right", g.rchild, g.nnodes);
-	ModelPutIntArray(mb, "node_missing_left", g.missing_left, g.nnodes);
-	ModelPutIntArray(mb, "node_missing", g.nmissing, g.nnodes);
-	ModelPutIntArray(mb, "node_n", g.nrows, g.nnodes);
-	ModelPutFloatArray(mb, "node_weight", g.weight, g.nnodes);
-	ModelPutFloatArray(mb, "node_impurity", g.impurity, g.nnodes);
-	ModelPutFloatMatrix(mb, "node_value", g.value, g.nnodes, g.nvalue);
-	if (data->nclasses > 0)
-		ModelPutFloatMatrix(mb, "node_rows", g.rowcounts, g.nnodes, data->nclasses);
-	ModelPutIntArray(mb, "node_levels_start", g.cat_start, g.nnodes + 1);
-	ModelPutFloatArray(mb, "levels", g.levels, g.nlevels);
-	return ModelFinish(mb);
+	return TreeNodesModel(&g.t, data, o, cat, ncat, NULL);
 }

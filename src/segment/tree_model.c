@@ -45,6 +45,8 @@ static const ModelFieldSpec tree_fields[] = {
 	{"node_rows", MF_FLOAT_MATRIX, false},
 	{"node_levels_start", MF_INT_ARRAY, true},
 	{"levels", MF_FLOAT_ARRAY, true},
+	{"max_bins", MF_INT, false},
+	{"trainer", MF_TEXT, false},
 };
 
 /* 22P02 for a decision_tree model whose fields do not fit together. */

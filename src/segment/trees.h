@@ -87,7 +87,41 @@ typedef struct TreeData
 
 extern const ModelKindSpec DecisionTreeModelKind;
 
+/* The nodes of a tree as a fit grows it (tree_fit.c). */
+typedef struct TreeNodes
+{
+	int			nclasses;
+	int			nvalue;			/* max(nclasses, 1) */
+	int64		nnodes;
+	int64		cap;
+	int64	   *feature;		/* -1 for a leaf */
+	double	   *threshold;
+	int64	   *lchild;
+	int64	   *rchild;
+	int64	   *missing_left;
+	int64	   *nmissing;
+	int64	   *nrows;
+	double	   *weight;
+	double	   *impurity;
+	double	   *value;			/* nnodes x nvalue */
+	double	   *rowcounts;		/* nnodes x nvalue (classification) */
+	int64	   *cat_start;
+	double	   *levels;
+	int64		nlevels;
+	int64		levcap;
+	double	   *scratch;		/* nvalue */
+} TreeNodes;
+
+extern void TreeNodesInit(TreeNodes *t, int nclasses);
+extern int64 TreeNodesAdd(TreeNodes *t, int64 m, double w, double impurity, const double *value, const double *rows);
+extern void TreeNodesSetLevels(TreeNodes *t, int64 id, const double *levels, int n);
+
 extern PortraitModel *TreeGrow(const TreeData *data, const TreeOptions *o);
+extern PortraitModel *TreeNodesModel(const TreeNodes *t, const TreeData *data, const TreeOptions *o,
+									 const int64 *cat, int ncat, const char *trainer);
+extern double TreeImpurity(TreeCriterion criterion, int nstats, const double *s, double w);
+extern double TreeProxy(TreeCriterion criterion, int nstats, const double *l, const double *r);
+extern double TreeProxyBase(TreeCriterion criterion, int nstats, const double *s);
 extern int	TreeFeaturesArg(FunctionCallInfo fcinfo, int argno, double *buf, int max);
 
 /* A tree as scoring reads it, parsed once per call site. */
