@@ -65,7 +65,8 @@ TREES_OBJS = \
 	src/segment/iforest.o \
 	src/segment/tree.o \
 	src/segment/tree_fit.o \
-	src/segment/tree_model.o
+	src/segment/tree_model.o \
+	src/segment/tree_train.o
 TREES_SQL = \
 	src/segment/iforest.sql \
 	src/segment/tree.sql

@@ -3,12 +3,13 @@
 
 -- 2190 customers: days since the last order and orders in a year; those
 -- who have not ordered for six months and ordered at most twice churned.
-CREATE TABLE dt_customers (id int, f float8[], churned boolean, spend float8);
+CREATE TABLE dt_customers (id int, f float8[], churned boolean, spend float8, label text);
 INSERT INTO dt_customers
 SELECT g, ARRAY[(g % 365) + 1, (g / 365) % 6 + 1]::float8[],
        (g % 365) + 1 > 180 AND (g / 365) % 6 + 1 <= 2,
        20 * ((g / 365) % 6 + 1) - (g % 365) / 10.0
   FROM generate_series(0, 2189) g;
+UPDATE dt_customers SET label = CASE WHEN churned THEN 'churned' ELSE 'active' END;
 
 -- A classification tree (gini, depth 2).  Labels are text; a boolean reads
 -- as 'true' / 'false', or name the classes with CASE.
@@ -56,6 +57,13 @@ SELECT unnest(portrait.segment_rules(f, CASE WHEN f[1] > 180 THEN 'lapsed' WHEN 
 SELECT unnest(portrait.segment_rules(f, CASE WHEN f[1] > 180 THEN 'lapsed' WHEN f[2] >= 4 THEN 'loyal' ELSE 'casual' END,
                                      '{"segment": "loyal", "feature_names": ["recency", "frequency"]}')) AS rule
   FROM dt_customers;
+
+-- Past memory, or on a distributed table: decision_tree_train scans the
+-- table once per level (a parallel aggregate of per-leaf histograms over
+-- max_bins quantile bins); thresholds are bin edges, data values.
+SELECT rule FROM portrait.tree_rules(
+    portrait.decision_tree_train('dt_customers', 'f', 'label',
+                                 '{"max_depth": 2, "max_bins": 16, "feature_names": ["recency", "frequency"]}'));
 
 -- Errors.
 SELECT portrait.decision_tree_fit(f, 'x', '{"max_depth": 0}') FROM dt_customers;

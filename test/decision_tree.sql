@@ -3,7 +3,7 @@
 -- k-means clusters of the sample data, plan independence and every
 -- documented error.
 BEGIN;
-SELECT plan(50);
+SELECT plan(59);
 
 -- ---------- the reference: scikit-learn's trees, node for node ----------
 
@@ -160,6 +160,37 @@ SELECT ok((SELECT bool_and(x ~ '→ 2 ') FROM seg_c, LATERAL unnest(NULL::text[]
           'segment_rules with a segment: only the rules that define that segment');
 SELECT throws_ok($$SELECT portrait.segment_rules(f, cluster, '{"segment": "9"}') FROM seg_c$$,
                  '22023', 'segment "9" is not a label of any row', 'an unknown segment is refused (22023)');
+
+-- ---------- decision_tree_train: one parallel histogram scan per level ----------
+
+CREATE TEMP TABLE churn_exact AS
+SELECT portrait.decision_tree_train('churn', 'f', 'label', '{"max_depth": 2, "max_bins": 1024, "feature_names": ["recency", "frequency"]}') AS m;
+SELECT is((SELECT array_agg(condition ORDER BY leaf) FROM churn_exact, portrait.tree_rules(m)),
+          ARRAY['frequency <= 2 AND recency <= 180', 'frequency <= 2 AND recency > 180', 'frequency > 2'],
+          'decision_tree_train with a bin per value: decision_tree_fit''s tree, thresholds at the lower value');
+SELECT is((SELECT array_agg(portrait.tree_predict(e.m, f) ORDER BY id) FROM churn, churn_exact e),
+          (SELECT array_agg(portrait.tree_predict(m, f) ORDER BY id) FROM churn, churn_m),
+          'decision_tree_train predicts as decision_tree_fit on every row');
+SELECT is((SELECT m::jsonb ->> 'trainer' FROM churn_exact), 'decision_tree_train', 'the model names its trainer');
+CREATE TEMP TABLE train_fix AS
+SELECT portrait.decision_tree_train('trees_ref.tree_points'::regclass, 'f', 'label', '{"max_depth": 5, "max_bins": 64}') AS m;
+SELECT ok((SELECT abs(avg((portrait.tree_predict(t.m, p.f) = p.label)::int) - avg((portrait.tree_predict(x.m, p.f) = p.label)::int)) <= 0.01
+           FROM trees_ref.tree_points p, train_fix t,
+                (SELECT portrait.decision_tree_fit(f, label, '{"max_depth": 5}') AS m FROM trees_ref.tree_points) x),
+          '64 quantile bins: training accuracy within 1% of the exact tree');
+CALL test_helpers.force_parallel();
+SELECT matches(test_helpers.plan_of($$SELECT portrait.tree_level(f, label, (SELECT m FROM train_fix), '{0}', '{a,b,c}', array_fill(0::float8, ARRAY[4 * 63])) FROM trees_ref.tree_points$$),
+               'Partial Aggregate', 'decision_tree_train''s level scan runs as a partial aggregate in parallel workers');
+CREATE TEMP TABLE train_par AS
+SELECT portrait.decision_tree_train('trees_ref.tree_points'::regclass, 'f', 'label', '{"max_depth": 5, "max_bins": 64}')::text AS m;
+CALL test_helpers.reset_parallel();
+SELECT is((SELECT m FROM train_par), (SELECT m::text FROM train_fix), 'parallel decision_tree_train gives the identical model');
+SELECT ok(portrait.decision_tree_train('SELECT f, label FROM churn WHERE false', 'f', 'label') IS NULL,
+          'decision_tree_train of no rows is NULL');
+SELECT throws_ok($$SELECT portrait.decision_tree_train('churn', 'f', 'label', '{"categorical": [1]}')$$,
+                 '0A000', 'decision_tree_train does not split categorical features', 'decision_tree_train refuses categorical features (0A000)');
+SELECT throws_ok($$SELECT portrait.decision_tree_train('churn', 'f', 'label', '{"max_bins": 1}')$$,
+                 '22023', NULL, 'max_bins 1 is refused (22023)');
 
 -- ---------- bad input ----------
 

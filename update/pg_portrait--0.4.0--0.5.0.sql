@@ -1285,3 +1285,31 @@ CREATE AGGREGATE @extschema@.segment_rules(features double precision[], segment 
     COMBINEFUNC = @extschema@.decision_tree_fit_combine, FINALFUNC = @extschema@.segment_rules_final,
     FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.segment_rules(double precision[], text, jsonb) IS 'Readable definition of segments; option segment for one segment against the rest (only its rules), and the options of decision_tree_fit';
+
+-- ---------- decision_tree_train: the level-wise trainer ----------
+
+CREATE FUNCTION @extschema@.tree_level_trans(double precision[], double precision[], text, @extschema@.model, integer[], text[], double precision[])
+    RETURNS double precision[] AS 'MODULE_PATHNAME', 'pp_tree_level_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tree_level_trans(double precision[], double precision[], text, @extschema@.model, integer[], text[], double precision[]) IS 'Transition function of tree_level';
+
+CREATE FUNCTION @extschema@.tree_level_combine(double precision[], double precision[])
+    RETURNS double precision[] AS 'MODULE_PATHNAME', 'pp_tree_level_combine'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tree_level_combine(double precision[], double precision[]) IS 'Combine function of tree_level';
+
+CREATE AGGREGATE @extschema@.tree_level(features double precision[], label text, model @extschema@.model,
+                                        open integer[], classes text[], edges double precision[]) (
+    SFUNC = @extschema@.tree_level_trans, STYPE = double precision[],
+    COMBINEFUNC = @extschema@.tree_level_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.tree_level(double precision[], text, @extschema@.model, integer[], text[], double precision[]) IS 'One decision_tree_train scan: per open leaf of the model, the row count of each class in each bin of each feature';
+
+CREATE FUNCTION @extschema@.decision_tree_train(source text, features text, label text, options jsonb DEFAULT '{}')
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_decision_tree_train_query'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.decision_tree_train(text, text, text, jsonb) IS 'CART classification tree at scale over a query (or a table name): its float8[] features and text label columns; one parallel aggregate scan of per-leaf histograms per level (max_bins quantile bins per feature)';
+
+CREATE FUNCTION @extschema@.decision_tree_train(source regclass, features text, label text, options jsonb DEFAULT '{}')
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_decision_tree_train_table'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.decision_tree_train(regclass, text, text, jsonb) IS 'CART classification tree at scale over a table or view: one parallel aggregate scan of per-leaf histograms per level';

@@ -110,6 +110,7 @@ TreeOption(const char *key, JsonbValue *v, void *arg)
 	TreeOptions *o = a->o;
 	bool		classify = o->task == TREE_CLASSIFICATION;
 	bool		explain = strcmp(a->func, "segment_rules") == 0;
+	bool		train = strcmp(a->func, "decision_tree_train") == 0;
 
 	if (strcmp(key, "max_depth") == 0)
 		o->max_depth = PortraitOptionInteger(v, a->func, key, 1, PORTRAIT_TREE_MAX_DEPTH);
@@ -135,6 +136,10 @@ TreeOption(const char *key, JsonbValue *v, void *arg)
 		o->names = PortraitOptionNames(v, a->func, key, &o->nnames);
 	else if (strcmp(key, "categorical") == 0)
 		CategoricalOption(v, o, a->func);
+	else if (train && strcmp(key, "max_bins") == 0)
+		o->max_bins = PortraitOptionInteger(v, a->func, key, 2, PORTRAIT_TREE_MAX_BINS);
+	else if (train)
+		PortraitUnknownOption(a->func, key, "max_depth, min_samples_leaf, criterion, class_weight, feature_names and max_bins");
 	else if (explain && strcmp(key, "segment") == 0)
 		o->segment = PortraitOptionString(v, a->func, key, "a segment label (a string)");
 	else if (explain)
@@ -155,6 +160,7 @@ TreeParseOptions(const char *text, const char *func, TreeTask task, TreeOptions 
 	o->task = task;
 	o->criterion = task == TREE_CLASSIFICATION ? TREE_GINI : TREE_SQUARED_ERROR;
 	o->max_depth = strcmp(func, "segment_rules") == 0 ? 3 : PORTRAIT_TREE_DEFAULT_DEPTH;
+	o->max_bins = PORTRAIT_TREE_DEFAULT_BINS;
 	if (text != NULL && text[0] != '\0')
 		PortraitForEachOption(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text))),
 							  func, TreeOption, &a);

@@ -650,7 +650,10 @@ TreeNodesModel(const TreeNodes *t, const TreeData *data, const TreeOptions *o, c
 	ModelPutIntArray(mb, "node_levels_start", t->cat_start, t->nnodes + 1);
 	ModelPutFloatArray(mb, "levels", t->levels, t->nlevels);
 	if (trainer != NULL)
+	{
+		ModelPutInt(mb, "max_bins", o->max_bins);
 		ModelPutText(mb, "trainer", trainer);
+	}
 	return ModelFinish(mb);
 }
 

@@ -34,6 +34,8 @@ extern const ModelKindSpec IforestModelKind;
 #define PORTRAIT_TREE_MAX_LEVELS		1000
 #define PORTRAIT_TREE_MAX_LABEL_BYTES	200
 #define PORTRAIT_TREE_MAX_LEAF			1000000000
+#define PORTRAIT_TREE_DEFAULT_BINS		32
+#define PORTRAIT_TREE_MAX_BINS			1024
 
 typedef enum TreeTask
 {
@@ -65,6 +67,7 @@ typedef struct TreeOptions
 	char	  **categorical_names;
 	int		   *categorical_pos;	/* 0 where a name was given */
 	char	   *segment;		/* segment_rules: the segment against the rest */
+	int			max_bins;		/* decision_tree_train: bins per feature */
 } TreeOptions;
 
 extern void TreeParseOptions(const char *text, const char *func, TreeTask task, TreeOptions *o);
