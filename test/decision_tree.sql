@@ -3,7 +3,7 @@
 -- k-means clusters of the sample data, plan independence and every
 -- documented error.
 BEGIN;
-SELECT plan(59);
+SELECT plan(60);
 
 -- ---------- the reference: scikit-learn's trees, node for node ----------
 
@@ -189,6 +189,8 @@ SELECT ok(portrait.decision_tree_train('SELECT f, label FROM churn WHERE false',
           'decision_tree_train of no rows is NULL');
 SELECT throws_ok($$SELECT portrait.decision_tree_train('churn', 'f', 'label', '{"categorical": [1]}')$$,
                  '0A000', 'decision_tree_train does not split categorical features', 'decision_tree_train refuses categorical features (0A000)');
+SELECT throws_ok($$SELECT portrait.tree_level_combine('{1,2}', '{1,2,3,4,5}')$$,
+                 '0A000', NULL, 'tree_level''s combine outside its aggregate is refused (0A000)');
 SELECT throws_ok($$SELECT portrait.decision_tree_train('churn', 'f', 'label', '{"max_bins": 1}')$$,
                  '22023', NULL, 'max_bins 1 is refused (22023)');
 

@@ -152,8 +152,16 @@ pp_tree_level_trans(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		/* a state of this query's shape (a user's aggregate can pass any float8[]) */
+		(void) PortraitAggContext(fcinfo);
 		st = PG_GETARG_ARRAYTYPE_P(0);
 		h = (double *) PortraitArrayData(st);
+		if (ARR_NDIM(st) != 1 || ARR_HASNULL(st) ||
+			(Size) ARR_DIMS(st)[0] != LEVEL_LEN(c->nopen, d, nb, c->nclasses) ||
+			h[0] != c->nopen || h[1] != d || h[2] != nb || h[3] != c->nclasses)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid tree_level state")));
 	}
 	leaf = TreeLeafOf(t, c->row);
 	slot = bsearch(&(int) {(int) leaf}, c->open, c->nopen, sizeof(int), CompareInts);
@@ -208,9 +216,14 @@ pp_tree_level_combine(PG_FUNCTION_ARGS)
 	const double *y;
 	int			n;
 
+	(void) PortraitAggContext(fcinfo);
 	if (PG_ARGISNULL(1))
 		return PortraitStateUnchanged(fcinfo);
 	b = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(b) != 1 || ARR_HASNULL(b) || ARR_DIMS(b)[0] < LEVEL_HEADER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid tree_level state")));
 	if (PG_ARGISNULL(0))
 	{
 		a = TrainerSumsNew(fcinfo, ARR_DIMS(b)[0]);
@@ -218,7 +231,6 @@ pp_tree_level_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
 	a = PG_GETARG_ARRAYTYPE_P(0);
-	(void) PortraitAggContext(fcinfo);
 	if (ARR_NDIM(a) != 1 || ARR_NDIM(b) != 1 || ARR_DIMS(a)[0] != ARR_DIMS(b)[0] || ARR_HASNULL(a) || ARR_HASNULL(b))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
