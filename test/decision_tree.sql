@@ -3,7 +3,7 @@
 -- k-means clusters of the sample data, plan independence and every
 -- documented error.
 BEGIN;
-SELECT plan(60);
+SELECT plan(61);
 
 -- ---------- the reference: scikit-learn's trees, node for node ----------
 
@@ -90,6 +90,11 @@ SELECT ok((SELECT avg((portrait.tree_predict(m, f) = label)::int) < 1
           'a numeric split of the same feature does not');
 SELECT is((SELECT array_agg(condition ORDER BY leaf) FROM cat_m, portrait.tree_rules(m)),
           ARRAY['region IN (2, 4)', 'region NOT IN (2, 4)'], 'categorical rules read IN / NOT IN');
+SELECT is((SELECT array_agg(condition ORDER BY leaf) FROM portrait.tree_rules(
+              (SELECT portrait.regression_tree_fit(ARRAY[g % 5]::float8[], (g % 5) * 10, '{"max_depth": 2, "categorical": [1]}')
+                 FROM generate_series(1, 300) g))),
+          ARRAY['f1 IN (0)', 'f1 IN (1)', 'f1 IN (2)', 'f1 NOT IN (0, 1, 2)'],
+          'categorical tests of one feature on a path read as one term');
 SELECT throws_ok($$SELECT portrait.decision_tree_fit(ARRAY[g]::float8[], (g % 2)::text, '{"categorical": [1]}') FROM generate_series(1, 100000) g$$,
                  '54000', 'categorical feature 1 has 100000 levels; a tree handles at most 1000',
                  'a categorical feature with 100,000 levels is refused (54000)');

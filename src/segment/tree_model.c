@@ -345,6 +345,108 @@ NumberText(double x)
 	return CStringGetTextDatum(buf.data);
 }
 
+/* Whether the path's step b (its node path[b]) went left. */
+static inline bool
+PathLeft(const TreeModel *t, const int64 *path, int b, int depth, int64 leaf)
+{
+	return (b + 1 < depth ? path[b + 1] : leaf) == t->left[path[b]];
+}
+
+static int
+CompareLevelValues(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : (x > y);
+}
+
+/*
+ * The categorical tests of feature f on the path from step a, as one term:
+ * the deepest IN test (its levels were all seen below the earlier tests)
+ * less the levels of NOT IN tests after it, or without an IN test the union
+ * of the NOT IN sets; "OR f IS NULL" where NULLs followed every test of the
+ * path that training rows without f met.
+ */
+static void
+CategoricalTerm(const TreeModel *t, int f, const int64 *path, int a, int depth, int64 leaf, bool *done,
+				StringInfo buf)
+{
+	int			in = -1;
+	bool		nulls = false;
+	bool		seen = false;
+	int			n = 0;
+	int64		cap = 0;
+	double	   *lv;
+
+	for (int b = a; b < depth; b++)
+	{
+		int64		k = path[b];
+
+		if (t->feature[k] != f || t->cat_start[k + 1] == t->cat_start[k])
+			continue;
+		done[b] = true;
+		cap += t->cat_start[k + 1] - t->cat_start[k];
+		if (PathLeft(t, path, b, depth, leaf))
+			in = b;
+		if (t->nmissing[k] > 0)
+		{
+			nulls = (seen ? nulls : true) && (t->missing_left[k] != 0) == PathLeft(t, path, b, depth, leaf);
+			seen = true;
+		}
+	}
+	lv = palloc(sizeof(double) * Max(cap, 1));
+	if (in >= 0)
+	{
+		int64		k = path[in];
+
+		for (int64 l = t->cat_start[k]; l < t->cat_start[k + 1]; l++)
+		{
+			bool		out = false;
+
+			for (int b = in + 1; b < depth && !out; b++)
+			{
+				int64		q = path[b];
+
+				if (t->feature[q] != f || t->cat_start[q + 1] == t->cat_start[q] || PathLeft(t, path, b, depth, leaf))
+					continue;
+				for (int64 m = t->cat_start[q]; m < t->cat_start[q + 1] && !out; m++)
+					out = t->levels[m] == t->levels[l];
+			}
+			if (!out)
+				lv[n++] = t->levels[l];
+		}
+	}
+	else
+	{
+		for (int b = a; b < depth; b++)
+		{
+			int64		q = path[b];
+
+			if (t->feature[q] != f || t->cat_start[q + 1] == t->cat_start[q])
+				continue;
+			for (int64 m = t->cat_start[q]; m < t->cat_start[q + 1]; m++)
+				lv[n++] = t->levels[m];
+		}
+		qsort(lv, n, sizeof(double), CompareLevelValues);
+	}
+	if (nulls)
+		appendStringInfoChar(buf, '(');
+	appendStringInfo(buf, "%s %sIN (", t->names[f], in >= 0 ? "" : "NOT ");
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0 && lv[i] == lv[i - 1])
+			continue;
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		AppendRuleNumber(buf, lv[i]);
+	}
+	appendStringInfoChar(buf, ')');
+	if (nulls)
+		appendStringInfo(buf, " OR %s IS NULL)", t->names[f]);
+	pfree(lv);
+}
+
 /*
  * The condition of the path from the root to each leaf: per numeric feature
  * the tightest bounds ("a < x <= b"), categorical tests as IN / NOT IN, an
@@ -372,7 +474,6 @@ PathConditions(const TreeModel *t, int64 node, int64 *path, int depth, TreeRule 
 		{
 			int64		i = path[a];
 			int			f = t->feature[i];
-			bool		isleft = (a + 1 < depth ? path[a + 1] : node) == t->left[i];
 			bool		categorical = t->cat_start[i + 1] > t->cat_start[i];
 			bool		has_lo = false;
 			bool		has_hi = false;
@@ -388,28 +489,14 @@ PathConditions(const TreeModel *t, int64 node, int64 *path, int depth, TreeRule 
 				appendStringInfoString(&buf, " AND ");
 			if (categorical)
 			{
-				/* one term per test; NULLs pass it if they went this way */
-				nulls = t->nmissing[i] > 0 && (t->missing_left[i] != 0) == isleft;
-				if (nulls)
-					appendStringInfoChar(&buf, '(');
-				appendStringInfo(&buf, "%s %sIN (", t->names[f], isleft ? "" : "NOT ");
-				for (int64 l = t->cat_start[i]; l < t->cat_start[i + 1]; l++)
-				{
-					if (l > t->cat_start[i])
-						appendStringInfoString(&buf, ", ");
-					AppendRuleNumber(&buf, t->levels[l]);
-				}
-				appendStringInfoChar(&buf, ')');
-				if (nulls)
-					appendStringInfo(&buf, " OR %s IS NULL)", t->names[f]);
-				done[a] = true;
+				CategoricalTerm(t, f, path, a, depth, node, done, &buf);
 				continue;
 			}
 			/* every numeric test of this feature on the path, merged */
 			for (int b = a; b < depth; b++)
 			{
 				int64		k = path[b];
-				bool		kleft = (b + 1 < depth ? path[b + 1] : node) == t->left[k];
+				bool		kleft = PathLeft(t, path, b, depth, node);
 
 				if (t->feature[k] != f || t->cat_start[k + 1] > t->cat_start[k])
 					continue;
