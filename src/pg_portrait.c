@@ -10,6 +10,7 @@
 
 #include "portrait.h"
 #include "segment/kmeans.h"
+#include "segment/trees.h"
 
 PG_MODULE_MAGIC;
 
@@ -26,6 +27,8 @@ _PG_init(void)
 	ModelRegisterKind(&ParetoNbdModelKind);
 	ModelRegisterKind(&LogitModelKind);
 	ModelRegisterKind(&KmeansModelKind);
+	ModelRegisterKind(&IforestModelKind);
+	ModelRegisterKind(&DecisionTreeModelKind);
 
 	PortraitKmeansInit();
 	PortraitPointsInit();

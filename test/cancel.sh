@@ -63,7 +63,11 @@ ANALYZE;
 SQL
 
 declare -a NAMES SQLS
-add() { NAMES+=("$1"); SQLS+=("$2"); }
+# CANCEL_ONLY=regex keeps the queries whose name matches (to check one family's)
+add() {
+	[ -n "${CANCEL_ONLY:-}" ] && ! [[ $1 =~ $CANCEL_ONLY ]] && return
+	NAMES+=("$1"); SQLS+=("$2")
+}
 add "kmeans_fit (k-means++ and Lloyd in the final function)" \
 	"SELECT portrait.kmeans_fit(f, 300, '{\"n_init\": 1000, \"max_iter\": 100000, \"tol\": 0, \"seed\": 1}') FROM pts"
 add "kmeans_fit with random init and Lloyd's algorithm" \
@@ -94,6 +98,10 @@ add "sequence_match (32M events of one customer)" \
 	"SELECT portrait.sequence_match('(?1).*(?2)(?t<=5)(?3)(?t==1)(?1)(?t==0)(?3)', ts, step = 0, step = 1, step = 2) FROM ev, generate_series(1, 16) GROUP BY customer_id"
 add "sequence_count (40M events of one customer)" \
 	"SELECT portrait.sequence_count('(?1)(?2)', ts, step = 0, step = 1) FROM ev, generate_series(1, 20) GROUP BY customer_id"
+add "iforest_fit (5M rows sorted, 10000 trees)" \
+	"SELECT portrait.iforest_fit(ARRAY[g % 1000, g % 17]::float8[], '{\"n_trees\": 10000}') FROM generate_series(1, 5000000) g"
+add "decision_tree_fit (100k rows of 200 features, depth 30)" \
+	"SELECT portrait.decision_tree_fit(f, (id % 5)::text, '{\"max_depth\": 30}') FROM wide, generate_series(1, 5)"
 add "refresh_profile" \
 	"CALL portrait.refresh_profile('prof', 'SELECT g AS customer_id, g % 7 AS v FROM generate_series(1, 100000000) g')"
 

@@ -25,6 +25,8 @@ INSERT INTO fitted SELECT 'kmeans', portrait.kmeans_fit(f, 4, '{"seed": 3}') FRO
 INSERT INTO fitted SELECT 'bgnbd', portrait.bgnbd_fit(x, t_x, "T") FROM cust;
 INSERT INTO fitted SELECT 'gamma_gamma', portrait.gamma_gamma_fit(x, avg_value) FROM cust WHERE x > 0;
 INSERT INTO fitted SELECT 'logit', portrait.logit_fit(lapsed, f[2:3]) FROM cust;
+INSERT INTO fitted SELECT 'isolation_forest', portrait.iforest_fit(f, '{"seed": 3, "n_trees": 20}') FROM cust;
+INSERT INTO fitted SELECT 'decision_tree', portrait.decision_tree_fit(f[2:3], lapsed::text, '{"max_depth": 3}') FROM cust;
 UPDATE portrait.rfm_segment_rule SET segment = 'VIP' WHERE map = 'standard' AND priority = 1;
 INSERT INTO portrait.rfm_segment_rule (map, priority, segment, r_low) VALUES ('mine', 1, 'recent', 3), ('mine', 2, 'older', NULL);
 CREATE TABLE summary AS
@@ -50,9 +52,11 @@ fitted_sql="SELECT md5(string_agg(format('%s %s %s %s %s %s', c.customer_id,
                    portrait.kmeans_assign(c.f, km.model), portrait.kmeans_distance(c.f, km.model),
                    portrait.p_alive(c.x, c.t_x, c.\"T\", bg.model),
                    portrait.clv(bg.model, gg.model, c.x, c.t_x, c.\"T\", c.avg_value),
-                   portrait.churn_risk(c.f[2:3], lg.model)), ',' ORDER BY c.customer_id))
-            FROM cust c, fitted km, fitted bg, fitted gg, fitted lg
-            WHERE km.kind = 'kmeans' AND bg.kind = 'bgnbd' AND gg.kind = 'gamma_gamma' AND lg.kind = 'logit'"
+                   portrait.churn_risk(c.f[2:3], lg.model))
+                   || portrait.anomaly_score(ifo.model, c.f) || portrait.tree_predict(dt.model, c.f[2:3]), ',' ORDER BY c.customer_id))
+            FROM cust c, fitted km, fitted bg, fitted gg, fitted lg, fitted ifo, fitted dt
+            WHERE km.kind = 'kmeans' AND bg.kind = 'bgnbd' AND gg.kind = 'gamma_gamma' AND lg.kind = 'logit'
+              AND ifo.kind = 'isolation_forest' AND dt.kind = 'decision_tree'"
 models_sql="SELECT string_agg(kind || ' ' || md5(model::text), ',' ORDER BY kind) FROM fitted"
 before_fitted=$(psql -d dump_src -c "$fitted_sql")
 before_models=$(psql -d dump_src -c "$models_sql")
@@ -67,8 +71,8 @@ check "stored model identical after restore" "$before_model" "$(psql -d dump_dst
 check "scores and segments equal after restore" "$before_scores" "$(psql -d dump_dst -c "$score_sql")"
 check "no duplicate rules after restore" "0" "$(psql -d dump_dst -c "SELECT count(*) FROM (SELECT map, priority FROM portrait.rfm_segment_rule GROUP BY 1, 2 HAVING count(*) > 1) d")"
 check "profile table, its refresh runs and history equal after restore (configuration tables)" "$before_profile" "$(psql -d dump_dst -c "$profile_sql")"
-check "k-means, BG/NBD, Gamma-Gamma and logit models identical after restore" "$before_models" "$(psql -d dump_dst -c "$models_sql")"
-check "their scores (cluster, distance, P(alive), CLV, churn risk) equal after restore" "$before_fitted" "$(psql -d dump_dst -c "$fitted_sql")"
+check "k-means, BG/NBD, Gamma-Gamma, logit, isolation forest and decision tree models identical after restore" "$before_models" "$(psql -d dump_dst -c "$models_sql")"
+check "their scores (cluster, distance, P(alive), CLV, churn risk, anomaly score, tree class) equal after restore" "$before_fitted" "$(psql -d dump_dst -c "$fitted_sql")"
 check "the scores are defined for every customer" "2000" "$(psql -d dump_dst -c "SELECT count(*) FROM cust c, fitted f WHERE f.kind = 'bgnbd' AND portrait.p_alive(c.x, c.t_x, c.\"T\", f.model) IS NOT NULL")"
 check "run numbers continue after restore" "3" "$(psql -d dump_dst -c "SELECT nextval('portrait.profile_run_run_id_seq')")"
 psql -d postgres -c "DROP DATABASE dump_src" -c "DROP DATABASE dump_dst"

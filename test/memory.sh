@@ -37,6 +37,12 @@ INSERT INTO models VALUES
   ('gamma_gamma', '{"kind": "gamma_gamma", "format": 1, "p": 6.25, "q": 3.74, "gamma": 15.44}');
 INSERT INTO models
 SELECT 'logit', portrait.logit_fit(g % 3 = 0 OR g % 7 = 0, ARRAY[g % 11, (g * 3) % 5]::float8[]) FROM generate_series(1, 500) g;
+-- a forest stored out of line; a tree with a NULL-routing split
+INSERT INTO models
+SELECT 'isolation_forest', portrait.iforest_fit(ARRAY[g % 13, g % 7, g % 5]::float8[], '{"seed": 1, "n_trees": 100}') FROM generate_series(1, 2000) g;
+INSERT INTO models
+SELECT 'decision_tree', portrait.decision_tree_fit(ARRAY[g % 13, CASE WHEN g % 10 = 0 THEN NULL ELSE g % 7 END]::float8[], (g % 3)::text)
+FROM generate_series(1, 2000) g;
 SQL
 
 # name | select-list expression of g (the row number) and the models
@@ -61,6 +67,11 @@ add "bgnbd_loglik" "portrait.bgnbd_loglik(g % 10, g % 10 * 3, 40, $(M bgnbd))"
 add "expected_avg_value" "portrait.expected_avg_value($(M gamma_gamma), g % 10, 20 + g % 30)"
 add "clv" "portrait.clv($(M bgnbd), $(M gamma_gamma), g % 10, g % 10 * 3, 40, 20 + g % 30, 3)"
 add "churn_risk (logit)" "portrait.churn_risk(ARRAY[g % 11, g % 5]::float8[], $(M logit))"
+add "anomaly_score with a TOASTed forest joined per row" \
+	"portrait.anomaly_score(ifo.m, ARRAY[g % 13, g % 7, g % 5]::float8[])" ", models ifo WHERE ifo.kind = 'isolation_forest'" 10
+add "anomaly_robust_z" "portrait.anomaly_robust_z($(M isolation_forest), ARRAY[g % 13, g % 7, g % 5]::float8[])"
+add "tree_predict with NULL features" "portrait.tree_predict($(M decision_tree), ARRAY[g % 13, CASE WHEN g % 3 = 0 THEN NULL ELSE g % 7 END]::float8[])"
+add "tree_probability" "portrait.tree_probability($(M decision_tree), ARRAY[g % 13, g % 7]::float8[], '1')"
 # PL/pgSQL: a fifth of the rows keeps its time near the others'
 add "lifecycle_stage with a bgnbd model" \
 	"portrait.lifecycle_stage(g % 400, 500 + g % 100, g % 5, g % 300, NULL, '{\"mode\": \"rhythm\"}', $(M bgnbd))" "" 5

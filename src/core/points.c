@@ -210,6 +210,23 @@ PointsSetAux(PointsState *ps, const char *aux, Size len)
 }
 
 /*
+ * Replace the state's constant text, for aggregates whose text grows with
+ * the rows (the class labels of a classification tree).
+ */
+void
+PointsReplaceAux(PointsState *ps, const char *aux, Size len)
+{
+	char	   *old = ps->aux;
+
+	ps->aux = MemoryContextAlloc(ps->hdr.eoh_context, len + 1);
+	memcpy(ps->aux, aux, len);
+	ps->aux[len] = '\0';
+	ps->auxlen = len;
+	if (old != NULL)
+		pfree(old);
+}
+
+/*
  * The transition state at argno, created on the first row in the aggregate
  * context.  dim and param must agree with the state's.
  */

@@ -425,6 +425,7 @@ extern Datum PointsCombine(FunctionCallInfo fcinfo);
 extern int	PointsCompareRows(const void *a, const void *b, void *arg);
 extern void PointsSortRows(double *rows, int64 n, int dim);
 extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
+extern void PointsReplaceAux(PointsState *ps, const char *aux, Size len);
 extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
 
 /* Working memory of PointsSortRows: a (first value, row) pair per row. */
