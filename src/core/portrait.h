@@ -426,6 +426,7 @@ extern int	PointsCompareRows(const void *a, const void *b, void *arg);
 extern void PointsSortRows(double *rows, int64 n, int dim);
 extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
+extern void PortraitFitBudget(double need, const char *what, const char *hint);
 
 /* Working memory of PointsSortRows: a (first value, row) pair per row. */
 #define PORTRAIT_POINTS_SORT_BYTES	(sizeof(double) + sizeof(int64))
