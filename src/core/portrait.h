@@ -116,6 +116,7 @@ extern ArrayType *TrainerSumsNew(FunctionCallInfo fcinfo, int len);
 /* Segment profiles: deviations (standard units) that make a label term. */
 #define PORTRAIT_PROFILE_MIN_Z		0.5
 #define PORTRAIT_PROFILE_STRONG_Z	1.5
+extern double PortraitTgi(double part, double total, double pop_part, double pop_total);
 extern char *PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms);
 
 /*
