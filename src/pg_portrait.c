@@ -10,6 +10,7 @@
 
 #include "portrait.h"
 #include "segment/kmeans.h"
+#include "recommend/recommend.h"
 
 PG_MODULE_MAGIC;
 
@@ -26,6 +27,7 @@ _PG_init(void)
 	ModelRegisterKind(&ParetoNbdModelKind);
 	ModelRegisterKind(&LogitModelKind);
 	ModelRegisterKind(&KmeansModelKind);
+	ModelRegisterKind(&ItemSimilarityModelKind);
 
 	PortraitKmeansInit();
 	PortraitPointsInit();

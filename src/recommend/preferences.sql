@@ -95,9 +95,7 @@ BEGIN
         weight_expr := weight_expr || format(' * ($1 OPERATOR(pg_catalog.->>) (%I)::text)::float8', event_col);
     END IF;
     IF half_life IS NOT NULL THEN
-        weight_expr := weight_expr || format(
-            ' * pg_catalog.power(0.5::float8, GREATEST(0::float8, pg_catalog.date_part(''epoch'', $2 OPERATOR(pg_catalog.-) (%I)::timestamptz)) OPERATOR(pg_catalog./) pg_catalog.date_part(''epoch'', $3))',
-            at_col);
+        weight_expr := weight_expr || format(' * @extschema@.recency_weight((%I)::timestamptz, $2, $3)', at_col);
     END IF;
 
     RETURN QUERY EXECUTE format(

@@ -84,4 +84,7 @@ BasketItemCompare(const BasketLines *bl, int32 a, int32 b)
 	return la < lb ? -1 : (la > lb ? 1 : 0);
 }
 
+/* similarity.c: the item_similarity model kind, registered by the entry file */
+extern const ModelKindSpec ItemSimilarityModelKind;
+
 #endif							/* PORTRAIT_RECOMMEND_H */
