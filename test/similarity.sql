@@ -3,7 +3,7 @@
 -- equality with the plain co-occurrence SQL, row order and parallel plans do
 -- not matter, the recommender beats popularity on planted data, every error.
 BEGIN;
-SELECT plan(35);
+SELECT plan(41);
 
 -- baskets of the brute-force fixture (test/data/recommend)
 CREATE TEMP TABLE sb AS SELECT basket, item FROM recommend_ref.baskets WHERE dataset = 'planted';
@@ -124,6 +124,17 @@ SELECT throws_ok($$SELECT * FROM portrait.recommend((SELECT portrait.rfm_breaks(
                  '22023', NULL, 'a model of another kind: 22023');
 SELECT throws_ok($$SELECT portrait.item_similarity(basket, item, '{"measure": "pearson"}') FROM sb$$, '22023', NULL, 'an unknown measure: 22023');
 SELECT throws_ok($$SELECT * FROM portrait.recommend_evaluate('rec_lines', '{"item": "item", "at": "at", "cutoff": "2024-04-01", "k": 0}')$$, '22023', NULL, 'recommend_evaluate k < 1: 22023');
+SELECT throws_ok($$SELECT portrait.item_similarity(1::bigint, 'i' || g, '{}') FROM generate_series(1, 100000) g$$,
+                 '54000', NULL, 'a basket of 100,000 items (10^10 co-occurrences): 54000');
+SELECT is((SELECT jsonb_array_length(portrait.item_similarity(g / 2, 'item' || g, '{}')::jsonb->'items') FROM generate_series(1, 1000000) g),
+          1000000, 'a million distinct items: handled within the budget');
+SET LOCAL portrait.fit_memory_limit = '8MB';
+SELECT throws_ok($$SELECT portrait.item_similarity(g / 2, 'item' || g, '{}') FROM generate_series(1, 1000000) g$$,
+                 '54000', NULL, 'a million distinct items over portrait.fit_memory_limit: 54000');
+RESET portrait.fit_memory_limit;
+SELECT ok((SELECT portrait.item_similarity(basket, item, '{}') FROM sb WHERE false) IS NULL, 'no rows: NULL');
+SELECT throws_ok($$SELECT * FROM portrait.recommend(NULL, ARRAY['a'], NULL, 5)$$, '22004', NULL, 'a NULL model: 22004');
+SELECT throws_ok($$SELECT * FROM portrait.recommend((SELECT cosine FROM mods), ARRAY['a'], NULL, 5, '{"top": 3}')$$, '0A000', NULL, 'an unknown option: 0A000');
 
 SELECT * FROM finish();
 ROLLBACK;

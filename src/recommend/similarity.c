@@ -36,7 +36,7 @@ PG_FUNCTION_INFO_V1(pp_item_neighbours);
 #define PORTRAIT_SIM_DEFAULT_TOP 20
 #define PORTRAIT_SIM_MAX_TOP 10000
 /* co-occurrence work (sum of squared basket sizes) above which the fit is refused */
-#define PORTRAIT_SIM_MAX_WORK 20000000000.0
+#define PORTRAIT_SIM_MAX_WORK 4000000000.0
 #define PORTRAIT_SIM_HINT "Raise portrait.fit_memory_limit, lower \"top\", or fit on a sample of the baskets."
 
 typedef enum SimMeasure
