@@ -26,7 +26,8 @@ FROM portrait.preference_tags('ev', '{"value": "category", "event": "event", "at
 -- the core TGI every profile uses
 SELECT portrait.tgi_value(150, 190, 150, 236);
 
--- errors
+-- errors (terse: the messages without the functions' context)
+\set VERBOSITY terse
 SELECT * FROM portrait.preference_tags('ev', '{"value": "category", "top": 0}');
 SELECT * FROM portrait.preference_tags('ev', '{"value": "category", "min_support": 0}');
 SELECT * FROM portrait.preference_tags('ev', '{"value": "category", "half_life": "30 days"}');

@@ -16,31 +16,12 @@ CREATE FUNCTION @extschema@.time_split(source regclass, options jsonb)
 $$
 DECLARE
     known constant text[] := ARRAY['customer', 'item', 'at', 'cutoff'];
-    k text;
-    col name;
     cutoff timestamptz;
 BEGIN
-    IF source IS NULL OR options IS NULL THEN
-        RAISE EXCEPTION 'time_split arguments must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    IF jsonb_typeof(options) <> 'object' THEN
-        RAISE EXCEPTION 'options of time_split must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    FOR k IN SELECT jsonb_object_keys(options) LOOP
-        IF NOT k = ANY (known) THEN
-            RAISE EXCEPTION 'unsupported option "%" of time_split', k USING ERRCODE = '0A000',
-                HINT = 'The options are ' || array_to_string(known, ', ') || '.';
-        END IF;
-    END LOOP;
+    PERFORM @extschema@.check_source_options('time_split', source, options, known, ARRAY['customer', 'item', 'at']);
     IF options->>'item' IS NULL OR options->>'at' IS NULL OR options->>'cutoff' IS NULL THEN
         RAISE EXCEPTION 'time_split needs the options "item", "at" and "cutoff"' USING ERRCODE = '22023';
     END IF;
-    FOREACH col IN ARRAY ARRAY[coalesce(options->>'customer', 'customer_id'), options->>'item', options->>'at'] LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = col
-                                                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
-            RAISE EXCEPTION 'column "%" of time_split does not exist in %', col, source USING ERRCODE = '42703';
-        END IF;
-    END LOOP;
     BEGIN
         cutoff := (options->>'cutoff')::timestamptz;
     EXCEPTION WHEN data_exception THEN
@@ -77,23 +58,11 @@ CREATE FUNCTION @extschema@.recommend_evaluate(source regclass, options jsonb)
 $$
 DECLARE
     known constant text[] := ARRAY['customer', 'item', 'at', 'cutoff', 'k', 'half_life', 'similarity'];
-    o text;
     kk integer;
     half_life interval;
     sim jsonb;
 BEGIN
-    IF source IS NULL OR options IS NULL THEN
-        RAISE EXCEPTION 'recommend_evaluate arguments must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    IF jsonb_typeof(options) <> 'object' THEN
-        RAISE EXCEPTION 'options of recommend_evaluate must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    FOR o IN SELECT jsonb_object_keys(options) LOOP
-        IF NOT o = ANY (known) THEN
-            RAISE EXCEPTION 'unsupported option "%" of recommend_evaluate', o USING ERRCODE = '0A000',
-                HINT = 'The options are ' || array_to_string(known, ', ') || '.';
-        END IF;
-    END LOOP;
+    PERFORM @extschema@.check_source_options('recommend_evaluate', source, options, known, '{}');
     BEGIN
         kk := coalesce((options->>'k')::integer, 10);
         half_life := (options->>'half_life')::interval;

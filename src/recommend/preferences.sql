@@ -13,6 +13,39 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.preference_weights(jsonb) IS 'Event weights of preference_tags: the defaults (purchase 10, cart 5, favourite 4, like 3, search 2, view 1) with the given ones replacing them';
 
+CREATE FUNCTION @extschema@.check_source_options(func text, source regclass, options jsonb, known text[],
+                                                 columns text[])
+    RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    k text;
+    col text;
+BEGIN
+    IF source IS NULL OR options IS NULL THEN
+        RAISE EXCEPTION '% arguments must not be NULL', func USING ERRCODE = '22004';
+    END IF;
+    IF jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options of % must be a JSON object', func USING ERRCODE = '22023';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(options) LOOP
+        IF NOT k = ANY (known) THEN
+            RAISE EXCEPTION 'unsupported option "%" of %', k, func USING ERRCODE = '0A000',
+                HINT = 'The options are ' || array_to_string(known, ', ') || '.';
+        END IF;
+    END LOOP;
+    FOREACH k IN ARRAY columns LOOP
+        col := CASE WHEN k = 'customer' THEN coalesce(options->>k, 'customer_id') ELSE options->>k END;
+        IF col IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = col
+                                                                         AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of % does not exist in %', col, func, source USING ERRCODE = '42703';
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_source_options(text, regclass, jsonb, text[], text[]) IS 'Checks of the functions over a caller''s table (preference_tags, time_split, recommend_evaluate): NULL arguments 22004, options not an object 22023, an unknown option 0A000, an option naming a column the table lacks 42703';
+
 CREATE FUNCTION @extschema@.preference_tags(source regclass, options jsonb)
     RETURNS TABLE (customer text, preferences jsonb)
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
@@ -21,7 +54,6 @@ $$
 DECLARE
     known constant text[] := ARRAY['customer', 'value', 'amount', 'event', 'weights', 'at', 'as_of',
                                    'half_life', 'top', 'min_support'];
-    k text;
     customer_col name;
     value_col name;
     amount_col name;
@@ -33,20 +65,9 @@ DECLARE
     top integer;
     min_support integer;
     weight_expr text;
-    col name;
 BEGIN
-    IF source IS NULL OR options IS NULL THEN
-        RAISE EXCEPTION 'preference_tags arguments must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    IF jsonb_typeof(options) <> 'object' THEN
-        RAISE EXCEPTION 'options of preference_tags must be a JSON object' USING ERRCODE = '22023';
-    END IF;
-    FOR k IN SELECT jsonb_object_keys(options) LOOP
-        IF NOT k = ANY (known) THEN
-            RAISE EXCEPTION 'unsupported option "%" of preference_tags', k USING ERRCODE = '0A000',
-                HINT = 'The options are ' || array_to_string(known, ', ') || '.';
-        END IF;
-    END LOOP;
+    PERFORM @extschema@.check_source_options('preference_tags', source, options, known,
+                                             ARRAY['customer', 'value', 'amount', 'event', 'at']);
     customer_col := coalesce(options->>'customer', 'customer_id');
     value_col := options->>'value';
     amount_col := options->>'amount';
@@ -56,12 +77,6 @@ BEGIN
         RAISE EXCEPTION 'preference_tags needs the option "value"' USING ERRCODE = '22023',
             HINT = 'Name the column of the attribute to prefer, e.g. {"value": "category"}.';
     END IF;
-    FOREACH col IN ARRAY ARRAY[customer_col, value_col, amount_col, event_col, at_col] LOOP
-        IF col IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = col
-                                                                         AND a.attnum > 0 AND NOT a.attisdropped) THEN
-            RAISE EXCEPTION 'column "%" of preference_tags does not exist in %', col, source USING ERRCODE = '42703';
-        END IF;
-    END LOOP;
     IF options ? 'weights' AND jsonb_typeof(options->'weights') <> 'object' THEN
         RAISE EXCEPTION 'option "weights" of preference_tags must be an object of event weights' USING ERRCODE = '22023';
     END IF;
