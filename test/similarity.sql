@@ -3,7 +3,7 @@
 -- equality with the plain co-occurrence SQL, row order and parallel plans do
 -- not matter, the recommender beats popularity on planted data, every error.
 BEGIN;
-SELECT plan(41);
+SELECT plan(44);
 
 -- baskets of the brute-force fixture (test/data/recommend)
 CREATE TEMP TABLE sb AS SELECT basket, item FROM recommend_ref.baskets WHERE dataset = 'planted';
@@ -135,6 +135,9 @@ RESET portrait.fit_memory_limit;
 SELECT ok((SELECT portrait.item_similarity(basket, item, '{}') FROM sb WHERE false) IS NULL, 'no rows: NULL');
 SELECT throws_ok($$SELECT * FROM portrait.recommend(NULL, ARRAY['a'], NULL, 5)$$, '22004', NULL, 'a NULL model: 22004');
 SELECT throws_ok($$SELECT * FROM portrait.recommend((SELECT cosine FROM mods), ARRAY['a'], NULL, 5, '{"top": 3}')$$, '0A000', NULL, 'an unknown option: 0A000');
+SELECT throws_ok($$SELECT * FROM portrait.time_split('rec_lines', '{"item": "item", "at": "at"}')$$, '22023', NULL, 'time_split without cutoff: 22023');
+SELECT throws_ok($$SELECT * FROM portrait.time_split('rec_lines', '{"item": "sku", "at": "at", "cutoff": "2024-04-01"}')$$, '42703', NULL, 'time_split of a missing column: 42703');
+SELECT throws_ok($$SELECT * FROM portrait.recommend_evaluate('rec_lines', '{"item": "item", "at": "at", "cutoff": "2024-04-01", "kk": 3}')$$, '0A000', NULL, 'recommend_evaluate with an unknown option: 0A000');
 
 SELECT * FROM finish();
 ROLLBACK;
