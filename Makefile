@@ -91,15 +91,29 @@ PROFILE_OBJS = \
 PROFILE_SQL = \
 	src/profile/profile.sql
 
+# Preferences and recommendations: the basket state, association rules,
+# preference (affinity) tags, item similarity and recommendations.
+RECOMMEND_OBJS = \
+	src/recommend/baskets.o \
+	src/recommend/rules.o \
+	src/recommend/similarity.o \
+	src/recommend/evaluate.o
+RECOMMEND_SQL = \
+	src/recommend/baskets.sql \
+	src/recommend/rules.sql \
+	src/recommend/preferences.sql \
+	src/recommend/similarity.sql \
+	src/recommend/evaluate.sql
+
 # The entry file holds the module magic and calls each family's init.
-OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS) $(TREES_OBJS)
+OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS) $(TREES_OBJS) $(RECOMMEND_OBJS)
 PG_CPPFLAGS += -I$(srcdir)/src/core
 
 # The install script is the modules' SQL in the order they were added (types
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
-FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL) $(TREES_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree
+FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL) $(TREES_SQL) $(RECOMMEND_SQL)
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree baskets rules preferences similarity evaluate
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
@@ -110,7 +124,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # between releases (ALTER EXTENSION pg_portrait UPDATE).
 DATA = $(wildcard update/$(EXTENSION)--*.sql)
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models iforest decision_tree
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models iforest decision_tree fpgrowth preferences recommend
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

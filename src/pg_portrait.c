@@ -11,6 +11,7 @@
 #include "portrait.h"
 #include "segment/kmeans.h"
 #include "segment/trees.h"
+#include "recommend/recommend.h"
 
 PG_MODULE_MAGIC;
 
@@ -29,6 +30,7 @@ _PG_init(void)
 	ModelRegisterKind(&KmeansModelKind);
 	ModelRegisterKind(&IforestModelKind);
 	ModelRegisterKind(&DecisionTreeModelKind);
+	ModelRegisterKind(&ItemSimilarityModelKind);
 
 	PortraitKmeansInit();
 	PortraitPointsInit();

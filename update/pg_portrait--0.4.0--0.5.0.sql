@@ -1099,8 +1099,7 @@ COMMENT ON FUNCTION @extschema@.model_kind(@extschema@.model) IS 'The kind of a 
 
 -- ---------- anomalous customers and decision rules (isolation forest, CART) ----------
 
--- ==================== iforest: anomalous customers ====================
-
+-- ==================== iforest: anomalous customers =============
 -- ---------- functions ----------
 
 CREATE FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precision[])
@@ -1313,3 +1312,473 @@ CREATE FUNCTION @extschema@.decision_tree_train(source regclass, features text, 
     RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_decision_tree_train_table'
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.decision_tree_train(regclass, text, text, jsonb) IS 'CART classification tree at scale over a table or view: one parallel aggregate scan of per-leaf histograms per level';
+=======
+-- ---------- recommend: preferences, association rules, item similarity ----------
+
+-- ==================== baskets: the state of the market-basket aggregates ====================
+
+-- ---------- types ----------
+
+CREATE TYPE @extschema@.basket_lines;
+
+CREATE FUNCTION @extschema@.basket_lines_in(cstring) RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_basket_lines_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.basket_lines_in(cstring) IS 'Text input of the basket aggregate state (JSON: basket_type, item_type, options, baskets as [basket, [items]])';
+
+CREATE FUNCTION @extschema@.basket_lines_out(@extschema@.basket_lines) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'pp_basket_lines_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.basket_lines_out(@extschema@.basket_lines) IS 'Text output of the basket aggregate state';
+
+CREATE TYPE @extschema@.basket_lines (
+    INPUT = @extschema@.basket_lines_in,
+    OUTPUT = @extschema@.basket_lines_out,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.basket_lines IS 'State of the market-basket aggregates: the (basket, item) lines collected, movable between nodes as text';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.basket_lines_combine(@extschema@.basket_lines, @extschema@.basket_lines)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_basket_lines_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.basket_lines_combine(@extschema@.basket_lines, @extschema@.basket_lines) IS 'Combine function of the market-basket aggregates (appends the lines)';
+
+-- ==================== rules: frequent itemsets (FP-growth) and association rules ====================
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.frequent_itemsets(result jsonb)
+    RETURNS TABLE (items text[], size integer, count bigint, support double precision)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY(SELECT pg_catalog.jsonb_array_elements_text(s->'items')),
+           pg_catalog.jsonb_array_length(s->'items'), (s->>'count')::bigint, (s->>'support')::float8
+    FROM pg_catalog.jsonb_array_elements(result->'itemsets') WITH ORDINALITY AS e(s, i)
+    ORDER BY i
+$$;
+COMMENT ON FUNCTION @extschema@.frequent_itemsets(jsonb) IS 'The frequent itemsets of an fpgrowth result, by size, then count descending, then items: items (by name), size, baskets containing them, support';
+
+CREATE FUNCTION @extschema@.association_rules(result jsonb)
+    RETURNS TABLE (antecedent text[], consequent text[], count bigint, support double precision,
+                   confidence double precision, lift double precision, leverage double precision,
+                   conviction double precision, antecedent_support double precision,
+                   consequent_support double precision)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY(SELECT pg_catalog.jsonb_array_elements_text(r->'antecedent')),
+           ARRAY(SELECT pg_catalog.jsonb_array_elements_text(r->'consequent')),
+           (r->>'count')::bigint, (r->>'support')::float8, (r->>'confidence')::float8,
+           (r->>'lift')::float8, (r->>'leverage')::float8, (r->>'conviction')::float8,
+           (r->>'antecedent_support')::float8, (r->>'consequent_support')::float8
+    FROM pg_catalog.jsonb_array_elements(result->'rules') WITH ORDINALITY AS e(r, i)
+    ORDER BY i
+$$;
+COMMENT ON FUNCTION @extschema@.association_rules(jsonb) IS 'The association rules X => Y of an fpgrowth result, by lift, confidence and count descending, then items: support, confidence, lift, leverage, conviction (Infinity when confidence is 1)';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.fpgrowth_trans(@extschema@.basket_lines, bigint, text, jsonb)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_fpgrowth_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fpgrowth_trans(@extschema@.basket_lines, bigint, text, jsonb) IS 'Transition function of fpgrowth (bigint basket, text item)';
+
+CREATE FUNCTION @extschema@.fpgrowth_trans(@extschema@.basket_lines, bigint, bigint, jsonb)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_fpgrowth_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fpgrowth_trans(@extschema@.basket_lines, bigint, bigint, jsonb) IS 'Transition function of fpgrowth (bigint basket, bigint item)';
+
+CREATE FUNCTION @extschema@.fpgrowth_trans(@extschema@.basket_lines, text, text, jsonb)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_fpgrowth_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fpgrowth_trans(@extschema@.basket_lines, text, text, jsonb) IS 'Transition function of fpgrowth (text basket, text item)';
+
+CREATE FUNCTION @extschema@.fpgrowth_trans(@extschema@.basket_lines, text, bigint, jsonb)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_fpgrowth_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fpgrowth_trans(@extschema@.basket_lines, text, bigint, jsonb) IS 'Transition function of fpgrowth (text basket, bigint item)';
+
+CREATE FUNCTION @extschema@.fpgrowth_final(@extschema@.basket_lines) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pp_fpgrowth_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fpgrowth_final(@extschema@.basket_lines) IS 'Final function of fpgrowth: FP-growth over the collected baskets, then the rules';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.fpgrowth(basket bigint, item text, options jsonb) (
+    SFUNC = @extschema@.fpgrowth_trans,
+    STYPE = @extschema@.basket_lines,
+    COMBINEFUNC = @extschema@.basket_lines_combine,
+    FINALFUNC = @extschema@.fpgrowth_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fpgrowth(bigint, text, jsonb) IS 'Frequent itemsets (FP-growth) and association rules of (basket, item) rows as a jsonb document; options min_support or min_count, max_len, min_confidence, min_lift, rules';
+
+CREATE AGGREGATE @extschema@.fpgrowth(basket bigint, item bigint, options jsonb) (
+    SFUNC = @extschema@.fpgrowth_trans,
+    STYPE = @extschema@.basket_lines,
+    COMBINEFUNC = @extschema@.basket_lines_combine,
+    FINALFUNC = @extschema@.fpgrowth_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fpgrowth(bigint, bigint, jsonb) IS 'Frequent itemsets (FP-growth) and association rules of (basket, item) rows as a jsonb document; options min_support or min_count, max_len, min_confidence, min_lift, rules';
+
+CREATE AGGREGATE @extschema@.fpgrowth(basket text, item text, options jsonb) (
+    SFUNC = @extschema@.fpgrowth_trans,
+    STYPE = @extschema@.basket_lines,
+    COMBINEFUNC = @extschema@.basket_lines_combine,
+    FINALFUNC = @extschema@.fpgrowth_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fpgrowth(text, text, jsonb) IS 'Frequent itemsets (FP-growth) and association rules of (basket, item) rows as a jsonb document; options min_support or min_count, max_len, min_confidence, min_lift, rules';
+
+CREATE AGGREGATE @extschema@.fpgrowth(basket text, item bigint, options jsonb) (
+    SFUNC = @extschema@.fpgrowth_trans,
+    STYPE = @extschema@.basket_lines,
+    COMBINEFUNC = @extschema@.basket_lines_combine,
+    FINALFUNC = @extschema@.fpgrowth_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.fpgrowth(text, bigint, jsonb) IS 'Frequent itemsets (FP-growth) and association rules of (basket, item) rows as a jsonb document; options min_support or min_count, max_len, min_confidence, min_lift, rules';
+
+-- the TGI of the segment profiles, for counts or weights (preference_tags)
+CREATE FUNCTION @extschema@.tgi_value(part double precision, total double precision,
+                                      population_part double precision, population_total double precision)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'pp_tgi_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tgi_value(double precision, double precision, double precision, double precision) IS 'TGI of a share against the population''s: 100 * (part / total) / (population_part / population_total), for counts or weights; NULL when undefined (total or population_part 0)';
+
+-- ==================== preferences: affinity tags per customer ====================
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.preference_weights(weights jsonb DEFAULT '{}')
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT '{"purchase": 10, "cart": 5, "favourite": 4, "like": 3, "search": 2, "view": 1}'::jsonb
+           || coalesce(weights, '{}'::jsonb)
+$$;
+COMMENT ON FUNCTION @extschema@.preference_weights(jsonb) IS 'Event weights of preference_tags: the defaults (purchase 10, cart 5, favourite 4, like 3, search 2, view 1) with the given ones replacing them';
+
+CREATE FUNCTION @extschema@.check_source_options(func text, source regclass, options jsonb, known text[],
+                                                 columns text[])
+    RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    k text;
+    col text;
+BEGIN
+    IF source IS NULL OR options IS NULL THEN
+        RAISE EXCEPTION '% arguments must not be NULL', func USING ERRCODE = '22004';
+    END IF;
+    IF jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options of % must be a JSON object', func USING ERRCODE = '22023';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(options) LOOP
+        IF NOT k = ANY (known) THEN
+            RAISE EXCEPTION 'unsupported option "%" of %', k, func USING ERRCODE = '0A000',
+                HINT = 'The options are ' || array_to_string(known, ', ') || '.';
+        END IF;
+    END LOOP;
+    FOREACH k IN ARRAY columns LOOP
+        col := CASE WHEN k = 'customer' THEN coalesce(options->>k, 'customer_id') ELSE options->>k END;
+        IF col IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = col
+                                                                         AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of % does not exist in %', col, func, source USING ERRCODE = '42703';
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_source_options(text, regclass, jsonb, text[], text[]) IS 'Checks of the functions over a caller''s table (preference_tags, time_split, recommend_evaluate): NULL arguments 22004, options not an object 22023, an unknown option 0A000, an option naming a column the table lacks 42703';
+
+CREATE FUNCTION @extschema@.preference_tags(source regclass, options jsonb)
+    RETURNS TABLE (customer text, preferences jsonb)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    known constant text[] := ARRAY['customer', 'value', 'amount', 'event', 'weights', 'at', 'as_of',
+                                   'half_life', 'top', 'min_support'];
+    customer_col name;
+    value_col name;
+    amount_col name;
+    event_col name;
+    at_col name;
+    weights jsonb;
+    as_of timestamptz;
+    half_life interval;
+    top integer;
+    min_support integer;
+    weight_expr text;
+BEGIN
+    PERFORM @extschema@.check_source_options('preference_tags', source, options, known,
+                                             ARRAY['customer', 'value', 'amount', 'event', 'at']);
+    customer_col := coalesce(options->>'customer', 'customer_id');
+    value_col := options->>'value';
+    amount_col := options->>'amount';
+    event_col := options->>'event';
+    at_col := options->>'at';
+    IF value_col IS NULL THEN
+        RAISE EXCEPTION 'preference_tags needs the option "value"' USING ERRCODE = '22023',
+            HINT = 'Name the column of the attribute to prefer, e.g. {"value": "category"}.';
+    END IF;
+    IF options ? 'weights' AND jsonb_typeof(options->'weights') <> 'object' THEN
+        RAISE EXCEPTION 'option "weights" of preference_tags must be an object of event weights' USING ERRCODE = '22023';
+    END IF;
+    weights := @extschema@.preference_weights(options->'weights');
+    IF EXISTS (SELECT 1 FROM jsonb_each(weights) e WHERE jsonb_typeof(e.value) <> 'number' OR (e.value)::text::float8 < 0) THEN
+        RAISE EXCEPTION 'event weights of preference_tags must be non-negative numbers' USING ERRCODE = '22023';
+    END IF;
+    BEGIN
+        top := coalesce((options->>'top')::integer, 3);
+        min_support := coalesce((options->>'min_support')::integer, 2);
+        half_life := (options->>'half_life')::interval;
+        as_of := (options->>'as_of')::timestamptz;
+    EXCEPTION WHEN data_exception THEN
+        RAISE EXCEPTION 'options of preference_tags: top and min_support are integers, half_life an interval, as_of a timestamp'
+            USING ERRCODE = '22023';
+    END;
+    IF top < 1 THEN
+        RAISE EXCEPTION 'option "top" of preference_tags must be at least 1, not %', top USING ERRCODE = '22023';
+    END IF;
+    IF min_support < 1 THEN
+        RAISE EXCEPTION 'option "min_support" of preference_tags must be at least 1, not %', min_support USING ERRCODE = '22023';
+    END IF;
+    IF half_life IS NOT NULL AND (at_col IS NULL OR as_of IS NULL OR half_life <= interval '0') THEN
+        RAISE EXCEPTION 'option "half_life" of preference_tags needs a positive interval, "at" and "as_of"' USING ERRCODE = '22023',
+            HINT = 'For example {"at": "ordered_at", "as_of": "2024-12-31", "half_life": "90 days"}.';
+    END IF;
+
+    -- a row's weight: its amount (or 1), times its event's weight, times its recency weight
+    weight_expr := CASE WHEN amount_col IS NULL THEN '1::float8' ELSE format('(%I)::float8', amount_col) END;
+    IF event_col IS NOT NULL THEN
+        weight_expr := weight_expr || format(' * ($1 OPERATOR(pg_catalog.->>) (%I)::text)::float8', event_col);
+    END IF;
+    IF half_life IS NOT NULL THEN
+        weight_expr := weight_expr || format(' * @extschema@.recency_weight((%I)::timestamptz, $2, $3)', at_col);
+    END IF;
+
+    RETURN QUERY EXECUTE format(
+        $q$
+        WITH src AS (
+            SELECT (%1$I)::text AS customer, (%2$I)::text AS value, %3$s AS w
+            FROM %4$s WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL),
+        cv AS (
+            SELECT s.customer, s.value, pg_catalog.sum(s.w) AS w, pg_catalog.count(*) AS n
+            FROM src s WHERE s.w OPERATOR(pg_catalog.>) 0 GROUP BY s.customer, s.value),
+        pop AS (SELECT cv.value, pg_catalog.sum(cv.w) AS w FROM cv GROUP BY cv.value),
+        tot AS (SELECT pg_catalog.sum(cv.w) AS w FROM cv),
+        ct AS (SELECT cv.customer, pg_catalog.sum(cv.w) AS w FROM cv GROUP BY cv.customer),
+        ranked AS (
+            SELECT cv.customer, cv.value, cv.w, cv.n, ct.w AS cw, pop.w AS pw, tot.w AS tw,
+                   pg_catalog.row_number() OVER (PARTITION BY cv.customer ORDER BY cv.w DESC, cv.value COLLATE "C") AS r
+            FROM cv JOIN ct ON ct.customer OPERATOR(pg_catalog.=) cv.customer
+                    JOIN pop ON pop.value OPERATOR(pg_catalog.=) cv.value CROSS JOIN tot
+            WHERE cv.n OPERATOR(pg_catalog.>=) $4)
+        SELECT r.customer,
+               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'value', r.value, 'weight', r.w, 'support', r.n,
+                   'share', r.w OPERATOR(pg_catalog./) r.cw, 'population_share', r.pw OPERATOR(pg_catalog./) r.tw,
+                   'tgi', @extschema@.tgi_value(r.w, r.cw, r.pw, r.tw)) ORDER BY r.r)
+        FROM ranked r WHERE r.r OPERATOR(pg_catalog.<=) $5
+        GROUP BY r.customer ORDER BY r.customer COLLATE "C"
+        $q$, customer_col, value_col, weight_expr, source)
+    USING weights, as_of, half_life, min_support, top;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.preference_tags(regclass, jsonb) IS 'Per customer the top values of an attribute (category, brand) by spend, count or weighted events, optionally recency-weighted: [{value, weight, support, share, population_share, tgi}] by weight; options customer, value, amount, event, weights, at, as_of, half_life, top, min_support; caller''s privileges';
+
+-- ==================== similarity: item-to-item similarity and top-N recommendations ====================
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.recommend(model @extschema@.model, items text[], weights double precision[] DEFAULT NULL,
+                                      k integer DEFAULT 10, options jsonb DEFAULT '{}')
+    RETURNS TABLE (rank integer, item text, score double precision, because text, source text)
+    AS 'MODULE_PATHNAME', 'pp_recommend' LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.recommend(@extschema@.model, text[], double precision[], integer, jsonb) IS 'Top k items for a history (items, optional weights) under an item_similarity model: score = sum of weight x similarity, because = the history item contributing most; popular items fill the list (source popular), all of it for an empty history; options exclude_seen, fill, method';
+
+CREATE FUNCTION @extschema@.item_neighbours(model @extschema@.model)
+    RETURNS TABLE (item text, rank integer, neighbour text, score double precision)
+    AS 'MODULE_PATHNAME', 'pp_item_neighbours' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.item_neighbours(@extschema@.model) IS 'The neighbours an item_similarity model keeps: per item (by name) its most similar items with their scores';
+
+CREATE FUNCTION @extschema@.recency_weight(at timestamptz, as_of timestamptz, half_life interval)
+    RETURNS double precision
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.power(0.5::float8, GREATEST(0::float8, pg_catalog.date_part('epoch', as_of OPERATOR(pg_catalog.-) at))
+                                         OPERATOR(pg_catalog./) pg_catalog.date_part('epoch', half_life))
+$$;
+COMMENT ON FUNCTION @extschema@.recency_weight(timestamptz, timestamptz, interval) IS 'Weight of an event at a time: 0.5 ^ (age / half_life), the age as_of - at (0 for events after as_of)';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.item_similarity_trans(@extschema@.basket_lines, bigint, text, jsonb)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_item_similarity_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.item_similarity_trans(@extschema@.basket_lines, bigint, text, jsonb) IS 'Transition function of item_similarity (bigint basket, text item)';
+
+CREATE FUNCTION @extschema@.item_similarity_trans(@extschema@.basket_lines, bigint, bigint, jsonb)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_item_similarity_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.item_similarity_trans(@extschema@.basket_lines, bigint, bigint, jsonb) IS 'Transition function of item_similarity (bigint basket, bigint item)';
+
+CREATE FUNCTION @extschema@.item_similarity_trans(@extschema@.basket_lines, text, text, jsonb)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_item_similarity_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.item_similarity_trans(@extschema@.basket_lines, text, text, jsonb) IS 'Transition function of item_similarity (text basket, text item)';
+
+CREATE FUNCTION @extschema@.item_similarity_trans(@extschema@.basket_lines, text, bigint, jsonb)
+    RETURNS @extschema@.basket_lines
+    AS 'MODULE_PATHNAME', 'pp_item_similarity_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.item_similarity_trans(@extschema@.basket_lines, text, bigint, jsonb) IS 'Transition function of item_similarity (text basket, bigint item)';
+
+CREATE FUNCTION @extschema@.item_similarity_final(@extschema@.basket_lines) RETURNS @extschema@.model
+    AS 'MODULE_PATHNAME', 'pp_item_similarity_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.item_similarity_final(@extschema@.basket_lines) IS 'Final function of item_similarity: co-occurrence counts and the top neighbours of each item';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.item_similarity(basket bigint, item text, options jsonb) (
+    SFUNC = @extschema@.item_similarity_trans,
+    STYPE = @extschema@.basket_lines,
+    COMBINEFUNC = @extschema@.basket_lines_combine,
+    FINALFUNC = @extschema@.item_similarity_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.item_similarity(bigint, text, jsonb) IS 'Item-to-item similarity model from co-occurrence in baskets or customer histories (cosine, jaccard or lift, with shrinkage): the top neighbours of every item; options measure, shrinkage, top, min_cooccurrence';
+
+CREATE AGGREGATE @extschema@.item_similarity(basket bigint, item bigint, options jsonb) (
+    SFUNC = @extschema@.item_similarity_trans,
+    STYPE = @extschema@.basket_lines,
+    COMBINEFUNC = @extschema@.basket_lines_combine,
+    FINALFUNC = @extschema@.item_similarity_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.item_similarity(bigint, bigint, jsonb) IS 'Item-to-item similarity model from co-occurrence in baskets or customer histories (cosine, jaccard or lift, with shrinkage): the top neighbours of every item; options measure, shrinkage, top, min_cooccurrence';
+
+CREATE AGGREGATE @extschema@.item_similarity(basket text, item text, options jsonb) (
+    SFUNC = @extschema@.item_similarity_trans,
+    STYPE = @extschema@.basket_lines,
+    COMBINEFUNC = @extschema@.basket_lines_combine,
+    FINALFUNC = @extschema@.item_similarity_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.item_similarity(text, text, jsonb) IS 'Item-to-item similarity model from co-occurrence in baskets or customer histories (cosine, jaccard or lift, with shrinkage): the top neighbours of every item; options measure, shrinkage, top, min_cooccurrence';
+
+CREATE AGGREGATE @extschema@.item_similarity(basket text, item bigint, options jsonb) (
+    SFUNC = @extschema@.item_similarity_trans,
+    STYPE = @extschema@.basket_lines,
+    COMBINEFUNC = @extschema@.basket_lines_combine,
+    FINALFUNC = @extschema@.item_similarity_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.item_similarity(text, bigint, jsonb) IS 'Item-to-item similarity model from co-occurrence in baskets or customer histories (cosine, jaccard or lift, with shrinkage): the top neighbours of every item; options measure, shrinkage, top, min_cooccurrence';
+
+-- ==================== evaluate: offline evaluation of recommendations ====================
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.ranking_metrics(recommended text[], relevant text[], k integer,
+    OUT precision_at_k double precision, OUT recall_at_k double precision, OUT hit double precision,
+    OUT average_precision double precision, OUT ndcg_at_k double precision)
+    AS 'MODULE_PATHNAME', 'pp_ranking_metrics' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ranking_metrics(text[], text[], integer) IS 'One customer''s top-k list against the items they went on to buy: precision@k, recall@k, hit (0 or 1), average precision@k (MAP@k is its mean) and NDCG@k; NULL when relevant is empty';
+
+CREATE FUNCTION @extschema@.time_split(source regclass, options jsonb)
+    RETURNS TABLE (customer text, train text[], train_at timestamptz[], test text[])
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    known constant text[] := ARRAY['customer', 'item', 'at', 'cutoff'];
+    cutoff timestamptz;
+BEGIN
+    PERFORM @extschema@.check_source_options('time_split', source, options, known, ARRAY['customer', 'item', 'at']);
+    IF options->>'item' IS NULL OR options->>'at' IS NULL OR options->>'cutoff' IS NULL THEN
+        RAISE EXCEPTION 'time_split needs the options "item", "at" and "cutoff"' USING ERRCODE = '22023';
+    END IF;
+    BEGIN
+        cutoff := (options->>'cutoff')::timestamptz;
+    EXCEPTION WHEN data_exception THEN
+        RAISE EXCEPTION 'option "cutoff" of time_split must be a timestamp' USING ERRCODE = '22023';
+    END;
+    RETURN QUERY EXECUTE format(
+        $q$
+        WITH l AS (SELECT (%1$I)::text AS customer, (%2$I)::text AS item, (%3$I)::timestamptz AS at
+                   FROM %4$s WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL AND %3$I IS NOT NULL),
+        tr AS (SELECT l.customer, pg_catalog.array_agg(l.item ORDER BY l.at, l.item COLLATE "C") AS train,
+                      pg_catalog.array_agg(l.at ORDER BY l.at, l.item COLLATE "C") AS train_at
+               FROM l WHERE l.at OPERATOR(pg_catalog.<) $1 GROUP BY l.customer),
+        te AS (SELECT l.customer, pg_catalog.array_agg(DISTINCT l.item COLLATE "C") AS test
+               FROM l LEFT JOIN tr ON tr.customer OPERATOR(pg_catalog.=) l.customer
+               WHERE l.at OPERATOR(pg_catalog.>=) $1
+                 AND NOT coalesce(l.item OPERATOR(pg_catalog.=) ANY (tr.train), false)
+               GROUP BY l.customer)
+        SELECT coalesce(tr.customer, te.customer), coalesce(tr.train, '{}'), coalesce(tr.train_at, '{}'),
+               coalesce(te.test, '{}')
+        FROM tr FULL JOIN te ON te.customer OPERATOR(pg_catalog.=) tr.customer
+        ORDER BY coalesce(tr.customer, te.customer) COLLATE "C"
+        $q$, coalesce(options->>'customer', 'customer_id'), options->>'item', options->>'at', source)
+    USING cutoff;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.time_split(regclass, jsonb) IS 'Time-split holdout of order lines or events: per customer the items before cutoff (train, in time order, with their times) and the distinct new items from cutoff on (test); options customer, item, at, cutoff';
+
+CREATE FUNCTION @extschema@.recommend_evaluate(source regclass, options jsonb)
+    RETURNS TABLE (recommender text, customers bigint, k integer, precision_at_k double precision,
+                   recall_at_k double precision, hit_rate double precision, map_at_k double precision,
+                   ndcg_at_k double precision, coverage double precision)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+    known constant text[] := ARRAY['customer', 'item', 'at', 'cutoff', 'k', 'half_life', 'similarity'];
+    kk integer;
+    half_life interval;
+    sim jsonb;
+BEGIN
+    PERFORM @extschema@.check_source_options('recommend_evaluate', source, options, known, '{}');
+    BEGIN
+        kk := coalesce((options->>'k')::integer, 10);
+        half_life := (options->>'half_life')::interval;
+    EXCEPTION WHEN data_exception THEN
+        RAISE EXCEPTION 'option "k" of recommend_evaluate is an integer, "half_life" an interval' USING ERRCODE = '22023';
+    END;
+    IF kk < 1 THEN
+        RAISE EXCEPTION 'option "k" of recommend_evaluate must be at least 1, not %', kk USING ERRCODE = '22023';
+    END IF;
+    sim := coalesce(options->'similarity', '{}');
+    RETURN QUERY
+    WITH s AS (SELECT * FROM @extschema@.time_split(source, options - 'k' - 'half_life' - 'similarity')),
+    m AS (SELECT @extschema@.item_similarity(s.customer, t.item, sim) AS model,
+                 pg_catalog.count(DISTINCT t.item) AS catalogue
+          FROM s CROSS JOIN LATERAL pg_catalog.unnest(s.train) AS t(item)),
+    e AS (SELECT s.test,
+                 ARRAY(SELECT r.item FROM @extschema@.recommend(m.model, s.train,
+                         CASE WHEN half_life IS NOT NULL THEN
+                           ARRAY(SELECT @extschema@.recency_weight(a.at, (options->>'cutoff')::timestamptz, half_life)
+                                 FROM pg_catalog.unnest(s.train_at) WITH ORDINALITY AS a(at, i) ORDER BY a.i) END,
+                         kk) r ORDER BY r.rank) AS ours,
+                 ARRAY(SELECT r.item FROM @extschema@.recommend(m.model, s.train, NULL, kk, '{"method": "popular"}') r
+                       ORDER BY r.rank) AS popular
+          FROM s CROSS JOIN m WHERE pg_catalog.cardinality(s.test) OPERATOR(pg_catalog.>) 0),
+    x AS (SELECT 'item_similarity'::text AS rec, e.ours AS l, e.test FROM e
+          UNION ALL SELECT 'popularity', e.popular, e.test FROM e)
+    SELECT x.rec, pg_catalog.count(*), kk, pg_catalog.avg(mt.precision_at_k), pg_catalog.avg(mt.recall_at_k),
+           pg_catalog.avg(mt.hit), pg_catalog.avg(mt.average_precision), pg_catalog.avg(mt.ndcg_at_k),
+           (SELECT pg_catalog.count(DISTINCT i) FROM x AS x2 CROSS JOIN LATERAL pg_catalog.unnest(x2.l) AS u(i)
+             WHERE x2.rec OPERATOR(pg_catalog.=) x.rec)::float8 OPERATOR(pg_catalog./) pg_catalog.max(m.catalogue)
+    FROM x CROSS JOIN LATERAL @extschema@.ranking_metrics(x.l, x.test, kk) AS mt CROSS JOIN m
+    GROUP BY x.rec ORDER BY x.rec;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.recommend_evaluate(regclass, jsonb) IS 'Offline evaluation on a time split: item_similarity fitted on the lines before cutoff, then recommend and the popularity baseline for every customer with new items after it, in one statement: precision@k, recall@k, hit rate, MAP@k, NDCG@k and catalogue coverage; options customer, item, at, cutoff, k, half_life, similarity';

@@ -476,17 +476,6 @@ ModelGetTextArray(const PortraitModel *m, const char *name, int *n)
 	return f ? (const char *) FieldData(f) : NULL;
 }
 
-/* Text array fields: the i-th string. */
-static const char *
-TextArrayElem(const ModelField *f, int i)
-{
-	const char *s = FieldData(f);
-
-	while (i-- > 0)
-		s += strlen(s) + 1;
-	return s;
-}
-
 /* ---------- cached parse ---------- */
 
 typedef struct ModelCache
@@ -686,14 +675,19 @@ pp_model_out(PG_FUNCTION_ARGS)
 				appendStringInfoChar(&buf, ']');
 				break;
 			case MF_TEXT_ARRAY:
-				appendStringInfoChar(&buf, '[');
-				for (int j = 0; j < f->rows; j++)
 				{
-					if (j > 0)
-						appendStringInfoString(&buf, ", ");
-					escape_json(&buf, TextArrayElem(f, j));
+					/* walked in order: finding each element from the first is quadratic */
+					const char *t = (const char *) d;
+
+					appendStringInfoChar(&buf, '[');
+					for (int j = 0; j < f->rows; j++, t += strlen(t) + 1)
+					{
+						if (j > 0)
+							appendStringInfoString(&buf, ", ");
+						escape_json(&buf, t);
+					}
+					appendStringInfoChar(&buf, ']');
 				}
-				appendStringInfoChar(&buf, ']');
 				break;
 			case MF_FLOAT_MATRIX:
 				appendStringInfoChar(&buf, '[');
@@ -1071,8 +1065,12 @@ pp_model_send(PG_FUNCTION_ARGS)
 				pq_sendstring(&buf, d);
 				break;
 			case MF_TEXT_ARRAY:
-				for (int j = 0; j < f->rows; j++)
-					pq_sendstring(&buf, TextArrayElem(f, j));
+				{
+					const char *t = (const char *) d;
+
+					for (int j = 0; j < f->rows; j++, t += strlen(t) + 1)
+						pq_sendstring(&buf, t);
+				}
 				break;
 		}
 	}

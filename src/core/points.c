@@ -104,6 +104,23 @@ PointsCheckFit(const PointsState *ps, Size work_per_row)
 		OverBudget(ps->dim, ps->n, (double) ps->n * work_per_row);
 }
 
+/*
+ * Raise 54000 unless need bytes of a fit's working memory (collected keys,
+ * trees, results) fit in portrait.fit_memory_limit; called before they are
+ * allocated.  what says what needs them, hint what the caller can change.
+ */
+void
+PortraitFitBudget(double need, const char *what, const char *hint)
+{
+	if (likely(need <= (double) fit_memory_limit * 1024))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s needs more memory than portrait.fit_memory_limit allows", what),
+			 errdetail("It needs %lld kB; the limit is %d kB.", (long long) ceil(need / 1024), fit_memory_limit),
+			 errhint("%s", hint)));
+}
+
 static Size
 PointsBytes(int dim, int64 n)
 {

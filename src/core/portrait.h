@@ -116,6 +116,7 @@ extern ArrayType *TrainerSumsNew(FunctionCallInfo fcinfo, int len);
 /* Segment profiles: deviations (standard units) that make a label term. */
 #define PORTRAIT_PROFILE_MIN_Z		0.5
 #define PORTRAIT_PROFILE_STRONG_Z	1.5
+extern double PortraitTgi(double part, double total, double pop_part, double pop_total);
 extern char *PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms);
 
 /*
@@ -427,6 +428,7 @@ extern void PointsSortRows(double *rows, int64 n, int dim);
 extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 extern void PointsReplaceAux(PointsState *ps, const char *aux, Size len);
 extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
+extern void PortraitFitBudget(double need, const char *what, const char *hint);
 
 /* Working memory of PointsSortRows: a (first value, row) pair per row. */
 #define PORTRAIT_POINTS_SORT_BYTES	(sizeof(double) + sizeof(int64))

@@ -108,6 +108,7 @@ PG_FUNCTION_INFO_V1(pp_tgi_table);
 PG_FUNCTION_INFO_V1(pp_tgi_table_population);
 PG_FUNCTION_INFO_V1(pp_profile_label);
 PG_FUNCTION_INFO_V1(pp_profile_label_population);
+PG_FUNCTION_INFO_V1(pp_tgi_value);
 
 static Size SegProfileFlatSize(ExpandedObjectHeader *eohptr);
 static void SegProfileFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
@@ -1112,6 +1113,44 @@ typedef struct SegProfileRow
 	double		pop_mean;
 } SegProfileRow;
 
+/*
+ * The TGI of a share against the population's, 100 x (part / total) /
+ * (population part / population total): counts of a segment profile, or
+ * weights (spend, weighted events) of a customer's preferences.  NaN when it
+ * is not defined (an empty group, or a value the population lacks).
+ */
+double
+PortraitTgi(double part, double total, double pop_part, double pop_total)
+{
+	if (!(total > 0) || !(pop_part > 0) || !(pop_total > 0))
+		return NAN;
+	return 100.0 * (part / total) / (pop_part / pop_total);
+}
+
+/* tgi_value(part, total, population_part, population_total): PortraitTgi, NULL when undefined. */
+Datum
+pp_tgi_value(PG_FUNCTION_ARGS)
+{
+	double		part = PG_GETARG_FLOAT8(0);
+	double		total = PG_GETARG_FLOAT8(1);
+	double		pop_part = PG_GETARG_FLOAT8(2);
+	double		pop_total = PG_GETARG_FLOAT8(3);
+	double		t;
+
+	CheckFinite(part, "part");
+	CheckFinite(total, "total");
+	CheckFinite(pop_part, "population_part");
+	CheckFinite(pop_total, "population_total");
+	if (part < 0 || part > total || pop_part > pop_total)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tgi_value needs 0 <= part <= total and population_part <= population_total")));
+	t = PortraitTgi(part, total, pop_part, pop_total);
+	if (isnan(t))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(CheckScore(t, "tgi_value"));
+}
+
 /* Statistics of a category value with a in the group of ng, A in the population of N. */
 static void
 CategoryStats(SegProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
@@ -1123,7 +1162,7 @@ CategoryStats(SegProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
 	r->pop_count = A;
 	r->group_share = pg;
 	r->pop_share = pp;
-	r->tgi = (ng > 0 && A > 0) ? 100.0 * pg / pp : NAN;
+	r->tgi = (ng > 0 && A > 0) ? PortraitTgi(a, ng, A, N) : NAN;
 	r->tgi_low = r->tgi_high = NAN;
 	if (ng > 0 && A > 0)
 	{

@@ -87,6 +87,12 @@ CREATE FUNCTION @extschema@.profile_label(grp @extschema@.profile, population @e
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.profile_label(@extschema@.profile, @extschema@.profile, integer, bigint) IS 'Short label of a group''s profile against its population''s from the strongest differences';
 
+CREATE FUNCTION @extschema@.tgi_value(part double precision, total double precision,
+                                      population_part double precision, population_total double precision)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'pp_tgi_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tgi_value(double precision, double precision, double precision, double precision) IS 'TGI of a share against the population''s: 100 * (part / total) / (population_part / population_total), for counts or weights; NULL when undefined (total or population_part 0)';
+
 -- ---------- aggregates ----------
 
 CREATE AGGREGATE @extschema@.tgi(in_group boolean, attrs jsonb) (
