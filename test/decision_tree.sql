@@ -3,7 +3,7 @@
 -- k-means clusters of the sample data, plan independence and every
 -- documented error.
 BEGIN;
-SELECT plan(61);
+SELECT plan(64);
 
 -- ---------- the reference: scikit-learn's trees, node for node ----------
 
@@ -233,6 +233,20 @@ SET LOCAL portrait.fit_memory_limit = 64;
 SELECT throws_ok($$SELECT portrait.decision_tree_fit(f, label) FROM trees_ref.tree_points$$,
                  '54000', NULL, 'the rows are checked against portrait.fit_memory_limit (54000)');
 RESET portrait.fit_memory_limit;
+
+-- the final functions are SQL-callable and states have a text form: a state
+-- that its aggregate did not make is refused, never read as class labels
+CREATE AGGREGATE pg_temp.other_points(float8, float8, float8) (
+    SFUNC = portrait.rfm_breaks_trans, STYPE = portrait.points);
+SELECT throws_ok($$SELECT portrait.decision_tree_fit_final(pg_temp.other_points(i, i, i)) FROM generate_series(1, 5) i$$,
+                 '22023', 'the state passed to decision_tree_fit was not made by its aggregate',
+                 'a points state of another aggregate is refused by decision_tree_fit_final (22023)');
+SELECT throws_ok($$SELECT portrait.regression_tree_fit_final(pg_temp.other_points(i, i, i)) FROM generate_series(1, 5) i$$,
+                 '22023', 'the state passed to regression_tree_fit was not made by its aggregate',
+                 'and by regression_tree_fit_final (22023)');
+SELECT throws_ok($$SELECT portrait.decision_tree_fit_final(E'3;1;3;1,2,0,2,4,7,3,6,0;{}\n31\n30'::portrait.points)$$,
+                 '22023', 'the state passed to decision_tree_fit was not made by its aggregate',
+                 'a typed-in state whose class number is past its labels is refused (22023)');
 
 SELECT * FROM finish();
 ROLLBACK;

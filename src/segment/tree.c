@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -619,10 +621,36 @@ PrepareData(PointsState *ps, const char *func, TreeTask task, TreeOptions *o, Tr
 	int		   *lens = NULL;
 	char	   *opts;
 
+	/*
+	 * The final function is SQL-callable and a points state has a text
+	 * form: a state another aggregate made, or one typed in, is refused
+	 * here rather than read as labels it does not hold.
+	 */
+	if (ps->param != task || ps->aux == NULL || d < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the state passed to %s was not made by its aggregate", func)));
 	if (task == TREE_CLASSIFICATION)
 		opts = SplitStateText(ps->aux, ps->auxlen, &nl, &labels, &lens);
 	else
 		opts = ps->aux;
+	if (opts == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the state passed to %s was not made by its aggregate", func)));
+	if (task == TREE_CLASSIFICATION)
+	{
+		for (int64 i = 0; i < ps->n; i++)
+		{
+			double		t = ps->values[i * ps->dim + d];
+
+			if (!(t >= 0 && t < nl && t == floor(t)))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the state passed to %s was not made by its aggregate", func),
+						 errdetail("Row %lld has class number %g of %d classes.", (long long) i + 1, t, nl)));
+		}
+	}
 	TreeParseOptions(opts, func, task, o);
 	if (o->names != NULL && o->nnames != d)
 		ereport(ERROR,
