@@ -104,6 +104,23 @@ PointsCheckFit(const PointsState *ps, Size work_per_row)
 		OverBudget(ps->dim, ps->n, (double) ps->n * work_per_row);
 }
 
+/*
+ * Raise 54000 unless bytes of working memory of a fit that collects no rows
+ * (a dense matrix, a table over coalitions) fit in portrait.fit_memory_limit;
+ * what names the memory for the message.  Called before allocating.
+ */
+void
+PortraitCheckWorkMemory(double bytes, const char *what)
+{
+	if (bytes <= (double) fit_memory_limit * 1024)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s needs more memory than portrait.fit_memory_limit allows", what),
+			 errdetail("It needs %lld kB; the limit is %d kB.", (long long) ceil(bytes / 1024), fit_memory_limit),
+			 errhint("Raise portrait.fit_memory_limit, or reduce the problem (fewer channels, a lower order).")));
+}
+
 static Size
 PointsBytes(int dim, int64 n)
 {

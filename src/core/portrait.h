@@ -426,6 +426,7 @@ extern int	PointsCompareRows(const void *a, const void *b, void *arg);
 extern void PointsSortRows(double *rows, int64 n, int dim);
 extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
+extern void PortraitCheckWorkMemory(double bytes, const char *what);
 
 /* Working memory of PointsSortRows: a (first value, row) pair per row. */
 #define PORTRAIT_POINTS_SORT_BYTES	(sizeof(double) + sizeof(int64))
@@ -435,6 +436,7 @@ extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
 extern int	LinalgCholeskySolve(int n, double *a, double *b, int nrhs);
 extern int	LinalgCholeskyInverse(int n, double *a);
 extern double LinalgConditionNumber(int n, const double *a);
+extern int	LinalgSolve(int n, double *a, double *b, int nrhs);
 
 /* ---------- optim.c: the optimiser of the likelihood models ---------- */
 
