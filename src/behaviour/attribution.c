@@ -509,7 +509,6 @@ pp_attribution_trans(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt = PortraitAggContext(fcinfo);
 	AttrCallCache *cc = fcinfo->flinfo->fn_extra;
 	AttrState  *st;
-	MemoryContext old;
 
 	if (cc == NULL)
 		cc = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AttrCallCache));
@@ -530,11 +529,13 @@ pp_attribution_trans(PG_FUNCTION_ARGS)
 	else
 		st = AttrRead(PG_GETARG_DATUM(0), aggcxt);
 	AttrCheckOptions(&st->opt, &cc->opt);
+	/*
+	 * The per-customer work allocates in the per-row context; the maps
+	 * allocate in the state's own context themselves.
+	 */
 	if (!PG_ARGISNULL(1))
 	{
-		old = MemoryContextSwitchTo(st->hdr.eoh_context);
 		AttrAddList(st, (JourneyList *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1)));
-		MemoryContextSwitchTo(old);
 		AttrDirty(st);
 	}
 	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
