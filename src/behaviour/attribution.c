@@ -1005,19 +1005,19 @@ typedef struct MarkovStates
 	double	   *rowsum;
 } MarkovStates;
 
-static int	markov_cmp_maxlen;
-
+/* Canonical order of states of *(int *) arg channels: shorter first, then by channel. */
 static int
-TupleCmp(const void *a, const void *b)
+TupleCmp(const void *a, const void *b, void *arg)
 {
 	const int16 *x = a;
 	const int16 *y = b;
+	int			maxlen = *(int *) arg;
 	int			lx = 0;
 	int			ly = 0;
 
-	while (lx < markov_cmp_maxlen && x[lx] >= 0)
+	while (lx < maxlen && x[lx] >= 0)
 		lx++;
-	while (ly < markov_cmp_maxlen && y[ly] >= 0)
+	while (ly < maxlen && y[ly] >= 0)
 		ly++;
 	if (lx != ly)
 		return lx < ly ? -1 : 1;
@@ -1062,8 +1062,7 @@ MarkovBuild(const AttrState *st, const AttrResult *r, MarkovStates *ms)
 
 		memcpy(ms->tuples + id * maxlen, KeyMapKey(&seen, id, &len), sizeof(int16) * maxlen);
 	}
-	markov_cmp_maxlen = maxlen;
-	qsort(ms->tuples, seen.n, sizeof(int16) * maxlen, TupleCmp);
+	qsort_arg(ms->tuples, seen.n, sizeof(int16) * maxlen, TupleCmp, &maxlen);
 	ms->len = palloc(sizeof(int) * Max(seen.n, 1));
 	KeyMapInit(&ms->index, 0, CurrentMemoryContext);
 	for (int s = 0; s < seen.n; s++)
@@ -1316,15 +1315,27 @@ AttrShapley(const AttrState *st, AttrResult *r)
 	}
 }
 
-/* Every model's credits per channel. */
+/*
+ * The set-up of a reader of the state: the tuplestore, the state at
+ * argument 0 and its channels in name order.
+ */
 static AttrResult *
-AttrCompute(const AttrState *st)
+AttrBegin(FunctionCallInfo fcinfo, AttrState **st)
 {
 	AttrResult *r = palloc0(sizeof(AttrResult));
-	int			n;
 
-	AttrSortChannels(st, r);
-	n = r->nch;
+	InitMaterializedSRF(fcinfo, 0);
+	*st = AttrRead(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	AttrSortChannels(*st, r);
+	return r;
+}
+
+/* Every model's credits per channel (r has the channels in name order). */
+static void
+AttrCompute(const AttrState *st, AttrResult *r)
+{
+	int			n = r->nch;
+
 	r->conv = palloc0(sizeof(double) * NMODELS * Max(n, 1));
 	r->value = palloc0(sizeof(double) * NMODELS * Max(n, 1));
 	r->isnull = palloc0(sizeof(bool) * NMODELS * Max(n, 1));
@@ -1341,7 +1352,6 @@ AttrCompute(const AttrState *st)
 	}
 	AttrMarkov(st, r);
 	AttrShapley(st, r);
-	return r;
 }
 
 /*
@@ -1352,12 +1362,11 @@ AttrCompute(const AttrState *st)
 Datum
 pp_attribution_models(PG_FUNCTION_ARGS)
 {
-	AttrState  *st = AttrRead(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	AttrState  *st;
+	AttrResult *r = AttrBegin(fcinfo, &st);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AttrResult *r;
 
-	InitMaterializedSRF(fcinfo, 0);
-	r = AttrCompute(st);
+	AttrCompute(st, r);
 	for (int c = 0; c < r->nch; c++)
 	{
 		const double *v = st->channels.vals + (Size) r->order[c] * CH_NVALS;
@@ -1393,12 +1402,9 @@ pp_attribution_models(PG_FUNCTION_ARGS)
 Datum
 pp_attribution_removal_effects(PG_FUNCTION_ARGS)
 {
-	AttrState  *st = AttrRead(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	AttrState  *st;
+	AttrResult *r = AttrBegin(fcinfo, &st);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AttrResult *r = palloc0(sizeof(AttrResult));
-
-	InitMaterializedSRF(fcinfo, 0);
-	AttrSortChannels(st, r);
 	r->conv = palloc0(sizeof(double) * NMODELS * Max(r->nch, 1));
 	r->value = palloc0(sizeof(double) * NMODELS * Max(r->nch, 1));
 	r->removal = palloc0(sizeof(double) * Max(r->nch, 1));
@@ -1439,21 +1445,20 @@ StateName(const MarkovStates *ms, const AttrResult *r, int s)
 	return buf.data;
 }
 
-static const MarkovStates *sort_ms;
-
 /* Transitions in canonical order: from state, then to state (states, conversion, null). */
 static int
-TransCmp(const void *a, const void *b)
+TransCmp(const void *a, const void *b, void *arg)
 {
+	const MarkovStates *ms = arg;
 	int			x = *(const int *) a;
 	int			y = *(const int *) b;
 	int			tx;
 	int			ty;
 
-	if (sort_ms->from[x] != sort_ms->from[y])
-		return sort_ms->from[x] < sort_ms->from[y] ? -1 : 1;
-	tx = sort_ms->to[x] < 0 ? sort_ms->n - sort_ms->to[x] : sort_ms->to[x];
-	ty = sort_ms->to[y] < 0 ? sort_ms->n - sort_ms->to[y] : sort_ms->to[y];
+	if (ms->from[x] != ms->from[y])
+		return ms->from[x] < ms->from[y] ? -1 : 1;
+	tx = ms->to[x] < 0 ? ms->n - ms->to[x] : ms->to[x];
+	ty = ms->to[y] < 0 ? ms->n - ms->to[y] : ms->to[y];
 	return (tx > ty) - (tx < ty);
 }
 
@@ -1461,22 +1466,18 @@ TransCmp(const void *a, const void *b)
 Datum
 pp_attribution_transitions(PG_FUNCTION_ARGS)
 {
-	AttrState  *st = AttrRead(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	AttrState  *st;
+	AttrResult *r = AttrBegin(fcinfo, &st);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AttrResult *r = palloc0(sizeof(AttrResult));
 	MarkovStates ms;
 	int		   *perm;
-
-	InitMaterializedSRF(fcinfo, 0);
-	AttrSortChannels(st, r);
 	if (st->trans.n == 0)
 		return (Datum) 0;
 	MarkovBuild(st, r, &ms);
 	perm = palloc(sizeof(int) * ms.ntrans);
 	for (int t = 0; t < ms.ntrans; t++)
 		perm[t] = t;
-	sort_ms = &ms;
-	qsort(perm, ms.ntrans, sizeof(int), TransCmp);
+	qsort_arg(perm, ms.ntrans, sizeof(int), TransCmp, &ms);
 	for (int i = 0; i < ms.ntrans; i++)
 	{
 		int			t = perm[i];
@@ -1500,15 +1501,12 @@ pp_attribution_transitions(PG_FUNCTION_ARGS)
 Datum
 pp_attribution_shapley_ordered(PG_FUNCTION_ARGS)
 {
-	AttrState  *st = AttrRead(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	AttrState  *st;
+	AttrResult *r = AttrBegin(fcinfo, &st);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AttrResult *r = palloc0(sizeof(AttrResult));
 	int			maxk = 1;
 	double	   *conv;
 	double	   *value;
-
-	InitMaterializedSRF(fcinfo, 0);
-	AttrSortChannels(st, r);
 	for (int32 id = 0; id < st->coal.n; id++)
 		maxk = Max(maxk, st->coal.keylen[id] / (int) sizeof(int16));
 	conv = palloc0(sizeof(double) * maxk * Max(r->nch, 1));
