@@ -1,7 +1,7 @@
 -- Channel attribution: reference answers (test/data/attribution/make_reference.py),
 -- a published example, properties, errors, parallel plans.
 BEGIN;
-SELECT plan(37);
+SELECT plan(38);
 
 CREATE TEMP TABLE ref_j AS
   SELECT customer, portrait.journeys(timestamptz '2024-01-01' + t * interval '1 second', channel, amount, is_conversion) AS journeys
@@ -162,6 +162,10 @@ SELECT throws_ok($$SELECT portrait.attribution(journeys, '{"position_first": 0.6
 SELECT throws_ok($$SELECT portrait.attribution(journeys, '{"ordr": 2}') FROM ref_j$$, '0A000', NULL, 'unknown option');
 SELECT throws_ok($$SELECT portrait.attribution(journeys, jsonb_build_object('order', 1 + customer % 2)) FROM ref_j$$, '22023',
                  'aggregate options must be the same for all rows of a group', 'options changing within a group');
+SET LOCAL portrait.fit_memory_limit = 64;
+SELECT throws_ok($$SELECT portrait.attribution(journeys, '{"order": 3}') FROM wide$$, '54000',
+                 'the attribution state needs more memory than portrait.fit_memory_limit allows', 'state over the fit budget');
+RESET portrait.fit_memory_limit;
 SELECT throws_ok($$SELECT '1;2;3'::portrait.attribution_state$$, '22P02', NULL, 'malformed attribution_state');
 SELECT throws_ok($$SELECT '-1;0;1;5:x:1'::portrait.journey_list$$, '22P02', NULL, 'malformed journey_list');
 

@@ -160,6 +160,10 @@ KeyMapGrow(KeyMap *m)
 {
 	int32		cap = m->cap * 2;
 
+	/* the state's maps together stay within the fit budget */
+	PortraitCheckWorkMemory((double) cap * (sizeof(double) * Max(m->width, 1) + 2 * sizeof(int32) +
+											sizeof(uint32) + sizeof(int64) + sizeof(int32)) + m->keyscap,
+							"the attribution state");
 	if ((Size) cap * sizeof(double) * Max(m->width, 1) > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -551,11 +555,13 @@ KeyMapMerge(KeyMap *a, const KeyMap *b, const int32 *remap)
 	for (int32 id = 0; id < b->n; id++)
 	{
 		int32		len;
-		const char *key = KeyMapKey(b, id, &len);
+		const char *key;
 		const double *bv = b->vals + (Size) id * b->width;
 		double	   *av;
 		int32		aid;
 
+		PORTRAIT_ROW_INTERRUPTS(id);
+		key = KeyMapKey(b, id, &len);
 		if (remap != NULL)
 		{
 			int			nk = len / (int) sizeof(int16);
@@ -791,6 +797,7 @@ KeyMapIn(AttrParser *ps, KeyMap *m, int nch, int maxlen, bool trans)
 		double	   *v;
 		int32		id;
 
+		PORTRAIT_ROW_INTERRUPTS(e);
 		if (e > 0)
 			AttrChar(ps, ',');
 		for (;;)
