@@ -99,3 +99,10 @@ SELECT portrait.attribution(journeys) FROM (SELECT customer, portrait.journeys(a
 SELECT portrait.journeys(at, NULL, 1, false) FROM touch;
 SELECT portrait.journeys(at, NULL, -1, true) FROM conv;
 SELECT portrait.attribution(journeys, '{"order": 5}') FROM j;
+
+-- The fitted Markov chain as a portrait.model (kind attribution): states in
+-- canonical order, a column per state then (conversion) and (null).
+SELECT portrait.model_kind(m), m::jsonb -> 'states' AS states, m::jsonb -> 'transitions' -> 0 AS start_row,
+       (SELECT array_agg(round(x::numeric, 6)) FROM jsonb_array_elements_text(m::jsonb -> 'removal_effects') x) AS removal_effects,
+       m::text::portrait.model::text = m::text AS round_trip
+  FROM (SELECT portrait.attribution_markov_model(portrait.attribution(journeys)) AS m FROM j) s;

@@ -1,7 +1,7 @@
 -- Channel attribution: reference answers (test/data/attribution/make_reference.py),
 -- a published example, properties, errors, parallel plans.
 BEGIN;
-SELECT plan(38);
+SELECT plan(40);
 
 CREATE TEMP TABLE ref_j AS
   SELECT customer, portrait.journeys(timestamptz '2024-01-01' + t * interval '1 second', channel, amount, is_conversion) AS journeys
@@ -102,6 +102,18 @@ SELECT is((SELECT count(*)::int FROM wide_res WHERE n = 24 AND model = 'shapley'
           'more than 20 channels: exact Shapley is NULL');
 SELECT is((SELECT count(*)::int FROM wide_res WHERE n = 24 AND model = 'shapley_simplified' AND conversions IS NOT NULL), 24,
           'more than 20 channels: the simplified form is given');
+
+-- The Markov chain as a model.
+SELECT is_empty($$
+  WITH m AS (SELECT portrait.attribution_markov_model(portrait.attribution(journeys, '{"order": 2}')) AS m FROM ref_j),
+       e AS (SELECT c.channel, (m::jsonb -> 'removal_effects' ->> (c.i - 1)::int)::float8 AS re
+               FROM m, jsonb_array_elements_text(m::jsonb -> 'channels') WITH ORDINALITY c(channel, i))
+  SELECT * FROM e JOIN got g USING (channel)
+   WHERE g."order" = 2 AND g.model = 'removal_effect' AND pg_temp.off(e.re, g.conversions)$$,
+  'attribution_markov_model holds the removal effects');
+SELECT throws_ok($$SELECT '{"kind": "attribution", "order": 1, "channels": ["a"], "states": ["(start)", "a"],
+                    "transitions": [[0, 1, 0, 0], [0, 0.5, 0.4, 0]], "removal_effects": [1]}'::portrait.model$$,
+                 '22P02', NULL, 'an attribution model whose transition row does not sum to 1');
 
 -- Parallel plans equal serial ones.
 CREATE TABLE attribution_par AS

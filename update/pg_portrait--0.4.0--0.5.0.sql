@@ -1214,6 +1214,12 @@ CREATE FUNCTION @extschema@.attribution_shapley_ordered(state @extschema@.attrib
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.attribution_shapley_ordered(@extschema@.attribution_state) IS 'Ordered Shapley value (Zhao et al. 2018): credit of each channel at each position of the journeys'' distinct channels in first-touch order';
 
+CREATE FUNCTION @extschema@.attribution_markov_model(state @extschema@.attribution_state)
+    RETURNS @extschema@.model
+    AS 'MODULE_PATHNAME', 'pp_attribution_markov_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.attribution_markov_model(@extschema@.attribution_state) IS 'The fitted Markov chain as a portrait.model of kind attribution: order, channels, states, transition matrix (a column per state, then conversion and null), removal effects';
+
 CREATE FUNCTION @extschema@.attribution_report(state @extschema@.attribution_state)
     RETURNS TABLE (channel text, touches bigint, cost float8,
                    first_touch float8, last_touch float8, linear float8, time_decay float8,

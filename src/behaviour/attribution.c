@@ -39,6 +39,7 @@ PG_FUNCTION_INFO_V1(pp_attribution_models);
 PG_FUNCTION_INFO_V1(pp_attribution_removal_effects);
 PG_FUNCTION_INFO_V1(pp_attribution_transitions);
 PG_FUNCTION_INFO_V1(pp_attribution_shapley_ordered);
+PG_FUNCTION_INFO_V1(pp_attribution_markov_model);
 
 #define PORTRAIT_ATTRIBUTION_MAX_ORDER 4
 /* channels of the exact Shapley computation over all 2^n coalitions */
@@ -1545,4 +1546,126 @@ pp_attribution_shapley_ordered(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	return (Datum) 0;
+}
+
+/* ---------- the fitted Markov chain as a portrait.model ---------- */
+
+/* Cross-field checks of an attribution model (22P02: it comes from text). */
+static void
+AttributionValidate(const PortraitModel *m)
+{
+	int			nch;
+	int			nst;
+	int			nre;
+	int			rows;
+	int			cols;
+	const double *p;
+	const double *re;
+	int64		order = ModelGetInt(m, "order");
+
+	(void) ModelGetTextArray(m, "channels", &nch);
+	(void) ModelGetTextArray(m, "states", &nst);
+	re = ModelGetFloatArray(m, "removal_effects", &nre);
+	p = ModelGetFloatMatrix(m, "transitions", &rows, &cols);
+	if (order < 1 || order > PORTRAIT_ATTRIBUTION_MAX_ORDER || nre != nch || rows != nst || cols != nst + 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid portrait.model"),
+				 errdetail("An attribution model needs an order from 1 to 4, one removal effect per channel and an n x (n + 2) transition matrix for n states.")));
+	for (int i = 0; i < nre; i++)
+		if (!(re[i] >= 0 && re[i] <= 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid portrait.model"),
+					 errdetail("Removal effects of an attribution model lie between 0 and 1.")));
+	for (int s = 0; s < rows; s++)
+	{
+		double		sum = 0;
+
+		for (int t = 0; t < cols; t++)
+		{
+			double		x = p[(Size) s * cols + t];
+
+			if (!(x >= 0 && x <= 1))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("invalid portrait.model"),
+						 errdetail("Transition probabilities of an attribution model lie between 0 and 1.")));
+			sum += x;
+		}
+		if (fabs(sum - 1) > 1e-9)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid portrait.model"),
+					 errdetail("Row %d of the transition matrix of an attribution model sums to %g, not 1.", s + 1, sum)));
+	}
+}
+
+static const ModelFieldSpec attribution_fields[] = {
+	{"order", MF_INT, true},
+	{"channels", MF_TEXT_ARRAY, true},
+	{"states", MF_TEXT_ARRAY, true},
+	{"transitions", MF_FLOAT_MATRIX, true},
+	{"removal_effects", MF_FLOAT_ARRAY, true},
+	{"conversion_probability", MF_FLOAT, false},
+	{"journeys", MF_INT, false},
+	{"conversions", MF_FLOAT, false},
+	{"value", MF_FLOAT, false},
+};
+
+const ModelKindSpec AttributionModelKind = {
+	PORTRAIT_KIND_ATTRIBUTION, "attribution", attribution_fields, lengthof(attribution_fields),
+	AttributionValidate
+};
+
+/*
+ * attribution_markov_model(state): the fitted Markov chain as a model:
+ * states in canonical order ((start) first), the transition matrix with a
+ * column per state then (conversion) and (null), the removal effects.
+ */
+Datum
+pp_attribution_markov_model(PG_FUNCTION_ARGS)
+{
+	AttrState  *st = AttrRead(PG_GETARG_DATUM(0), CurrentMemoryContext);
+	AttrResult *r = palloc0(sizeof(AttrResult));
+	MarkovStates ms;
+	ModelBuilder *b;
+	const char **names;
+	double	   *p;
+	int			cols;
+
+	AttrSortChannels(st, r);
+	r->conv = palloc0(sizeof(double) * NMODELS * Max(r->nch, 1));
+	r->value = palloc0(sizeof(double) * NMODELS * Max(r->nch, 1));
+	r->removal = palloc0(sizeof(double) * Max(r->nch, 1));
+	if (st->trans.n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("attribution state has no journeys"),
+				 errhint("Build the state from customers' journeys with portrait.attribution.")));
+	AttrMarkov(st, r);
+	MarkovBuild(st, r, &ms);
+	cols = ms.n + 2;
+	PortraitCheckWorkMemory((double) ms.n * cols * sizeof(double), "the attribution model's transition matrix");
+	p = palloc_extended(sizeof(double) * ms.n * cols, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (int t = 0; t < ms.ntrans; t++)
+	{
+		int			col = ms.to[t] >= 0 ? ms.to[t] : ms.n - 1 - ms.to[t];
+
+		p[(Size) ms.from[t] * cols + col] = ms.count[t] / ms.rowsum[ms.from[t]];
+	}
+	names = palloc(sizeof(char *) * ms.n);
+	for (int s = 0; s < ms.n; s++)
+		names[s] = StateName(&ms, r, s);
+	b = ModelBuild(PORTRAIT_KIND_ATTRIBUTION);
+	ModelPutInt(b, "order", st->opt.order);
+	ModelPutTextArray(b, "channels", r->names, r->nch);
+	ModelPutTextArray(b, "states", names, ms.n);
+	ModelPutFloatMatrix(b, "transitions", p, ms.n, cols);
+	ModelPutFloatArray(b, "removal_effects", r->removal, r->nch);
+	ModelPutFloat(b, "conversion_probability", r->p_conv);
+	ModelPutInt(b, "journeys", (int64) st->journeys);
+	ModelPutFloat(b, "conversions", st->conversions);
+	ModelPutFloat(b, "value", st->value);
+	PG_RETURN_POINTER(ModelFinish(b));
 }
