@@ -769,6 +769,17 @@ AttrNum(AttrParser *ps, bool nonneg)
 	return v;
 }
 
+/* A count: a non-negative integer that a double holds exactly. */
+static double
+AttrCount(AttrParser *ps)
+{
+	double		v = AttrNum(ps, true);
+
+	if (v != floor(v) || v > 9007199254740992.0)
+		AttrBad(ps);
+	return v;
+}
+
 static void
 AttrChar(AttrParser *ps, char c)
 {
@@ -828,7 +839,8 @@ KeyMapIn(AttrParser *ps, KeyMap *m, int nch, int maxlen, bool trans)
 		for (int w = 0; w < m->width; w++)
 		{
 			AttrChar(ps, '|');
-			v[w] = AttrNum(ps, true);
+			/* transition and coalition counts are whole; a coalition's value is not */
+			v[w] = (trans || w == 0) ? AttrCount(ps) : AttrNum(ps, true);
 		}
 	}
 	pfree(buf);
@@ -869,13 +881,13 @@ AttrParse(const char *input, Size len, MemoryContext parent)
 	st = AttrNew(parent, &o);
 	old = MemoryContextSwitchTo(st->hdr.eoh_context);
 	AttrChar(&ps, ';');
-	st->journeys = AttrNum(&ps, true);
+	st->journeys = AttrCount(&ps);
 	AttrChar(&ps, ';');
-	st->conversions = AttrNum(&ps, true);
+	st->conversions = AttrCount(&ps);
 	AttrChar(&ps, ';');
 	st->value = AttrNum(&ps, true);
 	AttrChar(&ps, ';');
-	st->nulls = AttrNum(&ps, true);
+	st->nulls = AttrCount(&ps);
 	AttrChar(&ps, ';');
 	{
 		int64		n = AttrInt(&ps);
@@ -902,7 +914,7 @@ AttrParse(const char *input, Size len, MemoryContext parent)
 			for (int w = 0; w < CH_NVALS; w++)
 			{
 				AttrChar(&ps, '|');
-				v[w] = AttrNum(&ps, true);
+				v[w] = w == CH_TOUCHES ? AttrCount(&ps) : AttrNum(&ps, true);
 			}
 		}
 	}
