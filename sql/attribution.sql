@@ -106,3 +106,6 @@ SELECT portrait.model_kind(m), m::jsonb -> 'states' AS states, m::jsonb -> 'tran
        (SELECT array_agg(round(x::numeric, 6)) FROM jsonb_array_elements_text(m::jsonb -> 'removal_effects') x) AS removal_effects,
        m::text::portrait.model::text = m::text AS round_trip
   FROM (SELECT portrait.attribution_markov_model(portrait.attribution(journeys)) AS m FROM j) s;
+
+-- A NULL journey list has no journeys.
+SELECT count(*) FROM portrait.journey_paths(NULL);

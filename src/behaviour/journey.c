@@ -458,11 +458,15 @@ PathsVisit(const Journey *j, void *arg)
 Datum
 pp_journey_paths(PG_FUNCTION_ARGS)
 {
-	JourneyList *l = (JourneyList *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	JourneyList *l;
 	PathsOut	o;
 	const char **names;
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* not strict, for direct: a NULL list has no journeys */
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	l = (JourneyList *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	names = JourneyListNameArray(l);
 	if (!PG_ARGISNULL(1))
 	{
