@@ -72,18 +72,24 @@ TREES_SQL = \
 	src/segment/tree.sql
 
 # Behaviour over time: event lists, funnels, retention, sequences, A/B tests.
+# Behaviour over time: event lists, funnels, retention, sequences, A/B tests,
+# journeys and channel attribution.
 BEHAVIOUR_OBJS = \
 	src/behaviour/events.o \
 	src/behaviour/funnel.o \
 	src/behaviour/retention.o \
 	src/behaviour/sequence.o \
-	src/behaviour/abtest.o
+	src/behaviour/abtest.o \
+	src/behaviour/journey.o \
+	src/behaviour/attribution.o
 BEHAVIOUR_SQL = \
 	src/behaviour/events.sql \
 	src/behaviour/funnel.sql \
 	src/behaviour/retention.sql \
 	src/behaviour/sequence.sql \
-	src/behaviour/abtest.sql
+	src/behaviour/abtest.sql \
+	src/behaviour/journey.sql \
+	src/behaviour/attribution.sql
 
 # Profile tables: refresh, history, lifecycle.
 PROFILE_OBJS = \
@@ -113,7 +119,7 @@ PG_CPPFLAGS += -I$(srcdir)/src/core
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
 FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL) $(TREES_SQL) $(RECOMMEND_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree baskets rules preferences similarity evaluate
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree baskets rules preferences similarity evaluate journey attribution
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
@@ -124,7 +130,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # between releases (ALTER EXTENSION pg_portrait UPDATE).
 DATA = $(wildcard update/$(EXTENSION)--*.sql)
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models iforest decision_tree fpgrowth preferences recommend
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models iforest decision_tree fpgrowth preferences recommend attribution
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

@@ -31,6 +31,7 @@ _PG_init(void)
 	ModelRegisterKind(&IforestModelKind);
 	ModelRegisterKind(&DecisionTreeModelKind);
 	ModelRegisterKind(&ItemSimilarityModelKind);
+	ModelRegisterKind(&AttributionModelKind);
 
 	PortraitKmeansInit();
 	PortraitPointsInit();

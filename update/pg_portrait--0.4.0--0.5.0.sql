@@ -1099,7 +1099,8 @@ COMMENT ON FUNCTION @extschema@.model_kind(@extschema@.model) IS 'The kind of a 
 
 -- ---------- anomalous customers and decision rules (isolation forest, CART) ----------
 
--- ==================== iforest: anomalous customers =============
+-- ==================== iforest: anomalous customers ====================
+
 -- ---------- functions ----------
 
 CREATE FUNCTION @extschema@.iforest_fit_trans(@extschema@.points, double precision[])
@@ -1312,7 +1313,7 @@ CREATE FUNCTION @extschema@.decision_tree_train(source regclass, features text, 
     RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_decision_tree_train_table'
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.decision_tree_train(regclass, text, text, jsonb) IS 'CART classification tree at scale over a table or view: one parallel aggregate scan of per-leaf histograms per level';
-=======
+
 -- ---------- recommend: preferences, association rules, item similarity ----------
 
 -- ==================== baskets: the state of the market-basket aggregates ====================
@@ -1782,3 +1783,204 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.recommend_evaluate(regclass, jsonb) IS 'Offline evaluation on a time split: item_similarity fitted on the lines before cutoff, then recommend and the popularity baseline for every customer with new items after it, in one statement: precision@k, recall@k, hit rate, MAP@k, NDCG@k and catalogue coverage; options customer, item, at, cutoff, k, half_life, similarity';
+
+-- ---------- channel attribution: journeys, heuristic, Markov and Shapley models ----------
+
+-- ==================== journey: a customer's touchpoints and conversions ====================
+
+-- ---------- types ----------
+
+CREATE TYPE @extschema@.journey_list;
+
+CREATE FUNCTION @extschema@.journey_list_in(cstring) RETURNS @extschema@.journey_list
+    AS 'MODULE_PATHNAME', 'pp_journey_list_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_list_in(cstring) IS 'Text input of portrait.journey_list (lookback;flags;n;ts:t:cost:len:channel or ts:c:value,...)';
+
+CREATE FUNCTION @extschema@.journey_list_out(@extschema@.journey_list) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'pp_journey_list_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_list_out(@extschema@.journey_list) IS 'Text output of portrait.journey_list';
+
+CREATE TYPE @extschema@.journey_list (
+    INPUT = @extschema@.journey_list_in,
+    OUTPUT = @extschema@.journey_list_out,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.journey_list IS 'A customer''s touchpoints (time, channel, cost) and conversions (time, value) with the lookback window and de-duplication: the state and result of portrait.journeys';
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.journey_paths(journeys @extschema@.journey_list, direct text DEFAULT NULL)
+    RETURNS TABLE (journey integer, path text[], touched_at timestamptz[], converted boolean, value float8)
+    AS 'MODULE_PATHNAME', 'pp_journey_paths' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 4
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.journey_paths(@extschema@.journey_list, text) IS 'The journeys of a journey list in time order: the touches before each conversion within the lookback window, then the touches after the last conversion (converted false); a conversion without touches is an error unless direct names a channel for it';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.journeys_trans(@extschema@.journey_list, timestamptz, text, float8, boolean)
+    RETURNS @extschema@.journey_list
+    AS 'MODULE_PATHNAME', 'pp_journeys_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journeys_trans(@extschema@.journey_list, timestamptz, text, float8, boolean) IS 'Transition function of portrait.journeys';
+
+CREATE FUNCTION @extschema@.journeys_trans(@extschema@.journey_list, timestamptz, text, float8, boolean, interval, boolean)
+    RETURNS @extschema@.journey_list
+    AS 'MODULE_PATHNAME', 'pp_journeys_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journeys_trans(@extschema@.journey_list, timestamptz, text, float8, boolean, interval, boolean) IS 'Transition function of portrait.journeys with a lookback window and de-duplication';
+
+CREATE FUNCTION @extschema@.journeys_combine(@extschema@.journey_list, @extschema@.journey_list)
+    RETURNS @extschema@.journey_list
+    AS 'MODULE_PATHNAME', 'pp_journeys_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journeys_combine(@extschema@.journey_list, @extschema@.journey_list) IS 'Combine function of portrait.journeys';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.journeys(touched_at timestamptz, channel text, amount float8, is_conversion boolean) (
+    SFUNC = @extschema@.journeys_trans,
+    STYPE = @extschema@.journey_list,
+    COMBINEFUNC = @extschema@.journeys_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.journeys(timestamptz, text, float8, boolean) IS 'A customer''s journeys for attribution: touchpoint rows (channel, amount = cost) and conversion rows (is_conversion, amount = value), no lookback limit, repeated touches kept';
+
+CREATE AGGREGATE @extschema@.journeys(touched_at timestamptz, channel text, amount float8, is_conversion boolean, lookback interval, dedupe boolean) (
+    SFUNC = @extschema@.journeys_trans,
+    STYPE = @extschema@.journey_list,
+    COMBINEFUNC = @extschema@.journeys_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.journeys(timestamptz, text, float8, boolean, interval, boolean) IS 'A customer''s journeys for attribution: only touches within lookback before a conversion count for it (NULL: no limit); dedupe drops a touch of the same channel as the one before it';
+
+-- ==================== attribution: heuristic, Markov and Shapley channel attribution ====================
+
+-- ---------- types ----------
+
+CREATE TYPE @extschema@.attribution_state;
+
+CREATE FUNCTION @extschema@.attribution_state_in(cstring) RETURNS @extschema@.attribution_state
+    AS 'MODULE_PATHNAME', 'pp_attribution_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_state_in(cstring) IS 'Text input of portrait.attribution_state (checked field by field)';
+
+CREATE FUNCTION @extschema@.attribution_state_out(@extschema@.attribution_state) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'pp_attribution_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_state_out(@extschema@.attribution_state) IS 'Text output of portrait.attribution_state';
+
+CREATE TYPE @extschema@.attribution_state (
+    INPUT = @extschema@.attribution_state_in,
+    OUTPUT = @extschema@.attribution_state_out,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.attribution_state IS 'Sums of the attribution models over journeys: heuristic credits, touches and cost per channel, Markov transition counts, conversions per channel coalition (combinable; movable between nodes as text)';
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.attribution_models(state @extschema@.attribution_state)
+    RETURNS TABLE (channel text, model text, conversions float8, value float8, touches bigint, cost float8, roi float8)
+    AS 'MODULE_PATHNAME', 'pp_attribution_models' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 64
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.attribution_models(@extschema@.attribution_state) IS 'Conversions and value credited to each channel by each model (first_touch, last_touch, linear, time_decay, position_based, markov, shapley, shapley_simplified), with the channel''s touches, cost and ROI = (value - cost) / cost';
+
+CREATE FUNCTION @extschema@.attribution_removal_effects(state @extschema@.attribution_state)
+    RETURNS TABLE (channel text, removal_effect float8, conversion_probability_without float8, conversion_probability float8)
+    AS 'MODULE_PATHNAME', 'pp_attribution_removal_effects' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.attribution_removal_effects(@extschema@.attribution_state) IS 'Markov removal effect of each channel, 1 - P(conversion without it) / P(conversion), solved exactly from the absorbing chain';
+
+CREATE FUNCTION @extschema@.attribution_transitions(state @extschema@.attribution_state)
+    RETURNS TABLE (from_state text, to_state text, transitions bigint, probability float8)
+    AS 'MODULE_PATHNAME', 'pp_attribution_transitions' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 64
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.attribution_transitions(@extschema@.attribution_state) IS 'The Markov chain''s transitions: counts and probabilities between (start), channel states (the last order channels, joined by > ), (conversion) and (null)';
+
+CREATE FUNCTION @extschema@.attribution_shapley_ordered(state @extschema@.attribution_state)
+    RETURNS TABLE (channel text, step integer, conversions float8, value float8)
+    AS 'MODULE_PATHNAME', 'pp_attribution_shapley_ordered' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 64
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.attribution_shapley_ordered(@extschema@.attribution_state) IS 'Ordered Shapley value (Zhao et al. 2018): credit of each channel at each position of the journeys'' distinct channels in first-touch order';
+
+CREATE FUNCTION @extschema@.attribution_markov_model(state @extschema@.attribution_state)
+    RETURNS @extschema@.model
+    AS 'MODULE_PATHNAME', 'pp_attribution_markov_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.attribution_markov_model(@extschema@.attribution_state) IS 'The fitted Markov chain as a portrait.model of kind attribution: order, channels, states, transition matrix (a column per state, then conversion and null), removal effects';
+
+CREATE FUNCTION @extschema@.attribution_report(state @extschema@.attribution_state)
+    RETURNS TABLE (channel text, touches bigint, cost float8,
+                   first_touch float8, last_touch float8, linear float8, time_decay float8,
+                   position_based float8, markov float8, shapley float8,
+                   first_touch_value float8, last_touch_value float8, linear_value float8,
+                   time_decay_value float8, position_based_value float8, markov_value float8,
+                   shapley_value float8,
+                   first_touch_roi float8, last_touch_roi float8, linear_roi float8, time_decay_roi float8,
+                   position_based_roi float8, markov_roi float8, shapley_roi float8,
+                   removal_effect float8)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT m.channel, max(m.touches), max(m.cost),
+           max(m.conversions) FILTER (WHERE m.model = 'first_touch'),
+           max(m.conversions) FILTER (WHERE m.model = 'last_touch'),
+           max(m.conversions) FILTER (WHERE m.model = 'linear'),
+           max(m.conversions) FILTER (WHERE m.model = 'time_decay'),
+           max(m.conversions) FILTER (WHERE m.model = 'position_based'),
+           max(m.conversions) FILTER (WHERE m.model = 'markov'),
+           max(m.conversions) FILTER (WHERE m.model = 'shapley_simplified'),
+           max(m.value) FILTER (WHERE m.model = 'first_touch'),
+           max(m.value) FILTER (WHERE m.model = 'last_touch'),
+           max(m.value) FILTER (WHERE m.model = 'linear'),
+           max(m.value) FILTER (WHERE m.model = 'time_decay'),
+           max(m.value) FILTER (WHERE m.model = 'position_based'),
+           max(m.value) FILTER (WHERE m.model = 'markov'),
+           max(m.value) FILTER (WHERE m.model = 'shapley_simplified'),
+           max(m.roi) FILTER (WHERE m.model = 'first_touch'),
+           max(m.roi) FILTER (WHERE m.model = 'last_touch'),
+           max(m.roi) FILTER (WHERE m.model = 'linear'),
+           max(m.roi) FILTER (WHERE m.model = 'time_decay'),
+           max(m.roi) FILTER (WHERE m.model = 'position_based'),
+           max(m.roi) FILTER (WHERE m.model = 'markov'),
+           max(m.roi) FILTER (WHERE m.model = 'shapley_simplified'),
+           max(r.removal_effect)
+      FROM @extschema@.attribution_models(state) m
+      JOIN @extschema@.attribution_removal_effects(state) r ON r.channel = m.channel
+     GROUP BY m.channel
+     ORDER BY m.channel COLLATE "C"
+    $$;
+COMMENT ON FUNCTION @extschema@.attribution_report(@extschema@.attribution_state) IS 'All models side by side per channel: conversions, value and ROI of first_touch, last_touch, linear, time_decay, position_based, markov and shapley, with touches, cost and the Markov removal effect';
+
+-- ---------- support functions ----------
+
+CREATE FUNCTION @extschema@.attribution_trans(@extschema@.attribution_state, @extschema@.journey_list)
+    RETURNS @extschema@.attribution_state
+    AS 'MODULE_PATHNAME', 'pp_attribution_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_trans(@extschema@.attribution_state, @extschema@.journey_list) IS 'Transition function of portrait.attribution';
+
+CREATE FUNCTION @extschema@.attribution_trans(@extschema@.attribution_state, @extschema@.journey_list, jsonb)
+    RETURNS @extschema@.attribution_state
+    AS 'MODULE_PATHNAME', 'pp_attribution_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_trans(@extschema@.attribution_state, @extschema@.journey_list, jsonb) IS 'Transition function of portrait.attribution with options';
+
+CREATE FUNCTION @extschema@.attribution_combine(@extschema@.attribution_state, @extschema@.attribution_state)
+    RETURNS @extschema@.attribution_state
+    AS 'MODULE_PATHNAME', 'pp_attribution_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_combine(@extschema@.attribution_state, @extschema@.attribution_state) IS 'Combine function of portrait.attribution';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.attribution(journeys @extschema@.journey_list) (
+    SFUNC = @extschema@.attribution_trans,
+    STYPE = @extschema@.attribution_state,
+    COMBINEFUNC = @extschema@.attribution_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.attribution(@extschema@.journey_list) IS 'Attribution state of customers'' journeys with the default options (Markov order 1, half-life 7 days, position weights 0.4/0.2/0.4)';
+
+CREATE AGGREGATE @extschema@.attribution(journeys @extschema@.journey_list, options jsonb) (
+    SFUNC = @extschema@.attribution_trans,
+    STYPE = @extschema@.attribution_state,
+    COMBINEFUNC = @extschema@.attribution_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.attribution(@extschema@.journey_list, jsonb) IS 'Attribution state of customers'' journeys; options: order (1-4), half_life_days, position_first, position_last, direct (channel of conversions without touches)';

@@ -16,6 +16,8 @@ extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const doubl
 extern void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
 				   double *w, double *work, const int *lwork, int *info);
+extern void dgesv_(const int *n, const int *nrhs, double *a, const int *lda, int *ipiv, double *b,
+				   const int *ldb, int *info);
 
 /*
  * Solve A X = B for symmetric positive definite A (overwritten by its
@@ -89,4 +91,20 @@ LinalgConditionNumber(int n, const double *a)
 	pfree(work_a);
 	pfree(w);
 	return lo > 0 ? hi / lo : INFINITY;
+}
+
+/*
+ * Solve A X = B for general square A (overwritten by its LU factors, with
+ * partial pivoting), B n x nrhs overwritten by X.  Returns LAPACK's info:
+ * 0 on success, > 0 when A is exactly singular.
+ */
+int
+LinalgSolve(int n, double *a, double *b, int nrhs)
+{
+	int		   *ipiv = palloc(sizeof(int) * Max(n, 1));
+	int			info = 0;
+
+	dgesv_(&n, &nrhs, a, &n, ipiv, b, &n, &info);
+	pfree(ipiv);
+	return info;
 }

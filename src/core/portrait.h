@@ -389,6 +389,7 @@ extern const ModelKindSpec MbgnbdModelKind;
 extern const ModelKindSpec ParetoNbdModelKind;
 extern const ModelKindSpec LogitModelKind;
 extern const ModelKindSpec KmeansModelKind;
+extern const ModelKindSpec AttributionModelKind;
 
 /* ---------- points.c: collected rows of a fixed width ---------- */
 
@@ -438,6 +439,7 @@ extern void PortraitFitBudget(double need, const char *what, const char *hint);
 extern int	LinalgCholeskySolve(int n, double *a, double *b, int nrhs);
 extern int	LinalgCholeskyInverse(int n, double *a);
 extern double LinalgConditionNumber(int n, const double *a);
+extern int	LinalgSolve(int n, double *a, double *b, int nrhs);
 
 /* ---------- optim.c: the optimiser of the likelihood models ---------- */
 
