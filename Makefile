@@ -59,6 +59,14 @@ SEGMENT_OBJS = \
 SEGMENT_SQL = \
 	src/segment/kmeans.sql
 
+# Segmentation beyond k-means: density (DBSCAN over a k-d tree) and
+# hierarchical clustering.
+CLUSTER_OBJS = \
+	src/segment/kdtree.o \
+	src/segment/dbscan.o
+CLUSTER_SQL = \
+	src/segment/dbscan.sql
+
 # Behaviour over time: event lists, funnels, retention, sequences, A/B tests.
 BEHAVIOUR_OBJS = \
 	src/behaviour/events.o \
@@ -80,14 +88,14 @@ PROFILE_SQL = \
 	src/profile/profile.sql
 
 # The entry file holds the module magic and calls each family's init.
-OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS)
+OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(CLUSTER_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS)
 PG_CPPFLAGS += -I$(srcdir)/src/core
 
 # The install script is the modules' SQL in the order they were added (types
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
-FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare
+FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(CLUSTER_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare dbscan
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
@@ -98,7 +106,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # between releases (ALTER EXTENSION pg_portrait UPDATE).
 DATA = $(wildcard update/$(EXTENSION)--*.sql)
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models dbscan
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

@@ -26,6 +26,7 @@ _PG_init(void)
 	ModelRegisterKind(&ParetoNbdModelKind);
 	ModelRegisterKind(&LogitModelKind);
 	ModelRegisterKind(&KmeansModelKind);
+	ModelRegisterKind(&DbscanModelKind);
 
 	PortraitKmeansInit();
 	PortraitPointsInit();

@@ -388,6 +388,7 @@ extern const ModelKindSpec MbgnbdModelKind;
 extern const ModelKindSpec ParetoNbdModelKind;
 extern const ModelKindSpec LogitModelKind;
 extern const ModelKindSpec KmeansModelKind;
+extern const ModelKindSpec DbscanModelKind;
 
 /* ---------- points.c: collected rows of a fixed width ---------- */
 
