@@ -70,6 +70,8 @@ add "kmeans_fit with random init and Lloyd's algorithm" \
 	"SELECT portrait.kmeans_fit(f, 2000, '{\"n_init\": 1000, \"init\": \"random\", \"algorithm\": \"lloyd\", \"max_iter\": 100000, \"tol\": 0, \"seed\": 1}') FROM pts"
 add "kmeans_train (streaming trainer)" \
 	"SELECT portrait.kmeans_train('pts'::regclass, 'f', 500, '{\"max_iter\": 100000, \"tol\": 0, \"seed\": 1}')"
+add "dbscan_fit (k-d tree queries with neighbourhoods of a tenth of the points)" \
+	"SELECT portrait.dbscan_fit(id, f, 20, 1, '{\"standardize\": false}') FROM pts"
 add "silhouette (exact pair loop)" \
 	"SELECT portrait.silhouette(f, (id % 7)::int, 100000) FROM pts"
 add "bgnbd_fit (optimiser over 1M customers)" \
