@@ -62,6 +62,7 @@ SEGMENT_SQL = \
 # Segmentation beyond k-means: density (DBSCAN over a k-d tree) and
 # hierarchical clustering.
 CLUSTER_OBJS = \
+	src/segment/cluster.o \
 	src/segment/kdtree.o \
 	src/segment/dbscan.o
 CLUSTER_SQL = \

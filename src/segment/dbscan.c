@@ -28,6 +28,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "cluster.h"
 #include "kdtree.h"
 
 PG_FUNCTION_INFO_V1(pp_dbscan_fit_trans);
@@ -39,8 +40,6 @@ PG_FUNCTION_INFO_V1(pp_dbscan_labels);
 
 #define PORTRAIT_DBSCAN_MAX_DIM		100
 #define PORTRAIT_DBSCAN_NOISE		(-1)
-/* a row of the state: the key's high and low 32 bits, then the features */
-#define PORTRAIT_DBSCAN_KEY_VALUES	2
 /* bytes the fit needs per row besides the row: tree, labels, union-find */
 #define PORTRAIT_DBSCAN_ROW_WORK(d) \
 	(KdTreeBytesPerPoint(d) + (Size) (d) * sizeof(double) + 4 * sizeof(int64) + 1)
@@ -58,7 +57,7 @@ typedef struct DbTransCache
 {
 	PortraitOptionsCache opts;
 	bool		standardize;
-	double		row[PORTRAIT_DBSCAN_KEY_VALUES + PORTRAIT_DBSCAN_MAX_DIM];
+	double		row[PORTRAIT_CLUSTER_KEY_VALUES + PORTRAIT_DBSCAN_MAX_DIM];
 } DbTransCache;
 
 /* ---------- checks ---------- */
@@ -90,21 +89,6 @@ DbCheckDim(int d)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("features must have between 1 and %d values, not %d", PORTRAIT_DBSCAN_MAX_DIM, d)));
-}
-
-/* ---------- keys in the points state ---------- */
-
-static inline void
-DbPutKey(double *row, int64 key)
-{
-	row[0] = (double) (int32) (key >> 32);
-	row[1] = (double) (uint32) ((uint64) key & 0xffffffff);
-}
-
-static inline int64
-DbGetKey(const double *row)
-{
-	return (int64) (((uint64) (int64) row[0] << 32) | (uint64) (uint32) row[1]);
 }
 
 /* ---------- dbscan_fit ---------- */
@@ -152,10 +136,10 @@ DbscanFitTrans(FunctionCallInfo fcinfo, bool has_options)
 	if (PG_ARGISNULL(2))
 		return PortraitStateUnchanged(fcinfo);
 	PortraitArgNotNull(fcinfo, 1, "key");
-	d = PortraitFloatArg(fcinfo, 2, c->row + PORTRAIT_DBSCAN_KEY_VALUES, PORTRAIT_DBSCAN_MAX_DIM, "features");
+	d = PortraitFloatArg(fcinfo, 2, c->row + PORTRAIT_CLUSTER_KEY_VALUES, PORTRAIT_DBSCAN_MAX_DIM, "features");
 	DbCheckDim(d);
-	DbPutKey(c->row, PG_GETARG_INT64(1));
-	ps = PointsGetState(fcinfo, 0, d + PORTRAIT_DBSCAN_KEY_VALUES, min_samples);
+	ClusterPutKey(c->row, PG_GETARG_INT64(1));
+	ps = PointsGetState(fcinfo, 0, d + PORTRAIT_CLUSTER_KEY_VALUES, min_samples);
 	snprintf(aux, sizeof(aux), "%.17g %d", eps, (int) c->standardize);
 	PointsSetAux(ps, aux, strlen(aux));
 	PointsAppend(ps, c->row);
@@ -318,20 +302,12 @@ const ModelKindSpec DbscanModelKind = {
 	PORTRAIT_KIND_DBSCAN, "dbscan", dbscan_fields, lengthof(dbscan_fields), DbscanValidate
 };
 
-/* Scale of feature j: its sd, or 1 where it is 0 or when not standardizing. */
-static inline double
-DbScale(bool standardize, double sd)
-{
-	return (standardize && sd > 0) ? sd : 1.0;
-}
-
 /* Final function: sort, standardize, the three passes, the model. */
 Datum
 pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 {
 	PointsState *ps = PointsRead(PG_GETARG_DATUM(0));
-	int			stride = ps->dim;
-	int			d = stride - PORTRAIT_DBSCAN_KEY_VALUES;
+	int			d = ps->dim - PORTRAIT_CLUSTER_KEY_VALUES;
 	int64		n = ps->n;
 	DbSettings	s;
 	int			standardize;
@@ -340,7 +316,6 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 	double	   *x;
 	double	   *mean;
 	double	   *sd;
-	double	   *var;
 	int64	   *keys;
 	int64	   *label;
 	int64	   *parent;
@@ -367,34 +342,7 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "portrait dbscan", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	PointsSortRows(ps->values, n, stride);
-	x = palloc_extended(mul_size(mul_size(sizeof(double), d), n), MCXT_ALLOC_HUGE);
-	keys = palloc_extended(mul_size(sizeof(int64), n), MCXT_ALLOC_HUGE);
-	for (int64 i = 0; i < n; i++)
-	{
-		keys[i] = DbGetKey(ps->values + i * stride);
-		memcpy(x + i * d, ps->values + i * stride + PORTRAIT_DBSCAN_KEY_VALUES, sizeof(double) * d);
-	}
-	mean = palloc(sizeof(double) * d);
-	sd = palloc(sizeof(double) * d);
-	var = palloc(sizeof(double) * d);
-	PortraitColumnMoments(x, n, d, 0, d, mean, var);
-	for (int j = 0; j < d; j++)
-	{
-		if (!isfinite(mean[j]) || !isfinite(var[j]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("feature %d is out of range for dbscan_fit", j + 1),
-					 errhint("Scale the feature, for example with ln(1 + x), so that its values stay well below 1e150.")));
-		sd[j] = sqrt(var[j]);
-	}
-	if (s.standardize)
-		for (int64 i = 0; i < n; i++)
-		{
-			PORTRAIT_ROW_INTERRUPTS(i);
-			for (int j = 0; j < d; j++)
-				x[i * d + j] = (x[i * d + j] - mean[j]) / DbScale(true, sd[j]);
-		}
+	x = ClusterSortedRows(ps, s.standardize, &keys, &mean, &sd, "dbscan_fit");
 
 	tree = KdTreeBuild(x, n, d);
 	r2 = s.eps * s.eps;
@@ -524,7 +472,7 @@ DbscanParse(const PortraitModel *m, MemoryContext cxt)
 	for (int j = 0; j < dm->d; j++)
 	{
 		dm->shift[j] = standardize ? mean[j] : 0.0;
-		dm->scale[j] = DbScale(standardize, sd[j]);
+		dm->scale[j] = ClusterScale(standardize, sd[j]);
 	}
 	cp = ModelGetFloatMatrix(m, "core_points", &rows, &cols);
 	cl = ModelGetIntArray(m, "core_labels", &len);

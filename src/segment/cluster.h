@@ -1,0 +1,39 @@
+/*
+ * cluster.h
+ *		What the density and hierarchical fits share: rows of their
+ *		portrait.points state carry the customer's key before the features,
+ *		so that the rows sort by key and labels come back per key.
+ */
+#ifndef PORTRAIT_CLUSTER_H
+#define PORTRAIT_CLUSTER_H
+
+#include "portrait.h"
+
+/* a row of the state: the key's high and low 32 bits, then the features */
+#define PORTRAIT_CLUSTER_KEY_VALUES	2
+
+/* Store key in row[0..1]: two doubles that hold 32 bits each exactly and sort as the key does. */
+static inline void
+ClusterPutKey(double *row, int64 key)
+{
+	row[0] = (double) (int32) (key >> 32);
+	row[1] = (double) (uint32) ((uint64) key & 0xffffffff);
+}
+
+static inline int64
+ClusterGetKey(const double *row)
+{
+	return (int64) (((uint64) (int64) row[0] << 32) | (uint64) (uint32) row[1]);
+}
+
+/* Scale of a feature: its sd, or 1 where it is 0 or when not standardizing (as kmeans_fit). */
+static inline double
+ClusterScale(bool standardize, double sd)
+{
+	return (standardize && sd > 0) ? sd : 1.0;
+}
+
+extern double *ClusterSortedRows(PointsState *ps, bool standardize, int64 **keys, double **mean, double **sd,
+								 const char *func);
+
+#endif							/* PORTRAIT_CLUSTER_H */
