@@ -64,9 +64,11 @@ SEGMENT_SQL = \
 CLUSTER_OBJS = \
 	src/segment/cluster.o \
 	src/segment/kdtree.o \
-	src/segment/dbscan.o
+	src/segment/dbscan.o \
+	src/segment/hierarchical.o
 CLUSTER_SQL = \
-	src/segment/dbscan.sql
+	src/segment/dbscan.sql \
+	src/segment/hierarchical.sql
 
 # Behaviour over time: event lists, funnels, retention, sequences, A/B tests.
 BEHAVIOUR_OBJS = \
@@ -96,7 +98,7 @@ PG_CPPFLAGS += -I$(srcdir)/src/core
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
 FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(CLUSTER_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare dbscan
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare dbscan hierarchical
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))

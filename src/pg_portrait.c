@@ -27,6 +27,7 @@ _PG_init(void)
 	ModelRegisterKind(&LogitModelKind);
 	ModelRegisterKind(&KmeansModelKind);
 	ModelRegisterKind(&DbscanModelKind);
+	ModelRegisterKind(&HclustModelKind);
 
 	PortraitKmeansInit();
 	PortraitPointsInit();
