@@ -47,7 +47,9 @@ SELECT 'rfm'::text AS kind, portrait.rfm_breaks(recency, frequency, monetary) AS
 UNION ALL SELECT 'bgnbd', portrait.bgnbd_fit(x, t_x / 7, t / 7) FROM smith.customers
 UNION ALL SELECT 'gamma_gamma', portrait.gamma_gamma_fit(x, avg_value) FROM smith.customers WHERE x > 0 AND avg_value > 0
 UNION ALL SELECT 'logit', portrait.logit_fit(churned, ARRAY[frequency, monetary]::float8[], '{"lambda": 1}') FROM smith.customers
-UNION ALL SELECT 'kmeans', portrait.kmeans_fit(features, 3, '{"seed": 1}') FROM smith.customers;
+UNION ALL SELECT 'kmeans', portrait.kmeans_fit(features, 3, '{"seed": 1}') FROM smith.customers
+UNION ALL SELECT 'dbscan', portrait.dbscan_fit(customer_id, features, 0.5, 3) FROM smith.customers
+UNION ALL SELECT 'hierarchical', portrait.hclust_fit(customer_id, features, 'ward') FROM smith.customers;
 
 -- aggregate states (the transition functions only run inside an aggregate,
 -- so aggregates without a final function hand them out) and composite results
