@@ -2,7 +2,7 @@
 -- test/fixtures/dbscan.sql), border points, assignment, order and plan
 -- independence, and every documented error.
 BEGIN;
-SELECT plan(30);
+SELECT plan(32);
 
 -- fit every reference run; labels compared after a canonical relabelling:
 -- a cluster is named by the lowest id in it, noise stays -1
@@ -103,6 +103,10 @@ SET LOCAL portrait.fit_memory_limit = 64;
 SELECT throws_ok($$SELECT portrait.dbscan_fit(i, ARRAY[i::float8, 1], 1, 2) FROM generate_series(1, 3000) i$$,
                  '54000', NULL, 'more rows than the fit memory budget allows');
 RESET portrait.fit_memory_limit;
+SELECT throws_ok($$SELECT portrait.dbscan_fit_final('3;2;1;1e300,6,1;0.5 1'::portrait.points)$$,
+                 '22023', 'malformed dbscan_fit state', 'a state typed in with a key that is no bigint');
+SELECT throws_ok($$SELECT portrait.dbscan_fit_final('3;2;1;1,6,1;-1 1'::portrait.points)$$,
+                 '22023', NULL, 'a state typed in with a negative eps');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- reference sets (fixture test/fixtures/hierarchical.sql), the two-step form,
 -- order and plan independence, and every documented error.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 CREATE TEMP TABLE hc_runs AS
 SELECT r.dataset, r.method, r.standardize,
@@ -99,6 +99,8 @@ SET LOCAL portrait.fit_memory_limit = 1024;
 SELECT throws_ok($$SELECT portrait.hclust_fit(i, ARRAY[i::float8], 'complete') FROM generate_series(1, 2000) i$$,
                  '54000', NULL, 'complete linkage''s distance matrix over the fit memory budget');
 RESET portrait.fit_memory_limit;
+SELECT throws_ok($$SELECT portrait.hclust_fit_final('3;9;1;5,6,1;1'::portrait.points)$$,
+                 '22023', 'malformed hclust_fit state', 'a state typed in with an unknown method');
 
 SELECT * FROM finish();
 ROLLBACK;

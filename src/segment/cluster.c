@@ -7,8 +7,40 @@
 
 #include "cluster.h"
 
+/* 22023 for a state (perhaps typed in as text) that no transition function made. */
+static void
+pg_attribute_noreturn()
+BadState(const char *func, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("malformed %s state", func),
+			 errdetail("%s", detail)));
+}
+
+/* Check a state's shape and keys before a final function trusts them. */
+void
+ClusterCheckState(const PointsState *ps, const char *func)
+{
+	int			stride = ps->dim;
+
+	if (stride <= PORTRAIT_CLUSTER_KEY_VALUES)
+		BadState(func, "Its rows hold no features.");
+	for (int64 i = 0; i < ps->n; i++)
+	{
+		const double *r = ps->values + i * stride;
+
+		if (!(r[0] >= PG_INT32_MIN && r[0] <= PG_INT32_MAX && r[0] == floor(r[0]) &&
+			  r[1] >= 0 && r[1] <= PG_UINT32_MAX && r[1] == floor(r[1])))
+			BadState(func, "A row's key is not a bigint.");
+		for (int j = PORTRAIT_CLUSTER_KEY_VALUES; j < stride; j++)
+			if (!isfinite(r[j]))
+				BadState(func, "A row has a feature that is not finite.");
+	}
+}
+
 /*
- * Sort the state's rows (by key, then features), return the n x d features
+ * Sort the state's rows (checked with ClusterCheckState; by key, then features), return the n x d features
  * (z-scores when standardizing) and set the keys and the features' mean and
  * population sd, all allocated in the current context.
  */

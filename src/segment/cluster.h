@@ -33,6 +33,7 @@ ClusterScale(bool standardize, double sd)
 	return (standardize && sd > 0) ? sd : 1.0;
 }
 
+extern void ClusterCheckState(const PointsState *ps, const char *func);
 extern double *ClusterSortedRows(PointsState *ps, bool standardize, int64 **keys, double **mean, double **sd,
 								 const char *func);
 

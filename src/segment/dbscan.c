@@ -333,11 +333,17 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 	PortraitModel *model;
 
 	if (ps->aux == NULL || sscanf(ps->aux, "%lf %d", &s.eps, &standardize) != 2)
-		elog(ERROR, "dbscan_fit state without its settings");
-	s.min_samples = (int) ps->param;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("malformed dbscan_fit state"),
+				 errdetail("It has no eps and standardize.")));
+	s.min_samples = (int) Min(ps->param, PG_INT32_MAX);
 	s.standardize = standardize != 0;
+	DbCheckEps(s.eps);
+	DbCheckMinSamples(ps->param);
 	if (n == 0)
 		PG_RETURN_NULL();
+	ClusterCheckState(ps, "dbscan_fit");
 	PointsCheckFit(ps, PORTRAIT_DBSCAN_ROW_WORK(d));
 
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "portrait dbscan", ALLOCSET_DEFAULT_SIZES);

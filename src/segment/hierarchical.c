@@ -555,13 +555,17 @@ pp_hclust_fit_final(PG_FUNCTION_ARGS)
 	ModelBuilder *mb;
 	PortraitModel *model;
 
-	if (ps->aux == NULL || method < HC_WARD || method > HC_SINGLE)
-		elog(ERROR, "hclust_fit state without its settings");
+	if (ps->aux == NULL || ps->param < HC_WARD || ps->param > HC_SINGLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("malformed hclust_fit state"),
+				 errdetail("It has no linkage method or options.")));
 	standardize = ps->aux[0] == '1';
 	if (n == 0)
 		PG_RETURN_NULL();
 	if (n > PORTRAIT_HCLUST_MAX_N)
 		HcTooMany(n);
+	ClusterCheckState(ps, "hclust_fit");
 	/* per row: keys, features, merges, the chain's arrays; the matrix for complete and average */
 	work = (double) (sizeof(int64) + d * sizeof(double) + sizeof(HcMerge) + 4 * sizeof(double) + 6 * sizeof(int64));
 	if (method == HC_COMPLETE || method == HC_AVERAGE)
