@@ -7,6 +7,16 @@
 
 #include "cluster.h"
 
+/* 22P02 for a model whose fields do not fit together (detail says how). */
+void
+ClusterBadModel(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid portrait.model"),
+			 errdetail("%s", detail)));
+}
+
 /* 22023 for a state (perhaps typed in as text) that no transition function made. */
 static void
 pg_attribute_noreturn()

@@ -33,6 +33,22 @@ ClusterScale(bool standardize, double sd)
 	return (standardize && sd > 0) ? sd : 1.0;
 }
 
+/* Squared Euclidean distance of two rows, the terms added in feature order. */
+static inline double
+ClusterDist2(const double *a, const double *b, int d)
+{
+	double		s = 0;
+
+	for (int j = 0; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return s;
+}
+
+extern void ClusterBadModel(const char *detail) pg_attribute_noreturn();
 extern void ClusterCheckState(const PointsState *ps, const char *func);
 extern double *ClusterSortedRows(PointsState *ps, bool standardize, int64 **keys, double **mean, double **sd,
 								 const char *func);

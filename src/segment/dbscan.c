@@ -247,16 +247,6 @@ static const ModelFieldSpec dbscan_fields[] = {
 	{"core", MF_INT_ARRAY, true},
 };
 
-static void
-pg_attribute_noreturn()
-BadDbscanModel(const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid portrait.model"),
-			 errdetail("%s", detail)));
-}
-
 /* Cross-field checks of a dbscan model. */
 static void
 DbscanValidate(const PortraitModel *m)
@@ -273,29 +263,29 @@ DbscanValidate(const PortraitModel *m)
 
 	if (d < 1 || d > PORTRAIT_DBSCAN_MAX_DIM || n < 0 || k < 0 || ModelGetInt(m, "min_samples") < 1 ||
 		!(eps > 0) || isinf(eps))
-		BadDbscanModel("A dbscan model needs 1 <= dim <= 100, n >= 0, min_samples >= 1 and eps > 0.");
+		ClusterBadModel("A dbscan model needs 1 <= dim <= 100, n >= 0, min_samples >= 1 and eps > 0.");
 	ModelGetFloatArray(m, "mean", &len);
 	if (len != d)
-		BadDbscanModel("Field \"mean\" must hold dim numbers.");
+		ClusterBadModel("Field \"mean\" must hold dim numbers.");
 	ModelGetFloatArray(m, "sd", &len);
 	if (len != d)
-		BadDbscanModel("Field \"sd\" must hold dim numbers.");
+		ClusterBadModel("Field \"sd\" must hold dim numbers.");
 	ModelGetFloatMatrix(m, "core_points", &rows, &cols);
 	cl = ModelGetIntArray(m, "core_labels", &ncore);
 	if (ncore != rows || (rows > 0 && cols != d))
-		BadDbscanModel("Fields \"core_points\" and \"core_labels\" must have a row per core point, of dim numbers.");
+		ClusterBadModel("Fields \"core_points\" and \"core_labels\" must have a row per core point, of dim numbers.");
 	for (int i = 0; i < ncore; i++)
 		if (cl[i] < 1 || cl[i] > k)
-			BadDbscanModel("Field \"core_labels\" must hold cluster numbers 1..n_clusters.");
+			ClusterBadModel("Field \"core_labels\" must hold cluster numbers 1..n_clusters.");
 	ModelGetIntArray(m, "keys", &len);
 	if (len != n)
-		BadDbscanModel("Field \"keys\" must hold n keys.");
+		ClusterBadModel("Field \"keys\" must hold n keys.");
 	ModelGetIntArray(m, "labels", &len);
 	if (len != n)
-		BadDbscanModel("Field \"labels\" must hold n labels.");
+		ClusterBadModel("Field \"labels\" must hold n labels.");
 	ModelGetIntArray(m, "core", &len);
 	if (len != n)
-		BadDbscanModel("Field \"core\" must hold n flags.");
+		ClusterBadModel("Field \"core\" must hold n flags.");
 }
 
 const ModelKindSpec DbscanModelKind = {

@@ -170,20 +170,6 @@ pp_hclust_fit_combine(PG_FUNCTION_ARGS)
 	return r;
 }
 
-static inline double
-HcDist2(const double *a, const double *b, int d)
-{
-	double		s = 0;
-
-	for (int j = 0; j < d; j++)
-	{
-		double		t = a[j] - b[j];
-
-		s += t * t;
-	}
-	return s;
-}
-
 /* Condensed index of the pair i < j of n. */
 static inline Size
 HcPair(int64 n, int64 i, int64 j)
@@ -220,7 +206,7 @@ HcKey(const HcChain *c, int64 a, int64 b)
 		double		na = c->size[a];
 		double		nb = c->size[b];
 
-		return 2.0 * na * nb / (na + nb) * HcDist2(c->x + a * c->d, c->x + b * c->d, c->d);
+		return 2.0 * na * nb / (na + nb) * ClusterDist2(c->x + a * c->d, c->x + b * c->d, c->d);
 	}
 	return c->dm[HcPair(c->n, a, b)];
 }
@@ -343,7 +329,7 @@ HcPrim(const double *x, int64 n, int d, HcMerge *merges)
 
 			if (in[i])
 				continue;
-			t = HcDist2(x + last * d, x + i * d, d);
+			t = ClusterDist2(x + last * d, x + i * d, d);
 			if (t < dmin[i])
 			{
 				dmin[i] = t;
@@ -462,7 +448,7 @@ HcRun(double *x, int64 n, int d, HcMethod method, const double *w)
 			{
 				CHECK_FOR_INTERRUPTS();
 				for (int64 j = i + 1; j < n; j++)
-					c.dm[HcPair(n, i, j)] = sqrt(HcDist2(x + i * d, x + j * d, d));
+					c.dm[HcPair(n, i, j)] = sqrt(ClusterDist2(x + i * d, x + j * d, d));
 			}
 		}
 		HcNnChain(&c, merges);
@@ -482,16 +468,6 @@ static const ModelFieldSpec hclust_fields[] = {
 	{"weights", MF_FLOAT_ARRAY, false},
 };
 
-static void
-pg_attribute_noreturn()
-BadHclustModel(const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid portrait.model"),
-			 errdetail("%s", detail)));
-}
-
 /* Cross-field checks of a hierarchical model: a well-formed linkage matrix. */
 static void
 HclustValidate(const PortraitModel *m)
@@ -508,26 +484,26 @@ HclustValidate(const PortraitModel *m)
 	for (int i = 0; i < (int) lengthof(hc_method_names); i++)
 		known |= strcmp(method, hc_method_names[i]) == 0;
 	if (d < 1 || d > PORTRAIT_HCLUST_MAX_DIM || n < 1 || !known)
-		BadHclustModel("A hierarchical model needs 1 <= dim <= 1000, n >= 1 and method ward, complete, average or single.");
+		ClusterBadModel("A hierarchical model needs 1 <= dim <= 1000, n >= 1 and method ward, complete, average or single.");
 	ModelGetFloatArray(m, "mean", &len);
 	if (len != d)
-		BadHclustModel("Field \"mean\" must hold dim numbers.");
+		ClusterBadModel("Field \"mean\" must hold dim numbers.");
 	ModelGetFloatArray(m, "sd", &len);
 	if (len != d)
-		BadHclustModel("Field \"sd\" must hold dim numbers.");
+		ClusterBadModel("Field \"sd\" must hold dim numbers.");
 	ModelGetIntArray(m, "keys", &len);
 	if (len != n)
-		BadHclustModel("Field \"keys\" must hold n keys.");
+		ClusterBadModel("Field \"keys\" must hold n keys.");
 	z = ModelGetFloatMatrix(m, "merges", &rows, &cols);
 	if (rows != n - 1 || (rows > 0 && cols != 4))
-		BadHclustModel("Field \"merges\" must have n - 1 rows of 4 numbers.");
+		ClusterBadModel("Field \"merges\" must have n - 1 rows of 4 numbers.");
 	for (int i = 0; i < rows; i++)
 	{
 		const double *r = z + (Size) i * 4;
 
 		if (!(r[0] >= 0 && r[0] < r[1] && r[1] < n + i && r[0] == floor(r[0]) && r[1] == floor(r[1]) &&
 			  r[2] >= 0 && isfinite(r[2]) && r[3] > 0 && isfinite(r[3])))
-			BadHclustModel("Each row of \"merges\" must be cluster_a < cluster_b < n + step, a height >= 0 and a size.");
+			ClusterBadModel("Each row of \"merges\" must be cluster_a < cluster_b < n + step, a height >= 0 and a size.");
 	}
 }
 

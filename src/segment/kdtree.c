@@ -9,6 +9,7 @@
 
 #include <float.h>
 
+#include "cluster.h"
 #include "kdtree.h"
 
 /* Swap the points at tree positions a and b. */
@@ -159,20 +160,6 @@ KdBoxDist2(const KdTree *t, int64 k, const double *q)
 	return s;
 }
 
-static inline double
-KdDist2(const double *a, const double *b, int d)
-{
-	double		s = 0;
-
-	for (int j = 0; j < d; j++)
-	{
-		double		e = a[j] - b[j];
-
-		s += e * e;
-	}
-	return s;
-}
-
 /* visit(i, d2) for every point i with squared distance d2 <= r2 from q, until it returns true. */
 void
 KdTreeRadius(KdTree *t, const double *q, double r2, KdVisit visit, void *arg)
@@ -194,7 +181,7 @@ KdTreeRadius(KdTree *t, const double *q, double r2, KdVisit visit, void *arg)
 		{
 			for (int64 i = node->lo; i < node->hi; i++)
 			{
-				double		d2 = KdDist2(q, t->pts + i * d, d);
+				double		d2 = ClusterDist2(q, t->pts + i * d, d);
 
 				if (d2 <= r2 && visit(t->idx[i], d2, arg))
 					return;
@@ -231,7 +218,7 @@ KdTreeNearest(KdTree *t, const double *q, double r2, double *best)
 		{
 			for (int64 i = node->lo; i < node->hi; i++)
 			{
-				double		d2 = KdDist2(q, t->pts + i * d, d);
+				double		d2 = ClusterDist2(q, t->pts + i * d, d);
 
 				if (d2 < bound || (d2 == bound && (found < 0 || t->idx[i] < found)))
 				{
