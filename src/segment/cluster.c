@@ -5,7 +5,81 @@
  */
 #include "postgres.h"
 
+#include "utils/jsonb.h"
+
 #include "cluster.h"
+
+/* Per-call-site cache of a cluster fit's transition function. */
+typedef struct ClusterTransCache
+{
+	PortraitOptionsCache opts;
+	bool		standardize;
+	double		row[PORTRAIT_CLUSTER_KEY_VALUES + PORTRAIT_CLUSTER_MAX_DIM];
+} ClusterTransCache;
+
+typedef struct ClusterOptionArg
+{
+	const char *func;
+	bool	   *standardize;
+} ClusterOptionArg;
+
+/* The options visitor: standardize is the only option. */
+static void
+ClusterOption(const char *key, JsonbValue *v, void *arg)
+{
+	ClusterOptionArg *a = arg;
+
+	if (strcmp(key, "standardize") == 0)
+		*a->standardize = PortraitOptionBool(v, a->func, key);
+	else
+		PortraitUnknownOption(a->func, key, "standardize");
+}
+
+/*
+ * The state with one more row of (state, key, features, ...), its options
+ * at argument optarg (-1: none), or NULL when the features are NULL (the
+ * row is skipped).  param and settings are the fit's constant arguments,
+ * kept in the state with the standardize flag: every row must pass the
+ * same.  The caller appends *row.
+ */
+PointsState *
+ClusterFitRow(FunctionCallInfo fcinfo, int optarg, int64 param, const char *settings, int maxdim,
+			  const char *func, const double **row)
+{
+	ClusterTransCache *c = fcinfo->flinfo->fn_extra;
+	int			d;
+	PointsState *ps;
+	char		aux[128];
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ClusterTransCache));
+		c->standardize = true;
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (optarg >= 0 && !PG_ARGISNULL(optarg) &&
+		PortraitOptionsChanged(&c->opts, fcinfo->flinfo->fn_mcxt, PG_GETARG_JSONB_P(optarg)))
+	{
+		ClusterOptionArg a = {func, &c->standardize};
+
+		c->standardize = true;
+		PortraitForEachOption(PG_GETARG_JSONB_P(optarg), func, ClusterOption, &a);
+	}
+	if (PG_ARGISNULL(2))
+		return NULL;
+	PortraitArgNotNull(fcinfo, 1, "key");
+	d = PortraitFloatArg(fcinfo, 2, c->row + PORTRAIT_CLUSTER_KEY_VALUES, maxdim, "features");
+	if (d < 1 || d > maxdim)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("features must have between 1 and %d values, not %d", maxdim, d)));
+	ClusterPutKey(c->row, PG_GETARG_INT64(1));
+	ps = PointsGetState(fcinfo, 0, d + PORTRAIT_CLUSTER_KEY_VALUES, param);
+	snprintf(aux, sizeof(aux), "%s%s%d", settings, settings[0] ? " " : "", (int) c->standardize);
+	PointsSetAux(ps, aux, strlen(aux));
+	*row = c->row;
+	return ps;
+}
 
 /* 22P02 for a model whose fields do not fit together (detail says how). */
 void

@@ -11,6 +11,8 @@
 
 /* a row of the state: the key's high and low 32 bits, then the features */
 #define PORTRAIT_CLUSTER_KEY_VALUES	2
+/* the most features a cluster fit takes (each fit may take fewer) */
+#define PORTRAIT_CLUSTER_MAX_DIM	1000
 
 /* Store key in row[0..1]: two doubles that hold 32 bits each exactly and sort as the key does. */
 static inline void
@@ -48,6 +50,8 @@ ClusterDist2(const double *a, const double *b, int d)
 	return s;
 }
 
+extern PointsState *ClusterFitRow(FunctionCallInfo fcinfo, int optarg, int64 param, const char *settings,
+								  int maxdim, const char *func, const double **row);
 extern void ClusterBadModel(const char *detail) pg_attribute_noreturn();
 extern void ClusterCheckState(const PointsState *ps, const char *func);
 extern double *ClusterSortedRows(PointsState *ps, bool standardize, int64 **keys, double **mean, double **sd,

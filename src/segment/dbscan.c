@@ -52,14 +52,6 @@ typedef struct DbSettings
 	bool		standardize;
 } DbSettings;
 
-/* Per-call-site cache of the transition function. */
-typedef struct DbTransCache
-{
-	PortraitOptionsCache opts;
-	bool		standardize;
-	double		row[PORTRAIT_CLUSTER_KEY_VALUES + PORTRAIT_DBSCAN_MAX_DIM];
-} DbTransCache;
-
 /* ---------- checks ---------- */
 
 static void
@@ -82,67 +74,30 @@ DbCheckMinSamples(int64 m)
 				 errdetail("min_samples counts the point itself.")));
 }
 
-static void
-DbCheckDim(int d)
-{
-	if (d < 1 || d > PORTRAIT_DBSCAN_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features must have between 1 and %d values, not %d", PORTRAIT_DBSCAN_MAX_DIM, d)));
-}
-
 /* ---------- dbscan_fit ---------- */
-
-/* The options visitor: standardize is the only option. */
-static void
-DbOption(const char *key, JsonbValue *v, void *arg)
-{
-	if (strcmp(key, "standardize") == 0)
-		*(bool *) arg = PortraitOptionBool(v, "dbscan_fit", key);
-	else
-		PortraitUnknownOption("dbscan_fit", key, "standardize");
-}
 
 /* (state, key, features, eps, min_samples [, options]): collect one row. */
 static Datum
 DbscanFitTrans(FunctionCallInfo fcinfo, bool has_options)
 {
-	DbTransCache *c = fcinfo->flinfo->fn_extra;
 	double		eps;
 	int			min_samples;
-	int			d;
 	PointsState *ps;
-	char		aux[128];
+	const double *row;
+	char		settings[64];
 
-	if (c == NULL)
-	{
-		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(DbTransCache));
-		c->standardize = true;
-		fcinfo->flinfo->fn_extra = c;
-	}
 	PortraitArgNotNull(fcinfo, 3, "eps");
 	PortraitArgNotNull(fcinfo, 4, "min_samples");
 	eps = PG_GETARG_FLOAT8(3);
 	min_samples = PG_GETARG_INT32(4);
 	DbCheckEps(eps);
 	DbCheckMinSamples(min_samples);
-	if (has_options && !PG_ARGISNULL(5) &&
-		PortraitOptionsChanged(&c->opts, fcinfo->flinfo->fn_mcxt, PG_GETARG_JSONB_P(5)))
-	{
-		c->standardize = true;
-		PortraitForEachOption(PG_GETARG_JSONB_P(5), "dbscan_fit", DbOption, &c->standardize);
-	}
-	/* a NULL features array is a row without data: skipped */
-	if (PG_ARGISNULL(2))
+	snprintf(settings, sizeof(settings), "%.17g", eps);
+	ps = ClusterFitRow(fcinfo, has_options ? 5 : -1, min_samples, settings, PORTRAIT_DBSCAN_MAX_DIM,
+					   "dbscan_fit", &row);
+	if (ps == NULL)
 		return PortraitStateUnchanged(fcinfo);
-	PortraitArgNotNull(fcinfo, 1, "key");
-	d = PortraitFloatArg(fcinfo, 2, c->row + PORTRAIT_CLUSTER_KEY_VALUES, PORTRAIT_DBSCAN_MAX_DIM, "features");
-	DbCheckDim(d);
-	ClusterPutKey(c->row, PG_GETARG_INT64(1));
-	ps = PointsGetState(fcinfo, 0, d + PORTRAIT_CLUSTER_KEY_VALUES, min_samples);
-	snprintf(aux, sizeof(aux), "%.17g %d", eps, (int) c->standardize);
-	PointsSetAux(ps, aux, strlen(aux));
-	PointsAppend(ps, c->row);
+	PointsAppend(ps, row);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 

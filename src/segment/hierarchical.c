@@ -48,14 +48,6 @@ typedef enum HcMethod
 
 static const char *const hc_method_names[] = {"ward", "complete", "average", "single"};
 
-/* Per-call-site cache of the transition function. */
-typedef struct HcTransCache
-{
-	PortraitOptionsCache opts;
-	bool		standardize;
-	double		row[PORTRAIT_CLUSTER_KEY_VALUES + PORTRAIT_HCLUST_MAX_DIM];
-} HcTransCache;
-
 /* One merge as the chain finds it: the slots (rows) that stand for the two clusters. */
 typedef struct HcMerge
 {
@@ -79,15 +71,6 @@ HcMethodByName(text *t)
 			 errhint("Use ward, complete, average or single.")));
 }
 
-static void
-HcOption(const char *key, JsonbValue *v, void *arg)
-{
-	if (strcmp(key, "standardize") == 0)
-		*(bool *) arg = PortraitOptionBool(v, "hclust_fit", key);
-	else
-		PortraitUnknownOption("hclust_fit", key, "standardize");
-}
-
 /* 54000: more rows than the exact fit takes. */
 static void
 pg_attribute_noreturn()
@@ -105,41 +88,18 @@ HcTooMany(int64 n)
 static Datum
 HclustFitTrans(FunctionCallInfo fcinfo, bool has_options)
 {
-	HcTransCache *c = fcinfo->flinfo->fn_extra;
 	int			method;
-	int			d;
 	PointsState *ps;
-	char		aux[16];
+	const double *row;
 
-	if (c == NULL)
-	{
-		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(HcTransCache));
-		c->standardize = true;
-		fcinfo->flinfo->fn_extra = c;
-	}
 	PortraitArgNotNull(fcinfo, 3, "method");
 	method = HcMethodByName(PG_GETARG_TEXT_PP(3));
-	if (has_options && !PG_ARGISNULL(4) &&
-		PortraitOptionsChanged(&c->opts, fcinfo->flinfo->fn_mcxt, PG_GETARG_JSONB_P(4)))
-	{
-		c->standardize = true;
-		PortraitForEachOption(PG_GETARG_JSONB_P(4), "hclust_fit", HcOption, &c->standardize);
-	}
-	if (PG_ARGISNULL(2))
+	ps = ClusterFitRow(fcinfo, has_options ? 4 : -1, method, "", PORTRAIT_HCLUST_MAX_DIM, "hclust_fit", &row);
+	if (ps == NULL)
 		return PortraitStateUnchanged(fcinfo);
-	PortraitArgNotNull(fcinfo, 1, "key");
-	d = PortraitFloatArg(fcinfo, 2, c->row + PORTRAIT_CLUSTER_KEY_VALUES, PORTRAIT_HCLUST_MAX_DIM, "features");
-	if (d < 1 || d > PORTRAIT_HCLUST_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features must have between 1 and %d values, not %d", PORTRAIT_HCLUST_MAX_DIM, d)));
-	ClusterPutKey(c->row, PG_GETARG_INT64(1));
-	ps = PointsGetState(fcinfo, 0, d + PORTRAIT_CLUSTER_KEY_VALUES, method);
-	snprintf(aux, sizeof(aux), "%d", (int) c->standardize);
-	PointsSetAux(ps, aux, strlen(aux));
 	if (ps->n >= PORTRAIT_HCLUST_MAX_N)
 		HcTooMany(ps->n + 1);
-	PointsAppend(ps, c->row);
+	PointsAppend(ps, row);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ps->hdr));
 }
 
