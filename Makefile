@@ -70,6 +70,16 @@ TREES_OBJS = \
 TREES_SQL = \
 	src/segment/iforest.sql \
 	src/segment/tree.sql
+# Segmentation beyond k-means: density (DBSCAN over a k-d tree) and
+# hierarchical clustering.
+CLUSTER_OBJS = \
+	src/segment/cluster.o \
+	src/segment/kdtree.o \
+	src/segment/dbscan.o \
+	src/segment/hierarchical.o
+CLUSTER_SQL = \
+	src/segment/dbscan.sql \
+	src/segment/hierarchical.sql
 
 # Behaviour over time: event lists, funnels, retention, sequences, A/B tests.
 # Behaviour over time: event lists, funnels, retention, sequences, A/B tests,
@@ -112,14 +122,14 @@ RECOMMEND_SQL = \
 	src/recommend/evaluate.sql
 
 # The entry file holds the module magic and calls each family's init.
-OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS) $(TREES_OBJS) $(RECOMMEND_OBJS)
+OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS) $(TREES_OBJS) $(RECOMMEND_OBJS) $(CLUSTER_OBJS)
 PG_CPPFLAGS += -I$(srcdir)/src/core
 
 # The install script is the modules' SQL in the order they were added (types
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
-FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL) $(TREES_SQL) $(RECOMMEND_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree baskets rules preferences similarity evaluate journey attribution
+FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL) $(TREES_SQL) $(RECOMMEND_SQL) $(CLUSTER_SQL)
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree baskets rules preferences similarity evaluate journey attribution dbscan hierarchical
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
@@ -130,7 +140,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # between releases (ALTER EXTENSION pg_portrait UPDATE).
 DATA = $(wildcard update/$(EXTENSION)--*.sql)
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models iforest decision_tree fpgrowth preferences recommend attribution
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models iforest decision_tree fpgrowth preferences recommend attribution dbscan hierarchical
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lm

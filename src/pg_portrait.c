@@ -32,6 +32,8 @@ _PG_init(void)
 	ModelRegisterKind(&DecisionTreeModelKind);
 	ModelRegisterKind(&ItemSimilarityModelKind);
 	ModelRegisterKind(&AttributionModelKind);
+	ModelRegisterKind(&DbscanModelKind);
+	ModelRegisterKind(&HclustModelKind);
 
 	PortraitKmeansInit();
 	PortraitPointsInit();

@@ -1984,3 +1984,111 @@ CREATE AGGREGATE @extschema@.attribution(journeys @extschema@.journey_list, opti
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.attribution(@extschema@.journey_list, jsonb) IS 'Attribution state of customers'' journeys; options: order (1-4), half_life_days, position_first, position_last, direct (channel of conversions without touches)';
+
+-- ---------- dbscan: density clustering ----------
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.dbscan_fit_trans(@extschema@.points, bigint, double precision[], double precision, integer)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_dbscan_fit_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dbscan_fit_trans(@extschema@.points, bigint, double precision[], double precision, integer) IS 'Transition function of dbscan_fit';
+
+CREATE FUNCTION @extschema@.dbscan_fit_trans(@extschema@.points, bigint, double precision[], double precision, integer, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_dbscan_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dbscan_fit_trans(@extschema@.points, bigint, double precision[], double precision, integer, jsonb) IS 'Transition function of dbscan_fit with options';
+
+CREATE FUNCTION @extschema@.dbscan_fit_combine(@extschema@.points, @extschema@.points)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_dbscan_fit_combine'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dbscan_fit_combine(@extschema@.points, @extschema@.points) IS 'Combine function of dbscan_fit';
+
+CREATE FUNCTION @extschema@.dbscan_fit_final(@extschema@.points)
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_dbscan_fit_final'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dbscan_fit_final(@extschema@.points) IS 'Final function of dbscan_fit: DBSCAN of the collected rows as a dbscan model';
+
+CREATE FUNCTION @extschema@.dbscan_assign(features double precision[], model @extschema@.model)
+    RETURNS integer AS 'MODULE_PATHNAME', 'pp_dbscan_assign'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dbscan_assign(double precision[], @extschema@.model) IS 'Cluster of the nearest core point of a dbscan model within eps, or -1 (noise)';
+
+CREATE FUNCTION @extschema@.dbscan_labels(model @extschema@.model)
+    RETURNS TABLE (key bigint, cluster integer, core boolean)
+    AS 'MODULE_PATHNAME', 'pp_dbscan_labels'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.dbscan_labels(@extschema@.model) IS 'One row per row a dbscan model was fitted on: its key, its cluster (1, 2, ...; -1 for noise) and whether it is a core point';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.dbscan_fit(key bigint, features double precision[], eps double precision, min_samples integer) (
+    SFUNC = @extschema@.dbscan_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.dbscan_fit_combine, FINALFUNC = @extschema@.dbscan_fit_final,
+    FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.dbscan_fit(bigint, double precision[], double precision, integer) IS 'DBSCAN (scikit-learn semantics) of the rows on standardized features as a dbscan model with the label of every key';
+
+CREATE AGGREGATE @extschema@.dbscan_fit(key bigint, features double precision[], eps double precision, min_samples integer, options jsonb) (
+    SFUNC = @extschema@.dbscan_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.dbscan_fit_combine, FINALFUNC = @extschema@.dbscan_fit_final,
+    FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.dbscan_fit(bigint, double precision[], double precision, integer, jsonb) IS 'DBSCAN (scikit-learn semantics) of the rows as a dbscan model with the label of every key; option standardize (default true)';
+
+-- ---------- hierarchical: agglomerative clustering ----------
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.hclust_fit_trans(@extschema@.points, bigint, double precision[], text)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_hclust_fit_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.hclust_fit_trans(@extschema@.points, bigint, double precision[], text) IS 'Transition function of hclust_fit';
+
+CREATE FUNCTION @extschema@.hclust_fit_trans(@extschema@.points, bigint, double precision[], text, jsonb)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_hclust_fit_trans_options'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.hclust_fit_trans(@extschema@.points, bigint, double precision[], text, jsonb) IS 'Transition function of hclust_fit with options';
+
+CREATE FUNCTION @extschema@.hclust_fit_combine(@extschema@.points, @extschema@.points)
+    RETURNS @extschema@.points AS 'MODULE_PATHNAME', 'pp_hclust_fit_combine'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.hclust_fit_combine(@extschema@.points, @extschema@.points) IS 'Combine function of hclust_fit';
+
+CREATE FUNCTION @extschema@.hclust_fit_final(@extschema@.points)
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_hclust_fit_final'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.hclust_fit_final(@extschema@.points) IS 'Final function of hclust_fit: agglomerative clustering of the collected rows as a hierarchical model';
+
+CREATE FUNCTION @extschema@.hclust_kmeans(model @extschema@.model, method text DEFAULT 'ward')
+    RETURNS @extschema@.model AS 'MODULE_PATHNAME', 'pp_hclust_kmeans'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.hclust_kmeans(@extschema@.model, text) IS 'Two-step hierarchical clustering: agglomerative clustering of the clusters of a kmeans model (keys = its cluster numbers), each weighted by its size';
+
+CREATE FUNCTION @extschema@.hclust_merges(model @extschema@.model)
+    RETURNS TABLE (step integer, cluster_a bigint, cluster_b bigint, height double precision, size bigint)
+    AS 'MODULE_PATHNAME', 'pp_hclust_merges'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.hclust_merges(@extschema@.model) IS 'The dendrogram of a hierarchical model as scipy''s linkage matrix: at each step clusters a < b merge at height into a cluster of size rows, id n + step - 1; ids 0..n-1 are the rows in key order';
+
+CREATE FUNCTION @extschema@.hclust_cut(model @extschema@.model, k integer)
+    RETURNS TABLE (key bigint, cluster integer)
+    AS 'MODULE_PATHNAME', 'pp_hclust_cut'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.hclust_cut(@extschema@.model, integer) IS 'Cluster (1..k, in the order of the lowest key) of every row of a hierarchical model cut into k clusters';
+
+CREATE FUNCTION @extschema@.hclust_cut_height(model @extschema@.model, height double precision)
+    RETURNS TABLE (key bigint, cluster integer)
+    AS 'MODULE_PATHNAME', 'pp_hclust_cut_height'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.hclust_cut_height(@extschema@.model, double precision) IS 'Cluster (1, 2, ... in the order of the lowest key) of every row of a hierarchical model after the merges at heights <= height';
+
+-- ---------- aggregates ----------
+
+CREATE AGGREGATE @extschema@.hclust_fit(key bigint, features double precision[], method text) (
+    SFUNC = @extschema@.hclust_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.hclust_fit_combine, FINALFUNC = @extschema@.hclust_fit_final,
+    FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.hclust_fit(bigint, double precision[], text) IS 'Exact agglomerative clustering (ward, complete, average or single linkage) of up to 50000 rows on standardized features as a hierarchical model';
+
+CREATE AGGREGATE @extschema@.hclust_fit(key bigint, features double precision[], method text, options jsonb) (
+    SFUNC = @extschema@.hclust_fit_trans, STYPE = @extschema@.points,
+    COMBINEFUNC = @extschema@.hclust_fit_combine, FINALFUNC = @extschema@.hclust_fit_final,
+    FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.hclust_fit(bigint, double precision[], text, jsonb) IS 'Exact agglomerative clustering of up to 50000 rows as a hierarchical model; option standardize (default true)';

@@ -390,6 +390,8 @@ extern const ModelKindSpec ParetoNbdModelKind;
 extern const ModelKindSpec LogitModelKind;
 extern const ModelKindSpec KmeansModelKind;
 extern const ModelKindSpec AttributionModelKind;
+extern const ModelKindSpec DbscanModelKind;
+extern const ModelKindSpec HclustModelKind;
 
 /* ---------- points.c: collected rows of a fixed width ---------- */
 

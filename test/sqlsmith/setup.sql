@@ -49,7 +49,9 @@ UNION ALL SELECT 'gamma_gamma', portrait.gamma_gamma_fit(x, avg_value) FROM smit
 UNION ALL SELECT 'logit', portrait.logit_fit(churned, ARRAY[frequency, monetary]::float8[], '{"lambda": 1}') FROM smith.customers
 UNION ALL SELECT 'kmeans', portrait.kmeans_fit(features, 3, '{"seed": 1}') FROM smith.customers
 UNION ALL SELECT 'isolation_forest', portrait.iforest_fit(features, '{"seed": 1, "n_trees": 10}') FROM smith.customers
-UNION ALL SELECT 'decision_tree', portrait.decision_tree_fit(features, churned::text, '{"max_depth": 3}') FROM smith.customers;
+UNION ALL SELECT 'decision_tree', portrait.decision_tree_fit(features, churned::text, '{"max_depth": 3}') FROM smith.customers
+UNION ALL SELECT 'dbscan', portrait.dbscan_fit(customer_id, features, 0.5, 3) FROM smith.customers
+UNION ALL SELECT 'hierarchical', portrait.hclust_fit(customer_id, features, 'ward') FROM smith.customers;
 
 -- aggregate states (the transition functions only run inside an aggregate,
 -- so aggregates without a final function hand them out) and composite results
