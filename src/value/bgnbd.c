@@ -251,15 +251,6 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 	return FitPenalizedObjective(KahanValue(&ll), gsum, pv, BGNBD_NPARAMS, d->n, d->penalizer, grad);
 }
 
-static int
-CompareDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The distinct T values of the rows, sorted, each row's index among them and
  * room for their logarithms, which BgnbdObjective fills per evaluation.
@@ -273,16 +264,27 @@ BgnbdIndexTenures(BgnbdData *d)
 	d->T_values = palloc_extended(mul_size(sizeof(double), Max(k, 1)), MCXT_ALLOC_HUGE);
 	d->T_index = palloc_extended(mul_size(sizeof(int32), Max(k, 1)), MCXT_ALLOC_HUGE);
 	memcpy(d->T_values, d->T, sizeof(double) * k);
-	qsort(d->T_values, k, sizeof(double), CompareDoubles);
+	PortraitSortDoubles(d->T_values, k);
 	for (int64 i = 0; i < k; i++)
 		if (nt == 0 || d->T_values[i] != d->T_values[nt - 1])
 			d->T_values[nt++] = d->T_values[i];
 	for (int64 i = 0; i < k; i++)
 	{
-		double	   *f = bsearch(&d->T[i], d->T_values, nt, sizeof(double), CompareDoubles);
+		int64		lo = 0;
+		int64		hi = nt - 1;
 
-		Assert(f != NULL);
-		d->T_index[i] = (int32) (f - d->T_values);
+		/* the first value >= T[i], which is T[i] itself */
+		while (lo < hi)
+		{
+			int64		mid = (lo + hi) / 2;
+
+			if (d->T_values[mid] < d->T[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		Assert(d->T_values[lo] == d->T[i]);
+		d->T_index[i] = (int32) lo;
 	}
 	d->nT = nt;
 	d->lT = palloc_extended(mul_size(sizeof(double), Max(nt, 1)), MCXT_ALLOC_HUGE);
