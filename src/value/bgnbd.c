@@ -133,28 +133,34 @@ BgnbdGroup(const BgnbdParams *p, int k, double x, bool want_grad, BgnbdGroupTerm
 	}
 }
 
-/* One customer's log-likelihood (gradient added to grad when not NULL). */
+/*
+ * One customer's log-likelihood (gradient added to grad when not NULL), given
+ * lT = ln(alpha + T) and, where x > 0 or k > 0, lt = ln(alpha + t_x): the
+ * fit computes each of those logarithms once per distinct value.
+ */
 static inline double
-BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, int k, double x, double t_x, double T,
-		 double *grad)
+BgnbdRowLogs(const BgnbdParams *p, const BgnbdGroupTerms *g, int k, double x, double t_x, double T,
+			 double lT, double lt, double *grad)
 {
 	double		rx = p->r + x;
-	double		lT = log(p->alpha + T);
 	double		a3 = -rx * lT;
 	double		l;
 	double		w4 = 0;
-	double		lt = 0;
 
 	if (x > 0 || k > 0)
 	{
 		double		a4;
 		double		m;
 
-		lt = log(p->alpha + t_x);
 		a4 = g->log_a_b - rx * lt;
 		m = Max(a3, a4);
-		l = m + log(exp(a3 - m) + exp(a4 - m));
-		w4 = exp(a4 - l);
+		/* the larger term's exp(0) is exactly 1: only the other needs exp */
+		if (isfinite(m))
+			l = m + log((a3 == m ? 1.0 : exp(a3 - m)) + (a4 == m ? 1.0 : exp(a4 - m)));
+		else
+			l = m + log(exp(a3 - m) + exp(a4 - m));
+		if (grad)
+			w4 = exp(a4 - l);
 	}
 	else
 		l = a3;
@@ -173,6 +179,17 @@ BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, int k, double x, double
 		}
 	}
 	return g->lconst + l;
+}
+
+/* One customer's log-likelihood (gradient added to grad when not NULL). */
+static inline double
+BgnbdRow(const BgnbdParams *p, const BgnbdGroupTerms *g, int k, double x, double t_x, double T,
+		 double *grad)
+{
+	double		lT = log(p->alpha + T);
+	double		lt = (x > 0 || k > 0) ? log(p->alpha + t_x) : 0;
+
+	return BgnbdRowLogs(p, g, k, x, t_x, T, lT, lt, grad);
 }
 
 /*
@@ -197,10 +214,16 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 	pv[1] = p.alpha;
 	pv[2] = p.a;
 	pv[3] = p.b;
+	/* ln(alpha + T) once per distinct T: customers share few tenures */
+	for (int64 j = 0; j < d->nT; j++)
+		d->lT[j] = log(p.alpha + d->T_values[j]);
 	for (int64 k = 0; k < d->ngroups; k++)
 	{
 		BgnbdGroupTerms g;
 		double		x = d->x[d->group_start[k]];
+		bool		uses_t_x = x > 0 || d->shift > 0;
+		double		t_x_prev = NAN;
+		double		lt = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		BgnbdGroup(&p, d->shift, x, grad != NULL, &g);
@@ -210,7 +233,14 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 			double		l;
 
 			PORTRAIT_ROW_INTERRUPTS(i);
-			l = BgnbdRow(&p, &g, d->shift, x, d->t_x[i], d->T[i], grad ? rg : NULL);
+			/* rows of a group are sorted by t_x: its log changes only with it */
+			if (uses_t_x && !(d->t_x[i] == t_x_prev))
+			{
+				t_x_prev = d->t_x[i];
+				lt = log(p.alpha + t_x_prev);
+			}
+			l = BgnbdRowLogs(&p, &g, d->shift, x, d->t_x[i], d->T[i], d->lT[d->T_index[i]], lt,
+							 grad ? rg : NULL);
 
 			KahanAdd(&ll, d->w[i] * l);
 			if (grad)
@@ -219,6 +249,45 @@ BgnbdObjective(const double *theta, double *grad, void *arg)
 		}
 	}
 	return FitPenalizedObjective(KahanValue(&ll), gsum, pv, BGNBD_NPARAMS, d->n, d->penalizer, grad);
+}
+
+/*
+ * The distinct T values of the rows, sorted, each row's index among them and
+ * room for their logarithms, which BgnbdObjective fills per evaluation.
+ */
+static void
+BgnbdIndexTenures(BgnbdData *d)
+{
+	int64		k = d->nrows;
+	int64		nt = 0;
+
+	d->T_values = palloc_extended(mul_size(sizeof(double), Max(k, 1)), MCXT_ALLOC_HUGE);
+	d->T_index = palloc_extended(mul_size(sizeof(int32), Max(k, 1)), MCXT_ALLOC_HUGE);
+	memcpy(d->T_values, d->T, sizeof(double) * k);
+	PortraitSortDoubles(d->T_values, k);
+	for (int64 i = 0; i < k; i++)
+		if (nt == 0 || d->T_values[i] != d->T_values[nt - 1])
+			d->T_values[nt++] = d->T_values[i];
+	for (int64 i = 0; i < k; i++)
+	{
+		int64		lo = 0;
+		int64		hi = nt - 1;
+
+		/* the first value >= T[i], which is T[i] itself */
+		while (lo < hi)
+		{
+			int64		mid = (lo + hi) / 2;
+
+			if (d->T_values[mid] < d->T[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		Assert(d->T_values[lo] == d->T[i]);
+		d->T_index[i] = (int32) lo;
+	}
+	d->nT = nt;
+	d->lT = palloc_extended(mul_size(sizeof(double), Max(nt, 1)), MCXT_ALLOC_HUGE);
 }
 
 /* Distinct rows in canonical order (FitSortUnique), grouped by x. */
@@ -245,6 +314,7 @@ BgnbdPrepare(double *rows, int64 n, BgnbdData *d)
 	d->nrows = k;
 	d->group_start[d->ngroups] = k;
 	d->n = n;
+	BgnbdIndexTenures(d);
 }
 
 /* ---------- the model ---------- */

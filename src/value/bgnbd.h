@@ -35,6 +35,10 @@ typedef struct BgnbdData
 	double		penalizer;
 	int			kind;			/* PortraitModelKind of the fit */
 	int			shift;			/* 1 MBG/NBD, 0 BG/NBD (Pareto/NBD does not read it) */
+	int64		nT;				/* distinct T values */
+	double	   *T_values;		/* them, sorted */
+	int32	   *T_index;		/* each row's T among them */
+	double	   *lT;				/* BgnbdObjective's ln(alpha + T_values[j]) */
 } BgnbdData;
 
 #define BGNBD_NFIELDS 10

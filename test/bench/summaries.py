@@ -6,9 +6,11 @@ import numpy as np
 import psycopg2
 
 
-def arguments(customers):
-    """The command line of a fit benchmark: --customers, --db, --seed, --repeat."""
+def arguments(customers, shapes=None):
+    """The command line of a fit benchmark: --customers, --db, --seed, --repeat (and --shape)."""
     ap = argparse.ArgumentParser()
+    if shapes:
+        ap.add_argument("--shape", choices=shapes, default=shapes[0])
     ap.add_argument("--customers", type=int, default=customers)
     ap.add_argument("--db", required=True)
     ap.add_argument("--seed", type=int, default=42)
