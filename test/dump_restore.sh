@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore of a database using pg_portrait: edited segment rules,
 # a user map, stored models of every kind, profile tables and their run
-# history survive, and scores after restore are equal.
+# history, the key dictionary and the tag bitmaps survive, and scores after restore are equal.
 # Prints TAP lines; needs PGHOST/PGPORT/PGUSER of a running cluster and PGBIN.
 set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
