@@ -25,7 +25,7 @@ MODE=${1:-test}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGVER=15
 PGBIN=/usr/lib/postgresql/$PGVER/bin
-PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2 postgresql-$PGVER-cron sqlsmith build-essential dpkg-dev debhelper postgresql-server-dev-all lintian default-jdk-headless libpostgresql-jdbc-java libjunixsocket-java chromium fonts-noto-cjk"
+PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER liblapack-dev libblas-dev libroaring-dev gcc make postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl python3-psycopg2 postgresql-$PGVER-cron sqlsmith build-essential dpkg-dev debhelper postgresql-server-dev-all lintian default-jdk-headless libpostgresql-jdbc-java libjunixsocket-java chromium fonts-noto-cjk"
 
 log() { printf '== %s\n' "$*" >&2; }
 

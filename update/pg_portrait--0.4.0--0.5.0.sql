@@ -2092,3 +2092,298 @@ CREATE AGGREGATE @extschema@.hclust_fit(key bigint, features double precision[],
     COMBINEFUNC = @extschema@.hclust_fit_combine, FINALFUNC = @extschema@.hclust_fit_final,
     FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.hclust_fit(bigint, double precision[], text, jsonb) IS 'Exact agglomerative clustering of up to 50000 rows as a hierarchical model; option standardize (default true)';
+
+-- ---------- tags: bitmaps of dense customer ids ----------
+
+-- ---------- type ----------
+
+CREATE TYPE @extschema@.bitmap;
+
+CREATE FUNCTION @extschema@.bitmap_in(cstring) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_in(cstring) IS 'Text input of portrait.bitmap: {id,id,...}, ids 0 to 4294967295';
+
+CREATE FUNCTION @extschema@.bitmap_out(@extschema@.bitmap) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'pp_bitmap_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_out(@extschema@.bitmap) IS 'Text output of portrait.bitmap: the ids ascending, {1,2,3}';
+
+CREATE FUNCTION @extschema@.bitmap_recv(internal) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_recv(internal) IS 'Binary input of portrait.bitmap: Roaring portable serialisation, validated';
+
+CREATE FUNCTION @extschema@.bitmap_send(@extschema@.bitmap) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'pp_bitmap_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_send(@extschema@.bitmap) IS 'Binary output of portrait.bitmap: Roaring portable serialisation';
+
+CREATE TYPE @extschema@.bitmap (
+    INPUT = @extschema@.bitmap_in,
+    OUTPUT = @extschema@.bitmap_out,
+    RECEIVE = @extschema@.bitmap_recv,
+    SEND = @extschema@.bitmap_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.bitmap IS 'Set of dense 32-bit customer ids (CRoaring); binary form and bytea cast are the Roaring portable serialisation';
+
+-- ---------- casts ----------
+
+CREATE FUNCTION @extschema@.bitmap(bytea) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_from_bytea' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap(bytea) IS 'Bitmap from a Roaring portable serialisation (written by any Roaring implementation); 22P03 when the bytes are not one';
+
+CREATE FUNCTION @extschema@.bitmap_bytes(@extschema@.bitmap) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'pp_bitmap_to_bytea' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_bytes(@extschema@.bitmap) IS 'Roaring portable serialisation of a bitmap, for other Roaring implementations';
+
+CREATE CAST (bytea AS @extschema@.bitmap) WITH FUNCTION @extschema@.bitmap(bytea);
+COMMENT ON CAST (bytea AS @extschema@.bitmap) IS 'Read a Roaring portable serialisation';
+
+CREATE CAST (@extschema@.bitmap AS bytea) WITH FUNCTION @extschema@.bitmap_bytes(@extschema@.bitmap);
+COMMENT ON CAST (@extschema@.bitmap AS bytea) IS 'Write a Roaring portable serialisation';
+
+-- ---------- functions ----------
+
+CREATE FUNCTION @extschema@.bitmap_of(bigint[]) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_of' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_of(bigint[]) IS 'Bitmap of the ids of an array (NULL elements skipped; 22003 outside 0 to 4294967295)';
+
+CREATE FUNCTION @extschema@.bitmap_cardinality(@extschema@.bitmap) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_bitmap_cardinality' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_cardinality(@extschema@.bitmap) IS 'Number of ids in a bitmap';
+
+CREATE FUNCTION @extschema@.bitmap_contains(@extschema@.bitmap, bigint) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pp_bitmap_contains' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_contains(@extschema@.bitmap, bigint) IS 'Whether a bitmap holds an id (false for ids outside 0 to 4294967295)';
+
+CREATE FUNCTION @extschema@.bitmap_and(@extschema@.bitmap, @extschema@.bitmap) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_and' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_and(@extschema@.bitmap, @extschema@.bitmap) IS 'Intersection of two bitmaps (operator &)';
+
+CREATE FUNCTION @extschema@.bitmap_or(@extschema@.bitmap, @extschema@.bitmap) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_or' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_or(@extschema@.bitmap, @extschema@.bitmap) IS 'Union of two bitmaps (operator |)';
+
+CREATE FUNCTION @extschema@.bitmap_andnot(@extschema@.bitmap, @extschema@.bitmap) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_andnot' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_andnot(@extschema@.bitmap, @extschema@.bitmap) IS 'Ids of the first bitmap not in the second (operator -)';
+
+CREATE FUNCTION @extschema@.bitmap_xor(@extschema@.bitmap, @extschema@.bitmap) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_xor' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_xor(@extschema@.bitmap, @extschema@.bitmap) IS 'Ids in exactly one of two bitmaps (operator #)';
+
+CREATE FUNCTION @extschema@.bitmap_eq(@extschema@.bitmap, @extschema@.bitmap) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pp_bitmap_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_eq(@extschema@.bitmap, @extschema@.bitmap) IS 'Whether two bitmaps hold the same ids (operator =)';
+
+CREATE FUNCTION @extschema@.bitmap_to_array(@extschema@.bitmap) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'pp_bitmap_to_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_to_array(@extschema@.bitmap) IS 'Ids of a bitmap ascending, as an array';
+
+CREATE FUNCTION @extschema@.bitmap_unnest(@extschema@.bitmap) RETURNS SETOF bigint
+    AS 'MODULE_PATHNAME', 'pp_bitmap_unnest' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.bitmap_unnest(@extschema@.bitmap) IS 'Ids of a bitmap ascending, one row each';
+
+-- ---------- operators ----------
+
+CREATE OPERATOR @extschema@.& (LEFTARG = @extschema@.bitmap, RIGHTARG = @extschema@.bitmap,
+    FUNCTION = @extschema@.bitmap_and, COMMUTATOR = OPERATOR(@extschema@.&));
+COMMENT ON OPERATOR @extschema@.& (@extschema@.bitmap, @extschema@.bitmap) IS 'Intersection of two bitmaps';
+
+CREATE OPERATOR @extschema@.| (LEFTARG = @extschema@.bitmap, RIGHTARG = @extschema@.bitmap,
+    FUNCTION = @extschema@.bitmap_or, COMMUTATOR = OPERATOR(@extschema@.|));
+COMMENT ON OPERATOR @extschema@.| (@extschema@.bitmap, @extschema@.bitmap) IS 'Union of two bitmaps';
+
+CREATE OPERATOR @extschema@.- (LEFTARG = @extschema@.bitmap, RIGHTARG = @extschema@.bitmap,
+    FUNCTION = @extschema@.bitmap_andnot);
+COMMENT ON OPERATOR @extschema@.- (@extschema@.bitmap, @extschema@.bitmap) IS 'Ids of the left bitmap not in the right one';
+
+CREATE OPERATOR @extschema@.# (LEFTARG = @extschema@.bitmap, RIGHTARG = @extschema@.bitmap,
+    FUNCTION = @extschema@.bitmap_xor, COMMUTATOR = OPERATOR(@extschema@.#));
+COMMENT ON OPERATOR @extschema@.# (@extschema@.bitmap, @extschema@.bitmap) IS 'Ids in exactly one of two bitmaps';
+
+CREATE OPERATOR @extschema@.= (LEFTARG = @extschema@.bitmap, RIGHTARG = @extschema@.bitmap,
+    FUNCTION = @extschema@.bitmap_eq, COMMUTATOR = OPERATOR(@extschema@.=));
+COMMENT ON OPERATOR @extschema@.= (@extschema@.bitmap, @extschema@.bitmap) IS 'Whether two bitmaps hold the same ids';
+
+-- ---------- aggregates ----------
+
+CREATE FUNCTION @extschema@.bitmap_add_trans(@extschema@.bitmap, bigint) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_add_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_add_trans(@extschema@.bitmap, bigint) IS 'Transition function of bitmap_agg';
+
+CREATE FUNCTION @extschema@.bitmap_add_trans(@extschema@.bitmap, integer) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_add_trans_int4' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_add_trans(@extschema@.bitmap, integer) IS 'Transition function of bitmap_agg over integer ids';
+
+CREATE FUNCTION @extschema@.bitmap_or_trans(@extschema@.bitmap, @extschema@.bitmap) RETURNS @extschema@.bitmap
+    AS 'MODULE_PATHNAME', 'pp_bitmap_or_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bitmap_or_trans(@extschema@.bitmap, @extschema@.bitmap) IS 'Combine function of bitmap_agg, transition function of bitmap_or_agg';
+
+CREATE AGGREGATE @extschema@.bitmap_agg(id bigint) (
+    SFUNC = @extschema@.bitmap_add_trans, STYPE = @extschema@.bitmap,
+    COMBINEFUNC = @extschema@.bitmap_or_trans, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.bitmap_agg(bigint) IS 'Bitmap of the ids of the rows (NULL ids skipped, NULL for no ids; 22003 outside 0 to 4294967295)';
+
+CREATE AGGREGATE @extschema@.bitmap_agg(id integer) (
+    SFUNC = @extschema@.bitmap_add_trans, STYPE = @extschema@.bitmap,
+    COMBINEFUNC = @extschema@.bitmap_or_trans, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.bitmap_agg(integer) IS 'Bitmap of the ids of the rows (NULL ids skipped, NULL for no ids; 22003 for negative ids)';
+
+CREATE AGGREGATE @extschema@.bitmap_or_agg(@extschema@.bitmap) (
+    SFUNC = @extschema@.bitmap_or_trans, STYPE = @extschema@.bitmap,
+    COMBINEFUNC = @extschema@.bitmap_or_trans, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.bitmap_or_agg(@extschema@.bitmap) IS 'Union of the bitmaps of the rows (NULLs skipped, NULL for none)';
+
+-- ---------- tags: key dictionary ----------
+
+CREATE TABLE @extschema@.key_dictionary_base (
+    base text PRIMARY KEY,
+    next_id bigint NOT NULL DEFAULT 0 CHECK (next_id BETWEEN 0 AND 4294967296)
+);
+COMMENT ON TABLE @extschema@.key_dictionary_base IS 'One row per customer base of the key dictionary: the next dense id to assign (ids are never reused)';
+COMMENT ON COLUMN @extschema@.key_dictionary_base.base IS 'Name of the customer base';
+COMMENT ON COLUMN @extschema@.key_dictionary_base.next_id IS 'The id the next new key of the base gets';
+
+CREATE TABLE @extschema@.key_dictionary (
+    base text NOT NULL REFERENCES @extschema@.key_dictionary_base (base),
+    key text NOT NULL,
+    id bigint NOT NULL CHECK (id BETWEEN 0 AND 4294967295),
+    PRIMARY KEY (base, key),
+    UNIQUE (base, id)
+);
+COMMENT ON TABLE @extschema@.key_dictionary IS 'Customer key to dense bitmap id, per customer base: assigned once by dictionary_assign, never changed or reused';
+COMMENT ON COLUMN @extschema@.key_dictionary.base IS 'Name of the customer base';
+COMMENT ON COLUMN @extschema@.key_dictionary.key IS 'Customer key in text form (bigint, text or uuid keys cast to text)';
+COMMENT ON COLUMN @extschema@.key_dictionary.id IS 'Dense id of the key in the bitmaps of the base, 0 to 4294967295';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.key_dictionary_base', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.key_dictionary', '');
+
+CREATE FUNCTION @extschema@.dictionary_assign(base text, keys text[]) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    start bigint;
+    added bigint;
+BEGIN
+    IF base IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'dictionary_assign: base must not be NULL';
+    END IF;
+    INSERT INTO @extschema@.key_dictionary_base AS b (base) VALUES (dictionary_assign.base)
+        ON CONFLICT DO NOTHING;
+    -- the row lock on the base serialises concurrent assigners of one base;
+    -- each statement below then sees the keys the previous holder added
+    SELECT b.next_id INTO start FROM @extschema@.key_dictionary_base b
+        WHERE b.base = dictionary_assign.base FOR UPDATE;
+    INSERT INTO @extschema@.key_dictionary (base, key, id)
+    SELECT dictionary_assign.base, n.k, start + row_number() OVER (ORDER BY n.k COLLATE "C") - 1
+    FROM (SELECT DISTINCT u.k FROM unnest(keys) AS u(k)
+          WHERE u.k IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM @extschema@.key_dictionary d
+                            WHERE d.base = dictionary_assign.base AND d.key = u.k)) n;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    UPDATE @extschema@.key_dictionary_base b SET next_id = start + added
+        WHERE b.base = dictionary_assign.base;
+    RETURN added;
+EXCEPTION WHEN check_violation THEN
+    RAISE EXCEPTION USING ERRCODE = '22003',
+        MESSAGE = format('dictionary_assign: customer base %s has no ids left', quote_literal(base)),
+        DETAIL = 'A base holds at most 4294967296 keys (ids 0 to 4294967295).';
+END $$;
+COMMENT ON FUNCTION @extschema@.dictionary_assign(text, text[]) IS 'Give every new key of the array the next dense ids of the base (in key order), keep the ids of known keys; returns the number of new keys. Safe under concurrent calls';
+
+-- ---------- tags: tag library and its bitmaps ----------
+
+CREATE TABLE @extschema@.tag (
+    name text PRIMARY KEY,
+    category text[] NOT NULL DEFAULT '{}',
+    value_type text NOT NULL CHECK (value_type IN ('boolean', 'categorical', 'numeric')),
+    description text,
+    source_column text NOT NULL,
+    owner name NOT NULL DEFAULT current_user,
+    created timestamptz NOT NULL DEFAULT now(),
+    updated timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.tag IS 'The tag library: one row per tag, read by build_tags and by BI tools';
+COMMENT ON COLUMN @extschema@.tag.name IS 'Tag name, as audience expressions write it';
+COMMENT ON COLUMN @extschema@.tag.category IS 'Category path from the root, e.g. {value,RFM}';
+COMMENT ON COLUMN @extschema@.tag.value_type IS 'boolean (a bitmap of the true rows), categorical (a bitmap per value) or numeric';
+COMMENT ON COLUMN @extschema@.tag.description IS 'What the tag means, for the people who use it';
+COMMENT ON COLUMN @extschema@.tag.source_column IS 'Column of the profile table the tag is built from';
+COMMENT ON COLUMN @extschema@.tag.owner IS 'Role responsible for the tag';
+COMMENT ON COLUMN @extschema@.tag.created IS 'When the tag was defined';
+COMMENT ON COLUMN @extschema@.tag.updated IS 'When the definition last changed';
+
+CREATE TABLE @extschema@.tag_bitmap (
+    base text NOT NULL,
+    tag text NOT NULL,
+    value text NOT NULL,
+    snapshot date NOT NULL,
+    members @extschema@.bitmap NOT NULL,
+    PRIMARY KEY (base, tag, value, snapshot)
+);
+COMMENT ON TABLE @extschema@.tag_bitmap IS 'Members of each tag value per customer base and snapshot, as bitmaps of key_dictionary ids';
+COMMENT ON COLUMN @extschema@.tag_bitmap.base IS 'Customer base (of the key dictionary)';
+COMMENT ON COLUMN @extschema@.tag_bitmap.tag IS 'Tag name';
+COMMENT ON COLUMN @extschema@.tag_bitmap.value IS 'Tag value in text form (true for a boolean tag)';
+COMMENT ON COLUMN @extschema@.tag_bitmap.snapshot IS 'Date of the build';
+COMMENT ON COLUMN @extschema@.tag_bitmap.members IS 'Dictionary ids of the customers with this value';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_bitmap', '');
+
+CREATE FUNCTION @extschema@.build_tags(base text, profile regclass, key_column text,
+                                       snapshot date DEFAULT current_date, keep_snapshots integer DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    terms text;
+    names text[];
+    written bigint;
+BEGIN
+    IF base IS NULL OR profile IS NULL OR key_column IS NULL OR snapshot IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'build_tags: base, profile, key_column and snapshot must not be NULL';
+    END IF;
+    IF keep_snapshots IS NOT NULL AND keep_snapshots < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'build_tags: keep_snapshots must be at least 1';
+    END IF;
+    -- one (tag, value) term per boolean or categorical tag whose column the profile has
+    SELECT string_agg(CASE t.value_type
+                          WHEN 'boolean' THEN format('(%L, CASE WHEN p.%I THEN ''true'' END)', t.name, t.source_column)
+                          ELSE format('(%L, p.%I::text)', t.name, t.source_column) END, ', ' ORDER BY t.name),
+           array_agg(t.name)
+      INTO terms, names
+      FROM @extschema@.tag t
+     WHERE t.value_type IN ('boolean', 'categorical')
+       AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = profile AND a.attname = t.source_column
+                   AND a.attnum > 0 AND NOT a.attisdropped);
+    IF terms IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = format('build_tags: no boolean or categorical tag is built from a column of %s', profile),
+            HINT = 'Define tags in portrait.tag whose source_column is a column of the profile table.';
+    END IF;
+    EXECUTE format('SELECT @extschema@.dictionary_assign($1, array_agg(p.%I::text)) FROM %s p', key_column, profile) USING base;
+    DELETE FROM @extschema@.tag_bitmap b WHERE b.base = build_tags.base AND b.snapshot = build_tags.snapshot
+        AND b.tag = ANY (names);
+    -- one pass over the profile: every row gives one (tag, value) per tag
+    EXECUTE format('INSERT INTO @extschema@.tag_bitmap (base, tag, value, snapshot, members)
+                    SELECT $1, v.tag, v.value, $2, @extschema@.bitmap_agg(d.id)
+                    FROM %s p
+                    JOIN @extschema@.key_dictionary d ON d.base = $1 AND d.key = p.%I::text
+                    CROSS JOIN LATERAL (VALUES %s) AS v(tag, value)
+                    WHERE v.value IS NOT NULL
+                    GROUP BY v.tag, v.value', profile, key_column, terms)
+        USING base, snapshot;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    IF keep_snapshots IS NOT NULL THEN
+        DELETE FROM @extschema@.tag_bitmap b
+         WHERE b.base = build_tags.base
+           AND b.snapshot < ALL (SELECT s.snapshot FROM (SELECT DISTINCT c.snapshot FROM @extschema@.tag_bitmap c
+                                                          WHERE c.base = build_tags.base
+                                                          ORDER BY c.snapshot DESC LIMIT keep_snapshots) s);
+    END IF;
+    RETURN written;
+END $$;
+COMMENT ON FUNCTION @extschema@.build_tags(text, regclass, text, date, integer) IS 'Build the bitmaps of every boolean and categorical tag of the library from a profile table in one pass (ids from the key dictionary, assigned first), as the snapshot of a date; keep_snapshots drops older snapshots of the base';

@@ -80,6 +80,13 @@ DROP AGGREGATE smith.points_state(float8, float8, float8), smith.event_list_stat
     smith.ab_state_state(text, boolean), smith.cohort_state_state(timestamptz, text, integer),
     smith.rfm_state_state(timestamptz, numeric, timestamptz);
 
+-- bitmaps of customer ids, and raw bytes that may or may not be serialisations
+CREATE TABLE smith.bitmaps AS
+SELECT g AS k, portrait.bitmap_agg(c.customer_id) AS b,
+       portrait.bitmap_agg(c.customer_id)::bytea AS raw
+FROM generate_series(0, 3) g, smith.customers c WHERE c.customer_id % 4 = g GROUP BY g
+UNION ALL SELECT 4, '{}', '\x3a300000ffff'::bytea;
+
 -- the functions the generator may call
 CREATE VIEW smith.pg_proc AS
 SELECT * FROM pg_catalog.pg_proc p
@@ -98,4 +105,4 @@ ALTER ROLE portrait_smith SET search_path = smith, pg_catalog, portrait;
 -- not the statements (a crash's statement is logged all the same)
 ALTER ROLE portrait_smith SET log_error_verbosity = verbose;
 ALTER ROLE portrait_smith SET log_min_error_statement = panic;
-ANALYZE smith.customers, smith.orders, smith.events, smith.models;
+ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps;
