@@ -1,7 +1,7 @@
 -- portrait.bitmap: set algebra against plain SQL on random ids, round trips
 -- of the text and binary forms, parallel = serial, and every bad input.
 BEGIN;
-SELECT plan(25);
+SELECT plan(32);
 
 SELECT setseed(0.22);
 CREATE TEMP TABLE bm_ids AS
@@ -83,6 +83,47 @@ SELECT lives_ok($q$DO $d$ DECLARE i int; blob bytea; BEGIN
         EXCEPTION WHEN invalid_binary_representation THEN NULL; END;
     END LOOP; END $d$$q$, 'random blobs give 22P03 or a bitmap, never a crash');
 SELECT throws_ok($$SELECT portrait.bitmap_add_trans(NULL, 1::bigint)$$, '0A000', NULL, 'the transition function outside an aggregate is 0A000');
+
+-- ---------- hostile blobs: 22P03 or a valid bitmap, never a crash ----------
+
+-- 'ok' when the bytes read as a bitmap that round-trips, else the SQLSTATE
+CREATE FUNCTION pg_temp.bitmap_outcome(b bytea) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v portrait.bitmap;
+BEGIN
+    v := b::portrait.bitmap;
+    IF v::text::portrait.bitmap::text <> v::text
+       OR portrait.bitmap_cardinality(v) <> coalesce(array_length(portrait.bitmap_to_array(v), 1), 0) THEN
+        RETURN 'inconsistent';
+    END IF;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;
+CREATE TEMP TABLE valid_blobs AS
+SELECT 'array' AS name, '{1,2,3,70000,4294967295}'::portrait.bitmap::bytea AS blob
+UNION ALL SELECT 'run', (SELECT portrait.bitmap_agg(i) FROM generate_series(100, 9000) i)::bytea
+UNION ALL SELECT 'dense', (SELECT portrait.bitmap_agg(i * 3) FROM generate_series(1, 6000) i)::bytea;
+
+SELECT is((SELECT count(*)::int FROM valid_blobs g, generate_series(0, length(g.blob) - 1) n
+            WHERE pg_temp.bitmap_outcome(substr(g.blob, 1, n)) <> '22P03'), 0,
+          'every truncation of a valid blob is refused with 22P03');
+SELECT is((SELECT count(*)::int FROM valid_blobs g, generate_series(1, least(length(g.blob), 64)) n, (VALUES (1), (128), (255)) x(v)
+            WHERE pg_temp.bitmap_outcome(overlay(g.blob placing decode(lpad(to_hex((get_byte(g.blob, n - 1) # x.v)), 2, '0'), 'hex') from n for 1))
+                  NOT IN ('22P03', 'ok')), 0,
+          'every one-byte corruption of a blob''s first 64 bytes is refused with 22P03 or reads as a valid bitmap');
+SELECT is((SELECT count(*)::int FROM generate_series(1, 400) k
+            WHERE pg_temp.bitmap_outcome(
+                      CASE WHEN k % 2 = 0 THEN '\x3a300000'::bytea ELSE '\x3b30'::bytea END ||
+                      decode(md5(k::text) || md5((k * 7)::text), 'hex')) NOT IN ('22P03', 'ok')), 0,
+          'random bytes behind a valid cookie are refused with 22P03 or read as a valid bitmap');
+SELECT throws_ok($$SELECT '\x3930000000000000'::bytea::portrait.bitmap$$, '22P03', 'invalid Roaring bitmap serialisation', 'a wrong cookie is refused');
+SELECT throws_ok($$SELECT '\x3a30000002000000010000000000000018000000200000000100'::bytea::portrait.bitmap$$, '22P03', NULL,
+                 'container keys out of order are refused');
+SELECT throws_ok($$SELECT ('\x3a30000001000000000001001000000005000100'::bytea)::portrait.bitmap$$, '22P03', NULL,
+                 'unsorted array values are refused');
+SELECT throws_ok($$SELECT ('{1,2,3}'::portrait.bitmap::bytea || '\x00'::bytea)::portrait.bitmap$$, '22P03', NULL,
+                 'trailing bytes are refused');
 
 SELECT * FROM finish();
 ROLLBACK;

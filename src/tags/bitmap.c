@@ -18,6 +18,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
+#include "port/pg_bitutils.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/expandeddatum.h"
@@ -116,6 +117,160 @@ CheckId(int64 id)
 				 errdetail("Bitmap ids are unsigned 32-bit integers, 0 to 4294967295."),
 				 errhint("Map customer keys to dense ids with the key dictionary.")));
 	return (uint32) id;
+}
+
+/* Roaring's portable format (RoaringFormatSpec) */
+#define PORTRAIT_ROARING_COOKIE_NORUN 12346
+#define PORTRAIT_ROARING_COOKIE_RUN 12347
+#define PORTRAIT_ROARING_NO_OFFSET_THRESHOLD 4
+#define PORTRAIT_ROARING_ARRAY_MAX 4096
+#define PORTRAIT_ROARING_BITMAP_BYTES 8192
+
+static void
+InvalidBlob(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid Roaring bitmap serialisation"),
+			 errdetail("%s", detail),
+			 errhint("A portrait.bitmap in binary form is a Roaring portable serialisation (RoaringFormatSpec).")));
+}
+
+static inline uint16
+ReadU16(const unsigned char *p)
+{
+	return (uint16) (p[0] | (p[1] << 8));
+}
+
+static inline uint32
+ReadU32(const unsigned char *p)
+{
+	return (uint32) p[0] | ((uint32) p[1] << 8) | ((uint32) p[2] << 16) | ((uint32) p[3] << 24);
+}
+
+/*
+ * 22P03 unless buf[0..len) is exactly one well-formed portable
+ * serialisation: known cookie, keys strictly increasing, every container
+ * inside the blob and consistent with its stated cardinality, offsets (when
+ * present) pointing at their containers, no trailing bytes.  CRoaring's own
+ * safe reader only bounds its reads; this also rejects blobs that would
+ * give a bitmap breaking CRoaring's invariants.
+ */
+static void
+ValidatePortable(const unsigned char *buf, size_t len)
+{
+	uint32		cookie;
+	uint32		n;
+	size_t		pos;
+	const unsigned char *runflags = NULL;
+	const unsigned char *desc;
+	const unsigned char *offsets = NULL;
+
+	if (len < 4)
+		InvalidBlob("The value is shorter than a Roaring cookie.");
+	cookie = ReadU32(buf);
+	if ((cookie & 0xFFFF) == PORTRAIT_ROARING_COOKIE_RUN)
+	{
+		n = (cookie >> 16) + 1;
+		pos = 4;
+		if (len - pos < (n + 7) / 8)
+			InvalidBlob("The value ends inside the run-container flags.");
+		runflags = buf + pos;
+		pos += (n + 7) / 8;
+	}
+	else if (cookie == PORTRAIT_ROARING_COOKIE_NORUN)
+	{
+		if (len < 8)
+			InvalidBlob("The value ends inside the container count.");
+		n = ReadU32(buf + 4);
+		if (n > 65536)
+			InvalidBlob("The container count is larger than 65536.");
+		pos = 8;
+	}
+	else
+		InvalidBlob("The value does not start with a Roaring cookie (12346 or 12347).");
+
+	if ((len - pos) / 4 < n)
+		InvalidBlob("The value ends inside the container descriptions.");
+	desc = buf + pos;
+	pos += (size_t) n * 4;
+	if (runflags == NULL || n >= PORTRAIT_ROARING_NO_OFFSET_THRESHOLD)
+	{
+		if ((len - pos) / 4 < n)
+			InvalidBlob("The value ends inside the container offsets.");
+		offsets = buf + pos;
+		pos += (size_t) n * 4;
+	}
+
+	for (uint32 i = 0; i < n; i++)
+	{
+		uint16		key = ReadU16(desc + 4 * i);
+		uint32		card = (uint32) ReadU16(desc + 4 * i + 2) + 1;
+
+		if (i > 0 && key <= ReadU16(desc + 4 * (i - 1)))
+			InvalidBlob("The container keys are not strictly increasing.");
+		if (offsets != NULL && ReadU32(offsets + 4 * i) != pos)
+			InvalidBlob("A container offset does not point at its container.");
+
+		if (runflags != NULL && (runflags[i / 8] & (1 << (i % 8))))
+		{
+			uint32		nruns;
+			uint32		total = 0;
+			int64		prev_end = -2;
+
+			if (len - pos < 2)
+				InvalidBlob("The value ends inside a run container.");
+			nruns = ReadU16(buf + pos);
+			pos += 2;
+			if (nruns == 0)
+				InvalidBlob("A run container is empty.");
+			if ((len - pos) / 4 < nruns)
+				InvalidBlob("The value ends inside a run container.");
+			for (uint32 j = 0; j < nruns; j++)
+			{
+				uint32		start = ReadU16(buf + pos + 4 * j);
+				uint32		length = ReadU16(buf + pos + 4 * j + 2);
+
+				if (start + length > 65535)
+					InvalidBlob("A run goes past the end of its container.");
+				if ((int64) start <= prev_end + 1)
+					InvalidBlob("The runs of a run container overlap or are not sorted.");
+				prev_end = start + length;
+				total += length + 1;
+			}
+			if (total != card)
+				InvalidBlob("A run container's runs do not add up to its cardinality.");
+			pos += (size_t) nruns * 4;
+		}
+		else if (card > PORTRAIT_ROARING_ARRAY_MAX)
+		{
+			uint32		bits = 0;
+
+			if (len - pos < PORTRAIT_ROARING_BITMAP_BYTES)
+				InvalidBlob("The value ends inside a bitmap container.");
+			for (int j = 0; j < PORTRAIT_ROARING_BITMAP_BYTES; j += 8)
+			{
+				uint64		w;
+
+				memcpy(&w, buf + pos + j, 8);
+				bits += pg_popcount64(w);
+			}
+			if (bits != card)
+				InvalidBlob("A bitmap container's bits do not match its cardinality.");
+			pos += PORTRAIT_ROARING_BITMAP_BYTES;
+		}
+		else
+		{
+			if ((len - pos) / 2 < card)
+				InvalidBlob("The value ends inside an array container.");
+			for (uint32 j = 1; j < card; j++)
+				if (ReadU16(buf + pos + 2 * j) <= ReadU16(buf + pos + 2 * (j - 1)))
+					InvalidBlob("The values of an array container are not strictly increasing.");
+			pos += (size_t) card * 2;
+		}
+	}
+	if (pos != len)
+		InvalidBlob("The value has bytes after its last container.");
 }
 
 /*
@@ -295,6 +450,7 @@ BitmapFromBytes(const char *buf, Size len)
 {
 	struct varlena *v;
 
+	ValidatePortable((const unsigned char *) buf, len);
 	BitmapDeserialize(buf, len);
 	v = palloc(VARHDRSZ + len);
 	SET_VARSIZE(v, VARHDRSZ + len);
