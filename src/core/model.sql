@@ -32,7 +32,7 @@ COMMENT ON TYPE @extschema@.model IS 'A fitted pg_portrait model (RFM breaks, k-
 
 CREATE FUNCTION @extschema@.model_kind(@extschema@.model) RETURNS text
     AS 'MODULE_PATHNAME', 'pp_model_kind' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.model_kind(@extschema@.model) IS 'The kind of a model: rfm, kmeans, bgnbd, gamma_gamma, logit, mbgnbd or pareto_nbd';
+COMMENT ON FUNCTION @extschema@.model_kind(@extschema@.model) IS 'The kind of a model: rfm, kmeans, bgnbd, gamma_gamma, logit, mbgnbd, pareto_nbd, isolation_forest, decision_tree, item_similarity, attribution, dbscan or hierarchical';
 
 CREATE FUNCTION @extschema@.model_to_jsonb(@extschema@.model) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'pp_model_to_jsonb' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
