@@ -1096,3 +1096,79 @@ COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, double pre
 COMMENT ON FUNCTION @extschema@.prob_purchases(@extschema@.model, double precision, integer) IS 'Probability P(X(t) = n) that a new customer makes exactly n purchases in the first t, under a bgnbd or mbgnbd model';
 COMMENT ON FUNCTION @extschema@.clv(@extschema@.model, @extschema@.model, double precision, double precision, double precision, double precision, integer, double precision) IS 'Customer lifetime value over the next months: purchases per month of a bgnbd, mbgnbd or pareto_nbd model times Gamma-Gamma expected value, discounted monthly';
 COMMENT ON FUNCTION @extschema@.model_kind(@extschema@.model) IS 'The kind of a model: rfm, kmeans, bgnbd, gamma_gamma, logit, mbgnbd or pareto_nbd';
+
+-- ---------- incremental portrait: stored states ----------
+CREATE FUNCTION @extschema@.rfm_state_merge(@extschema@.rfm_state, @extschema@.rfm_state)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_state_merge'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_state_merge(@extschema@.rfm_state, @extschema@.rfm_state) IS 'The rfm_summary state of the rows of two states together, counted up to the later of their as_of days (a stored state merged with the state of new rows); NULL is the state of no rows';
+
+CREATE FUNCTION @extschema@.rfm_summary_final(state @extschema@.rfm_state, as_of date)
+    RETURNS @extschema@.rfm_summary AS 'MODULE_PATHNAME', 'pp_rfm_summary_final_at'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_final(@extschema@.rfm_state, date) IS 'The purchase summary of a stored rfm_summary state as of a day (its own as_of day or a later one): equal to rfm_summary over the same rows with that as_of day';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at date, amount numeric, as_of date) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(date, numeric, date) IS 'The state of rfm_summary, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at date, amount double precision, as_of date) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(date, double precision, date) IS 'The state of rfm_summary, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamp, amount numeric, as_of timestamp) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamp, numeric, timestamp) IS 'The state of rfm_summary, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamp, amount double precision, as_of timestamp) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamp, double precision, timestamp) IS 'The state of rfm_summary, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamptz, amount numeric, as_of timestamptz) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamptz, numeric, timestamptz) IS 'The state of rfm_summary (days in the session time zone), to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamptz, amount double precision, as_of timestamptz) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamptz, double precision, timestamptz) IS 'The state of rfm_summary (days in the session time zone), to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamptz, amount numeric, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamptz, numeric, timestamptz, text, text) IS 'The state of rfm_summary, days in the named time zone, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamptz, amount double precision, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamptz, double precision, timestamptz, text, text) IS 'The state of rfm_summary, days in the named time zone, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_state_merge(@extschema@.rfm_state) (
+    SFUNC = @extschema@.rfm_state_merge, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_state_merge, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_state_merge(@extschema@.rfm_state) IS 'Merge of stored rfm_summary states (rfm_state_merge over rows), counted up to the latest as_of day';
+
+
+-- The state of window_funnel is an event list: stored in a table column, merged
+-- with the state of new events by window_funnel_combine and finalised by
+-- window_funnel_final, it gives what window_funnel gives over all the events.
+CREATE AGGREGATE @extschema@.window_funnel_state("window" interval, ts timestamptz, VARIADIC steps bool[]) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel_state(interval, timestamptz, VARIADIC bool[]) IS 'The state of window_funnel, to be stored, merged with window_funnel_combine and finalised with window_funnel_final';
+
+CREATE AGGREGATE @extschema@.window_funnel_state("window" interval, mode text, ts timestamptz, VARIADIC steps bool[]) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel_state(interval, text, timestamptz, VARIADIC bool[]) IS 'The state of window_funnel with modes, to be stored, merged with window_funnel_combine and finalised with window_funnel_final';
