@@ -77,7 +77,8 @@ BEHAVIOUR_SQL = \
 PROFILE_OBJS = \
 	src/profile/profile.o
 PROFILE_SQL = \
-	src/profile/profile.sql
+	src/profile/profile.sql \
+	src/profile/incremental.sql
 
 # The entry file holds the module magic and calls each family's init.
 OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS)
@@ -87,7 +88,7 @@ PG_CPPFLAGS += -I$(srcdir)/src/core
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
 FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare incremental
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
