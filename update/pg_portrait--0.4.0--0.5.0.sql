@@ -1495,14 +1495,20 @@ BEGIN
                     SELECT DISTINCT l.key::%s AS key FROM @extschema@.profile_change_log l
                     WHERE l.source = $1 AND $2 IS NOT NULL AND l.logged_xid >= $2 AND l.logged_xid < $3', key_type)
     USING source, old_wm, new_wm;
+    EXECUTE 'ANALYZE pg_temp.portrait_incr_fix';
 
-    -- new rows since the watermark, and the corrected customers' rows in full
+    -- new rows since the watermark (an index range), and the corrected
+    -- customers' rows in full (by key)
     EXECUTE format('CREATE TEMP TABLE portrait_incr_delta ON COMMIT DROP AS
-                    SELECT s.%1$I AS key, (s.%1$I IN (SELECT f.key FROM pg_temp.portrait_incr_fix f)) AS recomputed,
-                           @extschema@.rfm_summary_state(s.%2$I, s.%3$I, $1::%4$s) AS state
+                    SELECT s.%1$I AS key, false AS recomputed, @extschema@.rfm_summary_state(s.%2$I, s.%3$I, $1::%4$s) AS state
                     FROM %5$s s
-                    WHERE s.%1$I IS NOT NULL AND s.%6$I < $3
-                      AND ($2 IS NULL OR s.%6$I >= $2 OR s.%1$I IN (SELECT f.key FROM pg_temp.portrait_incr_fix f))
+                    WHERE s.%1$I IS NOT NULL AND s.%6$I < $3 AND ($2 IS NULL OR s.%6$I >= $2)
+                      AND NOT EXISTS (SELECT 1 FROM pg_temp.portrait_incr_fix f WHERE f.key = s.%1$I)
+                    GROUP BY s.%1$I
+                    UNION ALL
+                    SELECT s.%1$I, true, @extschema@.rfm_summary_state(s.%2$I, s.%3$I, $1::%4$s)
+                    FROM pg_temp.portrait_incr_fix f JOIN %5$s s ON s.%1$I = f.key
+                    WHERE s.%6$I < $3
                     GROUP BY s.%1$I', kcol, tcol, acol, ts_type, source, wcol)
     USING as_of, old_wm, new_wm;
 
