@@ -14,6 +14,7 @@
 # server's processes (root or the cluster's owner).
 set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/crash.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 PSQL_DB=inc_crash
 echo "1..10"
@@ -71,35 +72,16 @@ meta_sql="SELECT (SELECT md5(string_agg(format('%s', s), ',' ORDER BY key)) FROM
 before=$(psql -c "$snapshot_sql")
 before_meta=$(psql -c "$meta_sql")
 
-coproc holder { "$PGBIN/psql" -X -q -At -d inc_crash; }
-holder_in=${holder[1]} holder_out=${holder[0]} holder_pid=$holder_PID
-echo "SELECT 'locked' FROM (SELECT pg_advisory_lock(4343)) l;" >&"$holder_in"
-read -r -t 30 line <&"$holder_out" || true
-check "the lock holder is ready" "locked" "${line:-}"
-
+crash_hold inc_crash 4343
+check "the lock holder is ready" "locked" "$crash_ready"
 PGAPPNAME=inc_crash_refresh "$PGBIN/psql" -X -q -d inc_crash \
 	-c "CALL portrait.refresh_profile_incremental('profile', 'orders', '{\"as_of\": \"2024-07-02\"}')" >/dev/null 2>&1 &
 client=$!
-pid=""
-for _ in $(seq 1 600); do
-	pid=$(psql -c "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-	               WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'inc_crash_refresh'")
-	[ -n "$pid" ] && break
-	sleep 0.1
-done
-check "the incremental refresh is stalled while it rewrites the profile" "yes" "$([ -n "$pid" ] && echo yes || echo no)"
-[ -n "${PORTRAIT_KILLED_PIDS:-}" ] && [ -n "$pid" ] && echo "$pid" >>"$PORTRAIT_KILLED_PIDS"
-[ -n "$pid" ] && kill -9 "$pid"
+crash_kill inc_crash inc_crash_refresh
+check "the incremental refresh is stalled while it rewrites the profile" "yes" "$([ -n "$crash_pid" ] && echo yes || echo no)"
 wait "$client" || true
-exec {holder_in}>&- 2>/dev/null || true
-wait "$holder_pid" 2>/dev/null || true
-
-up=no
-for _ in $(seq 1 300); do
-	if psql -c "SELECT 1" >/dev/null 2>&1; then up=yes; break; fi
-	sleep 0.2
-done
-check "the server is back after crash recovery" "yes" "$up"
+crash_recover inc_crash
+check "the server is back after crash recovery" "yes" "$crash_up"
 check "profile, states, watermark, runs and change log are those before the killed refresh" \
 	"$before $before_meta" "$(psql -c "$snapshot_sql") $(psql -c "$meta_sql")"
 psql -c "DROP TRIGGER stall ON profile"

@@ -1438,14 +1438,11 @@ BEGIN
                           ELSE 'The columns are those of portrait.profile_incremental_columns().' END,
             HINT = 'Compute recency at read time, e.g. a view with current_date - last_day AS recency_days.';
     END IF;
-    IF o ? 'track' THEN
-        tracked := ARRAY(SELECT jsonb_array_elements_text(o->'track'));
-        SELECT c INTO opt FROM unnest(tracked) c WHERE c <> ALL (cols) LIMIT 1;
-        IF opt IS NOT NULL THEN
-            RAISE EXCEPTION 'tracked column "%" is not a non-key column of %', opt, tname USING ERRCODE = '22023';
-        END IF;
-    ELSE
-        tracked := cols;
+    -- the history's columns, as refresh_profile's option track names them
+    tracked := CASE WHEN o ? 'track' THEN ARRAY(SELECT jsonb_array_elements_text(o->'track')) ELSE cols END;
+    opt := (SELECT c FROM unnest(tracked) c WHERE c <> ALL (cols) LIMIT 1);
+    IF opt IS NOT NULL THEN
+        RAISE EXCEPTION 'tracked column "%" is not a non-key column of %', opt, tname USING ERRCODE = '22023';
     END IF;
 
     -- the model is stored: a refresh rescoring new rows never refits it
