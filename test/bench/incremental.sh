@@ -57,17 +57,7 @@ full_src="SELECT customer_id, (s).frequency, (s).monetary, current_date - (s).re
                       FROM public.bench_orders GROUP BY customer_id) a) b"
 opts=$(q -c "SELECT format('{\"model\": %s}', model::jsonb) FROM bench_model")
 
-# measure CMD: prints "ms wal_bytes"
-measure() {
-	q -c "CHECKPOINT" >/dev/null
-	local lsn0 t0 t1 lsn1
-	lsn0=$(q -c "SELECT pg_current_wal_insert_lsn()")
-	t0=$(date +%s%N)
-	q -c "$1" >/dev/null
-	t1=$(date +%s%N)
-	lsn1=$(q -c "SELECT pg_current_wal_insert_lsn()")
-	echo "$(((t1 - t0) / 1000000)) $(q -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint")"
-}
+. "$(dirname "$0")/lib/measure.sh"
 inc_call="CALL portrait.refresh_profile_incremental('bench_inc', 'bench_orders')"
 full_call="CALL portrait.refresh_profile('bench_full', \$q\$$full_src\$q\$)"
 
