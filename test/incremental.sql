@@ -8,7 +8,7 @@ DELETE FROM portrait.profile_incremental WHERE target::text LIKE 'inc\_%' OR tar
 DROP PROCEDURE IF EXISTS inc_drive(int);
 DROP FUNCTION IF EXISTS inc_full(date);
 DROP TABLE IF EXISTS inc_o, inc_states, inc_serial, inc_orders, inc_profile, inc_profile_state, inc_results, inc_bad_src, inc_bad_prof, inc_prof2;
-SELECT plan(33);
+SELECT plan(35);
 
 -- ---------- stored states: merge and finalise ----------
 CREATE TABLE inc_o AS
@@ -177,6 +177,13 @@ SELECT is((SELECT inserted + updated + deleted FROM portrait.profile_run ORDER B
 CALL portrait.refresh_profile_incremental('inc_profile', 'inc_orders', jsonb_build_object('as_of', :'last_day'::date, 'reset', true));
 SELECT is((SELECT inserted + updated + deleted FROM portrait.profile_run ORDER BY run_id DESC LIMIT 1), 0::bigint,
           'rebuilding every state from the source changes no row');
+SET TimeZone = 'America/New_York';
+CALL portrait.refresh_profile_incremental('inc_profile', 'inc_orders', jsonb_build_object('as_of', :'last_day'::date));
+RESET TimeZone;
+SELECT is((SELECT inserted + updated + deleted FROM portrait.profile_run ORDER BY run_id DESC LIMIT 1), 0::bigint,
+          'a run from a session in another time zone counts days in the stored zone: nothing changes');
+SELECT throws_ok($$CALL portrait.refresh_profile_incremental('inc_profile', 'inc_orders', '{"zone": "UTC"}')$$,
+                 '22023', 'profile public.inc_profile is kept with days in time zone "Asia/Shanghai", not "UTC"', 'another zone');
 SELECT is((SELECT count(*) FROM inc_profile_state), (SELECT count(DISTINCT customer_id) FROM inc_orders), 'one stored state per customer');
 
 -- ---------- errors ----------

@@ -1103,9 +1103,10 @@ CREATE FUNCTION @extschema@.rfm_state_merge(@extschema@.rfm_state, @extschema@.r
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_state_merge(@extschema@.rfm_state, @extschema@.rfm_state) IS 'The rfm_summary state of the rows of two states together, counted up to the later of their as_of days (a stored state merged with the state of new rows); NULL is the state of no rows';
 
+-- STABLE as the final function: a timestamp state's first and last order become timestamptz
 CREATE FUNCTION @extschema@.rfm_summary_final(state @extschema@.rfm_state, as_of date)
     RETURNS @extschema@.rfm_summary AS 'MODULE_PATHNAME', 'pp_rfm_summary_final_at'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_summary_final(@extschema@.rfm_state, date) IS 'The purchase summary of a stored rfm_summary state as of a day (its own as_of day or a later one): equal to rfm_summary over the same rows with that as_of day';
 
 CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at date, amount numeric, as_of date) (
@@ -1196,6 +1197,7 @@ CREATE TABLE @extschema@.profile_incremental (
     as_of             date NOT NULL,
     model             @extschema@.model,
     map               text NOT NULL,
+    zone              text NOT NULL,
     updated_at        timestamptz NOT NULL
 );
 COMMENT ON TABLE @extschema@.profile_incremental IS 'One row per profile table kept by refresh_profile_incremental: its source, the source''s watermark, the stored states and the scoring model; written in the same transaction as the states and the profile';
@@ -1210,6 +1212,7 @@ COMMENT ON COLUMN @extschema@.profile_incremental.watermark IS 'Every source row
 COMMENT ON COLUMN @extschema@.profile_incremental.as_of IS 'The day the stored scores were computed as of';
 COMMENT ON COLUMN @extschema@.profile_incremental.model IS 'The stored rfm model (breaks) the scores come from; replaced only when a refresh is given a new one';
 COMMENT ON COLUMN @extschema@.profile_incremental.map IS 'The segment map of the scores';
+COMMENT ON COLUMN @extschema@.profile_incremental.zone IS 'The time zone the days of timestamptz orders are counted in (the session''s at the first run), the same for every run whatever the TimeZone of the session that runs it';
 COMMENT ON COLUMN @extschema@.profile_incremental.updated_at IS 'Start of the last refresh';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.profile_incremental', '');
 
@@ -1336,6 +1339,8 @@ DECLARE
     old_wm xid8;
     as_of date;
     ts_type text;
+    zone text;
+    as_of_arg text;         -- the as_of (and zone) arguments of rfm_summary_state
     model @extschema@.model;
     map text;
     wait boolean;
@@ -1359,9 +1364,9 @@ BEGIN
     END IF;
     FOR opt IN SELECT jsonb_object_keys(o) LOOP
         IF opt NOT IN ('key', 'ordered_at', 'amount', 'watermark', 'state_table', 'model', 'map', 'as_of',
-                       'wait', 'history', 'track', 'reset') THEN
+                       'wait', 'history', 'track', 'reset', 'zone') THEN
             RAISE EXCEPTION 'unsupported option "%" of refresh_profile_incremental', opt USING ERRCODE = '0A000',
-                HINT = 'Options are key, ordered_at, amount, watermark, state_table (names), model (an rfm model), map, as_of (a date), wait, history, reset (booleans) and track (array of column names).';
+                HINT = 'Options are key, ordered_at, amount, watermark, state_table (names), model (an rfm model), map, as_of (a date), zone (a time zone), wait, history, reset (booleans) and track (array of column names).';
         END IF;
     END LOOP;
     IF jsonb_typeof(o->'wait') <> 'boolean' OR jsonb_typeof(o->'history') <> 'boolean' OR jsonb_typeof(o->'reset') <> 'boolean' THEN
@@ -1373,10 +1378,6 @@ BEGIN
     wait := coalesce((o->>'wait')::boolean, true);
     history := coalesce((o->>'history')::boolean, true);
     reset := coalesce((o->>'reset')::boolean, false);
-    as_of := coalesce((o->>'as_of')::date, current_date);
-    IF NOT isfinite(as_of) THEN
-        RAISE EXCEPTION 'refresh_profile_incremental option as_of must be a finite date' USING ERRCODE = '22023';
-    END IF;
 
     SELECT format('%I.%I', n.nspname, c.relname), n.nspname INTO tname, sname
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -1454,13 +1455,26 @@ BEGIN
             HINT = 'Pass the breaks of rfm_breaks as the option model.';
     END IF;
     map := coalesce(o->>'map', cfg.map, 'standard');
+    -- days of timestamptz orders are counted in one zone for every run
+    zone := coalesce(cfg.zone, o->>'zone', current_setting('TimeZone'));
+    IF o->>'zone' IS DISTINCT FROM zone AND o ? 'zone' THEN
+        RAISE EXCEPTION 'profile % is kept with days in time zone "%", not "%"', tname, zone, o->>'zone' USING ERRCODE = '22023',
+            HINT = 'Delete its row of portrait.profile_incremental to start over in another zone.';
+    END IF;
+    as_of := coalesce((o->>'as_of')::date, (now() AT TIME ZONE zone)::date);
+    IF NOT isfinite(as_of) THEN
+        RAISE EXCEPTION 'refresh_profile_incremental option as_of must be a finite date' USING ERRCODE = '22023';
+    END IF;
+    as_of_arg := CASE WHEN ts_type = 'timestamp with time zone' THEN '$1::timestamp AT TIME ZONE $4, ''error'', $4'
+                      ELSE format('$1::%s', ts_type) END;
     IF model IS NULL AND EXISTS (SELECT 1 FROM @extschema@.profile_incremental_columns() c WHERE c.needs_model AND c.column_name = ANY (cols)) THEN
         RAISE EXCEPTION 'profile % has score columns but no rfm model is stored', tname USING ERRCODE = '22023',
             HINT = 'Pass {"model": <rfm_breaks(...) as jsonb>} on the first refresh (and to refit).';
     END IF;
 
     IF first_run THEN
-        st := coalesce(o->>'state_table', format('%I.%I', sname, (SELECT relname FROM pg_class WHERE oid = target) || '_state'));
+        st := coalesce((SELECT string_agg(quote_ident(p), '.') FROM unnest(parse_ident(o->>'state_table')) p),
+                       format('%I.%I', sname, (SELECT relname FROM pg_class WHERE oid = target) || '_state'));
         IF to_regclass(st) IS NULL THEN
             EXECUTE format('CREATE TABLE %s (key %s PRIMARY KEY, state @extschema@.rfm_state NOT NULL, last_day date)', st, key_type);
             EXECUTE format('CREATE INDEX ON %s (last_day)', st);
@@ -1497,17 +1511,17 @@ BEGIN
     -- new rows since the watermark (an index range), and the corrected
     -- customers' rows in full (by key)
     EXECUTE format('CREATE TEMP TABLE portrait_incr_delta ON COMMIT DROP AS
-                    SELECT s.%1$I AS key, false AS recomputed, @extschema@.rfm_summary_state(s.%2$I, s.%3$I, $1::%4$s) AS state
+                    SELECT s.%1$I AS key, false AS recomputed, @extschema@.rfm_summary_state(s.%2$I, s.%3$I, %4$s) AS state
                     FROM %5$s s
                     WHERE s.%1$I IS NOT NULL AND s.%6$I < $3 AND ($2 IS NULL OR s.%6$I >= $2)
                       AND NOT EXISTS (SELECT 1 FROM pg_temp.portrait_incr_fix f WHERE f.key = s.%1$I)
                     GROUP BY s.%1$I
                     UNION ALL
-                    SELECT s.%1$I, true, @extschema@.rfm_summary_state(s.%2$I, s.%3$I, $1::%4$s)
+                    SELECT s.%1$I, true, @extschema@.rfm_summary_state(s.%2$I, s.%3$I, %4$s)
                     FROM pg_temp.portrait_incr_fix f JOIN %5$s s ON s.%1$I = f.key
                     WHERE s.%6$I < $3
-                    GROUP BY s.%1$I', kcol, tcol, acol, ts_type, source, wcol)
-    USING as_of, old_wm, new_wm;
+                    GROUP BY s.%1$I', kcol, tcol, acol, as_of_arg, source, wcol)
+    USING as_of, old_wm, new_wm, zone;
 
     -- the stored states: merged, replaced (corrections, a rebuild) or removed
     IF old_wm IS NULL THEN
@@ -1598,8 +1612,8 @@ BEGIN
 
     -- the watermark, with the states and the profile, in this one transaction
     INSERT INTO @extschema@.profile_incremental AS p (target, source, key_column, ordered_at_column, amount_column, watermark_column,
-                                                      state_table, watermark, as_of, model, map, updated_at)
-    VALUES (target, source, kcol, tcol, acol, wcol, st::regclass, new_wm, as_of, model, map, started)
+                                                      state_table, watermark, as_of, model, map, zone, updated_at)
+    VALUES (target, source, kcol, tcol, acol, wcol, st::regclass, new_wm, as_of, model, map, zone, started)
     ON CONFLICT ON CONSTRAINT profile_incremental_pkey DO UPDATE
         SET watermark = EXCLUDED.watermark, as_of = EXCLUDED.as_of, model = EXCLUDED.model, map = EXCLUDED.map,
             updated_at = EXCLUDED.updated_at;

@@ -428,9 +428,10 @@ CREATE FUNCTION @extschema@.rfm_state_merge(@extschema@.rfm_state, @extschema@.r
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_state_merge(@extschema@.rfm_state, @extschema@.rfm_state) IS 'The rfm_summary state of the rows of two states together, counted up to the later of their as_of days (a stored state merged with the state of new rows); NULL is the state of no rows';
 
+-- STABLE as the final function: a timestamp state's first and last order become timestamptz
 CREATE FUNCTION @extschema@.rfm_summary_final(state @extschema@.rfm_state, as_of date)
     RETURNS @extschema@.rfm_summary AS 'MODULE_PATHNAME', 'pp_rfm_summary_final_at'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_summary_final(@extschema@.rfm_state, date) IS 'The purchase summary of a stored rfm_summary state as of a day (its own as_of day or a later one): equal to rfm_summary over the same rows with that as_of day';
 
 CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at date, amount numeric, as_of date) (

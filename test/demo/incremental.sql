@@ -40,7 +40,7 @@ CALL portrait.refresh_profile_incremental('demo.live_profile', 'demo.live_orders
 
 \echo
 \echo '== Incremental refreshes: the first builds every state, the next writes only what changed'
-SELECT run_id, inserted, updated, deleted, unchanged, round(extract(epoch FROM finished_at - started_at) * 1000) AS ms
+SELECT run_id, inserted, updated, deleted, unchanged
 FROM portrait.profile_run WHERE target = 'demo.live_profile' ORDER BY run_id;
 
 \echo
