@@ -1357,6 +1357,11 @@ DECLARE
     n_upd bigint;
     n_del bigint;
     n_total bigint;
+    n_states float8;
+    n_keys bigint;
+    by_index boolean;       -- few keys: join the big tables by index
+    hash0 text := current_setting('enable_hashjoin');
+    merge0 text := current_setting('enable_mergejoin');
     k text;
 BEGIN
     IF target IS NULL OR source IS NULL THEN
@@ -1523,6 +1528,22 @@ BEGIN
                     GROUP BY s.%1$I', kcol, tcol, acol, as_of_arg, source, wcol)
     USING as_of, old_wm, new_wm, zone;
 
+    -- Few customers against many stored states are found by index: the
+    -- planner prices a lookup per key above a scan of the whole state table
+    -- (and of the profile), but the lookups win until some 5% of them are
+    -- touched.  Only the statements that join a big table go without hash
+    -- and merge joins (joins of the temporary tables need them).
+    EXECUTE 'ANALYZE pg_temp.portrait_incr_delta';
+    SELECT greatest(c.reltuples, 0) INTO n_states FROM pg_class c WHERE c.oid = st::regclass;
+    SELECT count(*) INTO n_keys FROM pg_temp.portrait_incr_delta;
+    by_index := n_keys * 20 < n_states;
+    IF by_index THEN
+        PERFORM pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
+    END IF;
+    -- the costs of disabled joins would call in JIT compilation, which takes
+    -- longer than these statements run
+    PERFORM pg_catalog.set_config('jit', 'off', true);
+
     -- the stored states: merged, replaced (corrections, a rebuild) or removed
     IF old_wm IS NULL THEN
         EXECUTE format('DELETE FROM %s', st);
@@ -1537,6 +1558,7 @@ BEGIN
                     CROSS JOIN LATERAL (SELECT @extschema@.rfm_state_merge(o.state, d.state) AS state) m
                     ON CONFLICT (key) DO UPDATE SET state = EXCLUDED.state, last_day = EXCLUDED.last_day', st)
     USING as_of;
+    PERFORM pg_catalog.set_config('enable_hashjoin', hash0, true), pg_catalog.set_config('enable_mergejoin', merge0, true);
 
     -- the customers to score again: touched, corrected, or whose recency
     -- score crossed a stored break since the last run's day
@@ -1553,6 +1575,11 @@ BEGIN
         USING model, as_of, cfg.as_of;
     END IF;
     EXECUTE 'ANALYZE pg_temp.portrait_incr_keys';
+    SELECT count(*) INTO n_keys FROM pg_temp.portrait_incr_keys;
+    by_index := n_keys * 20 < n_states;
+    IF by_index THEN
+        PERFORM pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
+    END IF;
 
     -- their profile rows as they are now, each column cast to the target's type
     SELECT string_agg(format('CAST(%s AS %s) AS %I', c.expression, format_type(a.atttypid, a.atttypmod), a.attname), ', ' ORDER BY a.attnum)
@@ -1581,6 +1608,9 @@ BEGIN
                    coalesce((SELECT string_agg(format('n.%I', c), ', ') FROM unnest(cols) c), 'NULL'),
                    coalesce((SELECT string_agg(format('t.%I::text', c), ', ') FROM unnest(tracked) c), ''),
                    coalesce((SELECT string_agg(format('n.%I::text', c), ', ') FROM unnest(tracked) c), ''));
+    PERFORM pg_catalog.set_config('enable_hashjoin', hash0, true), pg_catalog.set_config('enable_mergejoin', merge0, true);
+    EXECUTE 'ANALYZE pg_temp.portrait_incr_new';
+    EXECUTE 'ANALYZE pg_temp.portrait_incr_diff';
     SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'), count(*) FILTER (WHERE op = 'd')
     INTO n_ins, n_upd, n_del FROM pg_temp.portrait_incr_diff;
     EXECUTE format('SELECT count(*) FROM %s', tname) INTO n_total;
