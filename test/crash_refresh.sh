@@ -10,6 +10,7 @@
 # the server's processes (root or the cluster's owner).
 set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/crash.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 echo "1..7"
 
@@ -36,39 +37,19 @@ before=$(psql -d crash_db -c "$state_sql")
 before_runs=$(psql -d crash_db -c "$runs_sql")
 
 # hold the lock in a session that stays open while the refresh runs
-coproc holder { "$PGBIN/psql" -X -q -At -d crash_db; }
-# bash forgets a coprocess's variables when it exits (the crash ends it): keep copies
-holder_in=${holder[1]} holder_out=${holder[0]} holder_pid=$holder_PID
-echo "SELECT 'locked' FROM (SELECT pg_advisory_lock(4242)) l;" >&"$holder_in"
-read -r -t 30 line <&"$holder_out" || true
-check "the lock holder is ready" "locked" "${line:-}"
+crash_hold crash_db 4242
+check "the lock holder is ready" "locked" "$crash_ready"
 
 PGAPPNAME=crash_refresh "$PGBIN/psql" -X -q -d crash_db \
 	-c "CALL portrait.refresh_profile('public.profile', 'SELECT customer_id, segment || ''!'' AS segment, score + 1 AS score FROM src')" \
 	>/dev/null 2>&1 &
 client=$!
-
-pid=""
-for _ in $(seq 1 600); do
-	pid=$(psql -d crash_db -c "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-	                           WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'crash_refresh'")
-	[ -n "$pid" ] && break
-	sleep 0.1
-done
-check "the refresh is stalled in the middle of its updates" "yes" "$([ -n "$pid" ] && echo yes || echo no)"
-[ -n "${PORTRAIT_KILLED_PIDS:-}" ] && [ -n "$pid" ] && echo "$pid" >>"$PORTRAIT_KILLED_PIDS"
-[ -n "$pid" ] && kill -9 "$pid"
+crash_kill crash_db crash_refresh
+check "the refresh is stalled in the middle of its updates" "yes" "$([ -n "$crash_pid" ] && echo yes || echo no)"
 wait "$client" || true
-exec {holder_in}>&- 2>/dev/null || true
-wait "$holder_pid" 2>/dev/null || true
-
 # crash recovery restarts the server; wait until it accepts connections again
-up=no
-for _ in $(seq 1 300); do
-	if psql -d crash_db -c "SELECT 1" >/dev/null 2>&1; then up=yes; break; fi
-	sleep 0.2
-done
-check "the server is back after crash recovery" "yes" "$up"
+crash_recover crash_db
+check "the server is back after crash recovery" "yes" "$crash_up"
 check "the profile is the old one" "$before" "$(psql -d crash_db -c "$state_sql")"
 check "no run and no history row of the killed refresh" "$before_runs" "$(psql -d crash_db -c "$runs_sql")"
 

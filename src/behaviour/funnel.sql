@@ -274,3 +274,32 @@ CREATE AGGREGATE @extschema@.funnel_counts(level integer, steps integer) (
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.funnel_counts(integer, integer) IS 'Customers reaching each step 1..steps, from per-customer window_funnel levels (input of funnel_table)';
+
+-- ---------- stored states (incremental refresh) ----------
+
+-- The state of window_funnel is an event list: stored in a table column, merged
+-- with the state of new events by window_funnel_merge and finalised by
+-- window_funnel_final, it gives what window_funnel gives over all the events.
+CREATE AGGREGATE @extschema@.window_funnel_state("window" interval, ts timestamptz, VARIADIC steps bool[]) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel_state(interval, timestamptz, VARIADIC bool[]) IS 'The state of window_funnel, to be stored, merged with window_funnel_merge and finalised with window_funnel_final';
+
+CREATE AGGREGATE @extschema@.window_funnel_state("window" interval, mode text, ts timestamptz, VARIADIC steps bool[]) (
+    SFUNC = @extschema@.window_funnel_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel_state(interval, text, timestamptz, VARIADIC bool[]) IS 'The state of window_funnel with modes, to be stored, merged with window_funnel_merge and finalised with window_funnel_final';
+
+CREATE AGGREGATE @extschema@.window_funnel_merge(@extschema@.event_list) (
+    SFUNC = @extschema@.window_funnel_combine,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.window_funnel_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.window_funnel_merge(@extschema@.event_list) IS 'Merge of stored window_funnel states (a stored state with the state of new events); window_funnel_final gives the level';

@@ -1419,3 +1419,91 @@ pp_rfm_segment(PG_FUNCTION_ARGS)
 				 errhint("Pass scores the map covers, or add a rule without bounds as the map's last priority to name every other score.")));
 	PG_RETURN_TEXT_P(DatumGetTextPCopy(PointerGetDatum(rule->segment)));
 }
+
+/* ---------- stored states: merge and finalise at a later day ---------- */
+
+PG_FUNCTION_INFO_V1(pp_rfm_state_merge);
+PG_FUNCTION_INFO_V1(pp_rfm_summary_final_at);
+
+/*
+ * A copy of s counted up to as_of_day instead of its own as_of day.  The
+ * days, counts and sums do not depend on the as_of day; only the final
+ * recency and tenure do, so a stored state moves to a later day unchanged.
+ */
+static RfmState *
+RfmStateRebase(const RfmState *s, int32 as_of_day)
+{
+	RfmState   *r = (RfmState *) palloc(VARSIZE(s));
+
+	memcpy(r, s, VARSIZE(s));
+	if (s->ndays > 0 && s->days[s->ndays - 1] > as_of_day)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("order on %s is after as_of %s", DayText(s->days[s->ndays - 1]), DayText(as_of_day)),
+				 errdetail("Orders after the as_of day would make recency negative."),
+				 errhint("Finalise the state at its last purchase day or later.")));
+	r->as_of_day = as_of_day;
+	r->as_of = s->timetype == RFM_DATE ? (int64) as_of_day : (int64) as_of_day * USECS_PER_DAY;
+	return r;
+}
+
+/*
+ * rfm_state_merge(a, b): the state of the rows of a and b together, counted
+ * up to the later of their as_of days, so that a stored state merges with
+ * the partial state of new rows taken on a later day.  NULL is the state of
+ * no rows.
+ */
+Datum
+pp_rfm_state_merge(PG_FUNCTION_ARGS)
+{
+	RfmState   *a;
+	RfmState   *b;
+	int32		day;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(PG_ARGISNULL(0) ? 1 : 0)));
+	}
+	a = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	b = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+	if (a->timetype != b->timetype)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot merge rfm states of different time types"),
+				 errdetail("One state was built from %s values, the other from %s values.",
+						   a->timetype == RFM_DATE ? "date" : a->timetype == RFM_TIMESTAMP ? "timestamp" : "timestamptz",
+						   b->timetype == RFM_DATE ? "date" : b->timetype == RFM_TIMESTAMP ? "timestamp" : "timestamptz"),
+				 errhint("Build every state of a customer from the same column type.")));
+	day = Max(a->as_of_day, b->as_of_day);
+	if (a->as_of_day != day)
+		a = RfmStateRebase(a, day);
+	if (b->as_of_day != day)
+		b = RfmStateRebase(b, day);
+	return DirectFunctionCall2(pp_rfm_summary_combine, PointerGetDatum(a), PointerGetDatum(b));
+}
+
+/*
+ * rfm_summary_final(state, as_of): the summary of a stored state as of a
+ * later day, equal to rfm_summary over the same rows with that as_of.
+ */
+Datum
+pp_rfm_summary_final_at(PG_FUNCTION_ARGS)
+{
+	RfmState   *s;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("as_of must not be NULL")));
+	if (DATE_NOT_FINITE(PG_GETARG_DATEADT(1)))
+		NotFinite("as_of");
+	s = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	s = RfmStateRebase(s, PG_GETARG_DATEADT(1));
+	/* the final function reads its state from argument 0 */
+	fcinfo->args[0].value = PointerGetDatum(s);
+	return pp_rfm_summary_final(fcinfo);
+}

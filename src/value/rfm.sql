@@ -420,3 +420,61 @@ CREATE AGGREGATE @extschema@.rfm_breaks(recency double precision, frequency doub
     COMBINEFUNC = @extschema@.rfm_breaks_combine, FINALFUNC = @extschema@.rfm_breaks_final,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.rfm_breaks(double precision, double precision, double precision, integer) IS 'Quantile cut points of recency, frequency and monetary with the given bucket count as an rfm model';
+
+-- ---------- stored states (incremental refresh) ----------
+
+CREATE FUNCTION @extschema@.rfm_state_merge(@extschema@.rfm_state, @extschema@.rfm_state)
+    RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_state_merge'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_state_merge(@extschema@.rfm_state, @extschema@.rfm_state) IS 'The rfm_summary state of the rows of two states together, counted up to the later of their as_of days (a stored state merged with the state of new rows); NULL is the state of no rows';
+
+-- STABLE as the final function: a timestamp state's first and last order become timestamptz
+CREATE FUNCTION @extschema@.rfm_summary_final(state @extschema@.rfm_state, as_of date)
+    RETURNS @extschema@.rfm_summary AS 'MODULE_PATHNAME', 'pp_rfm_summary_final_at'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_final(@extschema@.rfm_state, date) IS 'The purchase summary of a stored rfm_summary state as of a day (its own as_of day or a later one): equal to rfm_summary over the same rows with that as_of day';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at date, amount numeric, as_of date) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(date, numeric, date) IS 'The state of rfm_summary, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at date, amount double precision, as_of date) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(date, double precision, date) IS 'The state of rfm_summary, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamp, amount numeric, as_of timestamp) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamp, numeric, timestamp) IS 'The state of rfm_summary, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamp, amount double precision, as_of timestamp) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamp, double precision, timestamp) IS 'The state of rfm_summary, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamptz, amount numeric, as_of timestamptz) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamptz, numeric, timestamptz) IS 'The state of rfm_summary (days in the session time zone), to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamptz, amount double precision, as_of timestamptz) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamptz, double precision, timestamptz) IS 'The state of rfm_summary (days in the session time zone), to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamptz, amount numeric, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamptz, numeric, timestamptz, text, text) IS 'The state of rfm_summary, days in the named time zone, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_summary_state(ordered_at timestamptz, amount double precision, as_of timestamptz, after_as_of text, zone text) (
+    SFUNC = @extschema@.rfm_summary_trans, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_summary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary_state(timestamptz, double precision, timestamptz, text, text) IS 'The state of rfm_summary, days in the named time zone, to be stored and merged (rfm_state_merge) and finalised later (rfm_summary_final(state, as_of))';
+
+CREATE AGGREGATE @extschema@.rfm_state_merge(@extschema@.rfm_state) (
+    SFUNC = @extschema@.rfm_state_merge, STYPE = @extschema@.rfm_state,
+    COMBINEFUNC = @extschema@.rfm_state_merge, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_state_merge(@extschema@.rfm_state) IS 'Merge of stored rfm_summary states (rfm_state_merge over rows), counted up to the latest as_of day';

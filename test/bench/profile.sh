@@ -30,17 +30,7 @@ SQL
 changed=$(q -c "SELECT count(*) FROM bench_next n JOIN bench_src s USING (customer_id) WHERE (n.*) IS DISTINCT FROM (s.*)")
 echo "profile rows: $N, changed in the next source: $changed"
 
-# measure CMD: prints "ms wal_bytes"
-measure() {
-	q -c "CHECKPOINT" >/dev/null
-	local lsn0 t0 t1 lsn1
-	lsn0=$(q -c "SELECT pg_current_wal_insert_lsn()")
-	t0=$(date +%s%N)
-	q -c "$1" >/dev/null
-	t1=$(date +%s%N)
-	lsn1=$(q -c "SELECT pg_current_wal_insert_lsn()")
-	echo "$(((t1 - t0) / 1000000)) $(q -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint")"
-}
+. "$(dirname "$0")/lib/measure.sh"
 best_ours="" best_naive=""
 for i in 1 2 3; do
 	# both start from the state of the first source, then load the next one
