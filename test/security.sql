@@ -3,7 +3,7 @@
 -- refresh_profile; profile runs and history follow the privileges on the
 -- profile table.
 BEGIN;
-SELECT plan(24);
+SELECT plan(28);
 
 CREATE ROLE portrait_alice NOLOGIN;
 CREATE ROLE portrait_bob NOLOGIN;
@@ -46,8 +46,10 @@ SELECT is_empty($$
     SELECT c.relname FROM pg_class c
      WHERE c.relnamespace = 'portrait'::regnamespace AND c.relkind = 'r'
        AND (has_table_privilege('portrait_alice', c.oid, 'UPDATE') OR has_table_privilege('portrait_alice', c.oid, 'DELETE')
-            OR has_table_privilege('portrait_alice', c.oid, 'TRUNCATE'))$$,
-    'no ordinary role may update, delete or truncate the configuration and history tables');
+            OR has_table_privilege('portrait_alice', c.oid, 'TRUNCATE'))
+       AND NOT (c.relname IN ('profile_incremental', 'profile_change_log') AND c.relrowsecurity
+                AND NOT has_table_privilege('portrait_alice', c.oid, 'TRUNCATE'))$$,
+    'no ordinary role may update, delete or truncate the configuration and history tables (the incremental set-up and change log only under their row policies)');
 
 SET LOCAL ROLE portrait_alice;
 
@@ -98,6 +100,26 @@ RESET ROLE;
 
 SELECT is((SELECT count(*)::int FROM portrait.profile_run WHERE target IN ('sec.alice_profile', 'sec.secret_profile')), 2,
           'the owner of the extension sees every run');
+
+-- the incremental set-up and change log: rows of profiles a role cannot write stay as they are
+CREATE TABLE sec.orders (customer_id int, amount float8);
+GRANT SELECT ON sec.orders TO portrait_bob;
+INSERT INTO portrait.profile_change_log (source, key) VALUES ('sec.orders', '1');
+INSERT INTO portrait.profile_incremental (target, source, key_column, ordered_at_column, amount_column, watermark_column,
+                                          state_table, watermark, as_of, map, zone, updated_at)
+VALUES ('sec.alice_profile', 'sec.orders', 'customer_id', 'at', 'amount', 'xid', 'sec.orders', '1', '2024-01-01', 'standard', 'UTC', now());
+SET LOCAL ROLE portrait_bob;
+DELETE FROM portrait.profile_change_log;
+SELECT throws_ok($$UPDATE portrait.profile_incremental SET watermark = '1000'$$, '42501', NULL,
+                 'a reader of the profile cannot rewrite its incremental set-up');
+RESET ROLE;
+SELECT is((SELECT count(*)::int FROM portrait.profile_change_log WHERE source = 'sec.orders'::regclass), 1,
+          'a role that can read the source but write no profile kept from it deletes no logged change');
+SELECT is((SELECT watermark::text FROM portrait.profile_incremental WHERE target = 'sec.alice_profile'::regclass), '1',
+          'a reader of the profile cannot move its watermark');
+SET LOCAL ROLE portrait_bob;
+SELECT throws_ok($$TRUNCATE portrait.profile_change_log$$, '42501', NULL, 'nor truncate the change log');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

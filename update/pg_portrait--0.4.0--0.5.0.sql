@@ -2542,8 +2542,12 @@ CREATE POLICY profile_change_log_write ON @extschema@.profile_change_log FOR INS
                 OR pg_catalog.has_table_privilege(source::pg_catalog.oid, 'DELETE'));
 COMMENT ON POLICY profile_change_log_write ON @extschema@.profile_change_log IS 'Changes are logged by roles that can update or delete rows of the source';
 CREATE POLICY profile_change_log_trim ON @extschema@.profile_change_log FOR DELETE
-    USING (pg_catalog.has_table_privilege(source::pg_catalog.oid, 'SELECT'));
-COMMENT ON POLICY profile_change_log_trim ON @extschema@.profile_change_log IS 'Changes every profile of the source has read are removed by its refreshes';
+    USING (pg_catalog.has_table_privilege(source::pg_catalog.oid, 'SELECT')
+           AND EXISTS (SELECT FROM @extschema@.profile_incremental i
+                        WHERE i.source OPERATOR(pg_catalog.=) profile_change_log.source
+                          AND pg_catalog.has_table_privilege(i.target::pg_catalog.oid, 'UPDATE')
+                          AND pg_catalog.has_table_privilege(i.target::pg_catalog.oid, 'DELETE')));
+COMMENT ON POLICY profile_change_log_trim ON @extschema@.profile_change_log IS 'Changes every profile of the source has read are removed by its refreshes: only roles that can write a profile kept from that source';
 
 -- ---------- functions ----------
 
