@@ -42,9 +42,10 @@ PortraitPointsInit(void)
 {
 	DefineCustomIntVariable("portrait.fit_memory_limit",
 							"Memory the rows collected by one fitting aggregate may use.",
-							"rfm_breaks, kmeans_fit, silhouette, bgnbd_fit, gamma_gamma_fit, logit_fit and auc "
-							"collect their input rows; above this they stop with an error instead of "
-							"exhausting the server's memory.",
+							"rfm_breaks, kmeans_fit, silhouette, the churn model fits, logit_fit, auc, the "
+							"trees and forests, dbscan_fit, hclust_fit, fpgrowth, item_similarity and the "
+							"attribution models check their rows and working memory against it; above it "
+							"they stop with an error instead of exhausting the server's memory.",
 							&fit_memory_limit,
 							1024 * 1024, 64, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB,
