@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 
 #include "portrait.h"
+#include "tags.h"
 
 PG_FUNCTION_INFO_V1(pp_bitmap_in);
 PG_FUNCTION_INFO_V1(pp_bitmap_out);
@@ -79,7 +80,7 @@ BitmapHoldFree(void *arg)
 }
 
 /* Tie rb (fresh from CRoaring; NULL means its malloc failed) to context cxt. */
-static roaring_bitmap_t *
+roaring_bitmap_t *
 BitmapKeep(MemoryContext cxt, roaring_bitmap_t *rb)
 {
 	BitmapHold *h;
@@ -107,8 +108,8 @@ BitmapKeep(MemoryContext cxt, roaring_bitmap_t *rb)
 }
 
 /* 22003 unless id fits a dense 32-bit customer id. */
-static inline uint32
-CheckId(int64 id)
+uint32
+BitmapCheckId(int64 id)
 {
 	if (id < 0 || id > (int64) PG_UINT32_MAX)
 		ereport(ERROR,
@@ -278,7 +279,7 @@ ValidatePortable(const unsigned char *buf, size_t len)
  * size the header announces is checked against the bytes we have before
  * CRoaring reads the containers.
  */
-static roaring_bitmap_t *
+roaring_bitmap_t *
 BitmapDeserialize(const char *buf, Size len)
 {
 	size_t		need;
@@ -308,7 +309,7 @@ IsOurExpanded(Datum d)
 }
 
 /* Read-only roaring view of a bitmap datum (valid in the current context). */
-static const roaring_bitmap_t *
+const roaring_bitmap_t *
 BitmapRead(Datum d)
 {
 	struct varlena *v;
@@ -364,7 +365,7 @@ BitmapWrap(MemoryContext parent, roaring_bitmap_t *rb)
 }
 
 /* The flat varlena of rb, for results of ordinary functions. */
-static Datum
+Datum
 BitmapResult(const roaring_bitmap_t *rb)
 {
 	roaring_bitmap_t *c = BitmapKeep(CurrentMemoryContext, roaring_bitmap_copy(rb));
@@ -400,7 +401,7 @@ pp_bitmap_in(PG_FUNCTION_ARGS)
 	{
 		for (;;)
 		{
-			roaring_bitmap_add(rb, CheckId(PortraitParseInt64(&p, "portrait.bitmap", input)));
+			roaring_bitmap_add(rb, BitmapCheckId(PortraitParseInt64(&p, "portrait.bitmap", input)));
 			while (isspace((unsigned char) *p))
 				p++;
 			if (*p != ',')
@@ -641,7 +642,7 @@ pp_bitmap_of(PG_FUNCTION_ARGS)
 	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	for (i = 0; i < n; i++)
 		if (!nulls[i])
-			roaring_bitmap_add(rb, CheckId(DatumGetInt64(elems[i])));
+			roaring_bitmap_add(rb, BitmapCheckId(DatumGetInt64(elems[i])));
 	PG_RETURN_DATUM(BitmapResult(rb));
 }
 
@@ -698,7 +699,7 @@ BitmapAddTrans(FunctionCallInfo fcinfo, int64 id, bool isnull)
 	if (be == NULL)
 		be = BitmapStateNew(fcinfo);
 	if (!isnull)
-		roaring_bitmap_add(be->hold->rb, CheckId(id));
+		roaring_bitmap_add(be->hold->rb, BitmapCheckId(id));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&be->hdr));
 }
 
