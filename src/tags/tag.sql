@@ -4,6 +4,7 @@ CREATE TABLE @extschema@.tag (
     name text PRIMARY KEY,
     category text[] NOT NULL DEFAULT '{}',
     value_type text NOT NULL CHECK (value_type IN ('boolean', 'categorical', 'numeric')),
+    scale integer NOT NULL DEFAULT 2 CHECK (scale BETWEEN 0 AND 12),
     description text,
     source_column text NOT NULL,
     owner name NOT NULL DEFAULT current_user,
@@ -14,6 +15,7 @@ COMMENT ON TABLE @extschema@.tag IS 'The tag library: one row per tag, read by b
 COMMENT ON COLUMN @extschema@.tag.name IS 'Tag name, as audience expressions write it';
 COMMENT ON COLUMN @extschema@.tag.category IS 'Category path from the root, e.g. {value,RFM}';
 COMMENT ON COLUMN @extschema@.tag.value_type IS 'boolean (a bitmap of the true rows), categorical (a bitmap per value) or numeric';
+COMMENT ON COLUMN @extschema@.tag.scale IS 'Decimal digits a numeric tag keeps: values are rounded to them (half away from zero) when the tag is built';
 COMMENT ON COLUMN @extschema@.tag.description IS 'What the tag means, for the people who use it';
 COMMENT ON COLUMN @extschema@.tag.source_column IS 'Column of the profile table the tag is built from';
 COMMENT ON COLUMN @extschema@.tag.owner IS 'Role responsible for the tag';
@@ -35,7 +37,21 @@ COMMENT ON COLUMN @extschema@.tag_bitmap.value IS 'Tag value in text form (true 
 COMMENT ON COLUMN @extschema@.tag_bitmap.snapshot IS 'Date of the build';
 COMMENT ON COLUMN @extschema@.tag_bitmap.members IS 'Dictionary ids of the customers with this value';
 
+CREATE TABLE @extschema@.tag_snapshot (
+    base text NOT NULL,
+    snapshot date NOT NULL,
+    members @extschema@.bitmap NOT NULL,
+    built timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (base, snapshot)
+);
+COMMENT ON TABLE @extschema@.tag_snapshot IS 'The population of each snapshot of a customer base: every customer of the profile the tags were built from (the universe of NOT in audiences)';
+COMMENT ON COLUMN @extschema@.tag_snapshot.base IS 'Customer base (of the key dictionary)';
+COMMENT ON COLUMN @extschema@.tag_snapshot.snapshot IS 'Date of the build';
+COMMENT ON COLUMN @extschema@.tag_snapshot.members IS 'Dictionary ids of every customer of the profile at the build';
+COMMENT ON COLUMN @extschema@.tag_snapshot.built IS 'When the snapshot was last built';
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_snapshot', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_bitmap', '');
 
 CREATE FUNCTION @extschema@.build_tags(base text, profile regclass, key_column text,
@@ -82,12 +98,24 @@ BEGIN
                     GROUP BY v.tag, v.value', profile, key_column, terms)
         USING base, snapshot;
     GET DIAGNOSTICS written = ROW_COUNT;
+    EXECUTE format('INSERT INTO @extschema@.tag_snapshot AS t (base, snapshot, members)
+                    SELECT $1, $2, @extschema@.bitmap_agg(d.id)
+                    FROM %s p
+                    JOIN @extschema@.key_dictionary d ON d.base = $1 AND d.key = p.%I::text
+                    ON CONFLICT (base, snapshot) DO UPDATE SET members = excluded.members, built = now()',
+                   profile, key_column)
+        USING base, snapshot;
     IF keep_snapshots IS NOT NULL THEN
         DELETE FROM @extschema@.tag_bitmap b
          WHERE b.base = build_tags.base
            AND b.snapshot < ALL (SELECT s.snapshot FROM (SELECT DISTINCT c.snapshot FROM @extschema@.tag_bitmap c
                                                           WHERE c.base = build_tags.base
                                                           ORDER BY c.snapshot DESC LIMIT keep_snapshots) s);
+        DELETE FROM @extschema@.tag_snapshot t
+         WHERE t.base = build_tags.base
+           AND t.snapshot < ALL (SELECT c.snapshot FROM @extschema@.tag_snapshot c
+                                  WHERE c.base = build_tags.base
+                                  ORDER BY c.snapshot DESC LIMIT keep_snapshots);
     END IF;
     RETURN written;
 END $$;
