@@ -2324,6 +2324,20 @@ CREATE TYPE @extschema@.bsi (
 );
 COMMENT ON TYPE @extschema@.bsi IS 'Values of a numeric tag per dense customer id: a bit-sliced index over Roaring bitmaps, fixed point at a scale of 0 to 12 decimals, exact range conditions';
 
+CREATE FUNCTION @extschema@.bsi(bytea) RETURNS @extschema@.bsi
+    AS 'MODULE_PATHNAME', 'pp_bsi_from_bytea' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bsi(bytea) IS 'Numeric tag index from its binary form (validated: 22P03 when the bytes are not one)';
+
+CREATE FUNCTION @extschema@.bsi_bytes(@extschema@.bsi) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'pp_bsi_to_bytea' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bsi_bytes(@extschema@.bsi) IS 'Binary form of a numeric tag index: a 4-byte header, then Roaring portable bitmaps with their lengths';
+
+CREATE CAST (bytea AS @extschema@.bsi) WITH FUNCTION @extschema@.bsi(bytea);
+COMMENT ON CAST (bytea AS @extschema@.bsi) IS 'Read the binary form of a numeric tag index';
+
+CREATE CAST (@extschema@.bsi AS bytea) WITH FUNCTION @extschema@.bsi_bytes(@extschema@.bsi);
+COMMENT ON CAST (@extschema@.bsi AS bytea) IS 'Write the binary form of a numeric tag index';
+
 CREATE FUNCTION @extschema@.bsi_agg_trans(@extschema@.bsi, bigint, double precision, integer) RETURNS @extschema@.bsi
     AS 'MODULE_PATHNAME', 'pp_bsi_trans_float8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bsi_agg_trans(@extschema@.bsi, bigint, double precision, integer) IS 'Transition function of bsi_agg(bigint, double precision, integer)';

@@ -27,6 +27,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/expandeddatum.h"
 #include "utils/fmgrprotos.h"
@@ -40,6 +41,8 @@ PG_FUNCTION_INFO_V1(pp_bsi_in);
 PG_FUNCTION_INFO_V1(pp_bsi_out);
 PG_FUNCTION_INFO_V1(pp_bsi_recv);
 PG_FUNCTION_INFO_V1(pp_bsi_send);
+PG_FUNCTION_INFO_V1(pp_bsi_from_bytea);
+PG_FUNCTION_INFO_V1(pp_bsi_to_bytea);
 PG_FUNCTION_INFO_V1(pp_bsi_trans_float8);
 PG_FUNCTION_INFO_V1(pp_bsi_trans_numeric);
 PG_FUNCTION_INFO_V1(pp_bsi_trans_int8);
@@ -597,7 +600,6 @@ BsiFlush(BsiExpanded *be)
 	uint32	   *ids;
 	uint64	   *vals;
 	uint32	   *sel;
-	uint64		allbits = 0;
 	roaring_bitmap_t *chunk;
 	int			k;
 
@@ -607,12 +609,9 @@ BsiFlush(BsiExpanded *be)
 	vals = palloc(n * sizeof(uint64));
 	sel = palloc(n * sizeof(uint32));
 	SortPending(be, ids, vals);
-	for (int i = 0; i < n; i++)
-	{
-		if (i > 0 && ids[i] == ids[i - 1])
+	for (int i = 1; i < n; i++)
+		if (ids[i] == ids[i - 1])
 			DuplicateId(ids[i]);
-		allbits |= vals[i] & ~BSI_NEG;
-	}
 	chunk = BitmapKeep(CurrentMemoryContext, roaring_bitmap_of_ptr(n, ids));
 	if (roaring_bitmap_intersect(be->bsi.e, chunk))
 	{
@@ -627,24 +626,56 @@ BsiFlush(BsiExpanded *be)
 			sel[k++] = ids[i];
 	if (k > 0)
 		roaring_bitmap_add_many(be->bsi.n, k, sel);
-	for (int bit = 0; bit < BSI_SLICES && (allbits >> bit) != 0; bit++)
+
+	/* one walk over the set bits of every value gives each slice its sorted ids */
 	{
+		int			count[2][BSI_SLICES] = {{0}};
+		uint32	   *slot[2][BSI_SLICES];
+		int			fill[2][BSI_SLICES] = {{0}};
+
+		for (int i = 0; i < n; i++)
+		{
+			uint64		v = vals[i] & ~BSI_NEG;
+			int			neg = (vals[i] & BSI_NEG) != 0;
+
+			while (v != 0)
+			{
+				count[neg][pg_rightmost_one_pos64(v)]++;
+				v &= v - 1;
+			}
+		}
+		for (int neg = 0; neg < 2; neg++)
+			for (int bit = 0; bit < BSI_SLICES; bit++)
+				slot[neg][bit] = count[neg][bit] ? palloc(count[neg][bit] * sizeof(uint32)) : NULL;
+		for (int i = 0; i < n; i++)
+		{
+			uint64		v = vals[i] & ~BSI_NEG;
+			int			neg = (vals[i] & BSI_NEG) != 0;
+
+			while (v != 0)
+			{
+				int			bit = pg_rightmost_one_pos64(v);
+
+				slot[neg][bit][fill[neg][bit]++] = ids[i];
+				v &= v - 1;
+			}
+		}
 		for (int neg = 0; neg < 2; neg++)
 		{
 			roaring_bitmap_t **slices = neg ? be->bsi.m : be->bsi.p;
-			int		   *count = neg ? &be->bsi.nm : &be->bsi.np;
+			int		   *top = neg ? &be->bsi.nm : &be->bsi.np;
 
-			k = 0;
-			for (int i = 0; i < n; i++)
-				if (((vals[i] & BSI_NEG) != 0) == (neg != 0) && (vals[i] >> bit) & 1)
-					sel[k++] = ids[i];
-			if (k == 0)
-				continue;
-			if (slices[bit] == NULL)
-				slices[bit] = NewBitmap(cxt);
-			roaring_bitmap_add_many(slices[bit], k, sel);
-			if (*count < bit + 1)
-				*count = bit + 1;
+			for (int bit = 0; bit < BSI_SLICES; bit++)
+			{
+				if (count[neg][bit] == 0)
+					continue;
+				if (slices[bit] == NULL)
+					slices[bit] = NewBitmap(cxt);
+				roaring_bitmap_add_many(slices[bit], count[neg][bit], slot[neg][bit]);
+				pfree(slot[neg][bit]);
+				if (*top < bit + 1)
+					*top = bit + 1;
+			}
 		}
 	}
 	be->npending = 0;
@@ -1376,29 +1407,25 @@ pp_bsi_in(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(flat);
 }
 
-/* Binary input: the flat form, every bitmap checked against the Roaring format. */
-Datum
-pp_bsi_recv(PG_FUNCTION_ARGS)
+/* A validated bsi datum holding exactly the len bytes at buf. */
+static Datum
+BsiFromBytes(const char *buf, Size len)
 {
-	StringInfo	msg = (StringInfo) PG_GETARG_POINTER(0);
-	Size		len = msg->len - msg->cursor;
 	Bsi			b;
 	struct varlena *v;
 
-	BsiParse(msg->data + msg->cursor, len, true, &b);
+	BsiParse(buf, len, true, &b);
 	v = palloc(VARHDRSZ + len);
 	SET_VARSIZE(v, VARHDRSZ + len);
-	memcpy(VARDATA(v), msg->data + msg->cursor, len);
-	msg->cursor = msg->len;
-	PG_RETURN_POINTER(v);
+	memcpy(VARDATA(v), buf, len);
+	return PointerGetDatum(v);
 }
 
-Datum
-pp_bsi_send(PG_FUNCTION_ARGS)
+/* The flat form of a bsi datum. */
+static struct varlena *
+BsiFlatCopy(Datum d)
 {
-	Datum		d = PG_GETARG_DATUM(0);
 	struct varlena *v;
-	StringInfoData buf;
 
 	if (IsBsiExpanded(d))
 	{
@@ -1406,10 +1433,43 @@ pp_bsi_send(PG_FUNCTION_ARGS)
 
 		v = palloc(sz);
 		EOH_flatten_into(DatumGetEOHP(d), v, sz);
+		return v;
 	}
-	else
-		v = PG_DETOAST_DATUM(d);
+	return PG_DETOAST_DATUM_COPY(d);
+}
+
+/* Binary input: the flat form, every bitmap checked against the Roaring format. */
+Datum
+pp_bsi_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	msg = (StringInfo) PG_GETARG_POINTER(0);
+	Datum		d = BsiFromBytes(msg->data + msg->cursor, msg->len - msg->cursor);
+
+	msg->cursor = msg->len;
+	PG_RETURN_DATUM(d);
+}
+
+Datum
+pp_bsi_send(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = BsiFlatCopy(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+
 	pq_begintypsend(&buf);
 	pq_sendbytes(&buf, VARDATA(v), VARSIZE(v) - VARHDRSZ);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+Datum
+pp_bsi_from_bytea(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_DATUM(BsiFromBytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)));
+}
+
+Datum
+pp_bsi_to_bytea(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P((bytea *) BsiFlatCopy(PG_GETARG_DATUM(0)));
 }
