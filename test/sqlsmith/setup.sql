@@ -87,6 +87,13 @@ SELECT g AS k, portrait.bitmap_agg(c.customer_id) AS b,
 FROM generate_series(0, 3) g, smith.customers c WHERE c.customer_id % 4 = g GROUP BY g
 UNION ALL SELECT 4, '{}', '\x3a300000ffff'::bytea;
 
+-- numeric tag indexes, and raw bytes that may or may not be one
+CREATE TABLE smith.numeric_tags AS
+SELECT g AS k, portrait.bsi_agg(c.customer_id, (c.customer_id % 977) * 1.37 - 300, g) AS v,
+       portrait.bsi_agg(c.customer_id, (c.customer_id % 977) * 1.37 - 300, g)::bytea AS raw
+FROM generate_series(0, 3) g, smith.customers c GROUP BY g
+UNION ALL SELECT 4, '{}', '\x01020100'::bytea;
+
 -- the functions the generator may call
 CREATE VIEW smith.pg_proc AS
 SELECT * FROM pg_catalog.pg_proc p
@@ -105,4 +112,4 @@ ALTER ROLE portrait_smith SET search_path = smith, pg_catalog, portrait;
 -- not the statements (a crash's statement is logged all the same)
 ALTER ROLE portrait_smith SET log_error_verbosity = verbose;
 ALTER ROLE portrait_smith SET log_min_error_statement = panic;
-ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps;
+ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps, smith.numeric_tags;
