@@ -22,6 +22,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
@@ -597,10 +598,18 @@ ParseAudience(Audience *aud)
 
 /* ---------- the tag catalogue and the bitmaps, through SPI ---------- */
 
+/* A date as YYYY-MM-DD, whatever DateStyle says. */
 static const char *
 DateText(DateADT d)
 {
-	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+	int			y,
+				m,
+				day;
+
+	if (DATE_NOT_FINITE(d))
+		return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	return psprintf("%04d-%02d-%02d", y, m, day);
 }
 
 /* Run a read-only query with parameters; SPI_tuptable holds the rows. */
@@ -814,7 +823,7 @@ LoadSnapshot(Audience *aud, bool have_snapshot, DateADT snapshot)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("customer base %s has no tag snapshot", quote_literal_cstr(base)),
 					 errhint("Build its tags first with portrait.build_tags.")));
-		RunQuery("SELECT s.snapshot::text FROM portrait.tag_snapshot s WHERE s.base OPERATOR(pg_catalog.=) $1 "
+		RunQuery("SELECT pg_catalog.to_char(s.snapshot, 'YYYY-MM-DD') FROM portrait.tag_snapshot s WHERE s.base OPERATOR(pg_catalog.=) $1 "
 			  "ORDER BY abs(s.snapshot OPERATOR(pg_catalog.-) $2), s.snapshot", 2, types, values);
 		near = SPI_processed > 0 ? SomeNames(NULL, TextColumn(), false) : NULL;
 		ereport(ERROR,
