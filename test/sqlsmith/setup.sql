@@ -87,6 +87,25 @@ SELECT g AS k, portrait.bitmap_agg(c.customer_id) AS b,
 FROM generate_series(0, 3) g, smith.customers c WHERE c.customer_id % 4 = g GROUP BY g
 UNION ALL SELECT 4, '{}', '\x3a300000ffff'::bytea;
 
+-- tags of the customers at two snapshots, saved audiences, and audience
+-- expressions (valid and not) for the audience functions to read
+DELETE FROM portrait.audience WHERE base = 'smith';
+DELETE FROM portrait.tag_bitmap WHERE base = 'smith';
+DELETE FROM portrait.tag_snapshot WHERE base = 'smith';
+DELETE FROM portrait.tag WHERE name IN ('region', 'channel', 'churned');
+INSERT INTO portrait.tag (name, value_type, source_column) VALUES
+    ('region', 'categorical', 'region'), ('channel', 'categorical', 'channel'), ('churned', 'boolean', 'churned');
+SELECT portrait.build_tags('smith', 'smith.customers', 'customer_id', '2026-11-01');
+UPDATE smith.customers SET churned = NOT churned WHERE customer_id % 3 = 0;
+SELECT portrait.build_tags('smith', 'smith.customers', 'customer_id', '2026-11-08');
+SELECT portrait.audience_save('north app', 'smith', $$region = '华北' AND channel = 'app'$$),
+       portrait.audience_save('churned', 'smith', 'churned OR NOT has(region)', '2026-11-01');
+CREATE TABLE smith.audiences AS
+SELECT 'smith'::text AS base, e AS expression
+FROM unnest(ARRAY[$$region IN ('华北', '华东') AND NOT churned$$, $$channel <> 'web' OR churned = false$$,
+                  $$NOT (region = '西南' OR has(channel)) AS OF '2026-11-01'$$, 'churned', 'north app',
+                  $$region = 'x' AND$$, $$nope = 'a'$$, $$region >= 1$$, '', '((((churned))))']) e;
+
 -- the functions the generator may call
 CREATE VIEW smith.pg_proc AS
 SELECT * FROM pg_catalog.pg_proc p
@@ -105,4 +124,4 @@ ALTER ROLE portrait_smith SET search_path = smith, pg_catalog, portrait;
 -- not the statements (a crash's statement is logged all the same)
 ALTER ROLE portrait_smith SET log_error_verbosity = verbose;
 ALTER ROLE portrait_smith SET log_min_error_statement = panic;
-ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps;
+ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps, smith.audiences;
