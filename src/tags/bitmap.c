@@ -445,14 +445,21 @@ pp_bitmap_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
+/* The bitmap of len bytes from outside: checked against the format, then read. */
+roaring_bitmap_t *
+BitmapReadChecked(const char *buf, Size len)
+{
+	ValidatePortable((const unsigned char *) buf, len);
+	return BitmapDeserialize(buf, len);
+}
+
 /* A validated bitmap datum holding exactly the len bytes at buf. */
 static Datum
 BitmapFromBytes(const char *buf, Size len)
 {
 	struct varlena *v;
 
-	ValidatePortable((const unsigned char *) buf, len);
-	BitmapDeserialize(buf, len);
+	BitmapReadChecked(buf, len);
 	v = palloc(VARHDRSZ + len);
 	SET_VARSIZE(v, VARHDRSZ + len);
 	memcpy(VARDATA(v), buf, len);

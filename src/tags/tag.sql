@@ -50,7 +50,21 @@ COMMENT ON COLUMN @extschema@.tag_snapshot.snapshot IS 'Date of the build';
 COMMENT ON COLUMN @extschema@.tag_snapshot.members IS 'Dictionary ids of every customer of the profile at the build';
 COMMENT ON COLUMN @extschema@.tag_snapshot.built IS 'When the snapshot was last built';
 
+CREATE TABLE @extschema@.tag_numeric (
+    base text NOT NULL,
+    tag text NOT NULL,
+    snapshot date NOT NULL,
+    members @extschema@.bsi NOT NULL,
+    PRIMARY KEY (base, tag, snapshot)
+);
+COMMENT ON TABLE @extschema@.tag_numeric IS 'Values of each numeric tag per customer base and snapshot, as a bit-sliced index over key_dictionary ids';
+COMMENT ON COLUMN @extschema@.tag_numeric.base IS 'Customer base (of the key dictionary)';
+COMMENT ON COLUMN @extschema@.tag_numeric.tag IS 'Tag name';
+COMMENT ON COLUMN @extschema@.tag_numeric.snapshot IS 'Date of the build';
+COMMENT ON COLUMN @extschema@.tag_numeric.members IS 'Values of the customers, at the tag''s scale';
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_numeric', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_snapshot', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_bitmap', '');
 

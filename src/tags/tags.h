@@ -13,6 +13,7 @@
 /* bitmap.c */
 extern roaring_bitmap_t *BitmapKeep(MemoryContext cxt, roaring_bitmap_t *rb);
 extern roaring_bitmap_t *BitmapDeserialize(const char *buf, Size len);
+extern roaring_bitmap_t *BitmapReadChecked(const char *buf, Size len);
 extern const roaring_bitmap_t *BitmapRead(Datum d);
 extern Datum BitmapResult(const roaring_bitmap_t *rb);
 extern uint32 BitmapCheckId(int64 id);
