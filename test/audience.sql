@@ -5,29 +5,51 @@
 -- profiles equal their recomputation; every error path has its SQLSTATE;
 -- a low-privilege role reads nothing through an audience.
 BEGIN;
-SELECT plan(50);
+SELECT plan(54);
 
 SELECT setseed(0.22);
 -- the profile of two snapshots: au_old (1 November) and au_new (8 November)
-CREATE TABLE au_old (cust text, seg text, tier text, vip boolean, "x""; DROP TABLE au_old; --" text);
+-- the tag library of this test only (rolled back at the end)
+DELETE FROM portrait.audience;
+DELETE FROM portrait.tag_numeric;
+DELETE FROM portrait.tag_bitmap;
+DELETE FROM portrait.tag_snapshot;
+DELETE FROM portrait.tag;
+CREATE TABLE au_old (cust text, seg text, tier text, vip boolean, "x""; DROP TABLE au_old; --" text,
+                     risk numeric, clv numeric);
 INSERT INTO au_old
 SELECT 'c' || g, (ARRAY['Champions', 'Loyal', 'At Risk', 'Hibernating', NULL])[1 + (random() * 4.99)::int],
        (ARRAY['tier1', 'tier2', 'tier3', NULL])[1 + (random() * 3.99)::int],
        CASE WHEN random() < 0.1 THEN NULL ELSE random() < 0.3 END,
-       (ARRAY['O''Brien', 'a;b', 'back\slash', '--c', '/*d*/', '"q"', NULL])[1 + (random() * 6.99)::int]
+       (ARRAY['O''Brien', 'a;b', 'back\slash', '--c', '/*d*/', '"q"', NULL])[1 + (random() * 6.99)::int],
+       CASE WHEN random() < 0.1 THEN NULL ELSE round((random() * 2 - 0.5)::numeric, 2) END,
+       CASE WHEN random() < 0.2 THEN NULL ELSE round((random() * 3000)::numeric, 1) END
 FROM generate_series(1, 3000) g;
 CREATE TABLE au_new AS SELECT * FROM au_old WHERE random() < 0.9;
 INSERT INTO au_new
 SELECT 'n' || g, (ARRAY['Champions', 'Loyal', 'New', NULL])[1 + (random() * 3.99)::int], 'tier1',
-       random() < 0.5, 'O''Brien'
+       random() < 0.5, 'O''Brien', round(random()::numeric, 2), NULL
 FROM generate_series(1, 400) g;
+UPDATE au_new SET risk = risk + 0.25 WHERE random() < 0.3;
 UPDATE au_new SET seg = 'Loyal' WHERE seg = 'Champions' AND random() < 0.3;
 UPDATE au_new SET vip = NOT vip WHERE random() < 0.2;
 INSERT INTO portrait.tag (name, value_type, source_column) VALUES
     ('seg', 'categorical', 'seg'), ('城市等级', 'categorical', 'tier'), ('vip', 'boolean', 'vip'),
     ('x"; DROP TABLE au_old; --', 'categorical', 'x"; DROP TABLE au_old; --');
+INSERT INTO portrait.tag (name, value_type, source_column, scale) VALUES
+    ('risk', 'numeric', 'risk', 2), ('clv', 'numeric', 'clv', 1);
 SELECT portrait.build_tags('au', 'au_old', 'cust', '2026-11-01');
 SELECT portrait.build_tags('au', 'au_new', 'cust', '2026-11-08');
+-- the bit-sliced indexes of the numeric tags (clv through the float8 path)
+INSERT INTO portrait.tag_numeric AS t (base, tag, snapshot, members)
+SELECT 'au', v.tag, p.snapshot, CASE v.tag WHEN 'risk' THEN portrait.bsi_agg(d.id, p.risk, 2)
+                                          ELSE portrait.bsi_agg(d.id, p.clv::float8, 1) END
+FROM (SELECT date '2026-11-01', o.cust, o.risk, o.clv FROM au_old o
+      UNION ALL SELECT date '2026-11-08', n.cust, n.risk, n.clv FROM au_new n) p(snapshot, cust, risk, clv)
+JOIN portrait.key_dictionary d ON d.base = 'au' AND d.key = p.cust
+CROSS JOIN (VALUES ('risk'), ('clv')) v(tag)
+GROUP BY v.tag, p.snapshot
+ON CONFLICT (base, tag, snapshot) DO UPDATE SET members = excluded.members;
 
 -- a random expression and the same condition in SQL, with two-valued leaves
 -- (an audience condition is false for a customer without a value, so NOT of
@@ -47,7 +69,39 @@ DECLARE
     r float8 := random();
     v text := vals[t][1 + floor(random() * 6)::int];
     w text := vals[t][1 + floor(random() * 6)::int];
+    x numeric := round((random() * 2 - 0.5)::numeric, 1 + (random() * 2)::int);
+    y numeric := round((random() * 3000)::numeric, (random() * 2)::int);
+    z numeric := y + round((random() * 1500)::numeric, 1);
+    op text;
 BEGIN
+    IF random() < 0.25 THEN
+        -- a numeric tag: exact comparisons, with constants of more decimals than its scale too
+        r := random();
+        IF r < 0.4 THEN
+            op := pg_temp.pick(ARRAY['=', '<>', '!=', '<', '<=', '>', '>=']);
+            IF op = '=' THEN
+                x := (SELECT risk FROM au_new WHERE risk IS NOT NULL ORDER BY cust OFFSET floor(random() * 100)::int LIMIT 1);
+            END IF;
+            expr := 'risk ' || op || ' ' || x;
+            pred := format('coalesce(risk %s %s, false)', CASE op WHEN '!=' THEN '<>' ELSE op END, x);
+        ELSIF r < 0.6 THEN
+            expr := format('clv %s %s %s %s', pg_temp.kw('between'), y, pg_temp.kw('and'), z);
+            pred := format('coalesce(clv BETWEEN %s AND %s, false)', y, z);
+        ELSIF r < 0.7 THEN
+            expr := format('clv NOT BETWEEN %s AND %s', y, z);
+            pred := format('coalesce(clv NOT BETWEEN %s AND %s, false)', y, z);
+        ELSIF r < 0.8 THEN
+            expr := format('risk IN (%s, %s, 0.5)', round(x, 2), round(x + 0.01, 2));
+            pred := format('coalesce(risk IN (%s, %s, 0.5), false)', round(x, 2), round(x + 0.01, 2));
+        ELSIF r < 0.9 THEN
+            expr := format('risk NOT IN (%s, 0.5)', round(x, 2));
+            pred := format('coalesce(risk NOT IN (%s, 0.5), false)', round(x, 2));
+        ELSE
+            op := pg_temp.pick(ARRAY['risk', 'clv']);
+            expr := format('has(%s)', op); pred := op || ' IS NOT NULL';
+        END IF;
+        RETURN;
+    END IF;
     IF random() < 0.25 THEN
         r := random();
         IF r < 0.2 THEN expr := 'vip'; pred := 'coalesce(vip, false)';
@@ -128,7 +182,7 @@ SELECT cmp_ok((SELECT count(*) FROM au_results WHERE old), '>=', 90::bigint, 'a 
 SELECT cmp_ok((SELECT count(DISTINCT portrait.bitmap_cardinality(want)) FROM au_results), '>=', 100::bigint,
           'the expressions select many different audiences');
 SELECT cmp_ok((SELECT max(length(expr)) FROM au_results), '>', 300, 'some are long and deeply nested');
-SELECT is((SELECT count(*) FROM portrait.tag), 4::bigint, 'hostile tag names and values ran nothing');
+SELECT is((SELECT count(*) FROM portrait.tag), 6::bigint, 'hostile tag names and values ran nothing');
 
 -- precedence: NOT binds tighter than AND, AND than OR
 SELECT is(portrait.audience_count('au', $$vip OR seg = 'Loyal' AND NOT has(城市等级)$$),
@@ -200,7 +254,17 @@ SELECT is((SELECT count(*) FROM au_prof p JOIN au_tgi t ON t.attribute = p.tag A
           (SELECT count(*) FROM au_tgi), 'audience_profile has the counts, TGI, interval, z and effect of tgi_table');
 SELECT is((SELECT (audience_share, population_count) FROM au_prof WHERE tag = 'vip' AND value = 'true'),
           (1.0::float8, (SELECT count(*) FROM au_new WHERE vip)), 'the boolean tag is profiled too');
-SELECT is((SELECT count(DISTINCT tag) FROM au_prof), 4::bigint, 'every tag of the snapshot');
+SELECT is((SELECT count(DISTINCT tag) FROM au_prof), 6::bigint, 'every tag of the snapshot');
+SELECT is((SELECT array_agg(tag || ':' || audience_count || ':' || population_count || ':' || round(audience_mean::numeric, 9)
+                            || ':' || round(population_mean::numeric, 9) ORDER BY tag)
+           FROM au_prof WHERE value IS NULL),
+          (SELECT array_agg(t ORDER BY t) FROM (
+             SELECT 'clv:' || count(clv) FILTER (WHERE vip) || ':' || count(clv) || ':' || round(avg(clv) FILTER (WHERE vip), 9)
+                    || ':' || round(avg(clv), 9) FROM au_new
+             UNION ALL
+             SELECT 'risk:' || count(risk) FILTER (WHERE vip) || ':' || count(risk) || ':' || round(avg(risk) FILTER (WHERE vip), 9)
+                    || ':' || round(avg(risk), 9) FROM au_new) s(t)),
+          'numeric tags: how many have a value and the means, in the audience and in the population');
 
 -- errors
 SELECT throws_like($$SELECT portrait.audience_count('au', 'seg = ''Loyal'' AND (vip')$$,
@@ -222,6 +286,9 @@ SELECT throws_ok($$SELECT portrait.audience_count('au', 'seg = ''Loyl''')$$, '22
 SELECT throws_ok($$SELECT portrait.audience_count('au', 'seg >= ''Loyal''')$$, '42804', NULL, 'an order on a categorical tag is 42804');
 SELECT throws_ok($$SELECT portrait.audience_count('au', 'seg')$$, '42804', NULL, 'a categorical tag alone is 42804');
 SELECT throws_ok($$SELECT portrait.audience_count('au', 'vip = ''yes''')$$, '42804', NULL, 'a boolean tag against a string is 42804');
+SELECT throws_ok($$SELECT portrait.audience_count('au', 'risk >= ''0.7''')$$, '42804', NULL, 'a numeric tag against a string is 42804');
+SELECT throws_ok($$SELECT portrait.audience_count('au', 'seg BETWEEN 1 AND 2')$$, '42804', NULL, 'BETWEEN on a categorical tag is 42804');
+SELECT throws_ok($$SELECT portrait.audience_count('au', 'risk >= 1e5')$$, '22P02', NULL, 'numbers are decimal constants');
 SELECT throws_ok($$SELECT portrait.audience_count('au', '  ')$$, '22023', 'audience expression is empty', 'an empty expression is 22023');
 SELECT throws_ok($$SELECT portrait.audience_count('au', NULL)$$, '22004', NULL, 'a NULL expression is 22004');
 SELECT throws_ok($$SELECT portrait.audience_overlap('au', ARRAY['vip', NULL])$$, '22004', NULL, 'a NULL in the overlap list is 22004');

@@ -24,6 +24,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/varlena.h"
 
 #include "portrait.h"
@@ -931,11 +932,12 @@ static roaring_bitmap_t *EvalNumeric(Audience *aud, AudNode *n);
 static roaring_bitmap_t *
 EvalCond(Audience *aud, AudNode *n)
 {
-	roaring_bitmap_t *acc = NewBitmap(aud);
+	roaring_bitmap_t *acc;
 	roaring_bitmap_t *all;
 
 	if (n->tag->type == 'n')
 		return EvalNumeric(aud, n);
+	acc = NewBitmap(aud);
 	if (n->cond == C_HAS)
 	{
 		OrAllValues(aud, n, acc);
@@ -1002,14 +1004,66 @@ Eval(Audience *aud, AudNode *n)
 	return NULL;
 }
 
-/* Numeric tags (bit-sliced indexes): not built by this version. */
+/* A number of the expression in numeric_out's form, which BsiCompare reads. */
+static const char *
+Decimal(const AudLit *lit)
+{
+	Datum		d = DirectFunctionCall3(numeric_in, CStringGetDatum(lit->text),
+										ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+
+	return DatumGetCString(DirectFunctionCall1(numeric_out, d));
+}
+
+/*
+ * The ids of a condition on a numeric tag, from its bit-sliced index in the
+ * snapshot (none when the snapshot has no index of the tag).
+ */
 static roaring_bitmap_t *
 EvalNumeric(Audience *aud, AudNode *n)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("numeric tag \"%s\" cannot be selected on yet", n->tag->name)));
-	return NULL;
+	Oid			types[3] = {TEXTOID, TEXTOID, DATEOID};
+	Datum		values[3];
+	Datum		bsi;
+	bool		isnull;
+	roaring_bitmap_t *acc;
+	MemoryContext old;
+
+	values[0] = PointerGetDatum(aud->base);
+	values[1] = CStringGetTextDatum(n->tag->name);
+	values[2] = DateADTGetDatum(aud->snapshot);
+	RunQuery("SELECT n.members FROM portrait.tag_numeric n WHERE n.base OPERATOR(pg_catalog.=) $1 "
+			 "AND n.tag OPERATOR(pg_catalog.=) $2 AND n.snapshot OPERATOR(pg_catalog.=) $3", 3, types, values);
+	if (SPI_processed == 0)
+		return NewBitmap(aud);
+	bsi = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	old = MemoryContextSwitchTo(aud->cxt);
+	switch (n->cond)
+	{
+		case C_HAS:
+			acc = BsiExistence(bsi);
+			break;
+		case C_CMP:
+			acc = BsiCompare(bsi, n->op, Decimal(&n->lits[0]), NULL);
+			break;
+		case C_BETWEEN:
+			acc = BsiCompare(bsi, BSI_BETWEEN, Decimal(&n->lits[0]), Decimal(&n->lits[1]));
+			break;
+		default:
+			acc = NewBitmap(aud);
+			for (int i = 0; i < n->nlits; i++)
+				roaring_bitmap_or_inplace(acc, BsiCompare(bsi, BSI_EQ, Decimal(&n->lits[i]), NULL));
+			break;
+	}
+	if (n->negated)
+	{
+		/* NOT IN, NOT BETWEEN: the ids with another value */
+		roaring_bitmap_t *all = BsiExistence(bsi);
+
+		roaring_bitmap_andnot_inplace(all, acc);
+		acc = all;
+	}
+	MemoryContextSwitchTo(old);
+	return acc;
 }
 
 /* ---------- entry points ---------- */
@@ -1273,6 +1327,57 @@ ProfileRow(ReturnSetInfo *rsinfo, const char *tag, const char *value, int64 a, i
 }
 
 /*
+ * The rows of the numeric tags of the snapshot: how many of the audience
+ * and of the population have a value, and the mean of each, from sums over
+ * the bit-sliced index filtered by the two bitmaps.
+ */
+static void
+ProfileNumeric(ReturnSetInfo *rsinfo, Audience *aud, const roaring_bitmap_t *rb)
+{
+	Oid			types[4] = {TEXTOID, DATEOID, BYTEAOID, BYTEAOID};
+	Datum		args[4];
+
+	args[0] = PointerGetDatum(aud->base);
+	args[1] = DateADTGetDatum(aud->snapshot);
+	args[2] = BitmapResult(rb);
+	args[3] = BitmapResult(aud->population);
+	RunQuery("SELECT n.tag, portrait.bitmap_cardinality(portrait.bitmap_and(x.i, x.a)), "
+			 "portrait.bitmap_cardinality(portrait.bitmap_and(x.i, x.p)), "
+			 "portrait.bsi_sum(n.members, x.a)::pg_catalog.float8, portrait.bsi_sum(n.members, x.p)::pg_catalog.float8 "
+			 "FROM portrait.tag_numeric n JOIN portrait.tag t ON t.name OPERATOR(pg_catalog.=) n.tag "
+			 "CROSS JOIN LATERAL (SELECT portrait.bsi_ids(n.members) AS i, $3::portrait.bitmap AS a, "
+			 "$4::portrait.bitmap AS p) x "
+			 "WHERE n.base OPERATOR(pg_catalog.=) $1 AND n.snapshot OPERATOR(pg_catalog.=) $2 "
+			 "AND t.value_type OPERATOR(pg_catalog.=) 'numeric' ORDER BY n.tag COLLATE \"C\"", 4, types, args);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Datum		values[13];
+		bool		isnull[13];
+		bool		nul,
+					nula,
+					nulp;
+		int64		a = DatumGetInt64(SPI_getbinval(tup, desc, 2, &nul));
+		int64		A = DatumGetInt64(SPI_getbinval(tup, desc, 3, &nul));
+		Datum		sa = SPI_getbinval(tup, desc, 4, &nula);
+		Datum		sp = SPI_getbinval(tup, desc, 5, &nulp);
+
+		for (int c = 0; c < 13; c++)
+			isnull[c] = true;
+		values[0] = CStringGetTextDatum(SPI_getvalue(tup, desc, 1));
+		values[2] = Int64GetDatum(a);
+		values[4] = Int64GetDatum(A);
+		isnull[0] = isnull[2] = isnull[4] = false;
+		isnull[11] = a == 0 || nula;
+		isnull[12] = A == 0 || nulp;
+		values[11] = isnull[11] ? (Datum) 0 : Float8GetDatum(DatumGetFloat8(sa) / a);
+		values[12] = isnull[12] ? (Datum) 0 : Float8GetDatum(DatumGetFloat8(sp) / A);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+}
+
+/*
  * audience_profile(base, expr, snapshot): the audience against the
  * snapshot's population on every boolean and categorical tag value, from
  * bitmap intersection counts, with the statistics of the segment profiles.
@@ -1329,6 +1434,7 @@ pp_audience_profile(PG_FUNCTION_ARGS)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
+	ProfileNumeric(rsinfo, &aud, rb);
 	MemoryContextDelete(aud.cxt);
 	SPI_finish();
 	return (Datum) 0;
