@@ -20,6 +20,15 @@ UPDATE shop_profile SET segment = 'At Risk' WHERE customer_id IN (101, 103);
 UPDATE shop_profile SET segment = 'Champions' WHERE customer_id = 109;
 INSERT INTO shop_profile VALUES (113, 'Champions', 'tier1', true);
 SELECT portrait.build_tags('shop', 'shop_profile', 'customer_id', '2026-11-08');
+-- a numeric tag, predicted lifetime value: its bit-sliced index at 2 decimals
+-- (from a table of its own; customer 108 has no value)
+INSERT INTO portrait.tag (name, category, value_type, scale, description, source_column) VALUES
+    ('clv', '{value}', 'numeric', 2, 'Predicted lifetime value', 'clv');
+CREATE TABLE shop_clv AS
+SELECT customer_id, (customer_id - 100) * 150.5 AS clv FROM shop_profile WHERE customer_id <> 108;
+INSERT INTO portrait.tag_numeric (base, tag, snapshot, members)
+SELECT 'shop', 'clv', '2026-11-08', portrait.bsi_agg(d.id, c.clv, 2)
+FROM shop_clv c JOIN portrait.key_dictionary d ON d.base = 'shop' AND d.key = c.customer_id::text;
 
 -- counts (the latest snapshot unless AS OF says otherwise)
 SELECT expr, portrait.audience_count('shop', expr) AS customers
@@ -34,7 +43,15 @@ FROM (VALUES ($$segment = 'Champions'$$),
              ($$segment NOT IN ('Champions', 'Loyal')$$),
              ($$has(segment)$$),
              ($$has(vip) OR city_tier = 'tier3'$$),
-             ($$"会员等级" = 'Loyal' OR 会员等级 = 'Champions'$$)) AS e(expr);
+             ($$"会员等级" = 'Loyal' OR 会员等级 = 'Champions'$$),
+             ($$clv >= 1000$$),
+             ($$clv > 1053.49$$),
+             ($$clv BETWEEN 500 AND 1505$$),
+             ($$clv NOT BETWEEN 500 AND 1505$$),
+             ($$clv <> 150.5$$),
+             ($$clv IN (150.5, 301, 301.001)$$),
+             ($$NOT has(clv)$$),
+             ($$vip AND clv > 600$$)) AS e(expr);
 
 -- the members: customer keys, in id order
 SELECT * FROM portrait.audience_members('shop', $$segment = 'Champions' AND vip$$);
@@ -53,7 +70,10 @@ SELECT * FROM portrait.audience_diff_members('champions', '2026-11-01', '2026-11
 SELECT tag, value, audience_count, round(audience_share::numeric, 3) AS share,
        population_count, round(population_share::numeric, 3) AS pop_share,
        round(tgi::numeric, 1) AS tgi, round(z::numeric, 2) AS z
-FROM portrait.audience_profile('shop', 'vip') WHERE tag <> '会员等级';
+FROM portrait.audience_profile('shop', 'vip') WHERE tag <> '会员等级' AND value IS NOT NULL;
+-- numeric tags: how many have a value, and the mean in the audience and in all
+SELECT tag, audience_count, population_count, audience_mean, population_mean
+FROM portrait.audience_profile('shop', 'vip') WHERE value IS NULL;
 
 -- errors
 SELECT portrait.audience_count('shop', $$segment = 'Champions' AND (vip$$);
@@ -63,6 +83,8 @@ SELECT portrait.audience_count('shop', $$segment = 'Champion'$$);
 SELECT portrait.audience_count('shop', $$segment >= 'Champions'$$);
 SELECT portrait.audience_count('shop', $$vip = 'yes'$$);
 SELECT portrait.audience_count('shop', $$city_tier = 1$$);
+SELECT portrait.audience_count('shop', $$clv = 'high'$$);
+SELECT portrait.audience_count('shop', $$clv$$);
 SELECT portrait.audience_count('shop', $$vip AS OF '2026-10-01'$$);
 SELECT portrait.audience_count('shop', repeat('(', 10000) || 'vip' || repeat(')', 10000));
 SELECT portrait.audience_count('shop', '');
