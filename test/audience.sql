@@ -5,7 +5,7 @@
 -- profiles equal their recomputation; every error path has its SQLSTATE;
 -- a low-privilege role reads nothing through an audience.
 BEGIN;
-SELECT plan(54);
+SELECT plan(57);
 
 SELECT setseed(0.22);
 -- the profile of two snapshots: au_old (1 November) and au_new (8 November)
@@ -309,6 +309,20 @@ SET LOCAL ROLE au_reader;
 SELECT throws_ok($$SELECT portrait.audience_members('au', 'vip')$$, '42501', NULL,
                  'one that may read the tags but not the dictionary counts but gets no member keys');
 RESET ROLE;
+-- row-level security of the tag tables applies to audiences as to SQL
+ALTER TABLE portrait.tag_bitmap ENABLE ROW LEVEL SECURITY;
+CREATE POLICY au_no_vip ON portrait.tag_bitmap FOR SELECT TO au_reader USING (tag <> 'vip');
+SELECT count(*) AS au_loyal FROM au_new WHERE seg = 'Loyal' \gset
+SET LOCAL ROLE au_reader;
+SELECT is(portrait.audience_count('au', 'vip OR seg = ''Loyal'''), :au_loyal::bigint,
+          'a role whose policy hides a tag''s bitmaps selects no one by it');
+RESET ROLE;
+-- a value that looks like SQL is a value
+SELECT throws_ok($$SELECT portrait.audience_count('au', 'seg = ''x'''' OR 1=1; --''')$$, '22023',
+                 'tag "seg" has no value ''x'''' OR 1=1; --'' (audience expression at character 7)',
+                 'an injected value is only a value that does not exist');
+SELECT is(portrait.audience_count('au', $$"x""; DROP TABLE au_old; --" = 'O''Brien' AND "x""; DROP TABLE au_old; --" <> '/*d*/'$$),
+          (SELECT count(*) FROM au_new WHERE "x""; DROP TABLE au_old; --" = 'O''Brien'), 'quotes and comment markers in names and values are data');
 
 SELECT * FROM finish();
 ROLLBACK;
