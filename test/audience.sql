@@ -5,7 +5,7 @@
 -- profiles equal their recomputation; every error path has its SQLSTATE;
 -- a low-privilege role reads nothing through an audience.
 BEGIN;
-SELECT plan(57);
+SELECT plan(60);
 
 SELECT setseed(0.22);
 -- the profile of two snapshots: au_old (1 November) and au_new (8 November)
@@ -297,6 +297,11 @@ SELECT throws_ok($$SELECT portrait.audience_count('au', 'vip AS OF ''2026-10-01'
 SELECT throws_ok($$SELECT portrait.audience_save('x', 'au', 'vip AS OF ''2026-11-01''')$$, '22023', NULL,
                  'a saved expression has no AS OF');
 SELECT throws_ok($$SELECT portrait.audience_save('x', 'au', 'nope')$$, '22023', NULL, 'an expression is checked when it is saved');
+SELECT throws_ok($$SELECT * FROM portrait.audience_diff('nope', '2026-11-01', '2026-11-08')$$, '22023', 'saved audience ''nope'' does not exist',
+                 'an unknown saved audience is 22023');
+SELECT throws_ok($$SELECT * FROM portrait.audience_diff('au', 'vip', NULL, '2026-11-08')$$, '22004', NULL, 'a diff needs both snapshots');
+SELECT throws_ok($$SELECT portrait.audience_count('au', 'vip AS OF ''2026-11-01''', '2026-11-08')$$, '22023', NULL,
+                 'AS OF against a different snapshot argument is 22023');
 
 -- a low-privilege role: no tag data through an audience; the members need the dictionary too
 CREATE ROLE au_low NOLOGIN;

@@ -3213,25 +3213,35 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.audience_diff(text, text, date, date) IS 'How an audience expression changed from one snapshot to another: the customers who entered, left and stayed, counts and bitmaps';
 
-CREATE FUNCTION @extschema@.audience_diff(name text, from_snapshot date, to_snapshot date,
-    OUT change text, OUT customers bigint, OUT members @extschema@.bitmap)
-    RETURNS SETOF record
+CREATE FUNCTION @extschema@.audience_saved(name text) RETURNS @extschema@.audience
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
-    SET search_path = pg_catalog, pg_temp
-    ROWS 3 AS $$
+    SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     saved @extschema@.audience;
 BEGIN
     IF name IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'audience_diff: name must not be NULL';
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'audience_saved: name must not be NULL';
     END IF;
-    SELECT * INTO saved FROM @extschema@.audience a WHERE a.name = audience_diff.name;
+    SELECT * INTO saved FROM @extschema@.audience a WHERE a.name = audience_saved.name;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('saved audience %L does not exist', name),
             HINT = 'Save it first with portrait.audience_save; portrait.audience lists the saved audiences.';
     END IF;
-    RETURN QUERY SELECT * FROM @extschema@.audience_diff(saved.base, saved.expression, from_snapshot, to_snapshot);
+    RETURN saved;
 END $$;
+COMMENT ON FUNCTION @extschema@.audience_saved(text) IS 'The row of a saved audience (22023 if there is none of that name), e.g. to count it: SELECT portrait.audience_count(a.base, a.expression, a.snapshot) FROM portrait.audience_saved(''name'') a';
+
+CREATE FUNCTION @extschema@.audience_diff(name text, from_snapshot date, to_snapshot date,
+    OUT change text, OUT customers bigint, OUT members @extschema@.bitmap)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+    ROWS 3 AS $$
+    SELECT d.change, d.customers, d.members
+    FROM @extschema@.audience_saved(audience_diff.name) AS a
+    CROSS JOIN LATERAL @extschema@.audience_diff(a.base, a.expression, audience_diff.from_snapshot,
+                                                 audience_diff.to_snapshot) AS d
+$$;
 COMMENT ON FUNCTION @extschema@.audience_diff(text, date, date) IS 'How a saved audience changed from one snapshot to another: the customers who entered, left and stayed, counts and bitmaps';
 
 CREATE FUNCTION @extschema@.audience_diff_members(base text, expression text, from_snapshot date, to_snapshot date,
@@ -3255,14 +3265,10 @@ CREATE FUNCTION @extschema@.audience_diff_members(name text, from_snapshot date,
     LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp
     ROWS 1000 AS $$
-    SELECT c.change, d.key
-    FROM @extschema@.audience a
-    CROSS JOIN LATERAL @extschema@.audience_diff(a.name, audience_diff_members.from_snapshot,
-                                                 audience_diff_members.to_snapshot) AS c
-    CROSS JOIN LATERAL @extschema@.bitmap_unnest(c.members) AS u(id)
-    JOIN @extschema@.key_dictionary d ON d.base = a.base AND d.id = u.id
-    WHERE a.name = audience_diff_members.name
-    ORDER BY c.change, u.id
+    SELECT c.change, c.key
+    FROM @extschema@.audience_saved(audience_diff_members.name) AS a
+    CROSS JOIN LATERAL @extschema@.audience_diff_members(a.base, a.expression, audience_diff_members.from_snapshot,
+                                                         audience_diff_members.to_snapshot) AS c
 $$;
 COMMENT ON FUNCTION @extschema@.audience_diff_members(text, date, date) IS 'The customer keys who entered, left and stayed in a saved audience from one snapshot to another';
 

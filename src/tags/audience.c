@@ -1084,13 +1084,18 @@ NotNull(FunctionCallInfo fcinfo, int argno, const char *func, const char *what)
  * context.
  */
 static roaring_bitmap_t *
-AudienceEval(Audience *aud, text *base, const char *expr, bool have_snapshot, DateADT snapshot)
+AudienceEval(Audience *aud, text *base, const char *expr, bool have_snapshot, DateADT snapshot, bool saved)
 {
 	memset(aud, 0, sizeof(Audience));
 	aud->expr = expr;
 	aud->base = base;
 	aud->cxt = AllocSetContextCreate(CurrentMemoryContext, "audience", ALLOCSET_DEFAULT_SIZES);
 	ParseAudience(aud);
+	if (saved && aud->has_asof)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a saved audience keeps its snapshot apart from its expression"),
+				 errhint("Leave AS OF out and pass the date as the snapshot argument of audience_save.")));
 	CheckTree(aud, aud->root);
 	LoadSnapshot(aud, have_snapshot, snapshot);
 	return Eval(aud, aud->root);
@@ -1098,13 +1103,27 @@ AudienceEval(Audience *aud, text *base, const char *expr, bool have_snapshot, Da
 
 /* The arguments (base, expr, snapshot) of the audience functions, evaluated. */
 static roaring_bitmap_t *
-AudienceFromArgs(FunctionCallInfo fcinfo, Audience *aud, const char *func)
+AudienceFromArgs(FunctionCallInfo fcinfo, Audience *aud, const char *func, bool saved)
 {
 	NotNull(fcinfo, 0, func, "base");
 	NotNull(fcinfo, 1, func, "expression");
 	return AudienceEval(aud, PG_GETARG_TEXT_PP(0), text_to_cstring(PG_GETARG_TEXT_PP(1)),
 						PG_NARGS() > 2 && !PG_ARGISNULL(2),
-						PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_DATEADT(2) : 0);
+						PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_DATEADT(2) : 0, saved);
+}
+
+/* The size of the audience of the arguments. */
+static int64
+AudienceCount(FunctionCallInfo fcinfo, const char *func, bool saved)
+{
+	Audience	aud;
+	uint64		n;
+
+	SPI_connect();
+	n = roaring_bitmap_get_cardinality(AudienceFromArgs(fcinfo, &aud, func, saved));
+	MemoryContextDelete(aud.cxt);
+	SPI_finish();
+	return (int64) n;
 }
 
 /* audience(base, expr, snapshot): the members as a bitmap. */
@@ -1117,7 +1136,7 @@ pp_audience(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	SPI_connect();
-	rb = AudienceFromArgs(fcinfo, &aud, "audience");
+	rb = AudienceFromArgs(fcinfo, &aud, "audience", false);
 	MemoryContextSwitchTo(caller);
 	result = BitmapResult(rb);
 	MemoryContextDelete(aud.cxt);
@@ -1129,43 +1148,18 @@ pp_audience(PG_FUNCTION_ARGS)
 Datum
 pp_audience_count(PG_FUNCTION_ARGS)
 {
-	Audience	aud;
-	uint64		n;
-
-	SPI_connect();
-	n = roaring_bitmap_get_cardinality(AudienceFromArgs(fcinfo, &aud, "audience_count"));
-	MemoryContextDelete(aud.cxt);
-	SPI_finish();
-	PG_RETURN_INT64((int64) n);
+	PG_RETURN_INT64(AudienceCount(fcinfo, "audience_count", false));
 }
 
 /*
- * audience_check(base, expr, saved): raise the error of an invalid expression
- * (for audience_save); saved expressions keep their snapshot outside.
+ * audience_check(base, expr, snapshot): the count, or the error of an
+ * expression audience_save must refuse; saved expressions keep their
+ * snapshot outside.
  */
 Datum
 pp_audience_check(PG_FUNCTION_ARGS)
 {
-	Audience	aud;
-	uint64		n;
-
-	NotNull(fcinfo, 0, "audience_save", "base");
-	NotNull(fcinfo, 1, "audience_save", "expression");
-	SPI_connect();
-	memset(&aud, 0, sizeof(aud));
-	aud.expr = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	aud.cxt = AllocSetContextCreate(CurrentMemoryContext, "audience", ALLOCSET_DEFAULT_SIZES);
-	ParseAudience(&aud);
-	if (aud.has_asof)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a saved audience keeps its snapshot apart from its expression"),
-				 errhint("Leave AS OF out and pass the date as the snapshot argument of audience_save.")));
-	MemoryContextDelete(aud.cxt);
-	n = roaring_bitmap_get_cardinality(AudienceFromArgs(fcinfo, &aud, "audience_save"));
-	MemoryContextDelete(aud.cxt);
-	SPI_finish();
-	PG_RETURN_INT64((int64) n);
+	PG_RETURN_INT64(AudienceCount(fcinfo, "audience_save", true));
 }
 
 /*
@@ -1215,7 +1209,7 @@ pp_audience_overlap(PG_FUNCTION_ARGS)
 	for (int i = 0; i < k; i++)
 	{
 		Audience	aud;
-		roaring_bitmap_t *rb = AudienceEval(&aud, base, TextDatumGetCString(elems[i]), false, 0);
+		roaring_bitmap_t *rb = AudienceEval(&aud, base, TextDatumGetCString(elems[i]), false, 0, false);
 
 		sets[i] = BitmapKeep(cxt, roaring_bitmap_copy(rb));
 		MemoryContextDelete(aud.cxt);
@@ -1397,7 +1391,7 @@ pp_audience_profile(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
-	rb = AudienceFromArgs(fcinfo, &aud, "audience_profile");
+	rb = AudienceFromArgs(fcinfo, &aud, "audience_profile", false);
 	roaring_bitmap_and_inplace(rb, aud.population);
 	ng = roaring_bitmap_get_cardinality(rb);
 	N = roaring_bitmap_get_cardinality(aud.population);
