@@ -176,6 +176,7 @@ SyntaxError(const char *src, int off, const char *what)
 
 /* ---------- lexer ---------- */
 
+/* Unquoted tag names: letters, _ and non-ASCII bytes (UTF-8), then digits too. */
 static inline bool
 IdentStart(unsigned char c)
 {
@@ -322,12 +323,14 @@ Tokenize(const char *src, int *ntoks)
 
 /* ---------- parser ---------- */
 
+/* The token under the parser. */
 static inline Token *
 Cur(Parser *ps)
 {
 	return &ps->toks[ps->pos];
 }
 
+/* Whether t is keyword kw (unquoted, any case). */
 static inline bool
 IsKeyword(const Token *t, const char *kw)
 {
@@ -346,6 +349,7 @@ IsReserved(const Token *t)
 	return false;
 }
 
+/* Step over a token of kind, or 22P02 saying what was expected. */
 static void
 Expect(Parser *ps, TokKind kind, const char *what)
 {
@@ -391,6 +395,7 @@ ParseTagName(Parser *ps, int *off)
 				"expected a tag name or \"(\"");
 }
 
+/* A new condition node on the tag named at byte offset tagoff. */
 static AudNode *
 NewCond(CondKind cond, char *tagname, int tagoff)
 {
@@ -489,6 +494,7 @@ Enter(Parser *ps)
 	check_stack_depth();
 }
 
+/* NOT primary, ( or-list ), or a condition. */
 static AudNode *
 ParsePrimary(Parser *ps)
 {
@@ -545,12 +551,14 @@ ParseList(Parser *ps, const char *kw, NodeKind kind, AudNode *(*operand) (Parser
 	return n;
 }
 
+/* Operands joined by AND (tighter than OR). */
 static AudNode *
 ParseAnd(Parser *ps)
 {
 	return ParseList(ps, "and", N_AND, ParsePrimary);
 }
 
+/* Operands joined by OR. */
 static AudNode *
 ParseOr(Parser *ps)
 {
