@@ -80,13 +80,6 @@ DROP AGGREGATE smith.points_state(float8, float8, float8), smith.event_list_stat
     smith.ab_state_state(text, boolean), smith.cohort_state_state(timestamptz, text, integer),
     smith.rfm_state_state(timestamptz, numeric, timestamptz);
 
--- bitmaps of customer ids, and raw bytes that may or may not be serialisations
-CREATE TABLE smith.bitmaps AS
-SELECT g AS k, portrait.bitmap_agg(c.customer_id) AS b,
-       portrait.bitmap_agg(c.customer_id)::bytea AS raw
-FROM generate_series(0, 3) g, smith.customers c WHERE c.customer_id % 4 = g GROUP BY g
-UNION ALL SELECT 4, '{}', '\x3a300000ffff'::bytea;
-
 -- tags of the customers at two snapshots, saved audiences, and audience
 -- expressions (valid and not) for the audience functions to read
 DELETE FROM portrait.audience WHERE base = 'smith';
@@ -113,6 +106,14 @@ SELECT 'smith'::text AS base, e AS expression
 FROM unnest(ARRAY[$$region IN ('华北', '华东') AND NOT churned$$, $$channel <> 'web' OR churned = false$$,
                   $$NOT (region = '西南' OR has(channel)) AS OF '2026-11-01'$$, 'churned', 'north app', 'monetary BETWEEN 100 AND 2000.5 OR monetary NOT IN (0)',
                   $$region = 'x' AND$$, $$nope = 'a'$$, $$region >= 1$$, '', '((((churned))))']) e;
+ANALYZE smith.audiences;
+
+-- bitmaps of customer ids, and raw bytes that may or may not be serialisations
+CREATE TABLE smith.bitmaps AS
+SELECT g AS k, portrait.bitmap_agg(c.customer_id) AS b,
+       portrait.bitmap_agg(c.customer_id)::bytea AS raw
+FROM generate_series(0, 3) g, smith.customers c WHERE c.customer_id % 4 = g GROUP BY g
+UNION ALL SELECT 4, '{}', '\x3a300000ffff'::bytea;
 
 -- the functions the generator may call
 CREATE VIEW smith.pg_proc AS
@@ -132,4 +133,4 @@ ALTER ROLE portrait_smith SET search_path = smith, pg_catalog, portrait;
 -- not the statements (a crash's statement is logged all the same)
 ALTER ROLE portrait_smith SET log_error_verbosity = verbose;
 ALTER ROLE portrait_smith SET log_min_error_statement = panic;
-ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps, smith.audiences;
+ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps;
