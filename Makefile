@@ -123,15 +123,17 @@ RECOMMEND_SQL = \
 	src/recommend/evaluate.sql
 
 # Tags and audiences: bitmaps of dense customer ids (CRoaring), the key
-# dictionary that gives the ids, the tag library and its builder.
+# dictionary that gives the ids, the tag library and its builder, audiences.
 TAGS_OBJS = \
 	src/tags/bitmap.o \
-	src/tags/bsi.o
+	src/tags/bsi.o \
+	src/tags/audience.o
 TAGS_SQL = \
 	src/tags/bitmap.sql \
 	src/tags/bsi.sql \
 	src/tags/dictionary.sql \
-	src/tags/tag.sql
+	src/tags/tag.sql \
+	src/tags/audience.sql
 
 # The entry file holds the module magic and calls each family's init.
 OBJS = src/pg_portrait.o $(CORE_OBJS) $(VALUE_OBJS) $(SEGMENT_OBJS) $(BEHAVIOUR_OBJS) $(PROFILE_OBJS) $(TREES_OBJS) $(RECOMMEND_OBJS) $(CLUSTER_OBJS) $(TAGS_OBJS)
@@ -141,7 +143,7 @@ PG_CPPFLAGS += -I$(srcdir)/src/core
 # and shared functions first), not grouped by family: a release's script
 # stays the same when a file moves between folders.
 FAMILY_SQL = $(CORE_SQL) $(VALUE_SQL) $(SEGMENT_SQL) $(BEHAVIOUR_SQL) $(PROFILE_SQL) $(TREES_SQL) $(RECOMMEND_SQL) $(CLUSTER_SQL) $(TAGS_SQL)
-SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree baskets rules preferences similarity evaluate journey attribution dbscan hierarchical bitmap bsi dictionary tag incremental
+SQL_ORDER = header model points rfm kmeans tgi bgnbd gamma_gamma logit events funnel retention sequence abtest profile errors mbgnbd pareto_nbd btyd_compare iforest tree baskets rules preferences similarity evaluate journey attribution dbscan hierarchical bitmap bsi dictionary tag incremental audience
 SQL_MODULES = $(foreach m,$(SQL_ORDER),$(filter %/$(m).sql,$(FAMILY_SQL)))
 ifneq ($(sort $(SQL_MODULES)),$(sort $(FAMILY_SQL)))
 $(error every SQL module must be named once in SQL_ORDER: $(filter-out $(SQL_MODULES),$(FAMILY_SQL)))
@@ -152,7 +154,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # between releases (ALTER EXTENSION pg_portrait UPDATE).
 DATA = $(wildcard update/$(EXTENSION)--*.sql)
 
-REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models iforest decision_tree fpgrowth preferences recommend attribution dbscan hierarchical bitmap bsi dictionary tags incremental
+REGRESS = model rfm_summary rfm_score rfm_segment kmeans tgi bgnbd gamma_gamma logit funnel retention sequence abtest lifecycle refresh_profile churn_models iforest decision_tree fpgrowth preferences recommend attribution dbscan hierarchical bitmap bsi dictionary tags incremental audience
 REGRESS_OPTS = --inputdir=. --load-extension=pg_portrait
 
 SHLIB_LINK += -llapack -lblas -lroaring -lm

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore of a database using pg_portrait: edited segment rules,
 # a user map, stored models of every kind, profile tables and their run
-# history, the key dictionary and the tag bitmaps survive, and scores after restore are equal.
+# history, the key dictionary, the tag bitmaps and saved audiences survive,
+# and scores after restore are equal.
 # Prints TAP lines; needs PGHOST/PGPORT/PGUSER of a running cluster and PGBIN.
 set -euo pipefail
 . "$(dirname "$0")/lib/tap.sh"
@@ -62,9 +63,12 @@ before_fitted=$(psql -d dump_src -c "$fitted_sql")
 before_models=$(psql -d dump_src -c "$models_sql")
 # the key dictionary and the tag bitmaps (configuration tables)
 psql -d dump_src -c "INSERT INTO portrait.tag (name, value_type, source_column) VALUES ('tier', 'categorical', 'city_tier')" \
-	-c "SELECT portrait.build_tags('shop', 'demo.customers', 'customer_id', '2026-11-01')" >/dev/null
+	-c "SELECT portrait.build_tags('shop', 'demo.customers', 'customer_id', '2026-11-01')" \
+	-c "SELECT portrait.audience_save('tier1', 'shop', \$\$tier = 'tier1'\$\$, description => 'saved')" >/dev/null
 tags_sql="SELECT md5(string_agg(d.key || ':' || d.id, ',' ORDER BY d.id)) || ' ' || (SELECT next_id FROM portrait.key_dictionary_base) || ' '
-            || (SELECT md5(string_agg(t.value || ':' || t.members::text, ',' ORDER BY t.value)) FROM portrait.tag_bitmap t)
+            || (SELECT md5(string_agg(t.value || ':' || t.members::text, ',' ORDER BY t.value)) FROM portrait.tag_bitmap t) || ' '
+            || (SELECT string_agg(a.name || ':' || a.expression || ':' || portrait.audience_count(a.base, a.expression, a.snapshot), ',')
+                FROM portrait.audience a)
           FROM portrait.key_dictionary d"
 before_tags=$(psql -d dump_src -c "$tags_sql")
 
@@ -81,6 +85,6 @@ check "profile table, its refresh runs and history equal after restore (configur
 check "k-means, BG/NBD, Gamma-Gamma, logit, isolation forest and decision tree models identical after restore" "$before_models" "$(psql -d dump_dst -c "$models_sql")"
 check "their scores (cluster, distance, P(alive), CLV, churn risk, anomaly score, tree class) equal after restore" "$before_fitted" "$(psql -d dump_dst -c "$fitted_sql")"
 check "the scores are defined for every customer" "2000" "$(psql -d dump_dst -c "SELECT count(*) FROM cust c, fitted f WHERE f.kind = 'bgnbd' AND portrait.p_alive(c.x, c.t_x, c.\"T\", f.model) IS NOT NULL")"
-check "the key dictionary and the tag bitmaps are equal after restore" "$before_tags" "$(psql -d dump_dst -c "$tags_sql")"
+check "the key dictionary, the tag bitmaps and the saved audiences are equal after restore" "$before_tags" "$(psql -d dump_dst -c "$tags_sql")"
 check "run numbers continue after restore" "3" "$(psql -d dump_dst -c "SELECT nextval('portrait.profile_run_run_id_seq')")"
 psql -d postgres -c "DROP DATABASE dump_src" -c "DROP DATABASE dump_dst"

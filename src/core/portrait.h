@@ -117,6 +117,19 @@ extern ArrayType *TrainerSumsNew(FunctionCallInfo fcinfo, int len);
 #define PORTRAIT_PROFILE_MIN_Z		0.5
 #define PORTRAIT_PROFILE_STRONG_Z	1.5
 extern double PortraitTgi(double part, double total, double pop_part, double pop_total);
+
+/* A value's share in a group against the population (NaN where undefined). */
+typedef struct PortraitShareStats
+{
+	double		share;			/* in the group */
+	double		pop_share;
+	double		tgi;
+	double		tgi_low;		/* 95% interval of the TGI */
+	double		tgi_high;
+	double		z;				/* group against the rest of the population */
+	double		effect;			/* Cohen's h */
+} PortraitShareStats;
+extern void PortraitShareCompare(int64 a, int64 ng, int64 A, int64 N, PortraitShareStats *s);
 extern char *PortraitProfileLabel(const double *z, const char *const *names, int d, int maxterms);
 
 /*

@@ -1151,19 +1151,22 @@ pp_tgi_value(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(CheckScore(t, "tgi_value"));
 }
 
-/* Statistics of a category value with a in the group of ng, A in the population of N. */
-static void
-CategoryStats(SegProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
+/*
+ * The share of a value in a group of ng (a of them have it) against its
+ * share in the population of N (A have it): shares, TGI with the Wilson 95%
+ * interval, z-score of the group against the rest and Cohen's h.  Segment
+ * profiles and audience profiles (src/tags) both report these.
+ */
+void
+PortraitShareCompare(int64 a, int64 ng, int64 A, int64 N, PortraitShareStats *s)
 {
 	double		pg = ng > 0 ? (double) a / ng : NAN;
 	double		pp = N > 0 ? (double) A / N : NAN;
 
-	r->group_count = a;
-	r->pop_count = A;
-	r->group_share = pg;
-	r->pop_share = pp;
-	r->tgi = (ng > 0 && A > 0) ? PortraitTgi(a, ng, A, N) : NAN;
-	r->tgi_low = r->tgi_high = NAN;
+	s->share = pg;
+	s->pop_share = pp;
+	s->tgi = (ng > 0 && A > 0) ? PortraitTgi(a, ng, A, N) : NAN;
+	s->tgi_low = s->tgi_high = NAN;
 	if (ng > 0 && A > 0)
 	{
 		/*
@@ -1174,20 +1177,38 @@ CategoryStats(SegProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
 		double		center = (pg + z2n / 2) / (1 + z2n);
 		double		half = PORTRAIT_TGI_Z95 * sqrt(pg * (1 - pg) / ng + z2n / (4.0 * ng)) / (1 + z2n);
 
-		r->tgi_low = 100.0 * Max(center - half, 0.0) / pp;
-		r->tgi_high = 100.0 * Min(center + half, 1.0) / pp;
+		s->tgi_low = 100.0 * Max(center - half, 0.0) / pp;
+		s->tgi_high = 100.0 * Min(center + half, 1.0) / pp;
 	}
 	/* group against the rest of the population; Var(pg - pp) = p(1-p)(1/ng - 1/N) */
-	r->z = (ng > 0 && ng < N && A > 0 && A < N)
+	s->z = (ng > 0 && ng < N && A > 0 && A < N)
 		? (pg - pp) / sqrt(pp * (1 - pp) * (1.0 / ng - 1.0 / N)) : NAN;
 	if (ng > 0 && ng < N)
 	{
 		double		prest = (double) (A - a) / (N - ng);
 
-		r->effect = 2 * asin(sqrt(pg)) - 2 * asin(sqrt(prest));
+		s->effect = 2 * asin(sqrt(pg)) - 2 * asin(sqrt(prest));
 	}
 	else
-		r->effect = NAN;
+		s->effect = NAN;
+}
+
+/* Statistics of a category value with a in the group of ng, A in the population of N. */
+static void
+CategoryStats(SegProfileRow *r, int64 a, int64 ng, int64 A, int64 N)
+{
+	PortraitShareStats s;
+
+	PortraitShareCompare(a, ng, A, N, &s);
+	r->group_count = a;
+	r->pop_count = A;
+	r->group_share = s.share;
+	r->pop_share = s.pop_share;
+	r->tgi = s.tgi;
+	r->tgi_low = s.tgi_low;
+	r->tgi_high = s.tgi_high;
+	r->z = s.z;
+	r->effect = s.effect;
 	r->group_mean = NAN;
 	r->pop_mean = NAN;
 }

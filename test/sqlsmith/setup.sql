@@ -80,6 +80,34 @@ DROP AGGREGATE smith.points_state(float8, float8, float8), smith.event_list_stat
     smith.ab_state_state(text, boolean), smith.cohort_state_state(timestamptz, text, integer),
     smith.rfm_state_state(timestamptz, numeric, timestamptz);
 
+-- tags of the customers at two snapshots, saved audiences, and audience
+-- expressions (valid and not) for the audience functions to read
+DELETE FROM portrait.audience WHERE base = 'smith';
+DELETE FROM portrait.tag_bitmap WHERE base = 'smith';
+DELETE FROM portrait.tag_snapshot WHERE base = 'smith';
+DELETE FROM portrait.tag_numeric WHERE base = 'smith';
+DELETE FROM portrait.tag WHERE name IN ('region', 'channel', 'churned', 'monetary');
+INSERT INTO portrait.tag (name, value_type, source_column) VALUES
+    ('region', 'categorical', 'region'), ('channel', 'categorical', 'channel'), ('churned', 'boolean', 'churned'),
+    ('monetary', 'numeric', 'monetary');
+SELECT portrait.build_tags('smith', 'smith.customers', 'customer_id', '2026-11-01');
+UPDATE smith.customers SET churned = NOT churned WHERE customer_id % 3 = 0;
+SELECT portrait.build_tags('smith', 'smith.customers', 'customer_id', '2026-11-08');
+INSERT INTO portrait.tag_numeric (base, tag, snapshot, members)
+SELECT 'smith', 'monetary', s.snapshot, portrait.bsi_agg(d.id, c.monetary, 2)
+FROM smith.customers c JOIN portrait.key_dictionary d ON d.base = 'smith' AND d.key = c.customer_id::text,
+     (VALUES (date '2026-11-01'), (date '2026-11-08')) s(snapshot)
+GROUP BY s.snapshot
+ON CONFLICT DO NOTHING;
+SELECT portrait.audience_save('north app', 'smith', $$region = '华北' AND channel = 'app'$$),
+       portrait.audience_save('churned', 'smith', 'churned OR NOT has(region)', '2026-11-01');
+CREATE TABLE smith.audiences AS
+SELECT 'smith'::text AS base, e AS expression
+FROM unnest(ARRAY[$$region IN ('华北', '华东') AND NOT churned$$, $$channel <> 'web' OR churned = false$$,
+                  $$NOT (region = '西南' OR has(channel)) AS OF '2026-11-01'$$, 'churned', 'north app', 'monetary BETWEEN 100 AND 2000.5 OR monetary NOT IN (0)',
+                  $$region = 'x' AND$$, $$nope = 'a'$$, $$region >= 1$$, '', '((((churned))))']) e;
+ANALYZE smith.audiences;
+
 -- bitmaps of customer ids, and raw bytes that may or may not be serialisations
 CREATE TABLE smith.bitmaps AS
 SELECT g AS k, portrait.bitmap_agg(c.customer_id) AS b,
