@@ -481,14 +481,7 @@ pp_bitmap_recv(PG_FUNCTION_ARGS)
 static bytea *
 BitmapBytes(Datum d)
 {
-	if (IsOurExpanded(d))
-	{
-		Size		sz = EOH_get_flat_size(DatumGetEOHP(d));
-		bytea	   *v = palloc(sz);
-
-		EOH_flatten_into(DatumGetEOHP(d), v, sz);
-		return v;
-	}
+	/* detoasting an expanded bitmap flattens it */
 	return (bytea *) PG_DETOAST_DATUM_COPY(d);
 }
 

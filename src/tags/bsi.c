@@ -412,9 +412,8 @@ BsiParse(const char *buf, Size len, bool untrusted, Bsi *b)
 		for (int i = 0; i < b->nm; i++)
 			if (!roaring_bitmap_is_subset(b->m[i], b->n))
 				BadBsi("A slice of the negative values holds other ids.");
-		for (int i = 0; i < b->nm; i++)
-			if (i == b->nm - 1 && roaring_bitmap_is_empty(b->m[i]))
-				BadBsi("The top slice of the negative values is empty.");
+		if (b->nm > 0 && roaring_bitmap_is_empty(b->m[b->nm - 1]))
+			BadBsi("The top slice of the negative values is empty.");
 		if (b->np > 0 && roaring_bitmap_is_empty(b->p[b->np - 1]))
 			BadBsi("The top slice of the non-negative values is empty.");
 		if (!roaring_bitmap_is_empty(b->n))
@@ -1421,20 +1420,10 @@ BsiFromBytes(const char *buf, Size len)
 	return PointerGetDatum(v);
 }
 
-/* The flat form of a bsi datum. */
+/* The flat form of a bsi datum (detoasting flattens our expanded state). */
 static struct varlena *
 BsiFlatCopy(Datum d)
 {
-	struct varlena *v;
-
-	if (IsBsiExpanded(d))
-	{
-		Size		sz = EOH_get_flat_size(DatumGetEOHP(d));
-
-		v = palloc(sz);
-		EOH_flatten_into(DatumGetEOHP(d), v, sz);
-		return v;
-	}
 	return PG_DETOAST_DATUM_COPY(d);
 }
 
