@@ -303,8 +303,11 @@ BEGIN
         st := coalesce((SELECT string_agg(quote_ident(p), '.') FROM unnest(parse_ident(o->>'state_table')) p),
                        format('%I.%I', sname, (SELECT relname FROM pg_class WHERE oid = target) || '_state'));
         IF to_regclass(st) IS NULL THEN
-            EXECUTE format('CREATE TABLE %s (key %s PRIMARY KEY, state @extschema@.rfm_state NOT NULL, last_day date)', st, key_type);
-            EXECUTE format('CREATE INDEX ON %s (last_day)', st);
+            -- Merged states are updated in place: room on every page and no
+            -- index on a changed column keep the updates HOT (no index entry,
+            -- less WAL); last_day is read by a scan once a day, not by index.
+            EXECUTE format('CREATE TABLE %s (key %s PRIMARY KEY, state @extschema@.rfm_state NOT NULL, last_day date)
+                            WITH (fillfactor = 75)', st, key_type);
             EXECUTE format('COMMENT ON TABLE %s IS %L', st, format('Stored rfm_summary states of %s (refresh_profile_incremental)', tname));
         END IF;
         st := to_regclass(st)::text;
