@@ -3299,3 +3299,76 @@ CREATE FUNCTION @extschema@.audience_profile(base text, expression text, snapsho
     SET search_path = pg_catalog, pg_temp
     ROWS 100;
 COMMENT ON FUNCTION @extschema@.audience_profile(text, text, date) IS 'The profile of an audience against the population of its snapshot on every tag value, from bitmap intersections: counts, shares, TGI with its 95% interval, z-score and Cohen''s h as tgi_table reports them';
+
+-- ---------- incremental portrait: stored retention, cohort and sequence states ----------
+-- A customer's retention, cohort and cohort-matrix states are kept in a table
+-- column and merged with the state of new events only: the merged state
+-- finalised gives what the aggregate gives over all the events.  Late events
+-- (an earlier first period) are merged exactly: offsets are counted again
+-- from the earlier period, as the parallel combine does.
+CREATE AGGREGATE @extschema@.retention_state(VARIADIC conds bool[]) (
+    SFUNC = @extschema@.retention_trans,
+    STYPE = bigint,
+    COMBINEFUNC = @extschema@.retention_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention_state(VARIADIC bool[]) IS 'The state of retention (the conditions met and their number, a bigint), to be stored, merged with retention_merge and finalised with retention_final';
+
+CREATE AGGREGATE @extschema@.retention_merge(bigint) (
+    SFUNC = @extschema@.retention_combine,
+    STYPE = bigint,
+    COMBINEFUNC = @extschema@.retention_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention_merge(bigint) IS 'Merge of stored retention states (a stored state with the state of new events); retention_final gives the flags';
+
+CREATE AGGREGATE @extschema@.cohort_activity_state(ts timestamptz, period text, periods integer) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_state(timestamptz, text, integer) IS 'The state of cohort_activity (periods in the session time zone), to be stored, merged with cohort_activity_merge and finalised with cohort_activity_final';
+
+CREATE AGGREGATE @extschema@.cohort_activity_state(ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_state(timestamptz, text, integer, text) IS 'The state of cohort_activity with periods in the named time zone, to be stored, merged with cohort_activity_merge and finalised with cohort_activity_final';
+
+CREATE AGGREGATE @extschema@.cohort_activity_merge(@extschema@.cohort_state) (
+    SFUNC = @extschema@.cohort_activity_combine,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_merge(@extschema@.cohort_state) IS 'Merge of stored cohort_activity states of one customer (the same period, periods and zone); cohort_activity_final gives the cohort and offsets';
+
+CREATE AGGREGATE @extschema@.cohort_users_merge(@extschema@.cohort_users) (
+    SFUNC = @extschema@.cohort_users_combine,
+    STYPE = @extschema@.cohort_users,
+    COMBINEFUNC = @extschema@.cohort_users_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_users_merge(@extschema@.cohort_users) IS 'Merge of stored cohort_users states (a stored state with the cohort_users of new events, customers in both merged); cohort_table gives the matrix';
+-- The state of sequence_match and sequence_count is an event list with its
+-- pattern: stored in a table column, merged with the state of new events by
+-- sequence_merge and finalised by sequence_match_final or
+-- sequence_count_final, it gives what the aggregate gives over all events.
+CREATE AGGREGATE @extschema@.sequence_state(pattern text, ts timestamptz, VARIADIC conds bool[]) (
+    SFUNC = @extschema@.sequence_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.sequence_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.sequence_state(text, timestamptz, VARIADIC bool[]) IS 'The state of sequence_match and sequence_count (the events and the pattern), to be stored, merged with sequence_merge and finalised with sequence_match_final or sequence_count_final';
+
+CREATE AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) (
+    SFUNC = @extschema@.sequence_combine,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.sequence_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) IS 'Merge of stored sequence states of one pattern (a stored state with the state of new events); sequence_match_final or sequence_count_final gives the result';
