@@ -9,7 +9,7 @@ DROP PROCEDURE IF EXISTS inc_drive(int);
 DROP FUNCTION IF EXISTS inc_full(date);
 DROP TABLE IF EXISTS inc_ev, inc_ev_st, inc_ev_glob, inc_ev_res, inc_ev_many, inc_ev_serial;
 DROP TABLE IF EXISTS inc_o, inc_states, inc_serial, inc_orders, inc_profile, inc_profile_state, inc_results, inc_bad_src, inc_bad_prof, inc_prof2;
-SELECT plan(53);
+SELECT plan(54);
 
 -- ---------- stored states: merge and finalise ----------
 CREATE TABLE inc_o AS
@@ -227,7 +227,7 @@ CREATE TABLE inc_profile (customer_id int PRIMARY KEY, frequency bigint, monetar
                           first_order timestamptz, last_order timestamptz, first_day date, last_day date,
                           repeat_frequency int, repeat_span_days int, repeat_avg_value float8, refunds bigint, refund_amount float8,
                           r int, f int, m int, code text, segment text);
-CREATE TABLE inc_results (batch int, as_of date, orders bigint, mismatches bigint, rows bigint, written bigint);
+CREATE TABLE inc_results (batch int, as_of date, orders bigint, mismatches bigint, rows bigint, written bigint, logged bigint);
 
 -- the full recomputation of the profile over the rows below the stored watermark
 CREATE FUNCTION inc_full(as_of date) RETURNS SETOF inc_profile LANGUAGE sql AS $$
@@ -293,7 +293,8 @@ BEGIN
                (SELECT count(*) FROM ((SELECT * FROM inc_profile EXCEPT ALL SELECT * FROM inc_full(d))
                                       UNION ALL (SELECT * FROM inc_full(d) EXCEPT ALL SELECT * FROM inc_profile)) x),
                (SELECT count(*) FROM inc_profile),
-               (SELECT inserted + updated + deleted FROM portrait.profile_run WHERE run_id > before ORDER BY run_id DESC LIMIT 1);
+               (SELECT inserted + updated + deleted FROM portrait.profile_run WHERE run_id > before ORDER BY run_id DESC LIMIT 1),
+               (SELECT inserted + updated + unchanged FROM portrait.profile_run WHERE run_id > before ORDER BY run_id DESC LIMIT 1);
         COMMIT;
     END LOOP;
 END
@@ -307,6 +308,8 @@ SELECT is((SELECT count(*) FROM inc_profile), (SELECT count(DISTINCT customer_id
           'every customer is in the profile (the watermark passed every committed row)');
 SELECT ok((SELECT min(written) FROM inc_results) < (SELECT min(rows) FROM inc_results),
           'a refresh writes only changed rows');
+SELECT is((SELECT count(*) FROM inc_results WHERE logged IS DISTINCT FROM rows), 0::bigint,
+          'the run log counts every profile row after every batch (inserted + updated + unchanged)');
 SELECT is((SELECT count(*) FROM inc_profile WHERE customer_id = 500), 0::bigint, 'a customer whose rows were all deleted leaves the profile');
 SELECT is((SELECT count(*) FROM portrait.profile_history h WHERE h.target_table = 'inc_profile'::regclass AND h.op = 'delete' AND h.key = '500' AND h.column_name = 'segment'),
           1::bigint, 'the deletion is in the history');
