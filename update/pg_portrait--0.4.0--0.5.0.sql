@@ -2939,8 +2939,11 @@ BEGIN
         st := coalesce((SELECT string_agg(quote_ident(p), '.') FROM unnest(parse_ident(o->>'state_table')) p),
                        format('%I.%I', sname, (SELECT relname FROM pg_class WHERE oid = target) || '_state'));
         IF to_regclass(st) IS NULL THEN
-            EXECUTE format('CREATE TABLE %s (key %s PRIMARY KEY, state @extschema@.rfm_state NOT NULL, last_day date)', st, key_type);
-            EXECUTE format('CREATE INDEX ON %s (last_day)', st);
+            -- Merged states are updated in place: room on every page and no
+            -- index on a changed column keep the updates HOT (no index entry,
+            -- less WAL); last_day is read by a scan once a day, not by index.
+            EXECUTE format('CREATE TABLE %s (key %s PRIMARY KEY, state @extschema@.rfm_state NOT NULL, last_day date)
+                            WITH (fillfactor = 75)', st, key_type);
             EXECUTE format('COMMENT ON TABLE %s IS %L', st, format('Stored rfm_summary states of %s (refresh_profile_incremental)', tname));
         END IF;
         st := to_regclass(st)::text;
@@ -3071,7 +3074,15 @@ BEGIN
     EXECUTE 'ANALYZE pg_temp.portrait_incr_diff';
     SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'), count(*) FILTER (WHERE op = 'd')
     INTO n_ins, n_upd, n_del FROM pg_temp.portrait_incr_diff;
-    EXECUTE format('SELECT count(*) FROM %s', tname) INTO n_total;
+    -- the rows before this run: those the last run of the table left, not a
+    -- scan of the whole profile for a few changed rows
+    IF NOT rescore_all THEN
+        SELECT r.inserted + r.updated + r.unchanged INTO n_total FROM @extschema@.profile_run r
+        WHERE r.target_table = refresh_profile_incremental.target AND r.status = 'succeeded' ORDER BY r.run_id DESC LIMIT 1;
+    END IF;
+    IF n_total IS NULL THEN
+        EXECUTE format('SELECT count(*) FROM %s', tname) INTO n_total;
+    END IF;
 
     IF history THEN
         INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)
@@ -3296,3 +3307,76 @@ CREATE FUNCTION @extschema@.audience_profile(base text, expression text, snapsho
     SET search_path = pg_catalog, pg_temp
     ROWS 100;
 COMMENT ON FUNCTION @extschema@.audience_profile(text, text, date) IS 'The profile of an audience against the population of its snapshot on every tag value, from bitmap intersections: counts, shares, TGI with its 95% interval, z-score and Cohen''s h as tgi_table reports them';
+
+-- ---------- incremental portrait: stored retention, cohort and sequence states ----------
+-- A customer's retention, cohort and cohort-matrix states are kept in a table
+-- column and merged with the state of new events only: the merged state
+-- finalised gives what the aggregate gives over all the events.  Late events
+-- (an earlier first period) are merged exactly: offsets are counted again
+-- from the earlier period, as the parallel combine does.
+CREATE AGGREGATE @extschema@.retention_state(VARIADIC conds bool[]) (
+    SFUNC = @extschema@.retention_trans,
+    STYPE = bigint,
+    COMBINEFUNC = @extschema@.retention_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention_state(VARIADIC bool[]) IS 'The state of retention (the conditions met and their number, a bigint), to be stored, merged with retention_merge and finalised with retention_final';
+
+CREATE AGGREGATE @extschema@.retention_merge(bigint) (
+    SFUNC = @extschema@.retention_combine,
+    STYPE = bigint,
+    COMBINEFUNC = @extschema@.retention_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention_merge(bigint) IS 'Merge of stored retention states (a stored state with the state of new events); retention_final gives the flags';
+
+CREATE AGGREGATE @extschema@.cohort_activity_state(ts timestamptz, period text, periods integer) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_state(timestamptz, text, integer) IS 'The state of cohort_activity (periods in the session time zone), to be stored, merged with cohort_activity_merge and finalised with cohort_activity_final';
+
+CREATE AGGREGATE @extschema@.cohort_activity_state(ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_state(timestamptz, text, integer, text) IS 'The state of cohort_activity with periods in the named time zone, to be stored, merged with cohort_activity_merge and finalised with cohort_activity_final';
+
+CREATE AGGREGATE @extschema@.cohort_activity_merge(@extschema@.cohort_state) (
+    SFUNC = @extschema@.cohort_activity_combine,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_merge(@extschema@.cohort_state) IS 'Merge of stored cohort_activity states of one customer (the same period, periods and zone); cohort_activity_final gives the cohort and offsets';
+
+CREATE AGGREGATE @extschema@.cohort_users_merge(@extschema@.cohort_users) (
+    SFUNC = @extschema@.cohort_users_combine,
+    STYPE = @extschema@.cohort_users,
+    COMBINEFUNC = @extschema@.cohort_users_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_users_merge(@extschema@.cohort_users) IS 'Merge of stored cohort_users states (a stored state with the cohort_users of new events, customers in both merged); cohort_table gives the matrix';
+-- The state of sequence_match and sequence_count is an event list with its
+-- pattern: stored in a table column, merged with the state of new events by
+-- sequence_merge and finalised by sequence_match_final or
+-- sequence_count_final, it gives what the aggregate gives over all events.
+CREATE AGGREGATE @extschema@.sequence_state(pattern text, ts timestamptz, VARIADIC conds bool[]) (
+    SFUNC = @extschema@.sequence_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.sequence_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.sequence_state(text, timestamptz, VARIADIC bool[]) IS 'The state of sequence_match and sequence_count (the events and the pattern), to be stored, merged with sequence_merge and finalised with sequence_match_final or sequence_count_final';
+
+CREATE AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) (
+    SFUNC = @extschema@.sequence_combine,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.sequence_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) IS 'Merge of stored sequence states of one pattern (a stored state with the state of new events); sequence_match_final or sequence_count_final gives the result';

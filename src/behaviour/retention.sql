@@ -263,3 +263,58 @@ SELECT m.cohort, m.period_offset, m.cohort_users, m.active_users, m.share
   FROM @extschema@.cohort_matrix(source, user_col, ts_col, period, periods, pg_catalog.current_setting('TimeZone')) AS m
 $$;
 COMMENT ON FUNCTION @extschema@.cohort_matrix(regclass, name, name, text, integer) IS 'Cohort matrix of an events table: per cohort (first active period) and offset 0..periods, the customers active and their share (NULL for periods after the last event''s); caller''s privileges';
+
+-- ---------- stored states (incremental refresh) ----------
+
+-- A customer's retention, cohort and cohort-matrix states are kept in a table
+-- column and merged with the state of new events only: the merged state
+-- finalised gives what the aggregate gives over all the events.  Late events
+-- (an earlier first period) are merged exactly: offsets are counted again
+-- from the earlier period, as the parallel combine does.
+CREATE AGGREGATE @extschema@.retention_state(VARIADIC conds bool[]) (
+    SFUNC = @extschema@.retention_trans,
+    STYPE = bigint,
+    COMBINEFUNC = @extschema@.retention_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention_state(VARIADIC bool[]) IS 'The state of retention (the conditions met and their number, a bigint), to be stored, merged with retention_merge and finalised with retention_final';
+
+CREATE AGGREGATE @extschema@.retention_merge(bigint) (
+    SFUNC = @extschema@.retention_combine,
+    STYPE = bigint,
+    COMBINEFUNC = @extschema@.retention_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention_merge(bigint) IS 'Merge of stored retention states (a stored state with the state of new events); retention_final gives the flags';
+
+CREATE AGGREGATE @extschema@.cohort_activity_state(ts timestamptz, period text, periods integer) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_state(timestamptz, text, integer) IS 'The state of cohort_activity (periods in the session time zone), to be stored, merged with cohort_activity_merge and finalised with cohort_activity_final';
+
+CREATE AGGREGATE @extschema@.cohort_activity_state(ts timestamptz, period text, periods integer, zone text) (
+    SFUNC = @extschema@.cohort_activity_trans,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_state(timestamptz, text, integer, text) IS 'The state of cohort_activity with periods in the named time zone, to be stored, merged with cohort_activity_merge and finalised with cohort_activity_final';
+
+CREATE AGGREGATE @extschema@.cohort_activity_merge(@extschema@.cohort_state) (
+    SFUNC = @extschema@.cohort_activity_combine,
+    STYPE = @extschema@.cohort_state,
+    COMBINEFUNC = @extschema@.cohort_activity_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_activity_merge(@extschema@.cohort_state) IS 'Merge of stored cohort_activity states of one customer (the same period, periods and zone); cohort_activity_final gives the cohort and offsets';
+
+CREATE AGGREGATE @extschema@.cohort_users_merge(@extschema@.cohort_users) (
+    SFUNC = @extschema@.cohort_users_combine,
+    STYPE = @extschema@.cohort_users,
+    COMBINEFUNC = @extschema@.cohort_users_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_users_merge(@extschema@.cohort_users) IS 'Merge of stored cohort_users states (a stored state with the cohort_users of new events, customers in both merged); cohort_table gives the matrix';

@@ -40,3 +40,25 @@ CREATE AGGREGATE @extschema@.sequence_count(pattern text, ts timestamptz, VARIAD
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.sequence_count(text, timestamptz, VARIADIC bool[]) IS 'Number of non-overlapping occurrences of the pattern (ClickHouse sequenceCount); each match starts after the previous one ends';
+
+-- ---------- stored states (incremental refresh) ----------
+
+-- The state of sequence_match and sequence_count is an event list with its
+-- pattern: stored in a table column, merged with the state of new events by
+-- sequence_merge and finalised by sequence_match_final or
+-- sequence_count_final, it gives what the aggregate gives over all events.
+CREATE AGGREGATE @extschema@.sequence_state(pattern text, ts timestamptz, VARIADIC conds bool[]) (
+    SFUNC = @extschema@.sequence_trans,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.sequence_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.sequence_state(text, timestamptz, VARIADIC bool[]) IS 'The state of sequence_match and sequence_count (the events and the pattern), to be stored, merged with sequence_merge and finalised with sequence_match_final or sequence_count_final';
+
+CREATE AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) (
+    SFUNC = @extschema@.sequence_combine,
+    STYPE = @extschema@.event_list,
+    COMBINEFUNC = @extschema@.sequence_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) IS 'Merge of stored sequence states of one pattern (a stored state with the state of new events); sequence_match_final or sequence_count_final gives the result';

@@ -303,8 +303,11 @@ BEGIN
         st := coalesce((SELECT string_agg(quote_ident(p), '.') FROM unnest(parse_ident(o->>'state_table')) p),
                        format('%I.%I', sname, (SELECT relname FROM pg_class WHERE oid = target) || '_state'));
         IF to_regclass(st) IS NULL THEN
-            EXECUTE format('CREATE TABLE %s (key %s PRIMARY KEY, state @extschema@.rfm_state NOT NULL, last_day date)', st, key_type);
-            EXECUTE format('CREATE INDEX ON %s (last_day)', st);
+            -- Merged states are updated in place: room on every page and no
+            -- index on a changed column keep the updates HOT (no index entry,
+            -- less WAL); last_day is read by a scan once a day, not by index.
+            EXECUTE format('CREATE TABLE %s (key %s PRIMARY KEY, state @extschema@.rfm_state NOT NULL, last_day date)
+                            WITH (fillfactor = 75)', st, key_type);
             EXECUTE format('COMMENT ON TABLE %s IS %L', st, format('Stored rfm_summary states of %s (refresh_profile_incremental)', tname));
         END IF;
         st := to_regclass(st)::text;
@@ -435,7 +438,15 @@ BEGIN
     EXECUTE 'ANALYZE pg_temp.portrait_incr_diff';
     SELECT count(*) FILTER (WHERE op = 'i'), count(*) FILTER (WHERE op = 'u'), count(*) FILTER (WHERE op = 'd')
     INTO n_ins, n_upd, n_del FROM pg_temp.portrait_incr_diff;
-    EXECUTE format('SELECT count(*) FROM %s', tname) INTO n_total;
+    -- the rows before this run: those the last run of the table left, not a
+    -- scan of the whole profile for a few changed rows
+    IF NOT rescore_all THEN
+        SELECT r.inserted + r.updated + r.unchanged INTO n_total FROM @extschema@.profile_run r
+        WHERE r.target_table = refresh_profile_incremental.target AND r.status = 'succeeded' ORDER BY r.run_id DESC LIMIT 1;
+    END IF;
+    IF n_total IS NULL THEN
+        EXECUTE format('SELECT count(*) FROM %s', tname) INTO n_total;
+    END IF;
 
     IF history THEN
         INSERT INTO @extschema@.profile_history (run_id, target, target_table, key, op, column_name, old_value, new_value, changed_at)

@@ -42,8 +42,8 @@ CREATE TABLE bench_model AS
 SELECT portrait.rfm_breaks((s).recency_days, (s).frequency, (s).monetary) AS model
 FROM (SELECT portrait.rfm_summary(ordered_at, amount, current_date) s FROM bench_orders GROUP BY customer_id) x;
 CREATE TABLE bench_inc (customer_id int PRIMARY KEY, frequency bigint, monetary float8, last_day date,
-                        r int, f int, m int, segment text);
-CREATE TABLE bench_full (LIKE bench_inc INCLUDING ALL);
+                        r int, f int, m int, segment text) WITH (fillfactor = 75);
+CREATE TABLE bench_full (LIKE bench_inc INCLUDING ALL) WITH (fillfactor = 75);
 CREATE TABLE bench_refresh_log (watermark xid8, finished_at timestamptz);
 SQL
 echo "history: $C customers, $N orders (generated in $(($(date +%s) - t0)) s)"
@@ -87,6 +87,11 @@ printf '%s' "$rows" | awk 'BEGIN {
 	printf "|---|---|---|---|---|---|---|---|---|\n" }
 	{ printf "| %d | %d | %d ms | %d ms | %.1f%% | %.2f MB | %.2f MB | %.1f%% | %d |\n",
 	  $1, $2, $3, $5, 100 * $3 / $5, $4 / 1048576, $6 / 1048576, 100 * $4 / $6, $7 }'
+
+q -c "SELECT pg_sleep(1); SELECT format('updates in place that were HOT (no index entry): states %s of %s, incremental profile %s of %s',
+             sum(n_tup_hot_upd) FILTER (WHERE relname = 'bench_inc_state'), sum(n_tup_upd) FILTER (WHERE relname = 'bench_inc_state'),
+             sum(n_tup_hot_upd) FILTER (WHERE relname = 'bench_inc'), sum(n_tup_upd) FILTER (WHERE relname = 'bench_inc'))
+      FROM pg_stat_user_tables" | tail -1
 
 # the per-minute schedule under a steady stream
 echo "stream: $RATE orders/s for $SECS s, an incremental refresh at every full minute of the stream"
