@@ -183,13 +183,10 @@ MinerBudget(const Miner *mn, double more)
 	PortraitFitBudget(MinerBytes(mn) + more, "fpgrowth", PORTRAIT_RULES_HINT);
 }
 
-/* Lexicographic order of two paths (ascending items), for qsort_arg. */
-static int
-ComparePaths(const void *a, const void *b, void *arg)
+/* Lexicographic order of paths x and y (ascending items). */
+static inline int
+ComparePaths(int32 x, int32 y, const PathSet *ps)
 {
-	const PathSet *ps = arg;
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
 	int64		i = ps->start[x];
 	int64		j = ps->start[y];
 	int64		ie = ps->start[x + 1];
@@ -204,6 +201,16 @@ ComparePaths(const void *a, const void *b, void *arg)
 		return -1;
 	return 0;
 }
+
+/* the comparison inlined into the sort */
+#define ST_SORT SortPaths
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE_ARG_TYPE const PathSet
+#define ST_COMPARE(a, b, arg) ComparePaths(*(a), *(b), (arg))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * Build the tree of the paths over m items (gitem: their global ranks).  In
@@ -242,7 +249,7 @@ BuildTree(Miner *mn, int32 m, const int32 *gitem, PathSet *ps)
 	order = palloc_extended(sizeof(int32) * Max(ps->n, 1), MCXT_ALLOC_HUGE);
 	for (int32 i = 0; i < ps->n; i++)
 		order[i] = i;
-	qsort_arg(order, ps->n, sizeof(int32), ComparePaths, ps);
+	SortPaths(order, ps->n, ps);
 	stack = palloc(sizeof(int32) * Max(m, 1));
 
 	for (int32 r = 0; r < ps->n; r++)
@@ -379,6 +386,22 @@ Mine(Miner *mn, FpTree *t, int depth)
 					mn->touched[ntouched++] = g;
 				mn->scratch[g] += c;
 			}
+		}
+		/* at the last level the counts are the itemsets: no conditional tree */
+		if (depth + 2 >= mn->max_len)
+		{
+			for (int32 k = 0; k < ntouched; k++)
+			{
+				int32		g = mn->touched[k];
+
+				if (mn->scratch[g] >= mn->min_count)
+				{
+					mn->prefix[depth + 1] = g;
+					Emit(mn, depth + 2, mn->scratch[g]);
+				}
+				mn->scratch[g] = 0;
+			}
+			continue;
 		}
 		/* the frequent ones, ascending global rank, become the conditional tree's items */
 		gitem = palloc(sizeof(int32) * Max(ntouched, 1));
