@@ -598,7 +598,7 @@ pp_basket_lines_combine(PG_FUNCTION_ARGS)
 /*
  * Stable LSD radix sort of n (key, item) pairs by key, a byte a pass, from
  * (skey, sitem) through the buffers (k1, i1) and (k2, i2) (skey may be k2);
- * a pass is skipped when every key has the same byte there.  *keys, *items
+ * only the bytes where the keys differ get a pass.  *keys, *items
  * receive the arrays holding the result (the input when no pass was needed).
  */
 static void
@@ -608,24 +608,38 @@ RadixByKey(const uint64 *skey, const int32 *sitem, int64 n, uint64 *k1, int32 *i
 	int64	   *hist;
 	const uint64 *fk = skey;
 	const int32 *fi = sitem;
+	uint64		any = 0;
+	uint64		all = ~(uint64) 0;
+	int			nd = 0;
+	int			digit[8];
 
 	*keys = skey;
 	*items = sitem;
 	if (n == 0)
 		return;
-	hist = palloc0(sizeof(int64) * 8 * 256);
+	/* the bytes where keys differ: only they need a histogram and a pass */
 	for (int64 i = 0; i < n; i++)
-		for (int d = 0; d < 8; d++)
-			hist[d * 256 + ((skey[i] >> (8 * d)) & 0xff)]++;
-	for (int d = 0; d < 8; d++)
 	{
-		int64	   *h = hist + d * 256;
+		any |= skey[i];
+		all &= skey[i];
+	}
+	for (int d = 0; d < 8; d++)
+		if (((any ^ all) >> (8 * d)) & 0xff)
+			digit[nd++] = d;
+	if (nd == 0)
+		return;
+	hist = palloc0(sizeof(int64) * nd * 256);
+	for (int64 i = 0; i < n; i++)
+		for (int j = 0; j < nd; j++)
+			hist[j * 256 + ((skey[i] >> (8 * digit[j])) & 0xff)]++;
+	for (int j = 0; j < nd; j++)
+	{
+		int			d = digit[j];
+		int64	   *h = hist + j * 256;
 		int64		sum = 0;
 		uint64	   *tk;
 		int32	   *ti;
 
-		if (h[(skey[0] >> (8 * d)) & 0xff] == n)
-			continue;
 		for (int v = 0; v < 256; v++)
 		{
 			int64		c = h[v];
