@@ -725,6 +725,11 @@ GroupLines(const BasketLines *bl, BasketGroups *g, int64 **owner, const char *wh
 	for (int64 i = 0; i < n; i++)
 		if (i == 0 || keys[i] != keys[i - 1])
 			nb++;
+	if (nb >= PG_INT32_MAX / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct baskets in one basket aggregate"),
+				 errdetail("At most %d distinct baskets are supported.", PG_INT32_MAX / 2)));
 	g->items = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
 	g->start = palloc_extended(sizeof(int64) * (nb + 1), MCXT_ALLOC_HUGE);
 	if (owner)
@@ -772,40 +777,11 @@ BasketLinesGroup(const BasketLines *bl, BasketGroups *g, const char *what, const
 
 /* ---------- text form ---------- */
 
-/* Byte order of two keys of a dictionary. */
+/* Key ids in the byte order of their keys (arg: the dictionary). */
 static int
-CompareDictKeys(const KeyDict *d, int32 a, int32 b)
+CompareKeyIds(const void *a, const void *b, void *arg)
 {
-	int			c = memcmp(d->buf + d->off[a], d->buf + d->off[b], Min(d->len[a], d->len[b]));
-
-	if (c != 0)
-		return c;
-	return (d->len[a] > d->len[b]) - (d->len[a] < d->len[b]);
-}
-
-static int
-CompareItemIds(const void *a, const void *b, void *arg)
-{
-	return CompareDictKeys(arg, *(const int32 *) a, *(const int32 *) b);
-}
-
-/* Groups in the text form's order: bigint baskets by value, text ones by name. */
-typedef struct OwnerOrderArg
-{
-	const BasketLines *bl;
-	const int64 *owner;
-} OwnerOrderArg;
-
-static int
-CompareOwners(const void *a, const void *b, void *arg)
-{
-	const OwnerOrderArg *oa = arg;
-	int64		x = oa->owner[*(const int32 *) a];
-	int64		y = oa->owner[*(const int32 *) b];
-
-	if (oa->bl->basket_type == PORTRAIT_KEY_BIGINT)
-		return (x > y) - (x < y);
-	return CompareDictKeys(&oa->bl->baskets, (int32) x, (int32) y);
+	return KeyDictCompare(arg, *(const int32 *) a, *(const int32 *) b);
 }
 
 /*
@@ -825,14 +801,30 @@ pp_basket_lines_out(PG_FUNCTION_ARGS)
 	int32	   *order;
 
 	GroupLines(bl, &g, &owner, "the text form of a basket state", PORTRAIT_BASKET_HINT);
+	/* groups come by key value; text baskets are put in the order of their names */
 	order = palloc_extended(sizeof(int32) * Max(g.nbaskets, 1), MCXT_ALLOC_HUGE);
 	for (int32 b = 0; b < g.nbaskets; b++)
 		order[b] = b;
 	if (bl->basket_type == PORTRAIT_KEY_TEXT)
 	{
-		OwnerOrderArg oa = {bl, owner};
+		int32		nids = bl->baskets.n;
+		int32	   *ids = palloc_extended(sizeof(int32) * Max(nids, 1), MCXT_ALLOC_HUGE);
+		int32	   *groupof = palloc_extended(sizeof(int32) * Max(nids, 1), MCXT_ALLOC_HUGE);
+		int32		r = 0;
 
-		qsort_arg(order, g.nbaskets, sizeof(int32), CompareOwners, &oa);
+		for (int32 i = 0; i < nids; i++)
+		{
+			ids[i] = i;
+			groupof[i] = -1;
+		}
+		for (int32 b = 0; b < g.nbaskets; b++)
+			groupof[owner[b]] = b;
+		qsort_arg(ids, nids, sizeof(int32), CompareKeyIds, &bl->baskets);
+		for (int32 i = 0; i < nids; i++)
+			if (groupof[ids[i]] >= 0)
+				order[r++] = groupof[ids[i]];
+		pfree(ids);
+		pfree(groupof);
 	}
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"basket_type\": \"%s\", \"item_type\": \"%s\", \"options\": %s, \"baskets\": [",
@@ -853,7 +845,7 @@ pp_basket_lines_out(PG_FUNCTION_ARGS)
 		else
 			escape_json(&buf, bl->baskets.buf + bl->baskets.off[owner[b]]);
 		appendStringInfoString(&buf, ", [");
-		qsort_arg(its, nits, sizeof(int32), CompareItemIds, &bl->items);
+		qsort_arg(its, nits, sizeof(int32), CompareKeyIds, &bl->items);
 		for (int64 k = 0; k < nits; k++)
 		{
 			if (k > 0)

@@ -81,19 +81,24 @@ BasketItemName(const BasketLines *bl, int32 id, uint32 *len)
 	return bl->items.buf + bl->items.off[id];
 }
 
-/* Byte order of two items' names (shorter first on a common prefix). */
+/* Byte order of two keys of a dictionary (shorter first on a common prefix). */
 static inline int
-BasketItemCompare(const BasketLines *bl, int32 a, int32 b)
+KeyDictCompare(const KeyDict *d, int32 a, int32 b)
 {
-	uint32		la,
-				lb;
-	const char *sa = BasketItemName(bl, a, &la);
-	const char *sb = BasketItemName(bl, b, &lb);
-	int			c = memcmp(sa, sb, Min(la, lb));
+	uint32		la = d->len[a];
+	uint32		lb = d->len[b];
+	int			c = memcmp(d->buf + d->off[a], d->buf + d->off[b], Min(la, lb));
 
 	if (c != 0)
 		return c;
 	return la < lb ? -1 : (la > lb ? 1 : 0);
+}
+
+/* Byte order of two items' names. */
+static inline int
+BasketItemCompare(const BasketLines *bl, int32 a, int32 b)
+{
+	return KeyDictCompare(&bl->items, a, b);
 }
 
 /* similarity.c: the item_similarity model kind, registered by the entry file */
