@@ -596,176 +596,191 @@ pp_basket_lines_combine(PG_FUNCTION_ARGS)
 /* ---------- grouping ---------- */
 
 /*
- * Stable LSD radix sort of n (key, item) pairs by key, a byte a pass, from
- * (skey, sitem) through the buffers (k1, i1) and (k2, i2) (skey may be k2);
- * only the bytes where the keys differ get a pass.  *keys, *items
- * receive the arrays holding the result (the input when no pass was needed).
+ * Grouping works on packed lines, a basket number in the upper half and the
+ * item id in the lower: one 8-byte array, sorted in place of the two arrays
+ * of the state, so the final function touches little fresh memory.
  */
-static void
-RadixByKey(const uint64 *skey, const int32 *sitem, int64 n, uint64 *k1, int32 *i1,
-		   uint64 *k2, int32 *i2, const uint64 **keys, const int32 **items)
+#define PACK(b, it)		(((uint64) (b) << 32) | (uint32) (it))
+
+/*
+ * Stable LSD radix sort of n packed lines by their upper half, a byte a
+ * pass through tmp, only over the bytes where the lines differ; returns the
+ * array holding the result (v or tmp).
+ */
+static uint64 *
+RadixByBasket(uint64 *v, uint64 *tmp, int64 n)
 {
-	int64	   *hist;
-	const uint64 *fk = skey;
-	const int32 *fi = sitem;
 	uint64		any = 0;
 	uint64		all = ~(uint64) 0;
-	int			nd = 0;
-	int			digit[8];
+	int64	   *h = palloc(sizeof(int64) * 256);
 
-	*keys = skey;
-	*items = sitem;
-	if (n == 0)
-		return;
-	/* the bytes where keys differ: only they need a histogram and a pass */
 	for (int64 i = 0; i < n; i++)
 	{
-		any |= skey[i];
-		all &= skey[i];
+		any |= v[i];
+		all &= v[i];
 	}
-	for (int d = 0; d < 8; d++)
-		if (((any ^ all) >> (8 * d)) & 0xff)
-			digit[nd++] = d;
-	if (nd == 0)
-		return;
-	hist = palloc0(sizeof(int64) * nd * 256);
-	for (int64 i = 0; i < n; i++)
-		for (int j = 0; j < nd; j++)
-			hist[j * 256 + ((skey[i] >> (8 * digit[j])) & 0xff)]++;
-	for (int j = 0; j < nd; j++)
+	for (int shift = 32; shift < 64; shift += 8)
 	{
-		int			d = digit[j];
-		int64	   *h = hist + j * 256;
 		int64		sum = 0;
-		uint64	   *tk;
-		int32	   *ti;
+		uint64	   *t;
 
-		for (int v = 0; v < 256; v++)
+		if ((((any ^ all) >> shift) & 0xff) == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		memset(h, 0, sizeof(int64) * 256);
+		for (int64 i = 0; i < n; i++)
+			h[(v[i] >> shift) & 0xff]++;
+		for (int d = 0; d < 256; d++)
 		{
-			int64		c = h[v];
+			int64		c = h[d];
 
-			h[v] = sum;
+			h[d] = sum;
 			sum += c;
 		}
-		CHECK_FOR_INTERRUPTS();
-		tk = (fk == k1) ? k2 : k1;
-		ti = (fk == k1) ? i2 : i1;
 		for (int64 i = 0; i < n; i++)
-		{
-			int64		at = h[(fk[i] >> (8 * d)) & 0xff]++;
-
-			tk[at] = fk[i];
-			ti[at] = fi[i];
-		}
-		fk = tk;
-		fi = ti;
+			tmp[h[(v[i] >> shift) & 0xff]++] = v[i];
+		t = v;
+		v = tmp;
+		tmp = t;
 	}
-	pfree(hist);
-	*keys = fk;
-	*items = fi;
+	pfree(h);
+	return v;
+}
+
+/*
+ * The lines packed by a counting sort of dense basket numbers num (nnum of
+ * them) into v.
+ */
+static void
+CountingByBasket(const BasketLines *bl, const int32 *num, int32 nnum, uint64 *v)
+{
+	int64	   *pos = palloc_extended(sizeof(int64) * ((Size) nnum + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+
+	for (int64 i = 0; i < bl->n; i++)
+		pos[num[i] + 1]++;
+	for (int32 b = 0; b < nnum; b++)
+		pos[b + 1] += pos[b];
+	for (int64 i = 0; i < bl->n; i++)
+		v[pos[num[i]]++] = PACK(num[i], bl->item[i]);
+	pfree(pos);
 }
 
 /*
  * The distinct items of each basket (a repeated line counts once), checking
  * the working memory first: what and hint name the caller's fit.  Text
- * baskets are dense ids, put in order by a counting sort; bigint baskets by
- * their value, a radix sort.  If owner is not NULL it receives each group's
- * basket key.
+ * baskets are dense ids already, put in order by a counting sort; bigint
+ * baskets spanning less than 2^32 are radix-sorted by their offset from the
+ * least, wider ones numbered through a hash first.  If owner is not NULL it
+ * receives each group's basket key (a text basket's id).
  */
 static void
 GroupLines(const BasketLines *bl, BasketGroups *g, int64 **owner, const char *what, const char *hint)
 {
 	int64		n = bl->n;
-	uint64	   *k1;
-	int32	   *i1;
-	uint64	   *k2 = NULL;
-	int32	   *i2 = NULL;
-	const uint64 *keys;
-	const int32 *items;
+	uint64	   *v;
+	uint64	   *tmp = NULL;
+	uint64	   *sorted;
+	int32	   *num = NULL;
+	int64	   *numkey = NULL;	/* wide bigint baskets: number -> value */
+	int64		lo = 0;
 	int32	   *seen;
+	int32	   *items;
 	int64		nb = 0;
 	int64		out = 0;
 	uint64		prev = 0;
 
-	PortraitFitBudget(BasketLinesBytes(bl) +
-					  (double) n * (2 * sizeof(uint64) + 3 * sizeof(int32)) + 8 * 256 * sizeof(int64) +
+	PortraitFitBudget(BasketLinesBytes(bl) + (double) n * (2 * sizeof(uint64) + sizeof(int32)) +
 					  (double) bl->items.n * sizeof(int32) +
 					  (double) Max(bl->baskets.n, 1) * sizeof(int64) * 2, what, hint);
-	k1 = palloc_extended(sizeof(uint64) * Max(n, 1), MCXT_ALLOC_HUGE);
-	i1 = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
+	v = palloc_extended(sizeof(uint64) * Max(n, 1), MCXT_ALLOC_HUGE);
 	if (bl->basket_type == PORTRAIT_KEY_TEXT)
 	{
-		int64	   *pos = palloc_extended(sizeof(int64) * ((Size) bl->baskets.n + 1),
-									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-
+		num = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
 		for (int64 i = 0; i < n; i++)
-			pos[bl->bkey[i] + 1]++;
-		for (int32 b = 0; b < bl->baskets.n; b++)
-			pos[b + 1] += pos[b];
-		for (int64 i = 0; i < n; i++)
-		{
-			int64		at = pos[bl->bkey[i]]++;
-
-			k1[at] = (uint64) bl->bkey[i];
-			i1[at] = bl->item[i];
-		}
-		pfree(pos);
-		keys = k1;
-		items = i1;
+			num[i] = (int32) bl->bkey[i];
+		CountingByBasket(bl, num, bl->baskets.n, v);
+		sorted = v;
 	}
 	else
 	{
-		/* the sign bit flipped: unsigned order is the values' order */
-		k2 = palloc_extended(sizeof(uint64) * Max(n, 1), MCXT_ALLOC_HUGE);
-		i2 = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
+		int64		hi = 0;
+
 		for (int64 i = 0; i < n; i++)
-			k2[i] = (uint64) bl->bkey[i] ^ ((uint64) 1 << 63);
-		RadixByKey(k2, bl->item, n, k1, i1, k2, i2, &keys, &items);
+		{
+			if (i == 0 || bl->bkey[i] < lo)
+				lo = bl->bkey[i];
+			if (i == 0 || bl->bkey[i] > hi)
+				hi = bl->bkey[i];
+		}
+		if (n == 0 || (uint64) hi - (uint64) lo <= PG_UINT32_MAX)
+		{
+			for (int64 i = 0; i < n; i++)
+				v[i] = PACK((uint64) bl->bkey[i] - (uint64) lo, bl->item[i]);
+			tmp = palloc_extended(sizeof(uint64) * Max(n, 1), MCXT_ALLOC_HUGE);
+			sorted = RadixByBasket(v, tmp, n);
+		}
+		else
+		{
+			KeyDict		d;
+
+			DictInit(&d, CurrentMemoryContext);
+			num = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < n; i++)
+				num[i] = DictIntern(&d, (const char *) &bl->bkey[i], sizeof(int64),
+									BasketLinesBytes(bl) + (double) n * (sizeof(uint64) + sizeof(int32)));
+			numkey = palloc_extended(sizeof(int64) * Max(d.n, 1), MCXT_ALLOC_HUGE);
+			for (int32 b = 0; b < d.n; b++)
+				memcpy(&numkey[b], d.buf + d.off[b], sizeof(int64));
+			CountingByBasket(bl, num, d.n, v);
+			sorted = v;
+		}
 	}
 	for (int64 i = 0; i < n; i++)
-		if (i == 0 || keys[i] != keys[i - 1])
+		if (i == 0 || (sorted[i] >> 32) != (sorted[i - 1] >> 32))
 			nb++;
 	if (nb >= PG_INT32_MAX / 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many distinct baskets in one basket aggregate"),
 				 errdetail("At most %d distinct baskets are supported.", PG_INT32_MAX / 2)));
-	g->items = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
 	g->start = palloc_extended(sizeof(int64) * (nb + 1), MCXT_ALLOC_HUGE);
 	if (owner)
 		*owner = palloc_extended(sizeof(int64) * Max(nb, 1), MCXT_ALLOC_HUGE);
 	/* seen[item]: the last group the item was kept in, so a repeat is dropped */
 	seen = palloc_extended(sizeof(int32) * Max(bl->items.n, 1), MCXT_ALLOC_HUGE);
 	memset(seen, 0xff, sizeof(int32) * Max(bl->items.n, 1));
+	/* the items overwrite the packed lines: item out lands before line i is passed */
+	items = (int32 *) sorted;
 	nb = 0;
 	for (int64 i = 0; i < n; i++)
 	{
-		int32		it = items[i];
+		uint64		line = sorted[i];
+		int32		it = (int32) (line & PG_UINT32_MAX);
 
-		if (i == 0 || keys[i] != prev)
+		if (i == 0 || (line >> 32) != prev)
 		{
+			prev = line >> 32;
 			if (owner)
-				(*owner)[nb] = bl->basket_type == PORTRAIT_KEY_TEXT ? (int64) keys[i] :
-					(int64) (keys[i] ^ ((uint64) 1 << 63));
+				(*owner)[nb] = numkey ? numkey[prev] :
+					(bl->basket_type == PORTRAIT_KEY_TEXT ? (int64) prev : (int64) (prev + (uint64) lo));
 			g->start[nb++] = out;
-			prev = keys[i];
 		}
 		if (seen[it] == nb - 1)
 			continue;
 		seen[it] = (int32) (nb - 1);
-		g->items[out++] = it;
+		items[out++] = it;
 	}
 	g->start[nb] = out;
 	g->nbaskets = (int32) nb;
 	g->nlines = out;
+	g->items = items;
 	pfree(seen);
-	pfree(k1);
-	pfree(i1);
-	if (k2)
-	{
-		pfree(k2);
-		pfree(i2);
-	}
+	if (num)
+		pfree(num);
+	if (numkey)
+		pfree(numkey);
+	if (tmp)
+		pfree(sorted == v ? tmp : v);
 }
 
 /* The distinct items of each basket; what and hint name the caller's fit. */
@@ -776,6 +791,16 @@ BasketLinesGroup(const BasketLines *bl, BasketGroups *g, const char *what, const
 }
 
 /* ---------- text form ---------- */
+
+/* Groups by their bigint basket's value (arg: the groups' keys). */
+static int
+CompareOwnerValues(const void *a, const void *b, void *arg)
+{
+	int64		x = ((const int64 *) arg)[*(const int32 *) a];
+	int64		y = ((const int64 *) arg)[*(const int32 *) b];
+
+	return (x > y) - (x < y);
+}
 
 /* Key ids in the byte order of their keys (arg: the dictionary). */
 static int
@@ -801,11 +826,13 @@ pp_basket_lines_out(PG_FUNCTION_ARGS)
 	int32	   *order;
 
 	GroupLines(bl, &g, &owner, "the text form of a basket state", PORTRAIT_BASKET_HINT);
-	/* groups come by key value; text baskets are put in the order of their names */
+	/* bigint baskets by value, text ones by name */
 	order = palloc_extended(sizeof(int32) * Max(g.nbaskets, 1), MCXT_ALLOC_HUGE);
 	for (int32 b = 0; b < g.nbaskets; b++)
 		order[b] = b;
-	if (bl->basket_type == PORTRAIT_KEY_TEXT)
+	if (bl->basket_type != PORTRAIT_KEY_TEXT)
+		qsort_arg(order, g.nbaskets, sizeof(int32), CompareOwnerValues, owner);
+	else
 	{
 		int32		nids = bl->baskets.n;
 		int32	   *ids = palloc_extended(sizeof(int32) * Max(nids, 1), MCXT_ALLOC_HUGE);
