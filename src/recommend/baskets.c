@@ -219,6 +219,7 @@ GrowLines(BasketLines *bl, int64 more)
 	bl->cap = cap;
 }
 
+/* Append one line (basket key, item id). */
 static inline void
 AppendLine(BasketLines *bl, int64 basket, int32 item)
 {
