@@ -3,7 +3,7 @@
 -- enumeration on generated baskets, row order and parallel plans do not
 -- matter, the state's text form, every error.
 BEGIN;
-SELECT plan(45);
+SELECT plan(52);
 
 -- Han, Kamber and Pei, Data Mining: Concepts and Techniques (3rd ed.), Table 6.1:
 -- nine transactions over I1..I5; with min_sup = 2 the frequent itemsets are
@@ -109,6 +109,17 @@ CREATE TEMP TABLE st AS SELECT pg_temp.lines(tid, item, '{"min_count": 2}') AS s
 SELECT is((SELECT portrait.fpgrowth_final(s::text::portrait.basket_lines) FROM st), (SELECT r FROM hk_result),
           'basket_lines text form round-trips');
 SELECT is((SELECT (s::text::portrait.basket_lines)::text FROM st), (SELECT s::text FROM st), 'text form is stable');
+SELECT is((SELECT pg_temp.lines(tid, item, '{"min_count": 2}' ORDER BY tid DESC, item DESC)::text FROM hk), (SELECT s::text FROM st),
+          'the text form does not depend on the order of the rows');
+CREATE AGGREGATE pg_temp.lines(bigint, text, jsonb) (SFUNC = portrait.fpgrowth_trans, STYPE = portrait.basket_lines,
+                                                     COMBINEFUNC = portrait.basket_lines_combine, PARALLEL = SAFE);
+SELECT is((SELECT pg_temp.lines(b, i, '{"min_count": 1}')::text FROM (VALUES (3::bigint, 'b'), (-1, 'a'), (3, 'a'), (3, 'b'), (NULL, 'c')) v(b, i)),
+          '{"basket_type": "bigint", "item_type": "text", "options": {"min_count": 1}, "baskets": [[-1, ["a"]], [3, ["a", "b"]]]}',
+          'bigint baskets in the text form: by value, each item once, by name');
+SELECT is((SELECT pg_temp.lines(b, i, '{"min_count": 1}')::text
+           FROM (VALUES (9223372036854775807::bigint, 'b'), (-9223372036854775808, 'a'), (3, 'a'), (9223372036854775807, 'b')) v(b, i)),
+          '{"basket_type": "bigint", "item_type": "text", "options": {"min_count": 1}, "baskets": [[-9223372036854775808, ["a"]], [3, ["a"]], [9223372036854775807, ["b"]]]}',
+          'bigint baskets spanning the whole range');
 SELECT throws_ok($$SELECT 'nonsense'::portrait.basket_lines$$, '22P02', NULL, 'malformed state text: 22P02');
 SELECT throws_ok($$SELECT '{"basket_type": "date", "item_type": "text", "options": {}, "baskets": []}'::portrait.basket_lines$$,
                  '22P02', NULL, 'unknown key type in the state text: 22P02');
@@ -125,6 +136,16 @@ SELECT matches(test_helpers.plan_of($$SELECT portrait.fpgrowth(basket, item, '{"
                'Partial Aggregate', 'the parallel plan has a Partial Aggregate');
 SELECT is((SELECT portrait.fpgrowth(basket, item, '{"min_support": 0.01, "max_len": 3}') FROM rec_par),
           (SELECT r FROM par_serial), 'parallel = serial');
+SELECT matches(test_helpers.plan_of($$SELECT pg_temp.lines(basket, item, '{"min_count": 2}') FROM rec_par$$),
+               'Partial Aggregate', 'the state alone has a parallel plan too');
+CREATE TEMP TABLE par_state AS SELECT pg_temp.lines(basket, item, '{"min_support": 0.01, "max_len": 3}') AS s FROM rec_par;
+SELECT is((SELECT portrait.fpgrowth_final(s::text::portrait.basket_lines) FROM par_state), (SELECT r FROM par_serial),
+          'a combined bigint-basket state through its text form gives the serial answer');
+CALL test_helpers.force_serial();
+SELECT is((SELECT portrait.fpgrowth(basket * 1000000000000 - 5000000000000000, item, '{"min_support": 0.01, "max_len": 3}') FROM rec_par),
+          (SELECT r FROM par_serial), 'basket keys spread wider than 2^32: the same answer');
+SELECT is((SELECT pg_temp.lines(basket, item, '{"min_support": 0.01, "max_len": 3}')::text FROM rec_par), (SELECT s::text FROM par_state),
+          'the state text of a parallel plan = of a serial one');
 CALL test_helpers.reset_parallel();
 
 -- bad input

@@ -3,12 +3,15 @@
  *		portrait.basket_lines: the aggregate state of the market-basket
  *		aggregates, the (basket, item) rows they were given.
  *
- * Both keys are interned (text as its bytes, bigint items as their decimal
- * text, bigint baskets as their eight bytes), so a line costs two int32 ids.
- * While an aggregate runs the state is an expanded object in the aggregate
- * context; its flat form has text I/O (JSON), so partial states move between
- * parallel workers and nodes.  Combining appends the lines, so the grouping
- * and every result are the same whatever the order of the rows.
+ * Items are interned (text as its bytes, bigint items as their decimal
+ * text) and text baskets too; a bigint basket is kept as its value, so a
+ * line costs a bigint key and an int32 id, and a row of a bigint basket one
+ * hash probe into the (small, cache-resident) item dictionary.  The lines are
+ * grouped into baskets only in the final function, by a radix or counting
+ * sort.  While an aggregate runs the state is an expanded object in the
+ * aggregate context; its flat form has text I/O (JSON), so partial states
+ * move between parallel workers and nodes.  Combining appends the lines, so
+ * the grouping and every result are the same whatever the order of the rows.
  */
 #include "postgres.h"
 
@@ -30,7 +33,10 @@ PG_FUNCTION_INFO_V1(pp_basket_lines_combine);
 #define PORTRAIT_BASKET_MIN_LINES 256
 #define PORTRAIT_BASKET_HINT "Raise portrait.fit_memory_limit, or aggregate a sample of the baskets (TABLESAMPLE)."
 
-/* Flat form: this header, the lines, the item keys, the basket keys, the options. */
+/*
+ * Flat form: this header, the lines' basket keys (int64), their items
+ * (int32), the item keys, the text basket keys, the options.
+ */
 typedef struct BasketLinesFlat
 {
 	int32		vl_len_;
@@ -67,7 +73,7 @@ static double
 DictBytes(const KeyDict *d)
 {
 	return (double) d->bufcap + (double) d->cap * (sizeof(Size) + 2 * sizeof(uint32)) +
-		(double) d->nslots * sizeof(int32);
+		(double) d->nslots * sizeof(KeySlot);
 }
 
 static void
@@ -77,15 +83,16 @@ DictRehash(KeyDict *d, uint32 nslots)
 
 	if (d->slots)
 		pfree(d->slots);
-	d->slots = MemoryContextAllocExtended(d->cxt, sizeof(int32) * (Size) nslots, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	d->slots = MemoryContextAllocExtended(d->cxt, sizeof(KeySlot) * (Size) nslots, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	d->nslots = nslots;
 	for (int32 id = 0; id < d->n; id++)
 	{
 		uint32		i = d->hash[id] & mask;
 
-		while (d->slots[i] != 0)
+		while (d->slots[i].id != 0)
 			i = (i + 1) & mask;
-		d->slots[i] = id + 1;
+		d->slots[i].hash = d->hash[id];
+		d->slots[i].id = id + 1;
 	}
 }
 
@@ -108,16 +115,19 @@ DictIntern(KeyDict *d, const char *key, uint32 len, double budget)
 					 errmsg("too many distinct keys in one basket aggregate"),
 					 errdetail("At most %d distinct baskets and %d distinct items are supported.",
 							   PG_INT32_MAX / 2, PG_INT32_MAX / 2)));
-		PortraitFitBudget(budget + DictBytes(d) + (double) nslots * 2 * sizeof(int32) +
+		PortraitFitBudget(budget + DictBytes(d) + (double) nslots * 2 * sizeof(KeySlot) +
 						  (double) nslots / 2 * (sizeof(Size) + 2 * sizeof(uint32)),
 						  "the baskets collected by this aggregate", PORTRAIT_BASKET_HINT);
 		DictRehash(d, nslots);
 	}
 	mask = d->nslots - 1;
-	for (i = h & mask; d->slots[i] != 0; i = (i + 1) & mask)
+	/* the key's bytes are read only when the hashes agree */
+	for (i = h & mask; d->slots[i].id != 0; i = (i + 1) & mask)
 	{
-		id = d->slots[i] - 1;
-		if (d->hash[id] == h && d->len[id] == len && memcmp(d->buf + d->off[id], key, len) == 0)
+		if (d->slots[i].hash != h)
+			continue;
+		id = d->slots[i].id - 1;
+		if (d->len[id] == len && memcmp(d->buf + d->off[id], key, len) == 0)
 			return id;
 	}
 	if (d->n >= d->cap)
@@ -155,7 +165,8 @@ DictIntern(KeyDict *d, const char *key, uint32 len, double budget)
 	memcpy(d->buf + d->buflen, key, len);
 	d->buf[d->buflen + len] = '\0';
 	d->buflen += len + 1;
-	d->slots[i] = id + 1;
+	d->slots[i].hash = h;
+	d->slots[i].id = id + 1;
 	return id;
 }
 
@@ -165,7 +176,7 @@ DictIntern(KeyDict *d, const char *key, uint32 len, double budget)
 double
 BasketLinesBytes(const BasketLines *bl)
 {
-	return (double) bl->cap * 2 * sizeof(int32) + DictBytes(&bl->items) + DictBytes(&bl->baskets);
+	return (double) bl->cap * (sizeof(int64) + sizeof(int32)) + DictBytes(&bl->items) + DictBytes(&bl->baskets);
 }
 
 static BasketLines *
@@ -187,21 +198,35 @@ IsOurExpanded(Datum d)
 		DatumGetEOHP(d)->eoh_methods == &basket_methods;
 }
 
+/* Room for more lines than the state has, at least twice as many. */
 static void
-AppendLine(BasketLines *bl, int32 basket, int32 item)
+GrowLines(BasketLines *bl, int64 more)
+{
+	int64		cap = Max(Max(bl->cap * 2, PORTRAIT_BASKET_MIN_LINES), bl->n + more);
+
+	PortraitFitBudget(BasketLinesBytes(bl) + (double) (cap - bl->cap) * (sizeof(int64) + sizeof(int32)),
+					  "the baskets collected by this aggregate", PORTRAIT_BASKET_HINT);
+	if (bl->bkey == NULL)
+	{
+		bl->bkey = MemoryContextAllocExtended(bl->hdr.eoh_context, sizeof(int64) * (Size) cap, MCXT_ALLOC_HUGE);
+		bl->item = MemoryContextAllocExtended(bl->hdr.eoh_context, sizeof(int32) * (Size) cap, MCXT_ALLOC_HUGE);
+	}
+	else
+	{
+		bl->bkey = repalloc_huge(bl->bkey, sizeof(int64) * (Size) cap);
+		bl->item = repalloc_huge(bl->item, sizeof(int32) * (Size) cap);
+	}
+	bl->cap = cap;
+}
+
+/* Append one line (basket key, item id). */
+static inline void
+AppendLine(BasketLines *bl, int64 basket, int32 item)
 {
 	if (unlikely(bl->n >= bl->cap))
-	{
-		int64		cap = Max(bl->cap * 2, PORTRAIT_BASKET_MIN_LINES);
-
-		PortraitFitBudget(BasketLinesBytes(bl) + (double) (cap - bl->cap) * 2 * sizeof(int32),
-						  "the baskets collected by this aggregate", PORTRAIT_BASKET_HINT);
-		bl->lines = bl->lines ? repalloc_huge(bl->lines, sizeof(int32) * 2 * (Size) cap) :
-			MemoryContextAllocExtended(bl->hdr.eoh_context, sizeof(int32) * 2 * (Size) cap, MCXT_ALLOC_HUGE);
-		bl->cap = cap;
-	}
-	bl->lines[2 * bl->n] = basket;
-	bl->lines[2 * bl->n + 1] = item;
+		GrowLines(bl, 1);
+	bl->bkey[bl->n] = basket;
+	bl->item[bl->n] = item;
 	bl->n++;
 }
 
@@ -265,7 +290,7 @@ FlatBytes(const BasketLines *bl)
 {
 	Size		sz = offsetof(BasketLinesFlat, data);
 
-	sz = add_size(sz, mul_size(sizeof(int32) * 2, bl->n));
+	sz = add_size(sz, mul_size(sizeof(int64) + sizeof(int32), bl->n));
 	sz = add_size(sz, add_size(bl->items.buflen, mul_size(sizeof(uint32), bl->items.n)));
 	sz = add_size(sz, add_size(bl->baskets.buflen, mul_size(sizeof(uint32), bl->baskets.n)));
 	return add_size(sz, bl->optslen);
@@ -319,8 +344,11 @@ BasketFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 	f->nlines = bl->n;
 	p = f->data;
 	if (bl->n > 0)
-		memcpy(p, bl->lines, sizeof(int32) * 2 * bl->n);
-	p += sizeof(int32) * 2 * bl->n;
+	{
+		memcpy(p, bl->bkey, sizeof(int64) * bl->n);
+		memcpy(p + sizeof(int64) * bl->n, bl->item, sizeof(int32) * bl->n);
+	}
+	p += (sizeof(int64) + sizeof(int32)) * bl->n;
 	q = FlattenDict(&bl->items, p);
 	f->itembytes = q - p;
 	p = FlattenDict(&bl->baskets, q);
@@ -349,35 +377,65 @@ ReadDict(KeyDict *d, const char *p, const char *end, int32 n, int32 *map, double
 	return p;
 }
 
+/*
+ * Append n lines (basket keys bkey, items item) of another state to bl, its
+ * item ids and text basket ids mapped by imap and bmap (nitems, nbaskets of
+ * them); checked when the lines come from a flat form.
+ */
+static void
+AppendLines(BasketLines *bl, const int64 *bkey, const int32 *item, int64 n,
+			const int32 *imap, int32 nitems, const int32 *bmap, int32 nbaskets, bool check)
+{
+	bool		text = bl->basket_type == PORTRAIT_KEY_TEXT;
+
+	if (bl->n + n > bl->cap)
+		GrowLines(bl, n);
+	for (int64 i = 0; i < n; i++)
+	{
+		int64		b;
+		int32		it;
+
+		memcpy(&b, bkey + i, sizeof(int64));
+		memcpy(&it, item + i, sizeof(int32));
+		if (check && (it < 0 || it >= nitems || (text && (b < 0 || b >= nbaskets))))
+			elog(ERROR, "corrupt basket_lines state");
+		bl->bkey[bl->n + i] = text ? bmap[b] : b;
+		bl->item[bl->n + i] = imap[it];
+	}
+	bl->n += n;
+}
+
 /* Append the lines of flat state f to bl (its keys re-interned). */
 static void
 MergeFlat(BasketLines *bl, const BasketLinesFlat *f)
 {
 	const char *end = (const char *) f + VARSIZE(f);
 	const char *p = f->data;
-	const int32 *lines = (const int32 *) p;
+	const int64 *bkey = (const int64 *) p;
+	const int32 *item;
 	int32	   *imap;
 	int32	   *bmap;
 
 	if (f->nlines == 0)
 		return;
+	if (f->nlines < 0 || (Size) (end - p) / (sizeof(int64) + sizeof(int32)) < (Size) f->nlines ||
+		f->nitems < 0 || f->nbaskets < 0)
+		elog(ERROR, "corrupt basket_lines state");
 	SetTypes(bl, f->basket_type, f->item_type);
 	imap = palloc_extended(sizeof(int32) * Max(f->nitems, 1), MCXT_ALLOC_HUGE);
 	bmap = palloc_extended(sizeof(int32) * Max(f->nbaskets, 1), MCXT_ALLOC_HUGE);
-	p += sizeof(int32) * 2 * f->nlines;
+	p += sizeof(int64) * f->nlines;
+	item = (const int32 *) p;
+	p += sizeof(int32) * f->nlines;
 	p = ReadDict(&bl->items, p, end, f->nitems, imap, BasketLinesBytes(bl));
 	p = ReadDict(&bl->baskets, p, end, f->nbaskets, bmap, BasketLinesBytes(bl));
 	if (f->optslen > 0)
-		SetOptions(bl, p, f->optslen);
-	for (int64 i = 0; i < f->nlines; i++)
 	{
-		int32		b = lines[2 * i];
-		int32		it = lines[2 * i + 1];
-
-		if (b < 0 || b >= f->nbaskets || it < 0 || it >= f->nitems)
+		if (end - p < f->optslen)
 			elog(ERROR, "corrupt basket_lines state");
-		AppendLine(bl, bmap[b], imap[it]);
+		SetOptions(bl, p, f->optslen);
 	}
+	AppendLines(bl, bkey, item, f->nlines, imap, f->nitems, bmap, f->nbaskets, true);
 	pfree(imap);
 	pfree(bmap);
 }
@@ -401,8 +459,7 @@ MergeExpanded(BasketLines *bl, const BasketLines *o)
 	for (int32 i = 0; i < o->baskets.n; i++)
 		bmap[i] = DictIntern(&bl->baskets, o->baskets.buf + o->baskets.off[i], o->baskets.len[i],
 							 BasketLinesBytes(bl));
-	for (int64 i = 0; i < o->n; i++)
-		AppendLine(bl, bmap[o->lines[2 * i]], imap[o->lines[2 * i + 1]]);
+	AppendLines(bl, o->bkey, o->item, o->n, imap, o->items.n, bmap, o->baskets.n, false);
 	pfree(imap);
 	pfree(bmap);
 }
@@ -473,9 +530,8 @@ BasketLinesTrans(FunctionCallInfo fcinfo, BasketOptionsCheck check)
 	char		buf[MAXINT8LEN + 1];
 	const char *key;
 	uint32		len;
-	int32		b;
+	int64		b;
 	int32		it;
-	int64		v;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return PortraitStateUnchanged(fcinfo);
@@ -495,10 +551,7 @@ BasketLinesTrans(FunctionCallInfo fcinfo, BasketOptionsCheck check)
 	SetTypes(bl, tt->basket_type, tt->item_type);
 
 	if (tt->basket_type == PORTRAIT_KEY_BIGINT)
-	{
-		v = PG_GETARG_INT64(1);
-		b = DictIntern(&bl->baskets, (const char *) &v, sizeof(int64), BasketLinesBytes(bl));
-	}
+		b = PG_GETARG_INT64(1);
 	else
 	{
 		text	   *t = PG_GETARG_TEXT_PP(1);
@@ -543,67 +596,225 @@ pp_basket_lines_combine(PG_FUNCTION_ARGS)
 
 /* ---------- grouping ---------- */
 
-#define ST_SORT SortLineKeys
-#define ST_ELEMENT_TYPE uint64
-#define ST_COMPARE(a, b) (*(a) < *(b) ? -1 : (*(a) > *(b) ? 1 : 0))
-#define ST_CHECK_FOR_INTERRUPTS
-#define ST_SCOPE static
-#define ST_DEFINE
-#include "lib/sort_template.h"
+/*
+ * Grouping works on packed lines, a basket number in the upper half and the
+ * item id in the lower: one 8-byte array, sorted in place of the two arrays
+ * of the state, so the final function touches little fresh memory.
+ */
+#define PACK(b, it)		(((uint64) (b) << 32) | (uint32) (it))
+
+/*
+ * Stable LSD radix sort of n packed lines by their upper half, a byte a
+ * pass through tmp, only over the bytes where the lines differ; returns the
+ * array holding the result (v or tmp).
+ */
+static uint64 *
+RadixByBasket(uint64 *v, uint64 *tmp, int64 n)
+{
+	uint64		any = 0;
+	uint64		all = ~(uint64) 0;
+	int64	   *h = palloc(sizeof(int64) * 256);
+
+	for (int64 i = 0; i < n; i++)
+	{
+		any |= v[i];
+		all &= v[i];
+	}
+	for (int shift = 32; shift < 64; shift += 8)
+	{
+		int64		sum = 0;
+		uint64	   *t;
+
+		if ((((any ^ all) >> shift) & 0xff) == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		memset(h, 0, sizeof(int64) * 256);
+		for (int64 i = 0; i < n; i++)
+			h[(v[i] >> shift) & 0xff]++;
+		for (int d = 0; d < 256; d++)
+		{
+			int64		c = h[d];
+
+			h[d] = sum;
+			sum += c;
+		}
+		for (int64 i = 0; i < n; i++)
+			tmp[h[(v[i] >> shift) & 0xff]++] = v[i];
+		t = v;
+		v = tmp;
+		tmp = t;
+	}
+	pfree(h);
+	return v;
+}
+
+/*
+ * The lines packed by a counting sort of dense basket numbers num (nnum of
+ * them) into v.
+ */
+static void
+CountingByBasket(const BasketLines *bl, const int32 *num, int32 nnum, uint64 *v)
+{
+	int64	   *pos = palloc_extended(sizeof(int64) * ((Size) nnum + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+
+	for (int64 i = 0; i < bl->n; i++)
+		pos[num[i] + 1]++;
+	for (int32 b = 0; b < nnum; b++)
+		pos[b + 1] += pos[b];
+	for (int64 i = 0; i < bl->n; i++)
+		v[pos[num[i]]++] = PACK(num[i], bl->item[i]);
+	pfree(pos);
+}
 
 /*
  * The distinct items of each basket (a repeated line counts once), checking
- * the working memory first: what and hint name the caller's fit.
+ * the working memory first: what and hint name the caller's fit.  Text
+ * baskets are dense ids already, put in order by a counting sort; bigint
+ * baskets spanning less than 2^32 are radix-sorted by their offset from the
+ * least, wider ones numbered through a hash first.  If owner is not NULL it
+ * receives each group's basket key (a text basket's id).
  */
+static void
+GroupLines(const BasketLines *bl, BasketGroups *g, int64 **owner, const char *what, const char *hint)
+{
+	int64		n = bl->n;
+	uint64	   *v;
+	uint64	   *tmp = NULL;
+	uint64	   *sorted;
+	int32	   *num = NULL;
+	int64	   *numkey = NULL;	/* wide bigint baskets: number -> value */
+	int64		lo = 0;
+	int32	   *seen;
+	int32	   *items;
+	int64		nb = 0;
+	int64		out = 0;
+	uint64		prev = 0;
+
+	PortraitFitBudget(BasketLinesBytes(bl) + (double) n * (2 * sizeof(uint64) + sizeof(int32)) +
+					  (double) bl->items.n * sizeof(int32) +
+					  (double) Max(bl->baskets.n, 1) * sizeof(int64) * 2, what, hint);
+	v = palloc_extended(sizeof(uint64) * Max(n, 1), MCXT_ALLOC_HUGE);
+	if (bl->basket_type == PORTRAIT_KEY_TEXT)
+	{
+		num = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
+		for (int64 i = 0; i < n; i++)
+			num[i] = (int32) bl->bkey[i];
+		CountingByBasket(bl, num, bl->baskets.n, v);
+		sorted = v;
+	}
+	else
+	{
+		int64		hi = 0;
+
+		for (int64 i = 0; i < n; i++)
+		{
+			if (i == 0 || bl->bkey[i] < lo)
+				lo = bl->bkey[i];
+			if (i == 0 || bl->bkey[i] > hi)
+				hi = bl->bkey[i];
+		}
+		if (n == 0 || (uint64) hi - (uint64) lo <= PG_UINT32_MAX)
+		{
+			for (int64 i = 0; i < n; i++)
+				v[i] = PACK((uint64) bl->bkey[i] - (uint64) lo, bl->item[i]);
+			tmp = palloc_extended(sizeof(uint64) * Max(n, 1), MCXT_ALLOC_HUGE);
+			sorted = RadixByBasket(v, tmp, n);
+		}
+		else
+		{
+			KeyDict		d;
+
+			DictInit(&d, CurrentMemoryContext);
+			num = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < n; i++)
+				num[i] = DictIntern(&d, (const char *) &bl->bkey[i], sizeof(int64),
+									BasketLinesBytes(bl) + (double) n * (sizeof(uint64) + sizeof(int32)));
+			numkey = palloc_extended(sizeof(int64) * Max(d.n, 1), MCXT_ALLOC_HUGE);
+			for (int32 b = 0; b < d.n; b++)
+				memcpy(&numkey[b], d.buf + d.off[b], sizeof(int64));
+			CountingByBasket(bl, num, d.n, v);
+			sorted = v;
+		}
+	}
+	for (int64 i = 0; i < n; i++)
+		if (i == 0 || (sorted[i] >> 32) != (sorted[i - 1] >> 32))
+			nb++;
+	if (nb >= PG_INT32_MAX / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct baskets in one basket aggregate"),
+				 errdetail("At most %d distinct baskets are supported.", PG_INT32_MAX / 2)));
+	g->start = palloc_extended(sizeof(int64) * (nb + 1), MCXT_ALLOC_HUGE);
+	if (owner)
+		*owner = palloc_extended(sizeof(int64) * Max(nb, 1), MCXT_ALLOC_HUGE);
+	/* seen[item]: the last group the item was kept in, so a repeat is dropped */
+	seen = palloc_extended(sizeof(int32) * Max(bl->items.n, 1), MCXT_ALLOC_HUGE);
+	memset(seen, 0xff, sizeof(int32) * Max(bl->items.n, 1));
+	/* the items overwrite the packed lines: item out lands before line i is passed */
+	items = (int32 *) sorted;
+	nb = 0;
+	for (int64 i = 0; i < n; i++)
+	{
+		uint64		line = sorted[i];
+		int32		it = (int32) (line & PG_UINT32_MAX);
+
+		if (i == 0 || (line >> 32) != prev)
+		{
+			prev = line >> 32;
+			if (owner)
+				(*owner)[nb] = numkey ? numkey[prev] :
+					(bl->basket_type == PORTRAIT_KEY_TEXT ? (int64) prev : (int64) (prev + (uint64) lo));
+			g->start[nb++] = out;
+		}
+		if (seen[it] == nb - 1)
+			continue;
+		seen[it] = (int32) (nb - 1);
+		items[out++] = it;
+	}
+	g->start[nb] = out;
+	g->nbaskets = (int32) nb;
+	g->nlines = out;
+	g->items = items;
+	pfree(seen);
+	if (num)
+		pfree(num);
+	if (numkey)
+		pfree(numkey);
+	if (tmp)
+		pfree(sorted == v ? tmp : v);
+}
+
+/* The distinct items of each basket; what and hint name the caller's fit. */
 void
 BasketLinesGroup(const BasketLines *bl, BasketGroups *g, const char *what, const char *hint)
 {
-	uint64	   *keys;
-	int64		n = 0;
-	int32		nb = 0;
-
-	PortraitFitBudget(BasketLinesBytes(bl) + (double) bl->n * (sizeof(uint64) + sizeof(int32)) +
-					  (double) (bl->baskets.n + 1) * sizeof(int64), what, hint);
-	keys = palloc_extended(sizeof(uint64) * Max(bl->n, 1), MCXT_ALLOC_HUGE);
-	for (int64 i = 0; i < bl->n; i++)
-		keys[i] = ((uint64) (uint32) bl->lines[2 * i] << 32) | (uint32) bl->lines[2 * i + 1];
-	SortLineKeys(keys, bl->n);
-	g->items = palloc_extended(sizeof(int32) * Max(bl->n, 1), MCXT_ALLOC_HUGE);
-	g->start = palloc_extended(sizeof(int64) * (bl->baskets.n + 1), MCXT_ALLOC_HUGE);
-	for (int64 i = 0; i < bl->n; i++)
-	{
-		if (i > 0 && keys[i] == keys[i - 1])
-			continue;
-		if (i == 0 || (keys[i] >> 32) != (keys[i - 1] >> 32))
-			g->start[nb++] = n;
-		g->items[n++] = (int32) (keys[i] & 0xffffffff);
-	}
-	g->start[nb] = n;
-	g->nbaskets = nb;
-	g->nlines = n;
-	pfree(keys);
+	GroupLines(bl, g, NULL, what, hint);
 }
 
 /* ---------- text form ---------- */
 
-/* A key as JSON: a bigint basket as a number, everything else as a string. */
-static void
-AppendKey(StringInfo buf, const KeyDict *d, int32 id, bool bigint)
+/* Groups by their bigint basket's value (arg: the groups' keys). */
+static int
+CompareOwnerValues(const void *a, const void *b, void *arg)
 {
-	if (bigint)
-	{
-		int64		v;
+	int64		x = ((const int64 *) arg)[*(const int32 *) a];
+	int64		y = ((const int64 *) arg)[*(const int32 *) b];
 
-		memcpy(&v, d->buf + d->off[id], sizeof(int64));
-		appendStringInfo(buf, INT64_FORMAT, v);
-	}
-	else
-		escape_json(buf, d->buf + d->off[id]);
+	return (x > y) - (x < y);
+}
+
+/* Key ids in the byte order of their keys (arg: the dictionary). */
+static int
+CompareKeyIds(const void *a, const void *b, void *arg)
+{
+	return KeyDictCompare(arg, *(const int32 *) a, *(const int32 *) b);
 }
 
 /*
  * Text form, JSON: {"basket_type": ..., "item_type": ..., "options": {...},
- * "baskets": [[basket, [item, ...]], ...]} with each basket's distinct items.
+ * "baskets": [[basket, [item, ...]], ...]} with each basket's distinct items;
+ * baskets and items in the order of their keys, so the text depends only on
+ * the lines, not on the order they came in.
  */
 Datum
 pp_basket_lines_out(PG_FUNCTION_ARGS)
@@ -612,40 +823,62 @@ pp_basket_lines_out(PG_FUNCTION_ARGS)
 	BasketGroups g;
 	StringInfoData buf;
 	Jsonb	   *opts = BasketLinesOptions(bl);
-	int32	   *owner;
+	int64	   *owner;
+	int32	   *order;
 
-	BasketLinesGroup(bl, &g, "the text form of a basket state", PORTRAIT_BASKET_HINT);
-	/* a group's basket: the basket id of any of its lines, found again by sorting */
-	owner = palloc(sizeof(int32) * Max(g.nbaskets, 1));
+	GroupLines(bl, &g, &owner, "the text form of a basket state", PORTRAIT_BASKET_HINT);
+	/* bigint baskets by value, text ones by name */
+	order = palloc_extended(sizeof(int32) * Max(g.nbaskets, 1), MCXT_ALLOC_HUGE);
+	for (int32 b = 0; b < g.nbaskets; b++)
+		order[b] = b;
+	if (bl->basket_type != PORTRAIT_KEY_TEXT)
+		qsort_arg(order, g.nbaskets, sizeof(int32), CompareOwnerValues, owner);
+	else
 	{
-		uint64	   *keys = palloc_extended(sizeof(uint64) * Max(bl->n, 1), MCXT_ALLOC_HUGE);
-		int32		nb = 0;
+		int32		nids = bl->baskets.n;
+		int32	   *ids = palloc_extended(sizeof(int32) * Max(nids, 1), MCXT_ALLOC_HUGE);
+		int32	   *groupof = palloc_extended(sizeof(int32) * Max(nids, 1), MCXT_ALLOC_HUGE);
+		int32		r = 0;
 
-		for (int64 i = 0; i < bl->n; i++)
-			keys[i] = (uint64) (uint32) bl->lines[2 * i] << 32;
-		SortLineKeys(keys, bl->n);
-		for (int64 i = 0; i < bl->n; i++)
-			if (i == 0 || keys[i] != keys[i - 1])
-				owner[nb++] = (int32) (keys[i] >> 32);
-		pfree(keys);
+		for (int32 i = 0; i < nids; i++)
+		{
+			ids[i] = i;
+			groupof[i] = -1;
+		}
+		for (int32 b = 0; b < g.nbaskets; b++)
+			groupof[owner[b]] = b;
+		qsort_arg(ids, nids, sizeof(int32), CompareKeyIds, &bl->baskets);
+		for (int32 i = 0; i < nids; i++)
+			if (groupof[ids[i]] >= 0)
+				order[r++] = groupof[ids[i]];
+		pfree(ids);
+		pfree(groupof);
 	}
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"basket_type\": \"%s\", \"item_type\": \"%s\", \"options\": %s, \"baskets\": [",
 					 bl->item_type ? KeyTypeName(bl->basket_type) : "text",
 					 bl->item_type ? KeyTypeName(bl->item_type) : "text",
 					 JsonbToCString(NULL, &opts->root, VARSIZE(opts)));
-	for (int32 b = 0; b < g.nbaskets; b++)
+	for (int32 r = 0; r < g.nbaskets; r++)
 	{
-		if (b > 0)
+		int32		b = order[r];
+		int32	   *its = g.items + g.start[b];
+		int64		nits = g.start[b + 1] - g.start[b];
+
+		if (r > 0)
 			appendStringInfoString(&buf, ", ");
 		appendStringInfoChar(&buf, '[');
-		AppendKey(&buf, &bl->baskets, owner[b], bl->basket_type == PORTRAIT_KEY_BIGINT);
+		if (bl->basket_type == PORTRAIT_KEY_BIGINT)
+			appendStringInfo(&buf, INT64_FORMAT, owner[b]);
+		else
+			escape_json(&buf, bl->baskets.buf + bl->baskets.off[owner[b]]);
 		appendStringInfoString(&buf, ", [");
-		for (int64 k = g.start[b]; k < g.start[b + 1]; k++)
+		qsort_arg(its, nits, sizeof(int32), CompareKeyIds, &bl->items);
+		for (int64 k = 0; k < nits; k++)
 		{
-			if (k > g.start[b])
+			if (k > 0)
 				appendStringInfoString(&buf, ", ");
-			AppendKey(&buf, &bl->items, g.items[k], false);
+			escape_json(&buf, bl->items.buf + bl->items.off[its[k]]);
 		}
 		appendStringInfoString(&buf, "]]");
 	}
@@ -714,7 +947,7 @@ pp_basket_lines_in(PG_FUNCTION_ARGS)
 	{
 		JsonbValue *key;
 		JsonbValue *items;
-		int32		b;
+		int64		b;
 		JsonbIterator *it2;
 		JsonbValue	ie;
 		JsonbIteratorToken tok2;
@@ -728,12 +961,9 @@ pp_basket_lines_in(PG_FUNCTION_ARGS)
 		items = getIthJsonbValueFromContainer(e.val.binary.data, 1);
 		if (btype == PORTRAIT_KEY_BIGINT)
 		{
-			int64		k;
-
 			if (key->type != jbvNumeric)
 				BadState(input);
-			k = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(key->val.numeric)));
-			b = DictIntern(&bl->baskets, (const char *) &k, sizeof(int64), BasketLinesBytes(bl));
+			b = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(key->val.numeric)));
 		}
 		else
 		{

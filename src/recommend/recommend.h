@@ -13,6 +13,13 @@
 #define PORTRAIT_KEY_TEXT	1
 #define PORTRAIT_KEY_BIGINT 2
 
+/* A slot of a key hash: the key's hash beside its id, so a probe reads one array. */
+typedef struct KeySlot
+{
+	uint32		hash;
+	int32		id;				/* id + 1, 0 empty */
+} KeySlot;
+
 /* Interned byte strings: id -> bytes (NUL-terminated copy), bytes -> id. */
 typedef struct KeyDict
 {
@@ -25,26 +32,31 @@ typedef struct KeyDict
 	uint32	   *hash;			/* per id: hash of the bytes */
 	int32		n;
 	int32		cap;
-	int32	   *slots;			/* open addressing: id + 1, 0 empty */
+	KeySlot    *slots;			/* open addressing */
 	uint32		nslots;			/* a power of two */
 } KeyDict;
 
-/* The state while an aggregate runs: an expanded object in its context. */
+/*
+ * The state while an aggregate runs: an expanded object in its context.  A
+ * line is its basket key (a bigint basket's value, a text basket's id in
+ * baskets) and its item's id in items.
+ */
 typedef struct BasketLines
 {
 	ExpandedObjectHeader hdr;
 	int32		item_type;
 	int32		basket_type;
 	KeyDict		items;
-	KeyDict		baskets;
+	KeyDict		baskets;		/* text baskets only */
 	int64		n;				/* lines */
 	int64		cap;
-	int32	   *lines;			/* (basket id, item id) pairs */
+	int64	   *bkey;			/* per line: basket key */
+	int32	   *item;			/* per line: item id */
 	char	   *opts;			/* the options' jsonb bytes, or NULL */
 	Size		optslen;
 } BasketLines;
 
-/* The lines grouped by basket: each basket's distinct items, ascending ids. */
+/* The lines grouped by basket: each basket's distinct items (in no particular order). */
 typedef struct BasketGroups
 {
 	int32		nbaskets;
@@ -69,19 +81,24 @@ BasketItemName(const BasketLines *bl, int32 id, uint32 *len)
 	return bl->items.buf + bl->items.off[id];
 }
 
-/* Byte order of two items' names (shorter first on a common prefix). */
+/* Byte order of two keys of a dictionary (shorter first on a common prefix). */
 static inline int
-BasketItemCompare(const BasketLines *bl, int32 a, int32 b)
+KeyDictCompare(const KeyDict *d, int32 a, int32 b)
 {
-	uint32		la,
-				lb;
-	const char *sa = BasketItemName(bl, a, &la);
-	const char *sb = BasketItemName(bl, b, &lb);
-	int			c = memcmp(sa, sb, Min(la, lb));
+	uint32		la = d->len[a];
+	uint32		lb = d->len[b];
+	int			c = memcmp(d->buf + d->off[a], d->buf + d->off[b], Min(la, lb));
 
 	if (c != 0)
 		return c;
 	return la < lb ? -1 : (la > lb ? 1 : 0);
+}
+
+/* Byte order of two items' names. */
+static inline int
+BasketItemCompare(const BasketLines *bl, int32 a, int32 b)
+{
+	return KeyDictCompare(&bl->items, a, b);
 }
 
 /* similarity.c: the item_similarity model kind, registered by the entry file */

@@ -104,36 +104,44 @@ pp_fpgrowth_trans(PG_FUNCTION_ARGS)
 
 /* ---------- FP-trees ---------- */
 
-static int
-CompareInt32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
+/* Ascending int32 sort, the comparison inlined (a basket's ranks, an itemset's items). */
+#define ST_SORT SortInt32
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
-	return (x > y) - (x < y);
-}
-
-/* A node: its item (the tree's local index), parent, next node of the same item. */
+/* A node while the tree is built: its item (the tree's local index), parent, count. */
 typedef struct FpNode
 {
 	int32		item;
 	int32		parent;
-	int32		next;
 	int64		count;
 } FpNode;
+
+/* What a walk to the root reads of a node. */
+typedef struct FpUp
+{
+	int32		parent;
+	int32		item;
+} FpUp;
 
 /*
  * A tree over m items, local index i standing for global rank gitem[i]
  * (ascending); node 0 is the root.  Paths run from the root through
- * ascending local items.
+ * ascending local items.  The nodes are numbered item by item (the nodes of
+ * item i are first[i] .. first[i + 1] - 1), so mining an item reads its
+ * nodes in one run and the walks up touch only the compact up array.
  */
 typedef struct FpTree
 {
 	int32		m;
 	int32	   *gitem;
-	int32	   *head;			/* first node of each item */
+	int32	   *first;			/* m + 1 */
 	int64	   *support;		/* count of each item in the tree */
-	FpNode	   *node;
+	FpUp	   *up;
+	int64	   *count;			/* per node */
 	int32		nnodes;
 	double		bytes;
 } FpTree;
@@ -183,13 +191,10 @@ MinerBudget(const Miner *mn, double more)
 	PortraitFitBudget(MinerBytes(mn) + more, "fpgrowth", PORTRAIT_RULES_HINT);
 }
 
-/* Lexicographic order of two paths (ascending items), for qsort_arg. */
-static int
-ComparePaths(const void *a, const void *b, void *arg)
+/* Lexicographic order of paths x and y (ascending items). */
+static inline int
+ComparePaths(int32 x, int32 y, const PathSet *ps)
 {
-	const PathSet *ps = arg;
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
 	int64		i = ps->start[x];
 	int64		j = ps->start[y];
 	int64		ie = ps->start[x + 1];
@@ -205,6 +210,16 @@ ComparePaths(const void *a, const void *b, void *arg)
 	return 0;
 }
 
+/* the comparison inlined into the sort */
+#define ST_SORT SortPaths
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE_ARG_TYPE const PathSet
+#define ST_COMPARE(a, b, arg) ComparePaths(*(a), *(b), (arg))
+#define ST_CHECK_FOR_INTERRUPTS
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
 /*
  * Build the tree of the paths over m items (gitem: their global ranks).  In
  * lexicographic order every path shares with the previous one exactly the
@@ -215,34 +230,35 @@ static FpTree *
 BuildTree(Miner *mn, int32 m, const int32 *gitem, PathSet *ps)
 {
 	FpTree	   *t = palloc(sizeof(FpTree));
+	FpNode	   *node;
+	int32		nnodes = 1;
+	int32	   *newid;
 	int32	   *order;
 	int32	   *stack;
 	int32		depth = 0;
 	int64		total = ps->start[ps->n];
 	int32		prev = -1;
+	double		kept = (double) m * (2 * sizeof(int32) + sizeof(int64)) +
+		(double) (total + 1) * (sizeof(FpUp) + sizeof(int64));
 
-	t->bytes = (double) m * (2 * sizeof(int32) + sizeof(int64)) +
-		(double) (total + 1) * sizeof(FpNode) + (double) ps->n * sizeof(int32) + (double) m * sizeof(int32);
-	MinerBudget(mn, t->bytes);
+	/* what is kept, and while building the nodes, their renumbering and the order */
+	MinerBudget(mn, kept + (double) (total + 1) * (sizeof(FpNode) + sizeof(int32)) +
+				(double) ps->n * sizeof(int32) + (double) m * sizeof(int32));
+	t->bytes = kept;
 	mn->tree_bytes += t->bytes;
 	t->m = m;
 	t->gitem = palloc(sizeof(int32) * m);
 	memcpy(t->gitem, gitem, sizeof(int32) * m);
-	t->head = palloc(sizeof(int32) * m);
 	t->support = palloc0(sizeof(int64) * m);
-	for (int32 i = 0; i < m; i++)
-		t->head[i] = -1;
-	t->node = palloc_extended(sizeof(FpNode) * (total + 1), MCXT_ALLOC_HUGE);
-	t->node[0].item = -1;
-	t->node[0].parent = -1;
-	t->node[0].next = -1;
-	t->node[0].count = 0;
-	t->nnodes = 1;
+	node = palloc_extended(sizeof(FpNode) * (total + 1), MCXT_ALLOC_HUGE);
+	node[0].item = -1;
+	node[0].parent = -1;
+	node[0].count = 0;
 
 	order = palloc_extended(sizeof(int32) * Max(ps->n, 1), MCXT_ALLOC_HUGE);
 	for (int32 i = 0; i < ps->n; i++)
 		order[i] = i;
-	qsort_arg(order, ps->n, sizeof(int32), ComparePaths, ps);
+	SortPaths(order, ps->n, ps);
 	stack = palloc(sizeof(int32) * Max(m, 1));
 
 	for (int32 r = 0; r < ps->n; r++)
@@ -265,17 +281,14 @@ BuildTree(Miner *mn, int32 m, const int32 *gitem, PathSet *ps)
 				common++;
 		}
 		for (int32 k = 0; k < common; k++)
-			t->node[stack[k]].count += c;
+			node[stack[k]].count += c;
 		for (int32 k = common; k < len; k++)
 		{
-			int32		id = t->nnodes++;
-			int32		item = ps->items[s + k];
+			int32		id = nnodes++;
 
-			t->node[id].item = item;
-			t->node[id].parent = k > 0 ? stack[k - 1] : 0;
-			t->node[id].count = c;
-			t->node[id].next = t->head[item];
-			t->head[item] = id;
+			node[id].item = ps->items[s + k];
+			node[id].parent = k > 0 ? stack[k - 1] : 0;
+			node[id].count = c;
 			stack[k] = id;
 		}
 		depth = len;
@@ -285,6 +298,40 @@ BuildTree(Miner *mn, int32 m, const int32 *gitem, PathSet *ps)
 	}
 	pfree(order);
 	pfree(stack);
+
+	/* renumber item by item, each item's nodes in the order they were made */
+	t->first = palloc0(sizeof(int32) * (m + 1));
+	for (int32 id = 1; id < nnodes; id++)
+		t->first[node[id].item + 1]++;
+	t->first[0] = 1;
+	for (int32 i = 0; i < m; i++)
+		t->first[i + 1] += t->first[i];
+	newid = palloc_extended(sizeof(int32) * nnodes, MCXT_ALLOC_HUGE);
+	t->up = palloc_extended(sizeof(FpUp) * nnodes, MCXT_ALLOC_HUGE);
+	t->count = palloc_extended(sizeof(int64) * nnodes, MCXT_ALLOC_HUGE);
+	newid[0] = 0;
+	t->up[0].parent = -1;
+	t->up[0].item = -1;
+	t->count[0] = 0;
+	{
+		int32	   *fill = palloc(sizeof(int32) * Max(m, 1));
+
+		memcpy(fill, t->first, sizeof(int32) * m);
+		/* a parent is made before its children, so it has its new number first */
+		for (int32 id = 1; id < nnodes; id++)
+		{
+			int32		nid = fill[node[id].item]++;
+
+			newid[id] = nid;
+			t->up[nid].parent = newid[node[id].parent];
+			t->up[nid].item = node[id].item;
+			t->count[nid] = node[id].count;
+		}
+		pfree(fill);
+	}
+	t->nnodes = nnodes;
+	pfree(newid);
+	pfree(node);
 	return t;
 }
 
@@ -293,9 +340,10 @@ FreeTree(Miner *mn, FpTree *t)
 {
 	mn->tree_bytes -= t->bytes;
 	pfree(t->gitem);
-	pfree(t->head);
+	pfree(t->first);
 	pfree(t->support);
-	pfree(t->node);
+	pfree(t->up);
+	pfree(t->count);
 	pfree(t);
 }
 
@@ -355,6 +403,7 @@ Mine(Miner *mn, FpTree *t, int depth)
 		int32	   *gitem;
 		PathSet		ps;
 		int64		npaths = 0;
+		int64		walked = 0;
 		int64		nitems = 0;
 
 		CHECK_FOR_INTERRUPTS();
@@ -366,19 +415,36 @@ Mine(Miner *mn, FpTree *t, int depth)
 			continue;
 
 		/* counts of the items above li's nodes */
-		for (int32 nd = t->head[li]; nd >= 0; nd = t->node[nd].next)
+		for (int32 nd = t->first[li]; nd < t->first[li + 1]; nd++)
 		{
-			int64		c = t->node[nd].count;
+			int64		c = t->count[nd];
 
 			npaths++;
-			for (int32 a = t->node[nd].parent; a > 0; a = t->node[a].parent)
+			for (int32 a = t->up[nd].parent; a > 0; a = t->up[a].parent)
 			{
-				int32		g = t->gitem[t->node[a].item];
+				int32		g = t->gitem[t->up[a].item];
 
 				if (mn->scratch[g] == 0)
 					mn->touched[ntouched++] = g;
 				mn->scratch[g] += c;
+				walked++;
 			}
+		}
+		/* at the last level the counts are the itemsets: no conditional tree */
+		if (depth + 2 >= mn->max_len)
+		{
+			for (int32 k = 0; k < ntouched; k++)
+			{
+				int32		g = mn->touched[k];
+
+				if (mn->scratch[g] >= mn->min_count)
+				{
+					mn->prefix[depth + 1] = g;
+					Emit(mn, depth + 2, mn->scratch[g]);
+				}
+				mn->scratch[g] = 0;
+			}
+			continue;
 		}
 		/* the frequent ones, ascending global rank, become the conditional tree's items */
 		gitem = palloc(sizeof(int32) * Max(ntouched, 1));
@@ -387,28 +453,24 @@ Mine(Miner *mn, FpTree *t, int depth)
 				gitem[m++] = mn->touched[k];
 		if (m > 0)
 		{
-			qsort(gitem, m, sizeof(int32), CompareInt32);
+			SortInt32(gitem, m);
 			for (int32 k = 0; k < m; k++)
 				mn->localof[gitem[k]] = k;
-			for (int32 nd = t->head[li]; nd >= 0; nd = t->node[nd].next)
-				for (int32 a = t->node[nd].parent; a > 0; a = t->node[a].parent)
-					if (mn->localof[t->gitem[t->node[a].item]] >= 0)
-						nitems++;
-			MinerBudget(mn, (double) (npaths + 1) * 2 * sizeof(int64) + (double) nitems * sizeof(int32));
+			/* the paths hold at most the items walked above */
+			MinerBudget(mn, (double) (npaths + 1) * 2 * sizeof(int64) + (double) walked * sizeof(int32));
 			ps.n = 0;
 			ps.start = palloc_extended(sizeof(int64) * (npaths + 1), MCXT_ALLOC_HUGE);
 			ps.count = palloc_extended(sizeof(int64) * Max(npaths, 1), MCXT_ALLOC_HUGE);
-			ps.items = palloc_extended(sizeof(int32) * Max(nitems, 1), MCXT_ALLOC_HUGE);
+			ps.items = palloc_extended(sizeof(int32) * Max(walked, 1), MCXT_ALLOC_HUGE);
 			ps.start[0] = 0;
-			nitems = 0;
-			for (int32 nd = t->head[li]; nd >= 0; nd = t->node[nd].next)
+			for (int32 nd = t->first[li]; nd < t->first[li + 1]; nd++)
 			{
 				int64		first = nitems;
 
 				/* walking up gives descending items: reversed below */
-				for (int32 a = t->node[nd].parent; a > 0; a = t->node[a].parent)
+				for (int32 a = t->up[nd].parent; a > 0; a = t->up[a].parent)
 				{
-					int32		l = mn->localof[t->gitem[t->node[a].item]];
+					int32		l = mn->localof[t->gitem[t->up[a].item]];
 
 					if (l >= 0)
 						ps.items[nitems++] = l;
@@ -422,7 +484,7 @@ Mine(Miner *mn, FpTree *t, int depth)
 					ps.items[x] = ps.items[y];
 					ps.items[y] = tmp;
 				}
-				ps.count[ps.n++] = t->node[nd].count;
+				ps.count[ps.n++] = t->count[nd];
 				ps.start[ps.n] = nitems;
 			}
 		}
@@ -720,7 +782,7 @@ pp_fpgrowth_final(PG_FUNCTION_ARGS)
 					ps.items[n++] = rankof[g.items[k]];
 			if (n == first)
 				continue;
-			qsort(ps.items + first, n - first, sizeof(int32), CompareInt32);
+			SortInt32(ps.items + first, n - first);
 			ps.count[ps.n++] = 1;
 			ps.start[ps.n] = n;
 		}
@@ -769,7 +831,7 @@ pp_fpgrowth_final(PG_FUNCTION_ARGS)
 
 		for (int k = 0; k < len; k++)
 			it[k] = alpha[it[k]];
-		qsort(it, len, sizeof(int32), CompareInt32);
+		SortInt32(it, len);
 	}
 	order = palloc_extended(sizeof(int64) * Max(mn.nsets, 1), MCXT_ALLOC_HUGE);
 	for (int64 s = 0; s < mn.nsets; s++)

@@ -42,6 +42,12 @@ CREATE TABLE smith.events AS
 SELECT e.uid, e.ts, e.name, e.name = 'view' AS is_view, ARRAY[e.name = 'view', e.name = 'cart'] AS steps
 FROM behaviour_events e WHERE e.uid % 40 = 0;
 
+-- order lines made from the orders (1-3 SKUs each), for the basket and recommendation functions
+CREATE TABLE smith.order_lines AS
+SELECT o.order_id, o.customer_id, o.ordered_at, 'cat' || (n % 3) AS category,
+       'sku' || ((hashint8(o.order_id * 4 + n) & 2147483647) % 30) AS sku, o.amount / 2 AS amount
+FROM smith.orders o CROSS JOIN LATERAL generate_series(1, 1 + (o.order_id % 3)::int) n;
+
 CREATE TABLE smith.models AS
 SELECT 'rfm'::text AS kind, portrait.rfm_breaks(recency, frequency, monetary) AS model FROM smith.customers
 UNION ALL SELECT 'bgnbd', portrait.bgnbd_fit(x, t_x / 7, t / 7) FROM smith.customers
@@ -51,7 +57,8 @@ UNION ALL SELECT 'kmeans', portrait.kmeans_fit(features, 3, '{"seed": 1}') FROM 
 UNION ALL SELECT 'isolation_forest', portrait.iforest_fit(features, '{"seed": 1, "n_trees": 10}') FROM smith.customers
 UNION ALL SELECT 'decision_tree', portrait.decision_tree_fit(features, churned::text, '{"max_depth": 3}') FROM smith.customers
 UNION ALL SELECT 'dbscan', portrait.dbscan_fit(customer_id, features, 0.5, 3) FROM smith.customers
-UNION ALL SELECT 'hierarchical', portrait.hclust_fit(customer_id, features, 'ward') FROM smith.customers;
+UNION ALL SELECT 'hierarchical', portrait.hclust_fit(customer_id, features, 'ward') FROM smith.customers
+UNION ALL SELECT 'item_similarity', portrait.item_similarity(customer_id, sku, '{"top": 5}') FROM smith.order_lines;
 
 -- aggregate states (the transition functions only run inside an aggregate,
 -- so aggregates without a final function hand them out) and composite results
@@ -79,6 +86,18 @@ SELECT (SELECT smith.points_state(recency, frequency, monetary) FROM smith.custo
 DROP AGGREGATE smith.points_state(float8, float8, float8), smith.event_list_state(text, timestamptz, boolean[]),
     smith.ab_state_state(text, boolean), smith.cohort_state_state(timestamptz, text, integer),
     smith.rfm_state_state(timestamptz, numeric, timestamptz);
+
+-- basket states (bigint and text keys), an fpgrowth result and its text form
+CREATE AGGREGATE smith.basket_state(bigint, text, jsonb) (
+    SFUNC = portrait.fpgrowth_trans, STYPE = portrait.basket_lines);
+CREATE AGGREGATE smith.basket_state(text, bigint, jsonb) (
+    SFUNC = portrait.fpgrowth_trans, STYPE = portrait.basket_lines);
+CREATE TABLE smith.baskets AS
+SELECT (SELECT smith.basket_state(order_id, sku, '{"min_count": 2}') FROM smith.order_lines) AS lines,
+       (SELECT smith.basket_state(customer_id::text, order_id % 50, '{"min_count": 2}') FROM smith.order_lines) AS text_lines,
+       (SELECT portrait.fpgrowth(order_id, sku, '{"min_count": 2, "max_len": 3}') FROM smith.order_lines) AS rules,
+       (SELECT portrait.fpgrowth(order_id, sku, '{"min_count": 2}')::text FROM smith.order_lines) AS rules_text;
+DROP AGGREGATE smith.basket_state(bigint, text, jsonb), smith.basket_state(text, bigint, jsonb);
 
 -- tags of the customers at two snapshots, saved audiences, and audience
 -- expressions (valid and not) for the audience functions to read
@@ -140,4 +159,5 @@ ALTER ROLE portrait_smith SET search_path = smith, pg_catalog, portrait;
 -- not the statements (a crash's statement is logged all the same)
 ALTER ROLE portrait_smith SET log_error_verbosity = verbose;
 ALTER ROLE portrait_smith SET log_min_error_statement = panic;
-ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps, smith.numeric_tags;
+ANALYZE smith.customers, smith.orders, smith.events, smith.models, smith.bitmaps, smith.numeric_tags,
+    smith.order_lines, smith.baskets;
