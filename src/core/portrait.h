@@ -575,5 +575,6 @@ extern double PortraitLogGammaRatio(double z, double x);
 extern double PortraitDigammaRatio(double z, double x);
 extern double PortraitHyp2f1(double a, double b, double c, double z);
 extern double PortraitLogHyp2f1(double a, double b, double c, double z, int *sign);
+extern bool PortraitHyp2f1Excess(double a, double b, double c, double z, double *excess);
 
 #endif							/* PORTRAIT_H */
