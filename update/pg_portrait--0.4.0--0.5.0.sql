@@ -3296,3 +3296,6 @@ CREATE FUNCTION @extschema@.audience_profile(base text, expression text, snapsho
     SET search_path = pg_catalog, pg_temp
     ROWS 100;
 COMMENT ON FUNCTION @extschema@.audience_profile(text, text, date) IS 'The profile of an audience against the population of its snapshot on every tag value, from bitmap intersections: counts, shares, TGI with its 95% interval, z-score and Cohen''s h as tgi_table reports them';
+
+-- rfm_summary per customer in parallel workers: the combine function at the default cost.
+ALTER FUNCTION @extschema@.rfm_summary_combine(@extschema@.rfm_state, @extschema@.rfm_state) COST 1;
