@@ -446,8 +446,11 @@ extern void PointsReplaceAux(PointsState *ps, const char *aux, Size len);
 extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
 extern void PortraitFitBudget(double need, const char *what, const char *hint);
 
-/* Working memory of PointsSortRows: a (first value, row) pair per row. */
-#define PORTRAIT_POINTS_SORT_BYTES	(sizeof(double) + sizeof(int64))
+/*
+ * Working memory of PointsSortRows: a (first value, second value, row) key
+ * per row and, for rows of three values, a copy of the third.
+ */
+#define PORTRAIT_POINTS_SORT_BYTES	(3 * sizeof(double) + sizeof(int64))
 
 /* ---------- linalg.c: the only caller of LAPACK ---------- */
 
