@@ -4,7 +4,7 @@
 -- where none does, and expected purchases near the boundary against
 -- quadrature (test/data/btyd_limits/make_reference.py).
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 
 -- ---------- BG/NBD without repeat purchases: r = 0 ----------
 
@@ -30,6 +30,9 @@ SELECT throws_ok($$SELECT portrait.mbgnbd_fit(0, 0, 30 + g) FROM generate_series
 SELECT throws_ok($$SELECT portrait.pareto_nbd_fit(0, 0, 30 + g) FROM generate_series(1, 50) g$$, '22000',
                  'a Pareto/NBD fit has no limit on data without repeat purchases',
                  'pareto_nbd_fit without repeat buyers: no limit');
+
+SELECT throws_ok($$SELECT portrait.btyd_compare(0, 0, 30 + g, 0, 10) FROM generate_series(1, 50) g$$, '22023',
+                 'too few customers to fit a BG/NBD model', 'btyd_compare without repeat buyers: too few to compare');
 
 -- ---------- nobody drops out: the homogeneous Poisson limit ----------
 
