@@ -165,6 +165,11 @@ EXTRA_CLEAN = results regression.diffs regression.out
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
+# No LLVM bitcode: JIT inlining would read the module's summary for every
+# query that calls one of its functions, which costs more than it saves (the
+# functions do much work per call); they are called as they are.
+override with_llvm = no
+
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 else

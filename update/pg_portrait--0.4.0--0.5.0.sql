@@ -3380,3 +3380,6 @@ CREATE AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) (
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) IS 'Merge of stored sequence states of one pattern (a stored state with the state of new events); sequence_match_final or sequence_count_final gives the result';
+
+-- rfm_summary per customer in parallel workers: the combine function at the default cost.
+ALTER FUNCTION @extschema@.rfm_summary_combine(@extschema@.rfm_state, @extschema@.rfm_state) COST 1;

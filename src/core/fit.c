@@ -149,6 +149,30 @@ FitOptionsCached(FunctionCallInfo fcinfo, int argno, bool with_unit, const char 
 }
 
 /*
+ * Copy one row of dim values to an earlier place that it does not overlap:
+ * the fits' rows have two or three values, for which a call of memmove
+ * costs more than the copy.
+ */
+static inline void
+CopyRow(double *dst, const double *src, int dim)
+{
+	switch (dim)
+	{
+		case 3:
+			dst[2] = src[2];
+			/* FALLTHROUGH */
+		case 2:
+			dst[1] = src[1];
+			/* FALLTHROUGH */
+		case 1:
+			dst[0] = src[0];
+			break;
+		default:
+			memcpy(dst, src, sizeof(double) * dim);
+	}
+}
+
+/*
  * Sort n rows of dim values lexicographically and merge equal ones in
  * place: returns the number of distinct rows, w[k] (n entries allocated by
  * the caller) is how many input rows row k stands for.  The likelihood fits
@@ -172,7 +196,7 @@ FitSortUnique(double *rows, int64 n, int dim, double *w)
 		}
 		k++;
 		if (k != i)
-			memmove(rows + k * dim, r, sizeof(double) * dim);
+			CopyRow(rows + k * dim, r, dim);
 		w[k] = 1;
 	}
 	return k + 1;

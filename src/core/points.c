@@ -464,10 +464,15 @@ PointsCompareRows(const void *a, const void *b, void *arg)
 	return 0;
 }
 
-/* A row's first value and its index, what PointsSortRows sorts. */
+/*
+ * A row's first two values and its index, what PointsSortRows sorts: rows
+ * whose first value repeats (a count, a bucket) are then told apart by the
+ * second without a look into the rows.
+ */
 typedef struct RowKey
 {
 	double		first;
+	double		second;			/* 0 for rows of one value */
 	int64		row;
 } RowKey;
 
@@ -477,13 +482,23 @@ typedef struct RowKeyArg
 	int			dim;
 } RowKeyArg;
 
-/* PointsCompareRows of the rows two keys stand for (the first values decide nearly always). */
+/* PointsCompareRows of the rows two keys stand for (the keys decide nearly always). */
 static inline int
 CompareRowKeys(const RowKey *a, const RowKey *b, RowKeyArg *arg)
 {
+	const double *x;
+	const double *y;
+
 	if (a->first != b->first)
 		return a->first < b->first ? -1 : 1;
-	return PointsCompareRows(arg->rows + a->row * arg->dim, arg->rows + b->row * arg->dim, &arg->dim);
+	if (a->second != b->second)
+		return a->second < b->second ? -1 : 1;
+	x = arg->rows + a->row * arg->dim;
+	y = arg->rows + b->row * arg->dim;
+	for (int j = 2; j < arg->dim; j++)
+		if (x[j] != y[j])
+			return x[j] < y[j] ? -1 : 1;
+	return 0;
 }
 
 #define ST_SORT SortRowKeys
@@ -497,9 +512,12 @@ CompareRowKeys(const RowKey *a, const RowKey *b, RowKeyArg *arg)
 
 /*
  * Sort n rows of dim doubles into the canonical order.  Rather than move
- * whole rows around while sorting, it sorts (first value, row number) pairs
- * with the comparison inlined and then moves each row once, following the
- * permutation's cycles.  The pairs take 16 bytes per row while it runs.
+ * whole rows around while sorting, it sorts (first value, second value, row
+ * number) keys with the comparison inlined.  Rows of up to three values are
+ * then written in order from the keys (and a copy of the third values, read
+ * at random from an array a third of the rows' size); wider rows are moved
+ * once each by following the permutation's cycles.  Either needs
+ * PORTRAIT_POINTS_SORT_BYTES per row while it runs.
  */
 void
 PointsSortRows(double *rows, int64 n, int dim)
@@ -514,9 +532,34 @@ PointsSortRows(double *rows, int64 n, int dim)
 	for (int64 i = 0; i < n; i++)
 	{
 		keys[i].first = rows[i * dim];
+		keys[i].second = dim > 1 ? rows[i * dim + 1] : 0;
 		keys[i].row = i;
 	}
 	SortRowKeys(keys, n, &arg);
+
+	if (dim <= 3)
+	{
+		double	   *third = NULL;
+
+		if (dim == 3)
+		{
+			third = palloc_extended(mul_size(sizeof(double), n), MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < n; i++)
+				third[i] = rows[i * 3 + 2];
+		}
+		for (int64 p = 0; p < n; p++)
+		{
+			rows[p * dim] = keys[p].first;
+			if (dim > 1)
+				rows[p * dim + 1] = keys[p].second;
+			if (dim == 3)
+				rows[p * 3 + 2] = third[keys[p].row];
+		}
+		if (third)
+			pfree(third);
+		pfree(keys);
+		return;
+	}
 
 	/* position p gets row keys[p].row; a done position gets row -1 */
 	tmp = palloc(sizeof(double) * dim);

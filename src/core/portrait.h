@@ -446,8 +446,11 @@ extern void PointsReplaceAux(PointsState *ps, const char *aux, Size len);
 extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
 extern void PortraitFitBudget(double need, const char *what, const char *hint);
 
-/* Working memory of PointsSortRows: a (first value, row) pair per row. */
-#define PORTRAIT_POINTS_SORT_BYTES	(sizeof(double) + sizeof(int64))
+/*
+ * Working memory of PointsSortRows: a (first value, second value, row) key
+ * per row and, for rows of three values, a copy of the third.
+ */
+#define PORTRAIT_POINTS_SORT_BYTES	(3 * sizeof(double) + sizeof(int64))
 
 /* ---------- linalg.c: the only caller of LAPACK ---------- */
 
@@ -575,5 +578,6 @@ extern double PortraitLogGammaRatio(double z, double x);
 extern double PortraitDigammaRatio(double z, double x);
 extern double PortraitHyp2f1(double a, double b, double c, double z);
 extern double PortraitLogHyp2f1(double a, double b, double c, double z, int *sign);
+extern bool PortraitHyp2f1Excess(double a, double b, double c, double z, double *excess);
 
 #endif							/* PORTRAIT_H */

@@ -75,6 +75,7 @@ PortraitDigammaRatio(double z, double x)
 #define PORTRAIT_HYP2F1_MAX_TERMS 10000000
 #define HYP2F1_RESCALE 1e250
 #define HYP2F1_NEAR_ONE 0.9
+#define HYP2F1_EXCESS_MAX_TERMS 100000
 
 /* 22023 for arguments where 2F1 is not defined (as a real series). */
 static void
@@ -280,6 +281,43 @@ PortraitLogHyp2f1(double a, double b, double c, double z, int *sign)
 	if (a + b > c)
 		return (c - a - b) * log1p(-z) + Hyp2f1LogSeries(c - a, c - b, c, z, sign);
 	return Hyp2f1LogSeries(a, b, c, z, sign);
+}
+
+/*
+ * The excess of 2F1 over its first term, scaled by that term's successor:
+ * (2F1(a, b; c; z) - 1) c / (a b z) = sum_k (a+1)_k (b+1)_k / ((c+1)_k (k+1)!) z^k,
+ * for |z| < 1 and c > 0.  Where 2F1 is within rounding of 1 (huge c, or a
+ * prefactor that cancels it) the difference 2F1 - 1 has no digits left, the
+ * series keeps them all.  False when the series would lose more than 8
+ * digits to alternating terms or needs too many of them; the caller then
+ * has to use another form.
+ */
+bool
+PortraitHyp2f1Excess(double a, double b, double c, double z, double *excess)
+{
+	double		sum = 1;
+	double		term = 1;
+	double		largest = 1;
+
+	if (!(fabs(z) < 1) || !(c > 0))
+		return false;
+	for (int64 k = 0;; k++)
+	{
+		double		ratio = (a + 1 + k) * (b + 1 + k) / ((c + 1 + k) * (k + 2)) * z;
+
+		term *= ratio;
+		sum += term;
+		largest = Max(largest, fabs(term));
+		if (term == 0 || (fabs(ratio) < 1 &&
+						  fabs(term) / (1 - fabs(ratio)) <= DBL_EPSILON * 0.5 * fabs(sum)))
+			break;
+		if (k >= HYP2F1_EXCESS_MAX_TERMS || largest > 1e8 * fabs(sum))
+			return false;
+	}
+	if (largest > 1e8 * fabs(sum))
+		return false;
+	*excess = sum;
+	return true;
 }
 
 /* 2F1(a, b; c; z) itself; 22003 when it does not fit a double. */

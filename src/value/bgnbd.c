@@ -330,15 +330,20 @@ BtydValidate(const PortraitModel *m)
 	const char *bg[] = {"r", "alpha", "a", "b"};
 	const char *pnbd[] = {"r", "alpha", "s", "beta"};
 	const char **names = m->kind == PORTRAIT_KIND_PARETO_NBD ? pnbd : bg;
+	int			first = 0;
 
-	for (int i = 0; i < 4; i++)
+	/* r = 0 is the BG/NBD's limit on data without repeat purchases */
+	if (m->kind == PORTRAIT_KIND_BGNBD && ModelGetFloat(m, "r") == 0)
+		first = 1;
+	for (int i = first; i < 4; i++)
 		if (!(ModelGetFloat(m, names[i]) > 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid portrait.model"),
-					 errdetail("Parameter \"%s\" of a%s %s model must be positive.", names[i],
+					 errdetail("Parameter \"%s\" of a%s %s model must be positive%s.", names[i],
 							   m->kind == PORTRAIT_KIND_MBGNBD ? "n" : "",
-							   ModelKindName(m->kind))));
+							   ModelKindName(m->kind),
+							   i == 0 && m->kind == PORTRAIT_KIND_BGNBD ? " or 0" : "")));
 	if (unit != NULL && FitTimeUnitByName(unit) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
@@ -435,10 +440,26 @@ pp_bgnbd_fit_combine(PG_FUNCTION_ARGS)
 static void
 BtydCheckEnough(const char *label, int64 n, int64 repeaters, double meanT)
 {
+	const char *an = label[0] == 'M' ? "n" : "";
+
+	/*
+	 * Without repeat purchases the likelihood rises to 1 as r goes to 0,
+	 * where the dropout parameters, and with them P(alive), are left open
+	 * (bgnbd_fit, whose P(alive) is 1 there anyway, returns that limit
+	 * before it gets here; btyd_compare, which fits all three, gets the
+	 * BG/NBD's 22023 below).
+	 */
+	if (n >= PORTRAIT_BGNBD_MIN_CUSTOMERS && repeaters == 0 && meanT > 0 && strcmp(label, "BG/NBD") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("a%s %s fit has no limit on data without repeat purchases", an, label),
+				 errdetail("The likelihood of %lld customers without repeat purchases is highest as r goes to 0, where the data leave P(alive) undetermined.",
+						   (long long) n),
+				 errhint("Fit bgnbd_fit, whose limit on such data is determined, or include customers with repeat purchases.")));
 	if (n < PORTRAIT_BGNBD_MIN_CUSTOMERS || repeaters == 0 || meanT == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("too few customers to fit a%s %s model", label[0] == 'M' ? "n" : "", label),
+				 errmsg("too few customers to fit a%s %s model", an, label),
 				 errdetail("The fit got %lld customers, %lld of them with repeat purchases.",
 						   (long long) n, (long long) repeaters),
 				 errhint("The fit needs at least %d customers, some of them with repeat purchases, observed for some time.",
@@ -534,10 +555,58 @@ const FitSpec BgnbdFitSpec = {
 	BtydSpecLoglik, NULL
 };
 
-/* Final function of bgnbd_fit: the maximum-likelihood fit as a model. */
+/*
+ * The BG/NBD's limit on data without repeat purchases, or NULL for other
+ * data: each customer's likelihood (alpha/(alpha+T))^r rises to 1 as r goes
+ * to 0, the rate of every customer's purchases then being 0.  Dropouts
+ * happen only after purchases, so the limit's predictions are determined
+ * (P(alive) = 1, no expected purchases) whatever alpha, a and b; the model
+ * records r = 0, alpha = the longest T and a = b = 1.
+ */
+static PortraitModel *
+BgnbdNoRepeatLimit(PointsState *ps)
+{
+	double		maxT = 0;
+	FitOptions	o;
+	FitResult	fr;
+	int64		n;
+
+	if (ps->n < PORTRAIT_BGNBD_MIN_CUSTOMERS)
+		return NULL;
+	for (int64 i = 0; i < ps->n; i++)
+	{
+		if (ps->values[i * 3] > 0)
+			return NULL;
+		maxT = Max(maxT, ps->values[i * 3 + 2]);
+	}
+	if (maxT == 0)
+		return NULL;
+	pfree(FitPointsRows(ps, true, "bgnbd_fit", &o, &n));
+	memset(&fr, 0, sizeof(fr));
+	fr.n = fr.nobs = n;
+	fr.params[0] = 0;
+	fr.params[1] = maxT;
+	fr.params[2] = 1;
+	fr.params[3] = 1;
+	fr.log_likelihood = 0;
+	fr.converged = true;
+	return FitModel(&BgnbdFitSpec, &fr, &o);
+}
+
+/*
+ * Final function of bgnbd_fit: the maximum-likelihood fit as a model (its
+ * limit on data without repeat purchases).
+ */
 Datum
 pp_bgnbd_fit_final(PG_FUNCTION_ARGS)
 {
+	if (!PG_ARGISNULL(0))
+	{
+		PortraitModel *limit = BgnbdNoRepeatLimit(PointsRead(PG_GETARG_DATUM(0)));
+
+		if (limit != NULL)
+			PG_RETURN_POINTER(limit);
+	}
 	return FitFinal(fcinfo, &BgnbdFitSpec);
 }
 
@@ -685,20 +754,46 @@ CheckHorizon(double t)
  *                        2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] P(alive)
  *
  * The bracket is 1 - exp(L), computed as -expm1(L) so that short horizons
- * keep their digits.  At a = 1 the two factors are 0/0 with a finite limit;
- * within 1e-7 of it the mean of the values at 1 -/+ 2e-7 is used.  A new
- * customer is x = t_x = T = 0.
+ * keep their digits.  Near the boundary of the parameters (r, alpha and b
+ * huge: a homogeneous Poisson buyer who rarely drops out) the two terms of
+ * L are huge and cancel; there the Pfaff transformation turns the factor
+ * times the bracket into (r+x) w G, w = t/(alpha+T), with G the excess
+ * series of 2F1(r+x, a-1; a+b+x-1; -w) (PortraitHyp2f1Excess), which loses
+ * nothing and has no pole at a = 1.  Elsewhere, at a = 1 the two factors
+ * are 0/0 with a finite limit; within 1e-7 of it the mean of the values at
+ * 1 -/+ 2e-7 is used.  A new customer is x = t_x = T = 0.
  */
 double
 BgnbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x, double T)
 {
 	double		am1 = p->a - 1;
 	int			k = Shift(p);
+	double		big;
+	double		z;
+	double		w;
+	int			sign;
+	double		lf;
+	double		L;
+	double		c;
 
+	sign = 1;
 	if (t == 0)
 		return 0;
 	if (p->kind == PORTRAIT_KIND_PARETO_NBD)
 		return ParetoNbdExpectedPurchases(p, t, x, t_x, T);
+	big = p->alpha + T + t;
+	z = t / big;
+	w = t / (p->alpha + T);
+	c = p->a + p->b + x - 1 + k;
+	lf = fabs(am1) < 1e-7 ? 0 : PortraitLogHyp2f1(p->r + x, p->b + x + k, c, z, &sign);
+	L = (p->r + x) * (log(p->alpha + T) - log(big)) + lf;
+	if (w < 0.5 && (fabs(am1) < 1e-7 || fabs(L) < 1e-3 * fabs(lf)))
+	{
+		double		g;
+
+		if (PortraitHyp2f1Excess(p->r + x, am1, c, -w, &g))
+			return (p->r + x) * w * g * BtydLogistic(BgnbdLogDeadOdds(p, x, t_x, T));
+	}
 	if (fabs(am1) < 1e-7)
 	{
 		BgnbdParams lo = *p;
@@ -709,14 +804,9 @@ BgnbdExpectedPurchases(const BgnbdParams *p, double t, double x, double t_x, dou
 		return (BgnbdExpectedPurchases(&lo, t, x, t_x, T) + BgnbdExpectedPurchases(&hi, t, x, t_x, T)) / 2;
 	}
 	{
-		double		big = p->alpha + T + t;
-		double		z = t / big;
-		int			sign;
-		double		lf = PortraitLogHyp2f1(p->r + x, p->b + x + k, p->a + p->b + x - 1 + k, z, &sign);
-		double		L = (p->r + x) * (log(p->alpha + T) - log(big)) + lf;
 		double		bracket = sign > 0 ? -expm1(L) : 1 + (sign < 0 ? exp(L) : 0);
 
-		return (p->a + p->b + x - 1 + k) / am1 * bracket * BtydLogistic(BgnbdLogDeadOdds(p, x, t_x, T));
+		return c / am1 * bracket * BtydLogistic(BgnbdLogDeadOdds(p, x, t_x, T));
 	}
 }
 

@@ -226,6 +226,25 @@ pp_gamma_gamma_fit_combine(PG_FUNCTION_ARGS)
 }
 
 /*
+ * 22000 when every repeat buyer has the same average value: the density of
+ * that value then grows without bound as p and q do (the spend becomes a
+ * point mass), so the likelihood has no maximum and no finite limit.
+ */
+static void
+GammaGammaCheckSpread(const double *rows, int64 k)
+{
+	for (int64 i = 1; i < k; i++)
+		if (rows[i * 2 + 1] != rows[1])
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("a Gamma-Gamma fit has no limit when every repeat buyer has the same average value"),
+			 errdetail("All %lld repeat buyers have avg_value %g: the likelihood grows without bound as the spend distribution narrows to that value.",
+					   (long long) k, rows[1]),
+			 errhint("Use that value as every customer's expected average value, or fit on spend that varies.")));
+}
+
+/*
  * The fit's data (FitSpec.prepare): the repeat buyers, at least
  * PORTRAIT_GG_MIN_CUSTOMERS of them; the start is p = 1, q = 2 and a spend
  * scale of the order of the data.
@@ -253,6 +272,7 @@ GammaGammaSpecPrepare(double *rows, int64 n, const FitOptions *o, double *theta,
 						   (long long) n, (long long) k),
 				 errhint("The fit needs at least %d customers with repeat purchases (x > 0).",
 						 PORTRAIT_GG_MIN_CUSTOMERS)));
+	GammaGammaCheckSpread(rows, k);
 	GammaGammaPrepare(rows, k, d);
 	/* from the sorted rows: the start must not depend on the row order */
 	for (int64 i = 0; i < d->nrows; i++)

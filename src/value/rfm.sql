@@ -232,14 +232,11 @@ CREATE FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_summary_trans(@extschema@.rfm_state, timestamptz, double precision, timestamptz, text, text) IS 'Transition function of rfm_summary(timestamptz, float8, timestamptz, after_as_of, zone)';
 
--- COST: as for window_funnel_combine, merging per-customer partial states in
--- the leader redoes the per-customer work (a hash entry, a copied state, a
--- merged day list) that dominates rfm_summary; with it the planner keeps
--- GROUP BY customer serial (measured faster than the parallel plan, which
--- also holds every state twice) and still runs few large groups in workers.
+-- Default cost: per-customer GROUP BY over many orders may then run as a
+-- partial aggregate in parallel workers, whose states the leader merges.
 CREATE FUNCTION @extschema@.rfm_summary_combine(@extschema@.rfm_state, @extschema@.rfm_state)
     RETURNS @extschema@.rfm_state AS 'MODULE_PATHNAME', 'pp_rfm_summary_combine'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE COST 100;
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_summary_combine(@extschema@.rfm_state, @extschema@.rfm_state) IS 'Combine function of rfm_summary (parallel and distributed aggregation)';
 
 CREATE FUNCTION @extschema@.rfm_summary_final(@extschema@.rfm_state)

@@ -8,7 +8,11 @@
 # size to the next (the ratio of times; linear in customers is the ratio of the
 # sizes).  Environment from test/portrait.sh bench (PSQL, DB) or a dev cluster
 # (PGHOST, PGPORT, PGUSER); SCALE_OUT keeps the JSON results (default a
-# temporary folder); SCALE_KEEP=1 keeps the databases.
+# temporary folder); SCALE_KEEP=1 keeps the databases; SCALE_REUSE=1 runs the
+# pipeline on a database of that size kept by an earlier run (SCALE_KEEP=1 or
+# SCALE_REUSE=1) when it is there and complete, with the extension created
+# afresh, instead of generating and loading again (10M customers take tens of
+# minutes to load), and keeps it.
 set -euo pipefail
 if [ -n "${DB:-}" ] && [ "${BENCH:-}" != scale.sh ]; then
 	echo "scale.sh takes long: run it by name (BENCH=scale.sh ./test/portrait.sh bench)"
@@ -23,12 +27,22 @@ mkdir -p "$OUT"
 
 for n in $SIZES; do
 	db="portrait_scale_$n"
-	"$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-	"$PSQL" -X -q -d "$db" -c "CREATE EXTENSION pg_portrait"
 	echo "== $n customers"
-	"$PY" "$ROOT/test/bench/scale_data.py" --customers "$n" --db "$db"
+	# a kept database is complete when the loader's last step, its marker, is there
+	if [ -n "${SCALE_REUSE:-}" ] &&
+		[ "$("$PSQL" -X -qtA -d "$db" -c "SELECT to_regclass('scale.loaded') IS NOT NULL" 2>/dev/null)" = t ]; then
+		echo "reusing the data loaded in $db"
+		# the data use nothing of the extension: a fresh one has this build's catalog and no history
+		"$PSQL" -X -q -d "$db" -c "SET client_min_messages = warning" -c "DROP EXTENSION pg_portrait CASCADE" \
+			-c "CREATE EXTENSION pg_portrait"
+	else
+		"$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+		"$PSQL" -X -q -d "$db" -c "CREATE EXTENSION pg_portrait"
+		"$PY" "$ROOT/test/bench/scale_data.py" --customers "$n" --db "$db"
+		"$PSQL" -X -q -d "$db" -c "CREATE TABLE scale.loaded AS SELECT now() AS loaded_at, $n AS customers"
+	fi
 	"$PY" "$ROOT/test/bench/scale_pipeline.py" --db "$db" --out "$OUT/$n.json"
-	[ -n "${SCALE_KEEP:-}" ] || "$PSQL" -X -q -d postgres -c "DROP DATABASE $db"
+	[ -n "${SCALE_KEEP:-}${SCALE_REUSE:-}" ] || "$PSQL" -X -q -d postgres -c "DROP DATABASE $db"
 	echo
 done
 
