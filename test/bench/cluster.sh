@@ -17,6 +17,7 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 now() { date +%s.%N; }
 
 if [ "${1:-}" = million ]; then
+	export PGOPTIONS="-c client_min_messages=warning"
 	N=${2:-1000000}
 	# five behaviour segments (one-off buyers, regulars, high spenders, lapsed,
 	# bargain hunters) over eight features, skewed amounts on a log scale
