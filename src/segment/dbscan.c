@@ -349,8 +349,8 @@ DbBorderPoint(KdTree *t, int64 pos, void *arg)
 
 /*
  * Nodes whose box diagonal is within eps: every two of their points are
- * neighbours.  For each topmost such node (of at least min points) call
- * fn(lo, hi, arg).
+ * neighbours.  fn(t, k, arg) is called for each topmost such node k of
+ * at least min points.
  */
 static void
 DbTightNodes(KdTree *t, double r2, int64 min, void (*fn) (KdTree *t, int64 k, void *arg), void *arg)
@@ -587,7 +587,6 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 		q.q = tree->pts + i * d;
 		KdTreeSearch(tree, &q);
 	}
-	q.hi = NULL;
 	/* clusters numbered in the order of their first core point in key order */
 	for (int64 i = 0; i < n; i++)
 	{

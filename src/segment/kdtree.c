@@ -146,12 +146,9 @@ KdTreeBuild(const double *x, int64 n, int d)
  */
 #define KD_MARGIN	1e-12
 
-/*
- * Squared distances from the box lo..hi (a point when lo = hi) to the
- * nearest (*near) and the farthest (*far) point of node k's box.
- */
+/* Squared distances from q to the nearest (*near) and the farthest (*far) point of node k's box. */
 static inline void
-KdBoxDist2(const KdTree *t, int64 k, const double *lo, const double *hi, double *near, double *far)
+KdBoxDist2(const KdTree *t, int64 k, const double *q, double *near, double *far)
 {
 	int			d = t->d;
 	const double *mn = t->box + k * 2 * d;
@@ -161,27 +158,16 @@ KdBoxDist2(const KdTree *t, int64 k, const double *lo, const double *hi, double 
 
 	for (int j = 0; j < d; j++)
 	{
-		double		above = lo[j] - mx[j];
-		double		below = mn[j] - hi[j];
+		double		above = q[j] - mx[j];
+		double		below = mn[j] - q[j];
 		double		e = above > 0 ? above : (below > 0 ? below : 0);
-		double		f = Max(hi[j] - mn[j], mx[j] - lo[j]);
+		double		f = Max(q[j] - mn[j], mx[j] - q[j]);
 
 		s += e * e;
 		m += f * f;
 	}
 	*near = s;
 	*far = m;
-}
-
-/* Squared distance from q to the nearest point of node k's box. */
-double
-KdTreeNear2(const KdTree *t, int64 k, const double *q)
-{
-	double		near;
-	double		far;
-
-	KdBoxDist2(t, k, q, q, &near, &far);
-	return near;
 }
 
 /* Squared length of the diagonal of node k's box: no two of its points are farther apart. */
@@ -230,13 +216,12 @@ KdTreeSearch(KdTree *t, const KdSearch *s)
 	int			top = 0;
 	double		in2 = s->r2 * (1 - KD_MARGIN);
 	double		out2 = s->r2 * (1 + KD_MARGIN);
-	const double *hi = s->hi ? s->hi : s->q;
 	double		near;
 	double		far;
 
 	if (t->n == 0)
 		return;
-	KdBoxDist2(t, 0, s->q, hi, &near, &far);
+	KdBoxDist2(t, 0, s->q, &near, &far);
 	if (near > out2)
 		return;
 	/* stack entries: node number times 2, plus 1 when its box is inside */
@@ -256,13 +241,7 @@ KdTreeSearch(KdTree *t, const KdSearch *s)
 			continue;
 		if (step == KD_STOP)
 			return;
-		if (s->point == NULL)
-		{
-			/* a box search: the node callback takes the leaves */
-			if (node->left < 0)
-				continue;
-		}
-		else if (inside)
+		if (inside)
 		{
 			if (!KdScanInside(t, s, k))
 				return;
@@ -294,8 +273,8 @@ KdTreeSearch(KdTree *t, const KdSearch *s)
 			bool		l_in;
 			bool		r_in;
 
-			KdBoxDist2(t, node->left, s->q, hi, &nl, &fl);
-			KdBoxDist2(t, node->right, s->q, hi, &nr, &fr);
+			KdBoxDist2(t, node->left, s->q, &nl, &fl);
+			KdBoxDist2(t, node->right, s->q, &nr, &fr);
 			l_in = nl <= out2;
 			r_in = nr <= out2;
 			/* the farther child goes on the stack first, so the nearer is searched first */
@@ -338,7 +317,7 @@ KdTreeNearest(KdTree *t, const double *q, double r2, double *best)
 		double		near;
 		double		far;
 
-		KdBoxDist2(t, k, q, q, &near, &far);
+		KdBoxDist2(t, k, q, &near, &far);
 		if (near > bound)
 			continue;
 		if (node->left < 0)

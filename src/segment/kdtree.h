@@ -47,18 +47,14 @@ typedef enum KdStep
 } KdStep;
 
 /*
- * A radius search around the point q, or around the box q..hi: node is
- * called for each node that comes within the radius (inside: every point of
- * its box is within the radius of every point searched from).  A point
- * search calls point for each point within the radius of a leaf or inside
- * node looked into, by tree position; mask, when set, limits these to the
- * points with mask[pos].  A box search (point NULL) leaves the leaves to
- * node.
+ * A radius search around q: node is called for each node that comes within
+ * the radius (inside: its whole box lies within it), point for each point
+ * within the radius of a leaf or inside node looked into, by tree position;
+ * mask, when set, limits these to the points with mask[pos].
  */
 typedef struct KdSearch
 {
 	const double *q;
-	const double *hi;			/* a box search: the box's maxima; else NULL */
 	double		r2;				/* squared radius: distance <= radius */
 	const bool *mask;
 	KdStep		(*node) (KdTree *t, int64 k, bool inside, void *arg);
@@ -88,7 +84,6 @@ KdWork(KdTree *t, int64 points)
 extern KdTree *KdTreeBuild(const double *x, int64 n, int d);
 extern void KdTreeSearch(KdTree *t, const KdSearch *s);
 extern double KdTreeDiameter2(const KdTree *t, int64 k);
-extern double KdTreeNear2(const KdTree *t, int64 k, const double *q);
 extern int64 KdTreeNearest(KdTree *t, const double *q, double r2, double *best);
 
 #endif							/* PORTRAIT_KDTREE_H */
