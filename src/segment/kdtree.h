@@ -34,7 +34,7 @@ typedef struct KdTree
 	KdNode	   *nodes;			/* in preorder: a parent before its children */
 	double	   *box;			/* per node: d minima, then d maxima */
 	int64		nnodes;
-	int64		work;			/* points scanned since the last interrupt check */
+	int64		work;			/* values scanned since the last interrupt check */
 	int64	   *stack;			/* traversal scratch */
 } KdTree;
 
@@ -69,12 +69,15 @@ typedef struct KdSearch
 /* The most nodes a tree of n points gets. */
 #define KdTreeMaxNodes(n)	(4 * ((n) / PORTRAIT_KDTREE_LEAF + 1))
 
-/* Count work (points scanned); check for interrupts every million or so. */
+/*
+ * Count work (points scanned or nodes visited, times the dimensions) and
+ * check for interrupts every few million values: a few milliseconds.
+ */
 static inline void
 KdWork(KdTree *t, int64 points)
 {
-	t->work += points + 1;
-	if (unlikely(t->work >= (1 << 20)))
+	t->work += (points + 1) * t->d;
+	if (unlikely(t->work >= (1 << 22)))
 	{
 		t->work = 0;
 		CHECK_FOR_INTERRUPTS();
