@@ -86,25 +86,20 @@ __attribute__((target("avx2")))
 int64
 KmPlainPassAvx2(KmFit *f)
 {
-	const int64 n = f->n;
 	const int	d = f->d;
 	const int	k = f->k;
-	const double *x = f->x;
-	const double *ct = f->ct;
-	int32	   *labels = f->labels;
-	double	   *sums = f->sums;
-	int64	   *counts = f->counts;
-	double	   *dist = f->dist;
+	const double *xi = f->x;
 	int64		changed = 0;
+	double		dist[64];		/* k * d <= 64, so k <= 64 (see UseBounds) */
 
-	for (int64 i = 0; i < n; i++)
+	Assert(k <= 64);
+	for (int64 i = 0; i < f->n; i++, xi += d)
 	{
-		const double *xi = x + i * d;
 		int			a = 0;
 		double		b1;
 
 		PORTRAIT_ROW_INTERRUPTS(i);
-		DistManyAvx2(xi, ct, k, d, dist);
+		DistManyAvx2(xi, f->ct, k, d, dist);
 		b1 = dist[0];
 		for (int j = 1; j < k; j++)
 		{
@@ -113,10 +108,10 @@ KmPlainPassAvx2(KmFit *f)
 			a = closer ? j : a;
 			b1 = closer ? dist[j] : b1;
 		}
-		changed += (labels[i] != a);
-		labels[i] = a;
-		KmAddRow(sums + (Size) a * d, xi, d);
-		counts[a]++;
+		changed += (f->labels[i] != a);
+		f->labels[i] = a;
+		KmAddRow(f->sums + (Size) a * d, xi, d);
+		f->counts[a]++;
 	}
 	return changed;
 }
