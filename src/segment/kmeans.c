@@ -372,6 +372,24 @@ HalfGaps(KmFit *f, const double *centers)
 }
 
 /*
+ * Whether Lloyd keeps Hamerly's bounds.  With AVX2 and few centers and
+ * features (k * d <= 64) all k distances cost less than keeping and
+ * testing the bounds, whose tests mispredict when clusters overlap: the
+ * plain AVX2 pass is then used.  Assignments are the same either way.
+ */
+static bool
+UseBounds(const KmFit *f)
+{
+	if (f->algorithm != KM_ALG_HAMERLY || f->k <= 1)
+		return false;
+#ifdef KM_AVX2
+	if (km_avx2 && f->k * f->d <= 64)
+		return false;
+#endif
+	return true;
+}
+
+/*
  * The assignment step of one Lloyd iteration, and each row added to its
  * cluster's sums (f->sums and f->counts, zeroed by the caller) in row
  * order.  Returns how many rows changed cluster.
@@ -460,7 +478,7 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 	int64		n = f->n;
 	int			d = f->d;
 	int			k = f->k;
-	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && k > 1;
+	bool		hamerly = UseBounds(f);
 	int			it;
 	double		drift = 0;
 
@@ -492,6 +510,10 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 		memset(f->counts, 0, sizeof(int64) * k);
 		if (hamerly)
 			changed = LloydPass(f, centers, true, drift);
+#ifdef KM_AVX2
+		else if (km_avx2)
+			changed = KmPlainPassAvx2(f);
+#endif
 		else
 			changed = LloydPass(f, centers, false, 0);
 
@@ -548,7 +570,7 @@ static double
 AssignAll(KmFit *f, const double *centers)
 {
 	double		inertia = 0;
-	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && f->k > 1;
+	bool		hamerly = UseBounds(f);
 
 	if (hamerly)
 		HalfGaps(f, centers);
