@@ -509,7 +509,8 @@ BuildTags(Datum base, const char *from, const char *shown, const char *key_colum
 	if (st->ntags == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("build_tags: no tag is built from a column of %s", shown),
+				 errmsg("build_tags: no tag of the library is built from a column of the source"),
+				 errdetail("The source is %s.", shown),
 				 errhint("Define tags in portrait.tag whose source_column is a column of the source.")));
 	appendStringInfo(&sql, " FROM (SELECT * FROM %s) s LEFT JOIN portrait.key_dictionary d "
 					 "ON d.base OPERATOR(pg_catalog.=) $1 AND d.key OPERATOR(pg_catalog.=) s.%s::pg_catalog.text",
