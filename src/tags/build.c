@@ -38,12 +38,17 @@ PG_FUNCTION_INFO_V1(pp_build_tags_source);
 #define PORTRAIT_BUILD_RUN 1024		/* ids buffered per bitmap before add_many */
 #define PORTRAIT_BUILD_ASSIGN_BATCH 65536	/* new keys per dictionary_assign call */
 
-/* Ids waiting to join a bitmap. */
+/*
+ * Ids waiting to join a bitmap.  The buffer starts small and doubles up to
+ * PORTRAIT_BUILD_RUN, so that a tag of many rare values costs little.
+ */
 typedef struct IdRun
 {
 	roaring_bitmap_t *rb;
+	MemoryContext cxt;
 	int			n;
-	uint32		ids[PORTRAIT_BUILD_RUN];
+	int			cap;
+	uint32	   *ids;
 } IdRun;
 
 /* A value of a boolean or categorical tag: its text and its members. */
@@ -123,7 +128,10 @@ IdRunNew(MemoryContext cxt)
 	IdRun	   *r = MemoryContextAlloc(cxt, sizeof(IdRun));
 
 	r->rb = BitmapKeep(cxt, roaring_bitmap_create());
+	r->cxt = cxt;
 	r->n = 0;
+	r->cap = 8;
+	r->ids = MemoryContextAlloc(cxt, r->cap * sizeof(uint32));
 	return r;
 }
 
@@ -139,8 +147,16 @@ IdRunFlush(IdRun *r)
 static inline void
 IdRunAdd(IdRun *r, uint32 id)
 {
-	if (r->n == PORTRAIT_BUILD_RUN)
-		IdRunFlush(r);
+	if (r->n == r->cap)
+	{
+		if (r->cap < PORTRAIT_BUILD_RUN)
+		{
+			r->cap *= 2;
+			r->ids = repalloc(r->ids, r->cap * sizeof(uint32));
+		}
+		else
+			IdRunFlush(r);
+	}
 	r->ids[r->n++] = id;
 }
 
