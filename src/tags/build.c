@@ -36,7 +36,10 @@ PG_FUNCTION_INFO_V1(pp_build_tags);
 PG_FUNCTION_INFO_V1(pp_build_tags_source);
 
 #define PORTRAIT_BUILD_RUN 1024		/* ids buffered per bitmap before add_many */
-#define PORTRAIT_BUILD_ASSIGN_BATCH 65536	/* new keys per dictionary_assign call */
+/* new keys per dictionary_assign call: each call may scan the dictionary, so few and large */
+#ifndef PORTRAIT_BUILD_ASSIGN_BATCH
+#define PORTRAIT_BUILD_ASSIGN_BATCH 1048576
+#endif
 
 /*
  * Ids waiting to join a bitmap.  The buffer starts small and doubles up to
