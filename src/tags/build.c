@@ -25,9 +25,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/regproc.h"
 
 #include "portrait.h"
 #include "tags.h"
@@ -83,8 +81,8 @@ typedef struct BuildTag
 	int			scale;
 	Oid			type;			/* of a numeric tag's column in the query */
 	BsiBuild   *bsi;
-	int			nfresh;			/* (provisional number, value) pairs of new keys */
-	int			capfresh;
+	uint32		nfresh;			/* (provisional number, value) pairs of new keys */
+	uint64		capfresh;
 	uint32	   *fresh_ids;
 	uint64	   *fresh_vals;
 } BuildTag;
@@ -102,7 +100,7 @@ typedef struct BuildState
 	StringInfoData fresh_keys;
 	uint64	   *fresh_offsets;
 	uint32		nfresh;
-	uint32		capfresh;
+	uint64		capfresh;
 } BuildState;
 
 /* Hash of a tag value (dynahash callback). */
@@ -311,7 +309,7 @@ AssignFresh(BuildState *st, Datum base)
 	if (assign == NULL || lookup == NULL)
 		elog(ERROR, "could not prepare the dictionary queries of build_tags: %s",
 			 SPI_result_code_string(SPI_result));
-	for (uint32 start = 0; start < st->nfresh; start += PORTRAIT_BUILD_ASSIGN_BATCH)
+	for (uint64 start = 0; start < st->nfresh; start += PORTRAIT_BUILD_ASSIGN_BATCH)
 	{
 		uint32		n = Min(st->nfresh - start, PORTRAIT_BUILD_ASSIGN_BATCH);
 		Datum	   *keys = palloc(n * sizeof(Datum));
@@ -455,7 +453,7 @@ BuildTags(Datum base, const char *from, const char *shown, const char *key_colum
 	StringInfoData sql;
 	List	   *cat_names = NIL,
 			   *num_names = NIL;
-	Oid			tagtypes[2] = {TEXTOID, TEXTOID};
+	Oid			basetype = TEXTOID;
 	SPIPlanPtr	plan;
 	SPIExecuteOptions opts;
 	ParamListInfo params;
@@ -547,7 +545,7 @@ BuildTags(Datum base, const char *from, const char *shown, const char *key_colum
 	st->everyone_fresh = IdRunNew(cxt);
 
 	/* the one pass */
-	plan = SPI_prepare_cursor(sql.data, 1, tagtypes, CURSOR_OPT_PARALLEL_OK);
+	plan = SPI_prepare_cursor(sql.data, 1, &basetype, CURSOR_OPT_PARALLEL_OK);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the scan of build_tags: %s", SPI_result_code_string(SPI_result));
 	params = makeParamList(1);
@@ -574,7 +572,7 @@ BuildTags(Datum base, const char *from, const char *shown, const char *key_colum
 		while ((e = hash_seq_search(&seq)) != NULL)
 			MergeFresh(e->known, e->fresh, map);
 		for (int i = 0; i < st->ntags; i++)
-			for (int k = 0; k < st->tags[i].nfresh; k++)
+			for (uint32 k = 0; k < st->tags[i].nfresh; k++)
 				BsiBuildAdd(st->tags[i].bsi, map[st->tags[i].fresh_ids[k]], st->tags[i].fresh_vals[k]);
 	}
 	IdRunFlush(st->everyone);
