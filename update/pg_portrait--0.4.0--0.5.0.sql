@@ -3391,3 +3391,23 @@ COMMENT ON AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) IS 'Merg
 
 -- rfm_summary per customer in parallel workers: the combine function at the default cost.
 ALTER FUNCTION @extschema@.rfm_summary_combine(@extschema@.rfm_state, @extschema@.rfm_state) COST 1;
+
+-- ==================== tags: build_tags in one pass (C), numeric tags, a query as source ====================
+
+ALTER TABLE @extschema@.tag_bitmap ALTER COLUMN members SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.tag_snapshot ALTER COLUMN members SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.tag_numeric ALTER COLUMN members SET STORAGE EXTERNAL;
+
+CREATE OR REPLACE FUNCTION @extschema@.build_tags(base text, profile regclass, key_column text,
+                                                  snapshot date DEFAULT current_date, keep_snapshots integer DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_build_tags'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY INVOKER;
+COMMENT ON FUNCTION @extschema@.build_tags(text, regclass, text, date, integer) IS 'Build every tag of the library whose column the profile table has, in one pass over it: a bitmap per value of each boolean and categorical tag, a bit-sliced index per numeric tag, and the population, as the snapshot of a date (new keys get dictionary ids); keep_snapshots drops older snapshots of the base; returns the bitmaps and indexes written';
+
+CREATE FUNCTION @extschema@.build_tags(base text, source text, key_column text,
+                                       snapshot date DEFAULT current_date, keep_snapshots integer DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_build_tags_source'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY INVOKER;
+COMMENT ON FUNCTION @extschema@.build_tags(text, text, text, date, integer) IS 'build_tags from a source given as text: the name of a table or view, or a single query (SELECT, VALUES, TABLE, WITH ... SELECT) whose columns are the key and the tag columns';
