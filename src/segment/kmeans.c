@@ -372,6 +372,20 @@ HalfGaps(KmFit *f, const double *centers)
 }
 
 /*
+ * Whether the assignment step may use the plain AVX2 pass, whose distance
+ * buffer holds at most 64 centers (k * d <= 64 keeps k <= 64).
+ */
+static bool
+PlainAvx2(const KmFit *f)
+{
+#ifdef KM_AVX2
+	return km_avx2 && (int64) f->k * f->d <= 64;
+#else
+	return false;
+#endif
+}
+
+/*
  * Whether Lloyd keeps Hamerly's bounds.  With AVX2 and few centers and
  * features (k * d <= 64) all k distances cost less than keeping and
  * testing the bounds, whose tests mispredict when clusters overlap: the
@@ -382,11 +396,7 @@ UseBounds(const KmFit *f)
 {
 	if (f->algorithm != KM_ALG_HAMERLY || f->k <= 1)
 		return false;
-#ifdef KM_AVX2
-	if (km_avx2 && f->k * f->d <= 64)
-		return false;
-#endif
-	return true;
+	return !PlainAvx2(f);
 }
 
 /*
@@ -511,7 +521,7 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 		if (hamerly)
 			changed = LloydPass(f, centers, true, drift);
 #ifdef KM_AVX2
-		else if (km_avx2)
+		else if (PlainAvx2(f))
 			changed = KmPlainPassAvx2(f);
 #endif
 		else

@@ -92,7 +92,8 @@ KmPlainPassAvx2(KmFit *f)
 	int64		changed = 0;
 	double		dist[64];		/* k * d <= 64, so k <= 64 (see UseBounds) */
 
-	Assert(k <= 64);
+	if (k > (int) lengthof(dist))
+		elog(ERROR, "the plain k-means pass holds at most %d centers", (int) lengthof(dist));
 	for (int64 i = 0; i < f->n; i++, xi += d)
 	{
 		int			a = 0;
