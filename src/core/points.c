@@ -59,6 +59,13 @@ PointsMaxRows(int dim)
 	return Max((int64) ((Size) fit_memory_limit * 1024 / (sizeof(double) * dim)), 1);
 }
 
+/* portrait.fit_memory_limit in kB, for memory that is not a fit's own (a query's work_mem) */
+int
+PortraitFitMemoryLimit(void)
+{
+	return fit_memory_limit;
+}
+
 /* 54000: n rows of dim values and work bytes besides need more than the limit. */
 static void
 OverBudget(int dim, int64 n, double work)
