@@ -4,7 +4,7 @@
 -- hostile tag and column names, and a low-privilege role reads no tag data
 -- or member list.
 BEGIN;
-SELECT plan(23);
+SELECT plan(26);
 
 SELECT setseed(0.7);
 CREATE TABLE tg_profile (cust uuid, "seg""; DROP TABLE x; --" text, tier text, vip boolean,
@@ -95,6 +95,25 @@ SELECT ok((SELECT members::bytea FROM portrait.tag_bitmap WHERE base = 'tg' AND 
 SELECT portrait.build_tags('tg', 'tg_profile', 'cust', '2026-11-08', keep_snapshots => 1);
 SELECT is((SELECT array_agg(DISTINCT snapshot) FROM portrait.tag_bitmap WHERE base = 'tg'), ARRAY['2026-11-08'::date],
           'keep_snapshots => 1 keeps the newest snapshot only');
+
+-- the scan's work_mem is raised for the dictionary's hash, bounded by portrait.fit_memory_limit, and restored
+SET LOCAL work_mem = '64kB';
+SELECT portrait.build_tags('tg', 'tg_profile', 'cust', '2026-11-09');
+SELECT is_empty($$(SELECT tag, value, members::bytea FROM portrait.tag_bitmap WHERE base = 'tg' AND snapshot = '2026-11-08'
+                   EXCEPT ALL SELECT tag, value, members::bytea FROM portrait.tag_bitmap WHERE base = 'tg' AND snapshot = '2026-11-09')
+                  UNION ALL
+                  (SELECT tag, value, members::bytea FROM portrait.tag_bitmap WHERE base = 'tg' AND snapshot = '2026-11-09'
+                   EXCEPT ALL SELECT tag, value, members::bytea FROM portrait.tag_bitmap WHERE base = 'tg' AND snapshot = '2026-11-08')$$,
+                'a build with a small work_mem gives byte-identical bitmaps');
+SELECT is(current_setting('work_mem'), '64kB', 'and leaves work_mem as it was');
+SET LOCAL portrait.fit_memory_limit = '64kB';
+SELECT portrait.build_tags('tg', 'tg_profile', 'cust', '2026-11-10');
+SELECT is((SELECT count(*) FROM portrait.tag_bitmap a JOIN portrait.tag_bitmap b USING (base, tag, value)
+            WHERE base = 'tg' AND a.snapshot = '2026-11-08' AND b.snapshot = '2026-11-10' AND a.members::bytea = b.members::bytea),
+          (SELECT count(*) FROM portrait.tag_bitmap WHERE base = 'tg' AND snapshot = '2026-11-08'),
+          'a dictionary whose hash is over portrait.fit_memory_limit is joined in batches: the same bitmaps, no error');
+RESET portrait.fit_memory_limit;
+RESET work_mem;
 
 -- a low-privilege role: no tag data, no member list, no dictionary
 CREATE ROLE tg_low NOLOGIN;

@@ -43,8 +43,8 @@ PortraitPointsInit(void)
 	DefineCustomIntVariable("portrait.fit_memory_limit",
 							"Memory the rows collected by one fitting aggregate may use.",
 							"rfm_breaks, kmeans_fit, silhouette, the churn model fits, logit_fit, auc, the "
-							"trees and forests, dbscan_fit, hclust_fit, fpgrowth, item_similarity and the "
-							"attribution models check their rows and working memory against it; above it "
+							"trees and forests, dbscan_fit, hclust_fit, fpgrowth, item_similarity, the "
+							"attribution models and build_tags (its scan's work_mem) check their rows and working memory against it; above it "
 							"they stop with an error instead of exhausting the server's memory.",
 							&fit_memory_limit,
 							1024 * 1024, 64, MAX_KILOBYTES,
@@ -57,6 +57,13 @@ static int64
 PointsMaxRows(int dim)
 {
 	return Max((int64) ((Size) fit_memory_limit * 1024 / (sizeof(double) * dim)), 1);
+}
+
+/* portrait.fit_memory_limit in kB, for memory that is not a fit's own (a query's work_mem) */
+int
+PortraitFitMemoryLimit(void)
+{
+	return fit_memory_limit;
 }
 
 /* 54000: n rows of dim values and work bytes besides need more than the limit. */

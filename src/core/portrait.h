@@ -446,6 +446,7 @@ extern void PointsSetAux(PointsState *ps, const char *aux, Size len);
 extern void PointsReplaceAux(PointsState *ps, const char *aux, Size len);
 extern void PointsCheckFit(const PointsState *ps, Size work_per_row);
 extern void PortraitFitBudget(double need, const char *what, const char *hint);
+extern int	PortraitFitMemoryLimit(void);
 
 /*
  * Working memory of PointsSortRows: a (first value, second value, row) key

@@ -24,6 +24,7 @@
 #include "tcop/dest.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -437,6 +438,64 @@ NameArray(List *names)
 }
 
 /*
+ * The hash table the join builds of the base's dictionary, estimated: per
+ * key its bucket (the array is a power of two, up to 16 bytes a key), the
+ * join's tuple header, the minimal tuple header and the key and id.
+ */
+static double
+DictionaryHashBytes(Datum base)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1] = {base};
+	bool		null;
+	double		keys,
+				width = 24;
+
+	if (SPI_execute_with_args("SELECT b.next_id::pg_catalog.float8, (SELECT s.avg_width FROM pg_catalog.pg_stats s "
+							  "WHERE s.schemaname OPERATOR(pg_catalog.=) 'portrait' AND s.tablename OPERATOR(pg_catalog.=) "
+							  "'key_dictionary' AND s.attname OPERATOR(pg_catalog.=) 'key') FROM portrait.key_dictionary_base b "
+							  "WHERE b.base OPERATOR(pg_catalog.=) $1", 1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the size of the key dictionary");
+	if (SPI_processed == 0)
+		keys = 0;
+	else
+	{
+		Datum		w = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null);
+
+		if (!null)
+			width = DatumGetInt32(w);
+		keys = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return keys * (16 + 16 + MAXALIGN(SizeofMinimalTupleHeader) + MAXALIGN((Size) width + sizeof(int64)));
+}
+
+/*
+ * Let the scan's hash of the dictionary fit in memory: without it the join
+ * batches, writing every (wide) source row to disk and reading it back.
+ * work_mem is raised for this function only (undone by AtEOXact_GUC, or by
+ * the abort of an error), to half as much again as the estimate, within
+ * portrait.fit_memory_limit (beyond it the join batches, as any join would).
+ */
+static int
+BuildWorkMem(Datum base)
+{
+	double		need = DictionaryHashBytes(base);
+	int			nest = NewGUCNestLevel();
+	double		kb;
+
+	/*
+	 * Never more than the fit budget: a dictionary larger than that is
+	 * joined in batches, as with any work_mem, and the build still runs.
+	 */
+	kb = Min(need * 1.5, (double) PortraitFitMemoryLimit() * 1024) / 1024 / Max(hash_mem_multiplier, 1.0);
+	if (kb > work_mem)
+		(void) set_config_option("work_mem", psprintf("%.0f", Min(ceil(kb), (double) MAX_KILOBYTES)),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+/*
  * The build from a FROM item (a relation or a query in parentheses): what
  * build_tags returns, the number of tag bitmaps and numeric indexes written.
  */
@@ -460,6 +519,7 @@ BuildTags(Datum base, const char *from, const char *shown, const char *key_colum
 	HASHCTL		hctl;
 	uint32	   *map;
 	int64		written = 0;
+	int			nest;
 	Oid			bitmaptype,
 				bsitype;
 
@@ -545,6 +605,7 @@ BuildTags(Datum base, const char *from, const char *shown, const char *key_colum
 	st->everyone_fresh = IdRunNew(cxt);
 
 	/* the one pass */
+	nest = BuildWorkMem(base);
 	plan = SPI_prepare_cursor(sql.data, 1, &basetype, CURSOR_OPT_PARALLEL_OK);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the scan of build_tags: %s", SPI_result_code_string(SPI_result));
@@ -559,6 +620,7 @@ BuildTags(Datum base, const char *from, const char *shown, const char *key_colum
 	opts.dest = &st->pub;
 	if (SPI_execute_plan_extended(plan, &opts) != SPI_OK_SELECT)
 		elog(ERROR, "the scan of build_tags failed");
+	AtEOXact_GUC(true, nest);
 
 	/* new keys get their ids; provisional numbers become ids */
 	map = AssignFresh(st, base);
