@@ -126,6 +126,7 @@ RECOMMEND_SQL = \
 # dictionary that gives the ids, the tag library and its builder, audiences.
 TAGS_OBJS = \
 	src/tags/bitmap.o \
+	src/tags/build.o \
 	src/tags/bsi.o \
 	src/tags/audience.o
 TAGS_SQL = \

@@ -40,7 +40,8 @@ INSERT INTO portrait.tag (name, value_type, source_column, scale) VALUES
     ('risk', 'numeric', 'risk', 2), ('clv', 'numeric', 'clv', 1);
 SELECT portrait.build_tags('au', 'au_old', 'cust', '2026-11-01');
 SELECT portrait.build_tags('au', 'au_new', 'cust', '2026-11-08');
--- the bit-sliced indexes of the numeric tags (clv through the float8 path)
+-- build_tags built the numeric tags' indexes; they are built again here by
+-- bsi_agg (clv through its float8 path)
 INSERT INTO portrait.tag_numeric AS t (base, tag, snapshot, members)
 SELECT 'au', v.tag, p.snapshot, CASE v.tag WHEN 'risk' THEN portrait.bsi_agg(d.id, p.risk, 2)
                                           ELSE portrait.bsi_agg(d.id, p.clv::float8, 1) END

@@ -74,8 +74,8 @@ add "kmeans_fit with random init and Lloyd's algorithm" \
 	"SELECT portrait.kmeans_fit(f, 2000, '{\"n_init\": 1000, \"init\": \"random\", \"algorithm\": \"lloyd\", \"max_iter\": 100000, \"tol\": 0, \"seed\": 1}') FROM pts"
 add "kmeans_train (streaming trainer)" \
 	"SELECT portrait.kmeans_train('pts'::regclass, 'f', 500, '{\"max_iter\": 100000, \"tol\": 0, \"seed\": 1}')"
-add "dbscan_fit (k-d tree queries with neighbourhoods of a tenth of the points)" \
-	"SELECT portrait.dbscan_fit(id, f, 20, 1, '{\"standardize\": false}') FROM pts"
+add "dbscan_fit (k-d tree counts over 100 features that never reach min_samples)" \
+	"SELECT portrait.dbscan_fit(id, f[1:100], 8, 1000000, '{\"standardize\": false}') FROM wide"
 add "hclust_fit ward (nearest-neighbour chain over 50k rows)" \
 	"SELECT portrait.hclust_fit(id, f, 'ward') FROM pts WHERE id <= 50000"
 add "hclust_fit single (Prim's tree over 50k rows)" \

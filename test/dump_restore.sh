@@ -71,12 +71,15 @@ tags_sql="SELECT md5(string_agg(d.key || ':' || d.id, ',' ORDER BY d.id)) || ' '
                 FROM portrait.audience a)
           FROM portrait.key_dictionary d"
 before_tags=$(psql -d dump_src -c "$tags_sql")
+dict_sql="SELECT md5(string_agg(d.key || ':' || d.id, ',' ORDER BY d.id)) FROM portrait.key_dictionary d WHERE d.base = 'shop'"
+before_dict=$(psql -d dump_src -c "$dict_sql")
+before_next=$(psql -d dump_src -c "SELECT next_id FROM portrait.key_dictionary_base WHERE base = 'shop'")
 
 "$PGBIN/pg_dump" -Fc -d dump_src -f "$tmp/db.dump"
 psql -d postgres -c "CREATE DATABASE dump_dst"
 "$PGBIN/pg_restore" -d dump_dst "$tmp/db.dump"
 
-echo "1..10"
+echo "1..13"
 check "segment rules equal after restore (edited built-in and user map kept)" "$before_rules" "$(psql -d dump_dst -c "$rules_sql")"
 check "stored model identical after restore" "$before_model" "$(psql -d dump_dst -c "SELECT model::text FROM models")"
 check "scores and segments equal after restore" "$before_scores" "$(psql -d dump_dst -c "$score_sql")"
@@ -86,5 +89,18 @@ check "k-means, BG/NBD, Gamma-Gamma, logit, isolation forest and decision tree m
 check "their scores (cluster, distance, P(alive), CLV, churn risk, anomaly score, tree class) equal after restore" "$before_fitted" "$(psql -d dump_dst -c "$fitted_sql")"
 check "the scores are defined for every customer" "2000" "$(psql -d dump_dst -c "SELECT count(*) FROM cust c, fitted f WHERE f.kind = 'bgnbd' AND portrait.p_alive(c.x, c.t_x, c.\"T\", f.model) IS NOT NULL")"
 check "the key dictionary, the tag bitmaps and the saved audiences are equal after restore" "$before_tags" "$(psql -d dump_dst -c "$tags_sql")"
+# a refresh after restore: 50 new customers, and the customers of tier1 gone
+psql -d dump_dst -c "SELECT portrait.build_tags('shop', \$\$SELECT customer_id, city_tier FROM demo.customers WHERE city_tier IS DISTINCT FROM 'tier1'
+                                                    UNION ALL SELECT 900000 + g, 'tier1' FROM generate_series(1, 50) g\$\$,
+                                                    'customer_id', '2026-11-08')" >/dev/null
+check "a refresh after restore keeps the id of every key the dictionary had" "$before_dict" \
+	"$(psql -d dump_dst -c "$dict_sql AND d.id < $before_next")"
+check "the new keys after restore get the next ids (none reused)" "50 $before_next $((before_next + 49)) $((before_next + 50))" \
+	"$(psql -d dump_dst -c "SELECT count(*) || ' ' || min(d.id) || ' ' || max(d.id) || ' ' || (SELECT next_id FROM portrait.key_dictionary_base WHERE base = 'shop')
+	                        FROM portrait.key_dictionary d WHERE d.base = 'shop' AND d.id >= $before_next")"
+check "the bitmaps stay out of line and uncompressed after restore" "e e e" \
+	"$(psql -d dump_dst -c "SELECT string_agg(attstorage::text, ' ') FROM pg_attribute
+	                        WHERE attrelid IN ('portrait.tag_bitmap'::regclass, 'portrait.tag_numeric'::regclass, 'portrait.tag_snapshot'::regclass)
+	                          AND attname = 'members'")"
 check "run numbers continue after restore" "3" "$(psql -d dump_dst -c "SELECT nextval('portrait.profile_run_run_id_seq')")"
 psql -d postgres -c "DROP DATABASE dump_src" -c "DROP DATABASE dump_dst"

@@ -2,7 +2,7 @@
 -- reference sets (fixture test/fixtures/hierarchical.sql), the two-step form,
 -- order and plan independence, and every documented error.
 BEGIN;
-SELECT plan(28);
+SELECT plan(32);
 
 CREATE TEMP TABLE hc_runs AS
 SELECT r.dataset, r.method, r.standardize,
@@ -95,9 +95,38 @@ SELECT throws_ok($$SELECT portrait.hclust_fit(i, ARRAY[i::float8], 'ward') FROM 
                  '54000', 'hclust_fit takes at most 50000 rows, not 50001', 'more rows than the exact limit');
 SELECT throws_ok($$SELECT portrait.hclust_cut(m, 0) FROM hc_runs WHERE dataset = 'uniform2d' AND method = 'ward'$$,
                  '22023', NULL, 'a cut at k = 0');
+-- complete and average linkage keep the distance matrix: over the budget the
+-- hint gives the exact budget they need (2000 rows: 2000 x 152 bytes and
+-- 1999000 distances, 16296000 bytes = 15915 kB) and the two-step form
+CREATE FUNCTION pg_temp.budget_error(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE m text; d text; h text;
+BEGIN
+    EXECUTE q;
+    RETURN 'no error';
+EXCEPTION WHEN program_limit_exceeded THEN
+    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    RETURN m || ' / ' || d || ' / ' || h;
+END $$;
 SET LOCAL portrait.fit_memory_limit = 1024;
 SELECT throws_ok($$SELECT portrait.hclust_fit(i, ARRAY[i::float8], 'complete') FROM generate_series(1, 2000) i$$,
                  '54000', NULL, 'complete linkage''s distance matrix over the fit memory budget');
+SET LOCAL portrait.fit_memory_limit = 15914;
+SELECT is(pg_temp.budget_error($$SELECT portrait.hclust_fit(i, ARRAY[i::float8], 'average') FROM generate_series(1, 2000) i$$),
+          'hclust_fit with average linkage needs more memory than portrait.fit_memory_limit allows / '
+          'It needs 15915 kB; the limit is 15914 kB. / '
+          'Average linkage keeps the n (n - 1) / 2 distances between the rows. '
+          'Raise portrait.fit_memory_limit to at least 15915 kB (SET portrait.fit_memory_limit = ''15915kB''), '
+          'or use the two-step form: hclust_kmeans(kmeans_fit(features, 2000), ''average''), '
+          'then kmeans_assign and hclust_cut; see doc/clustering.md.',
+          'average linkage over the budget: the hint names the budget needed and the two-step form');
+SET LOCAL portrait.fit_memory_limit = 15915;
+SELECT is((SELECT portrait.hclust_fit(i, ARRAY[i::float8], 'complete')::jsonb->>'n' FROM generate_series(1, 2000) i),
+          '2000', 'complete linkage fits with exactly the budget the hint names');
+SET LOCAL portrait.fit_memory_limit = 1024;
+SELECT is((SELECT portrait.hclust_fit(i, ARRAY[i::float8], 'ward')::jsonb->>'n' FROM generate_series(1, 2000) i),
+          '2000', 'ward needs no distance matrix: it fits where complete linkage does not');
+SELECT is((SELECT portrait.hclust_fit(i, ARRAY[i::float8], 'single')::jsonb->>'n' FROM generate_series(1, 2000) i),
+          '2000', 'nor does single linkage');
 RESET portrait.fit_memory_limit;
 SELECT throws_ok($$SELECT portrait.hclust_fit_final('3;9;1;5,6,1;1'::portrait.points)$$,
                  '22023', 'malformed hclust_fit state', 'a state typed in with an unknown method');

@@ -9,7 +9,7 @@ DROP PROCEDURE IF EXISTS inc_drive(int);
 DROP FUNCTION IF EXISTS inc_full(date);
 DROP TABLE IF EXISTS inc_ev, inc_ev_st, inc_ev_glob, inc_ev_res, inc_ev_many, inc_ev_serial;
 DROP TABLE IF EXISTS inc_o, inc_states, inc_serial, inc_orders, inc_profile, inc_profile_state, inc_results, inc_bad_src, inc_bad_prof, inc_prof2;
-SELECT plan(54);
+SELECT plan(56);
 
 -- ---------- stored states: merge and finalise ----------
 CREATE TABLE inc_o AS
@@ -30,6 +30,16 @@ SELECT is((SELECT portrait.rfm_state_merge(NULL, st)::text = st::text
            FROM (SELECT portrait.rfm_summary_state(t, amt, timestamptz '2024-12-31') st FROM inc_o WHERE c = 5) s), true,
           'NULL is the state of no rows');
 SELECT ok(portrait.rfm_state_merge(NULL::portrait.rfm_state, NULL) IS NULL, 'merging two empty states gives NULL');
+-- a state of 7 days, grown by the aggregate to room for 37, is stored with room for its 7
+SELECT is((WITH a AS (SELECT portrait.rfm_summary_state(d::date, 1.0, date '2025-03-01') st
+                      FROM generate_series(date '2025-01-01', date '2025-01-07', '1 day') d),
+                b AS (SELECT portrait.rfm_summary_state(d::date, 1.0, date '2025-03-01') st
+                      FROM generate_series(date '2025-01-05', date '2025-01-08', '1 day') d)
+           SELECT array[pg_column_size(a.st), pg_column_size(portrait.rfm_state_merge(NULL, a.st)),
+                        pg_column_size(portrait.rfm_state_merge(a.st, b.st))]
+           FROM a, b),
+          array[256, 140, 144],
+          'a merged state keeps no unused room for days (it is stored, and written to the WAL)');
 SELECT ok(portrait.rfm_summary_final(NULL::portrait.rfm_state, '2024-12-31') IS NULL, 'finalising no state gives NULL');
 SELECT throws_ok($$SELECT portrait.rfm_summary_final(portrait.rfm_summary_state(t, amt, now()), '2020-01-01') FROM inc_o$$,
                  '22023', 'order on 2024-10-26 is after as_of 2020-01-01', 'finalising before the last purchase day');
@@ -357,6 +367,9 @@ SELECT throws_ok($$CALL portrait.refresh_profile_incremental(NULL, 'inc_orders')
                  '22004', 'refresh_profile_incremental target and source must not be NULL', 'NULL target');
 SELECT throws_ok($$CALL portrait.refresh_profile_incremental('inc_prof2', 'inc_orders', '{"ordered_at": "nope"}')$$,
                  '22023', 'column "nope" is not a column of public.inc_orders', 'a missing column');
+
+SELECT is((SELECT count(*) FROM inc_profile_state WHERE pg_column_size(state) > pg_column_size(state::text::portrait.rfm_state)), 0::bigint,
+          'the stored states are no wider than their text form read back');
 
 DROP PROCEDURE inc_drive(int);
 DROP FUNCTION inc_full(date);

@@ -1,7 +1,7 @@
 -- k-means: fits on small known data, invariances, scoring, profiles and
 -- every documented error.
 BEGIN;
-SELECT plan(76);
+SELECT plan(77);
 
 -- SQLSTATE, message and detail of an error, for checks beyond throws_ok.
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -49,6 +49,10 @@ SELECT is((SELECT m::text FROM (SELECT portrait.kmeans_fit(f, 5, '{"seed": 11, "
           (SELECT m::text FROM cust_m), 'the model does not depend on row order');
 SELECT is((SELECT m::jsonb - 'algorithm' FROM (SELECT portrait.kmeans_fit(f, 5, '{"seed": 11, "algorithm": "lloyd", "feature_names": ["recency", "frequency", "monetary"]}') AS m FROM cust) x),
           (SELECT m::jsonb - 'algorithm' FROM cust_m), 'Hamerly bounds give the same model as plain Lloyd');
+-- more centers than the vectorised plain pass holds (k * d > 64): plain Lloyd takes the portable pass
+SELECT is((SELECT m::jsonb - 'algorithm' FROM (SELECT portrait.kmeans_fit(f, 70, '{"seed": 3, "n_init": 1, "algorithm": "lloyd"}') AS m FROM cust) x),
+          (SELECT m::jsonb - 'algorithm' FROM (SELECT portrait.kmeans_fit(f, 70, '{"seed": 3, "n_init": 1}') AS m FROM cust) x),
+          'plain Lloyd with 70 centers gives the Hamerly model');
 SELECT isnt((SELECT m::jsonb -> 'centroids' FROM (SELECT portrait.kmeans_fit(f, 5, '{"seed": 12, "n_init": 1}') AS m FROM cust) x),
             (SELECT m::jsonb -> 'centroids' FROM (SELECT portrait.kmeans_fit(f, 5, '{"seed": 13, "n_init": 1}') AS m FROM cust) x),
             'the seed drives the initialisation');

@@ -25,7 +25,7 @@ catalog() {
 current=$(psql -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'pg_portrait'")
 mapfile -t olds < <(psql -d postgres -c "SELECT version FROM pg_available_extension_versions
                                          WHERE name = 'pg_portrait' AND version <> '$current' ORDER BY version")
-echo "1..$((2 + 9 * ${#olds[@]}))"
+echo "1..$((2 + 12 * ${#olds[@]}))"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS upgrade_fresh" -c "CREATE DATABASE upgrade_fresh"
 psql -d upgrade_fresh -c "CREATE EXTENSION pg_portrait"
@@ -74,8 +74,31 @@ for old in "${olds[@]}"; do
 	check "runs and history made with $old belong to their table (by OID) after the update" "1 500" \
 		"$(psql -d upgrade_old -c "SELECT (SELECT count(*) FROM portrait.profile_run WHERE target_table = 'public.profile'::regclass) || ' ' ||
 		                                  (SELECT count(*) FROM portrait.profile_history WHERE target_table = 'public.profile'::regclass)")"
+	# the key dictionary after the update: dumped as configuration like a fresh
+	# install's, its ids kept by a refresh and new keys numbered on, none reused
+	config_sql="SELECT string_agg(c::regclass::text, ',' ORDER BY c::regclass::text)
+	            FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'pg_portrait'"
+	check "the configuration tables dumped with their data after the update from $old are a fresh install's (dictionary, tags)" \
+		"$(psql -d upgrade_fresh -c "$config_sql")" "$(psql -d upgrade_old -c "$config_sql")"
+	psql -d upgrade_old >/dev/null <<-SQL
+		CREATE TABLE tag_src AS SELECT 'k' || g AS key, (g % 3)::text AS grp FROM generate_series(1, 100) g;
+		INSERT INTO portrait.tag (name, value_type, source_column) VALUES ('grp', 'categorical', 'grp');
+		SELECT portrait.build_tags('up', 'tag_src', 'key', '2026-11-01');
+		CREATE TABLE dict_before AS SELECT key, id FROM portrait.key_dictionary WHERE base = 'up';
+		DELETE FROM tag_src WHERE key IN ('k1', 'k50');
+		INSERT INTO tag_src SELECT 'n' || g, '1' FROM generate_series(1, 30) g;
+		SELECT portrait.build_tags('up', 'tag_src', 'key', '2026-11-08');
+	SQL
+	check "the dictionary made after the update from $old numbers the keys densely" "100 0 99" \
+		"$(psql -d upgrade_old -c "SELECT count(*) || ' ' || min(id) || ' ' || max(id) FROM dict_before")"
+	check "a refresh after the update from $old keeps every id and numbers new keys on, none reused" "0 30 100 129" \
+		"$(psql -d upgrade_old -c "SELECT (SELECT count(*) FROM dict_before b LEFT JOIN portrait.key_dictionary d ON d.base = 'up' AND d.key = b.key
+		                                   WHERE d.id IS DISTINCT FROM b.id) || ' ' || count(*) || ' ' || min(id) || ' ' || max(id)
+		                          FROM portrait.key_dictionary WHERE base = 'up' AND key NOT IN (SELECT key FROM dict_before)")"
+	psql -d upgrade_old -c "DELETE FROM portrait.tag_bitmap" -c "DELETE FROM portrait.tag_numeric" -c "DELETE FROM portrait.tag_snapshot" \
+		-c "DELETE FROM portrait.tag" -c "DELETE FROM portrait.key_dictionary" -c "DELETE FROM portrait.key_dictionary_base"
 	# the data above is not part of the extension's catalog: compare without it
-	psql -d upgrade_old -c "DROP TABLE summary, models, profile, states"
+	psql -d upgrade_old -c "DROP TABLE summary, models, profile, states, tag_src, dict_before"
 	catalog upgrade_old >"$tmp/updated.sql"
 	if diff -u "$tmp/fresh.sql" "$tmp/updated.sql" >"$tmp/diff"; then
 		check "the catalog after updating from $old equals a fresh install" same same

@@ -3012,12 +3012,20 @@ BEGIN
         EXECUTE format('DELETE FROM %s t USING pg_temp.portrait_incr_fix f WHERE t.key = f.key
                           AND NOT EXISTS (SELECT 1 FROM pg_temp.portrait_incr_delta d WHERE d.key = f.key)', st);
     END IF;
-    EXECUTE format('INSERT INTO %1$s AS t (key, state, last_day)
+    -- An UPDATE and an INSERT of the keys it did not find, not INSERT ... ON
+    -- CONFLICT DO UPDATE, which WAL-logs a row lock before each update; only
+    -- this refresh writes the states, under the lock taken above.
+    EXECUTE format('UPDATE %1$s t SET (state, last_day) =
+                        (SELECT m.state, $1 - (@extschema@.rfm_summary_final(m.state, $1)).recency_days
+                         FROM (SELECT CASE WHEN d.recomputed THEN @extschema@.rfm_state_merge(NULL, d.state)
+                                           ELSE @extschema@.rfm_state_merge(t.state, d.state) END AS state) m)
+                    FROM pg_temp.portrait_incr_delta d WHERE t.key = d.key', st)
+    USING as_of;
+    EXECUTE format('INSERT INTO %1$s (key, state, last_day)
                     SELECT d.key, m.state, $1 - (@extschema@.rfm_summary_final(m.state, $1)).recency_days
                     FROM pg_temp.portrait_incr_delta d
-                    LEFT JOIN %1$s o ON o.key = d.key AND NOT d.recomputed
-                    CROSS JOIN LATERAL (SELECT @extschema@.rfm_state_merge(o.state, d.state) AS state) m
-                    ON CONFLICT (key) DO UPDATE SET state = EXCLUDED.state, last_day = EXCLUDED.last_day', st)
+                    CROSS JOIN LATERAL (SELECT @extschema@.rfm_state_merge(NULL, d.state) AS state) m
+                    WHERE NOT EXISTS (SELECT 1 FROM %1$s o WHERE o.key = d.key)', st)
     USING as_of;
     PERFORM pg_catalog.set_config('enable_hashjoin', hash0, true), pg_catalog.set_config('enable_mergejoin', merge0, true);
 
@@ -3383,3 +3391,23 @@ COMMENT ON AGGREGATE @extschema@.sequence_merge(@extschema@.event_list) IS 'Merg
 
 -- rfm_summary per customer in parallel workers: the combine function at the default cost.
 ALTER FUNCTION @extschema@.rfm_summary_combine(@extschema@.rfm_state, @extschema@.rfm_state) COST 1;
+
+-- ==================== tags: build_tags in one pass (C), numeric tags, a query as source ====================
+
+ALTER TABLE @extschema@.tag_bitmap ALTER COLUMN members SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.tag_snapshot ALTER COLUMN members SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.tag_numeric ALTER COLUMN members SET STORAGE EXTERNAL;
+
+CREATE OR REPLACE FUNCTION @extschema@.build_tags(base text, profile regclass, key_column text,
+                                                  snapshot date DEFAULT current_date, keep_snapshots integer DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_build_tags'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY INVOKER;
+COMMENT ON FUNCTION @extschema@.build_tags(text, regclass, text, date, integer) IS 'Build every tag of the library whose column the profile table has, in one pass over it: a bitmap per value of each boolean and categorical tag, a bit-sliced index per numeric tag, and the population, as the snapshot of a date (new keys get dictionary ids); keep_snapshots drops older snapshots of the base; returns the bitmaps and indexes written';
+
+CREATE FUNCTION @extschema@.build_tags(base text, source text, key_column text,
+                                       snapshot date DEFAULT current_date, keep_snapshots integer DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_build_tags_source'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY INVOKER;
+COMMENT ON FUNCTION @extschema@.build_tags(text, text, text, date, integer) IS 'build_tags from a source given as text: the name of a table or view, or a single query (SELECT, VALUES, TABLE, WITH ... SELECT) whose columns are the key and the tag columns';

@@ -106,6 +106,7 @@ extern Datum PortraitStateUnchanged(FunctionCallInfo fcinfo);
 extern char *TrainerRelationFrom(Oid relid);
 extern char *TrainerSingleQuery(const char *source, const char *func);
 extern char *TrainerSourceFrom(const char *source, const char *func);
+extern TupleDesc TrainerSourceColumns(const char *from);
 extern void TrainerConnect(void);
 extern struct _SPI_plan *TrainerPrepare(const char *sql, int nargs, Oid *argtypes, int natts, const Oid *types, int ntypes);
 extern HeapTuple TrainerRun(struct _SPI_plan *plan, Datum *values, int natts, const Oid *types, int ntypes, TupleDesc *desc);

@@ -137,6 +137,30 @@ TrainerSourceFrom(const char *source, const char *func)
 												NoLock, false));
 }
 
+/*
+ * The columns of a source (a FROM item from TrainerSourceFrom or
+ * TrainerRelationFrom): its row type, copied into the current memory
+ * context.  SPI must be connected.
+ */
+TupleDesc
+TrainerSourceColumns(const char *from)
+{
+	SPIPlanPtr	plan = SPI_prepare(psprintf("SELECT * FROM %s LIMIT 0", from), 0, NULL);
+	List	   *sources;
+	CachedPlanSource *ps;
+	TupleDesc	desc;
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the columns of a source: %s", SPI_result_code_string(SPI_result));
+	sources = SPI_plan_get_plan_sources(plan);
+	ps = list_length(sources) == 1 ? linitial(sources) : NULL;
+	if (ps == NULL || ps->resultDesc == NULL)
+		elog(ERROR, "a source does not have the shape of a query");
+	desc = CreateTupleDescCopy(ps->resultDesc);
+	SPI_freeplan(plan);
+	return desc;
+}
+
 /* SPI_connect, or an internal error. */
 void
 TrainerConnect(void)

@@ -376,12 +376,20 @@ BEGIN
         EXECUTE format('DELETE FROM %s t USING pg_temp.portrait_incr_fix f WHERE t.key = f.key
                           AND NOT EXISTS (SELECT 1 FROM pg_temp.portrait_incr_delta d WHERE d.key = f.key)', st);
     END IF;
-    EXECUTE format('INSERT INTO %1$s AS t (key, state, last_day)
+    -- An UPDATE and an INSERT of the keys it did not find, not INSERT ... ON
+    -- CONFLICT DO UPDATE, which WAL-logs a row lock before each update; only
+    -- this refresh writes the states, under the lock taken above.
+    EXECUTE format('UPDATE %1$s t SET (state, last_day) =
+                        (SELECT m.state, $1 - (@extschema@.rfm_summary_final(m.state, $1)).recency_days
+                         FROM (SELECT CASE WHEN d.recomputed THEN @extschema@.rfm_state_merge(NULL, d.state)
+                                           ELSE @extschema@.rfm_state_merge(t.state, d.state) END AS state) m)
+                    FROM pg_temp.portrait_incr_delta d WHERE t.key = d.key', st)
+    USING as_of;
+    EXECUTE format('INSERT INTO %1$s (key, state, last_day)
                     SELECT d.key, m.state, $1 - (@extschema@.rfm_summary_final(m.state, $1)).recency_days
                     FROM pg_temp.portrait_incr_delta d
-                    LEFT JOIN %1$s o ON o.key = d.key AND NOT d.recomputed
-                    CROSS JOIN LATERAL (SELECT @extschema@.rfm_state_merge(o.state, d.state) AS state) m
-                    ON CONFLICT (key) DO UPDATE SET state = EXCLUDED.state, last_day = EXCLUDED.last_day', st)
+                    CROSS JOIN LATERAL (SELECT @extschema@.rfm_state_merge(NULL, d.state) AS state) m
+                    WHERE NOT EXISTS (SELECT 1 FROM %1$s o WHERE o.key = d.key)', st)
     USING as_of;
     PERFORM pg_catalog.set_config('enable_hashjoin', hash0, true), pg_catalog.set_config('enable_mergejoin', merge0, true);
 

@@ -18,9 +18,20 @@
  * starts the next, so the first cluster to reach the point keeps it.
  *
  * The neighbourhoods come from a k-d tree (no n x n distances) and are
- * never stored: one pass counts neighbours (stopping at min_samples), one
- * joins core points into clusters with a union-find, one gives each border
- * point its cluster.
+ * never stored.  The passes work in the tree's order of the points:
+ *  1. core points: a search per point counts neighbours and stops at
+ *     min_samples; a node inside the radius counts whole, and the points
+ *     of a node of at least min_samples points whose box diagonal is within
+ *     eps are core without a search;
+ *  2. clusters: a union-find over core points; each core point searches
+ *     for core points after it in tree order (the pairs are symmetric) and
+ *     skips every node whose core points are known to be in its cluster
+ *     already -- in dense regions most of them, so the pass costs far less
+ *     than the sum of the neighbourhoods;
+ *  3. border points: a search per non-core point (fewer than min_samples
+ *     neighbours, so a cheap one) for the lowest cluster among core points.
+ * Which points are looked at never changes what is found: the labels are
+ * those of the plain definition.
  */
 #include "postgres.h"
 
@@ -40,9 +51,10 @@ PG_FUNCTION_INFO_V1(pp_dbscan_labels);
 
 #define PORTRAIT_DBSCAN_MAX_DIM		100
 #define PORTRAIT_DBSCAN_NOISE		(-1)
-/* bytes the fit needs per row besides the row: tree, labels, union-find */
+/* bytes the fit needs per row besides the row: tree, labels, union-find, node flags */
 #define PORTRAIT_DBSCAN_ROW_WORK(d) \
-	(KdTreeBytesPerPoint(d) + (Size) (d) * sizeof(double) + 4 * sizeof(int64) + 1)
+	(KdTreeBytesPerPoint(d) + (Size) (d) * sizeof(double) + 6 * sizeof(int64) + 1 + \
+	 4 * (sizeof(int64) + 1) / PORTRAIT_KDTREE_LEAF + 1)
 
 /* Settings of one fit, from the aggregate's constant arguments. */
 typedef struct DbSettings
@@ -120,26 +132,41 @@ pp_dbscan_fit_combine(PG_FUNCTION_ARGS)
 	return PointsCombine(fcinfo);
 }
 
-/* State of the passes over the neighbourhoods. */
+/*
+ * State of the searches of the fit.  Everything is by tree position (the
+ * points in the k-d tree's order) and by tree node.
+ */
 typedef struct DbPass
 {
 	int64		count;			/* neighbours seen */
 	int64		stop;			/* stop counting here */
-	int64		self;
+	int64		self;			/* the point searched from */
 	int64	   *parent;			/* union-find over core points */
+	int64	   *rep;			/* per node: a core point joined to all its core points, or -1 */
 	const bool *core;
+	const bool *hascore;		/* per node: it holds a core point */
 	const int64 *label;
 	int64		best;			/* lowest cluster among core neighbours */
 } DbPass;
 
-static bool
-DbCount(int64 i, double d2, void *arg)
+/* Counting: a node inside the radius counts whole. */
+static KdStep
+DbCountNode(KdTree *t, int64 k, bool inside, void *arg)
 {
 	DbPass	   *p = arg;
 
-	(void) i;
-	(void) d2;
-	return ++p->count >= p->stop;
+	if (!inside)
+		return KD_NEXT;
+	p->count += t->nodes[k].hi - t->nodes[k].lo;
+	return p->count >= p->stop ? KD_STOP : KD_SKIP;
+}
+
+static KdStep
+DbCountPoint(KdTree *t, int64 pos, void *arg)
+{
+	DbPass	   *p = arg;
+
+	return ++p->count >= p->stop ? KD_STOP : KD_NEXT;
 }
 
 static inline int64
@@ -153,35 +180,226 @@ DbFind(int64 *parent, int64 i)
 	return i;
 }
 
-/* Join the clusters of two core points; the root is the lower index. */
-static bool
-DbUnion(int64 j, double d2, void *arg)
+/* Join the clusters of two core points. */
+static inline void
+DbJoin(int64 *parent, int64 a, int64 b)
 {
-	DbPass	   *p = arg;
-	int64		a;
-	int64		b;
-
-	(void) d2;
-	if (!p->core[j] || j == p->self)
-		return false;
-	a = DbFind(p->parent, p->self);
-	b = DbFind(p->parent, j);
+	a = DbFind(parent, a);
+	b = DbFind(parent, b);
 	if (a < b)
-		p->parent[b] = a;
+		parent[b] = a;
 	else if (b < a)
-		p->parent[a] = b;
-	return false;
+		parent[a] = b;
 }
 
-static bool
-DbBorder(int64 j, double d2, void *arg)
+/*
+ * A core point joined to all core points of node k (they are one cluster
+ * by now), or -1.  Once found it stays true: clusters only grow.
+ */
+static int64
+DbRep(KdTree *t, DbPass *p, int64 k)
+{
+	const KdNode *node = &t->nodes[k];
+	int64		r = p->rep[k];
+
+	if (r >= 0)
+		return r;
+	if (node->left >= 0)
+	{
+		/* both children's core points one cluster, and the same one */
+		int64		a = p->hascore[node->left] ? p->rep[node->left] : p->rep[node->right];
+		int64		b = p->hascore[node->right] ? p->rep[node->right] : a;
+
+		if (a >= 0 && b >= 0 && DbFind(p->parent, a) == DbFind(p->parent, b))
+			r = a;
+	}
+	else
+	{
+		int64		root = -1;
+
+		for (int64 j = node->lo; j < node->hi; j++)
+		{
+			if (!p->core[j])
+				continue;
+			if (r < 0)
+			{
+				r = j;
+				root = DbFind(p->parent, j);
+			}
+			else if (DbFind(p->parent, j) != root)
+				return -1;
+		}
+	}
+	p->rep[k] = r;
+	return r;
+}
+
+/*
+ * Join the core points within eps of each other inside each leaf: cheap
+ * (a few dozen pairs per point), and it makes most leaves of a dense
+ * region one cluster before the searches, so that a search which reaches
+ * one of their core points can skip them from then on.
+ */
+static void
+DbLeafPairs(KdTree *t, DbPass *p, double r2)
+{
+	int			d = t->d;
+
+	for (int64 k = 0; k < t->nnodes; k++)
+	{
+		const KdNode *node = &t->nodes[k];
+
+		if (node->left >= 0 || !p->hascore[k] || p->rep[k] >= 0)
+			continue;
+		KdWork(t, (node->hi - node->lo) * (node->hi - node->lo) / 2);
+		for (int64 i = node->lo; i < node->hi; i++)
+		{
+			if (!p->core[i])
+				continue;
+			for (int64 j = i + 1; j < node->hi; j++)
+				if (p->core[j] && ClusterDist2(t->pts + i * d, t->pts + j * d, d) <= r2)
+					DbJoin(p->parent, i, j);
+		}
+	}
+}
+
+/*
+ * Joining: the search from core point p->self visits the nodes within eps
+ * that hold core points after it in tree order (pairs with earlier points
+ * were joined from the other side).  A node whose core points are one
+ * cluster with self's is done; one inside the radius is joined at once (all
+ * its core points, the first time, after which they are one cluster).
+ */
+static KdStep
+DbUnionNode(KdTree *t, int64 k, bool inside, void *arg)
+{
+	DbPass	   *p = arg;
+	const KdNode *node = &t->nodes[k];
+	int64		r;
+
+	if (!p->hascore[k] || node->hi <= p->self)
+		return KD_SKIP;
+	r = DbRep(t, p, k);
+	if (r >= 0)
+	{
+		if (DbFind(p->parent, r) == DbFind(p->parent, p->self))
+			return KD_SKIP;
+		if (inside)
+		{
+			DbJoin(p->parent, p->self, r);
+			return KD_SKIP;
+		}
+		/* what holds for a node holds for its children */
+		if (node->left >= 0)
+		{
+			if (p->rep[node->left] < 0)
+				p->rep[node->left] = r;
+			if (p->rep[node->right] < 0)
+				p->rep[node->right] = r;
+		}
+		return KD_NEXT;
+	}
+	if (!inside)
+		return KD_NEXT;
+	for (int64 j = node->lo; j < node->hi; j++)
+		if (p->core[j])
+			DbJoin(p->parent, p->self, j);
+	p->rep[k] = p->self;
+	return KD_SKIP;
+}
+
+static KdStep
+DbUnionPoint(KdTree *t, int64 pos, void *arg)
 {
 	DbPass	   *p = arg;
 
-	(void) d2;
-	if (p->core[j] && (p->best < 0 || p->label[j] < p->best))
-		p->best = p->label[j];
-	return false;
+	if (pos > p->self)
+		DbJoin(p->parent, p->self, pos);
+	return KD_NEXT;
+}
+
+/* Border labels: a node of one cluster inside the radius gives its cluster at once. */
+static KdStep
+DbBorderNode(KdTree *t, int64 k, bool inside, void *arg)
+{
+	DbPass	   *p = arg;
+
+	if (!p->hascore[k])
+		return KD_SKIP;
+	if (inside && p->rep[k] >= 0)
+	{
+		int64		c = p->label[p->rep[k]];
+
+		if (p->best < 0 || c < p->best)
+			p->best = c;
+		return p->best == 1 ? KD_STOP : KD_SKIP;
+	}
+	return KD_NEXT;
+}
+
+static KdStep
+DbBorderPoint(KdTree *t, int64 pos, void *arg)
+{
+	DbPass	   *p = arg;
+
+	if (p->best < 0 || p->label[pos] < p->best)
+		p->best = p->label[pos];
+	return p->best == 1 ? KD_STOP : KD_NEXT;
+}
+
+/*
+ * Nodes whose box diagonal is within eps: every two of their points are
+ * neighbours.  fn(t, k, arg) is called for each topmost such node k of
+ * at least min points.
+ */
+static void
+DbTightNodes(KdTree *t, double r2, int64 min, void (*fn) (KdTree *t, int64 k, void *arg), void *arg)
+{
+	int64		covered = 0;
+
+	/* in preorder a node whose range starts below covered is inside one already taken */
+	for (int64 k = 0; k < t->nnodes; k++)
+	{
+		const KdNode *node = &t->nodes[k];
+
+		if (node->lo < covered || node->hi - node->lo < min)
+			continue;
+		if (KdTreeDiameter2(t, k) <= r2 * (1 - 1e-12))
+		{
+			fn(t, k, arg);
+			covered = node->hi;
+		}
+	}
+}
+
+/* A dense tight node: all its points are core points. */
+static void
+DbTightCore(KdTree *t, int64 k, void *arg)
+{
+	DbPass	   *p = arg;
+
+	memset((bool *) p->core + t->nodes[k].lo, true, t->nodes[k].hi - t->nodes[k].lo);
+}
+
+/* A tight node: its core points are one cluster. */
+static void
+DbTightJoin(KdTree *t, int64 k, void *arg)
+{
+	DbPass	   *p = arg;
+	int64		first = -1;
+
+	if (!p->hascore[k])
+		return;
+	for (int64 j = t->nodes[k].lo; j < t->nodes[k].hi; j++)
+	{
+		if (!p->core[j])
+			continue;
+		if (first < 0)
+			first = j;
+		else
+			DbJoin(p->parent, first, j);
+	}
+	p->rep[k] = first;
 }
 
 /* The fit's model kind: its fields and checks. */
@@ -264,9 +482,15 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 	int64	   *keys;
 	int64	   *label;
 	int64	   *parent;
+	int64	   *rep;
+	int64	   *inv;
+	int64	   *outlabel;
 	bool	   *core;
+	bool	   *hascore;
 	KdTree	   *tree;
+	int64		nn;
 	DbPass		p;
+	KdSearch	q;
 	int64		k = 0;
 	int64		ncore = 0;
 	int64		nnoise = 0;
@@ -296,28 +520,63 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 	x = ClusterSortedRows(ps, s.standardize, &keys, &mean, &sd, "dbscan_fit");
 
 	tree = KdTreeBuild(x, n, d);
+	nn = tree->nnodes;
+	inv = palloc_extended(mul_size(sizeof(int64), n), MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n; i++)
+		inv[tree->idx[i]] = i;
 	r2 = s.eps * s.eps;
 	core = palloc_extended(n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	label = palloc_extended(mul_size(sizeof(int64), n), MCXT_ALLOC_HUGE);
+	hascore = palloc_extended(nn, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	label = palloc_extended(mul_size(sizeof(int64), n), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	parent = palloc_extended(mul_size(sizeof(int64), n), MCXT_ALLOC_HUGE);
+	rep = palloc_extended(mul_size(sizeof(int64), nn), MCXT_ALLOC_HUGE);
 	memset(&p, 0, sizeof(p));
 	p.stop = s.min_samples;
 	p.parent = parent;
+	p.rep = rep;
 	p.core = core;
+	p.hascore = hascore;
 	p.label = label;
+	memset(&q, 0, sizeof(q));
+	q.r2 = r2;
+	q.arg = &p;
 
-	/* pass 1: core points */
+	/* pass 1: core points; those of dense nodes narrower than eps without a search */
+	DbTightNodes(tree, r2, s.min_samples, DbTightCore, &p);
+	q.node = DbCountNode;
+	q.point = DbCountPoint;
 	for (int64 i = 0; i < n; i++)
 	{
 		if ((i & 255) == 0)
 			CHECK_FOR_INTERRUPTS();
-		p.count = 0;
-		KdTreeRadius(tree, x + i * d, r2, DbCount, &p);
-		core[i] = p.count >= s.min_samples;
 		parent[i] = i;
+		if (!core[i])
+		{
+			p.count = 0;
+			q.q = tree->pts + i * d;
+			KdTreeSearch(tree, &q);
+			core[i] = p.count >= s.min_samples;
+		}
 		ncore += core[i];
 	}
-	/* pass 2: clusters of core points, each rooted at its lowest index */
+
+	/* pass 2: clusters of core points; only nodes holding core points are searched */
+	for (int64 k = nn - 1; k >= 0; k--)
+	{
+		const KdNode *node = &tree->nodes[k];
+
+		rep[k] = -1;
+		if (node->left >= 0)
+			hascore[k] = hascore[node->left] || hascore[node->right];
+		else
+			for (int64 j = node->lo; j < node->hi && !hascore[k]; j++)
+				hascore[k] = core[j];
+	}
+	DbTightNodes(tree, r2, 2, DbTightJoin, &p);
+	DbLeafPairs(tree, &p, r2);
+	q.mask = core;
+	q.node = DbUnionNode;
+	q.point = DbUnionPoint;
 	for (int64 i = 0; i < n; i++)
 	{
 		if ((i & 255) == 0)
@@ -325,19 +584,27 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 		if (!core[i])
 			continue;
 		p.self = i;
-		KdTreeRadius(tree, x + i * d, r2, DbUnion, &p);
+		q.q = tree->pts + i * d;
+		KdTreeSearch(tree, &q);
 	}
+	/* clusters numbered in the order of their first core point in key order */
 	for (int64 i = 0; i < n; i++)
 	{
-		label[i] = PORTRAIT_DBSCAN_NOISE;
-		if (!core[i])
+		int64		pos = inv[i];
+		int64		r;
+
+		if (!core[pos])
 			continue;
-		if (DbFind(parent, i) == i)
-			label[i] = ++k;
-		else
-			label[i] = label[DbFind(parent, i)];
+		r = DbFind(parent, pos);
+		if (label[r] == 0)
+			label[r] = ++k;
+		label[pos] = label[r];
 	}
+
 	/* pass 3: border points go to the lowest-numbered cluster that reaches them */
+	q.mask = core;
+	q.node = DbBorderNode;
+	q.point = DbBorderPoint;
 	for (int64 i = 0; i < n; i++)
 	{
 		if ((i & 255) == 0)
@@ -345,23 +612,27 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 		if (core[i])
 			continue;
 		p.best = -1;
-		KdTreeRadius(tree, x + i * d, r2, DbBorder, &p);
-		if (p.best > 0)
-			label[i] = p.best;
-		else
-			nnoise++;
+		q.q = tree->pts + i * d;
+		KdTreeSearch(tree, &q);
+		label[i] = p.best > 0 ? p.best : PORTRAIT_DBSCAN_NOISE;
+		nnoise += p.best < 0;
 	}
 
+	/* back to key order */
 	cp = palloc_extended(mul_size(mul_size(sizeof(double), d), Max(ncore, 1)), MCXT_ALLOC_HUGE);
 	cl = palloc_extended(mul_size(sizeof(int64), Max(ncore, 1)), MCXT_ALLOC_HUGE);
-	coreflag = parent;			/* no longer needed as the union-find */
+	outlabel = parent;			/* no longer needed as the union-find */
+	coreflag = palloc_extended(mul_size(sizeof(int64), n), MCXT_ALLOC_HUGE);
 	for (int64 i = 0, c = 0; i < n; i++)
 	{
-		coreflag[i] = core[i];
-		if (!core[i])
+		int64		pos = inv[i];
+
+		outlabel[i] = label[pos];
+		coreflag[i] = core[pos];
+		if (!core[pos])
 			continue;
 		memcpy(cp + c * d, x + i * d, sizeof(double) * d);
-		cl[c++] = label[i];
+		cl[c++] = label[pos];
 	}
 
 	MemoryContextSwitchTo(old);
@@ -378,7 +649,7 @@ pp_dbscan_fit_final(PG_FUNCTION_ARGS)
 	ModelPutFloatMatrix(mb, "core_points", cp, (int) ncore, ncore > 0 ? d : 1);
 	ModelPutIntArray(mb, "core_labels", cl, (int) ncore);
 	ModelPutIntArray(mb, "keys", keys, (int) n);
-	ModelPutIntArray(mb, "labels", label, (int) n);
+	ModelPutIntArray(mb, "labels", outlabel, (int) n);
 	ModelPutIntArray(mb, "core", coreflag, (int) n);
 	model = ModelFinish(mb);
 	MemoryContextDelete(fitcxt);

@@ -84,6 +84,29 @@ HcTooMany(int64 n)
 					 "then kmeans_assign and hclust_cut; see doc/clustering.md.")));
 }
 
+/*
+ * 54000 unless complete or average linkage of n rows (dim values each in
+ * the state, work bytes per row besides) and its condensed distance matrix
+ * fit in portrait.fit_memory_limit; the hint gives the limit they need.
+ */
+static void
+HcCheckMatrix(HcMethod method, int64 n, int dim, double work)
+{
+	double		need = (double) n * (dim * sizeof(double) + work) +
+		(double) n * (n - 1) / 2 * sizeof(double);
+	char		hint[512];
+
+	snprintf(hint, sizeof(hint),
+			 "%s linkage keeps the n (n - 1) / 2 distances between the rows. "
+			 "Raise portrait.fit_memory_limit to at least %lld kB (SET portrait.fit_memory_limit = '%lldkB'), "
+			 "or use the two-step form: hclust_kmeans(kmeans_fit(features, 2000), '%s'), "
+			 "then kmeans_assign and hclust_cut; see doc/clustering.md.",
+			 method == HC_COMPLETE ? "Complete" : "Average",
+			 (long long) ceil(need / 1024), (long long) ceil(need / 1024), hc_method_names[method]);
+	PortraitFitBudget(need, method == HC_COMPLETE ? "hclust_fit with complete linkage" :
+					  "hclust_fit with average linkage", hint);
+}
+
 /* (state, key, features, method [, options]): collect one row. */
 static Datum
 HclustFitTrans(FunctionCallInfo fcinfo, bool has_options)
@@ -505,8 +528,8 @@ pp_hclust_fit_final(PG_FUNCTION_ARGS)
 	/* per row: keys, features, merges, the chain's arrays; the matrix for complete and average */
 	work = (double) (sizeof(int64) + d * sizeof(double) + sizeof(HcMerge) + 4 * sizeof(double) + 6 * sizeof(int64));
 	if (method == HC_COMPLETE || method == HC_AVERAGE)
-		work += (double) (n - 1) / 2 * sizeof(double);
-	PointsCheckFit(ps, (Size) Min(work, (double) MaxAllocHugeSize));
+		HcCheckMatrix(method, n, ps->dim, work);
+	PointsCheckFit(ps, (Size) work);
 
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "portrait hclust", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);

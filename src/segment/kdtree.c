@@ -120,7 +120,7 @@ KdTree *
 KdTreeBuild(const double *x, int64 n, int d)
 {
 	KdTree	   *t = palloc0(sizeof(KdTree));
-	int64		maxnodes = 4 * (n / PORTRAIT_KDTREE_LEAF + 1);
+	int64		maxnodes = KdTreeMaxNodes(n);
 
 	t->d = d;
 	t->n = n;
@@ -138,58 +138,161 @@ KdTreeBuild(const double *x, int64 n, int d)
 	return t;
 }
 
-/* Squared distance from q to the box of node k. */
-static inline double
-KdBoxDist2(const KdTree *t, int64 k, const double *q)
+/*
+ * Relative margin of the whole-box tests: a box is taken as inside or
+ * outside the radius only when it is so by more than any rounding of the
+ * point distances, so that a search finds exactly the points whose computed
+ * distance is within the radius.
+ */
+#define KD_MARGIN	1e-12
+
+/* Squared distances from q to the nearest (*near) and the farthest (*far) point of node k's box. */
+static inline void
+KdBoxDist2(const KdTree *t, int64 k, const double *q, double *near, double *far)
 {
 	int			d = t->d;
 	const double *mn = t->box + k * 2 * d;
 	const double *mx = mn + d;
 	double		s = 0;
+	double		m = 0;
 
 	for (int j = 0; j < d; j++)
 	{
-		double		e = 0;
+		double		above = q[j] - mx[j];
+		double		below = mn[j] - q[j];
+		double		e = above > 0 ? above : (below > 0 ? below : 0);
+		double		f = Max(q[j] - mn[j], mx[j] - q[j]);
 
-		if (q[j] < mn[j])
-			e = mn[j] - q[j];
-		else if (q[j] > mx[j])
-			e = q[j] - mx[j];
 		s += e * e;
+		m += f * f;
 	}
+	*near = s;
+	*far = m;
+}
+
+/* Squared length of the diagonal of node k's box: no two of its points are farther apart. */
+double
+KdTreeDiameter2(const KdTree *t, int64 k)
+{
+	const double *mn = t->box + k * 2 * t->d;
+	const double *mx = mn + t->d;
+	double		s = 0;
+
+	for (int j = 0; j < t->d; j++)
+		s += (mx[j] - mn[j]) * (mx[j] - mn[j]);
 	return s;
 }
 
-/* visit(i, d2) for every point i with squared distance d2 <= r2 from q, until it returns true. */
+/*
+ * Call s->point for each point of node k (all of it inside the radius);
+ * false when the search is to stop.
+ */
+static bool
+KdScanInside(KdTree *t, const KdSearch *s, int64 k)
+{
+	const KdNode *node = &t->nodes[k];
+
+	KdWork(t, node->hi - node->lo);
+	for (int64 i = node->lo; i < node->hi; i++)
+	{
+		KdStep		step;
+
+		if (s->mask && !s->mask[i])
+			continue;
+		step = s->point(t, i, s->arg);
+		if (step == KD_SKIP)
+			break;
+		if (step == KD_STOP)
+			return false;
+	}
+	return true;
+}
+
+/* The radius search s (see kdtree.h); nearer children are looked into first. */
 void
-KdTreeRadius(KdTree *t, const double *q, double r2, KdVisit visit, void *arg)
+KdTreeSearch(KdTree *t, const KdSearch *s)
 {
 	int			d = t->d;
 	int			top = 0;
+	double		in2 = s->r2 * (1 - KD_MARGIN);
+	double		out2 = s->r2 * (1 + KD_MARGIN);
+	double		near;
+	double		far;
 
 	if (t->n == 0)
 		return;
-	t->stack[top++] = 0;
+	KdBoxDist2(t, 0, s->q, &near, &far);
+	if (near > out2)
+		return;
+	/* stack entries: node number times 2, plus 1 when its box is inside */
+	t->stack[top++] = far <= in2;
 	while (top > 0)
 	{
-		int64		k = t->stack[--top];
+		int64		e = t->stack[--top];
+		int64		k = e >> 1;
+		bool		inside = (e & 1) != 0;
 		const KdNode *node = &t->nodes[k];
+		KdStep		step;
 
-		if (KdBoxDist2(t, k, q) > r2)
+		KdWork(t, 0);
+		step = s->node ? s->node(t, k, inside, s->arg) : KD_NEXT;
+
+		if (step == KD_SKIP)
 			continue;
-		if (node->left < 0)
+		if (step == KD_STOP)
+			return;
+		if (inside)
 		{
+			if (!KdScanInside(t, s, k))
+				return;
+			continue;
+		}
+		else if (node->left < 0)
+		{
+			KdWork(t, node->hi - node->lo);
 			for (int64 i = node->lo; i < node->hi; i++)
 			{
-				double		d2 = ClusterDist2(q, t->pts + i * d, d);
-
-				if (d2 <= r2 && visit(t->idx[i], d2, arg))
-					return;
+				if (s->mask && !s->mask[i])
+					continue;
+				if (ClusterDist2(s->q, t->pts + i * d, d) <= s->r2)
+				{
+					step = s->point(t, i, s->arg);
+					if (step == KD_SKIP)
+						break;
+					if (step == KD_STOP)
+						return;
+				}
 			}
 			continue;
 		}
-		t->stack[top++] = node->right;
-		t->stack[top++] = node->left;
+		{
+			double		nl;
+			double		fl;
+			double		nr;
+			double		fr;
+			bool		l_in;
+			bool		r_in;
+
+			KdBoxDist2(t, node->left, s->q, &nl, &fl);
+			KdBoxDist2(t, node->right, s->q, &nr, &fr);
+			l_in = nl <= out2;
+			r_in = nr <= out2;
+			/* the farther child goes on the stack first, so the nearer is searched first */
+			if (nl <= nr)
+			{
+				if (r_in)
+					t->stack[top++] = node->right * 2 + (fr <= in2);
+				if (l_in)
+					t->stack[top++] = node->left * 2 + (fl <= in2);
+			}
+			else
+			{
+				if (l_in)
+					t->stack[top++] = node->left * 2 + (fl <= in2);
+				if (r_in)
+					t->stack[top++] = node->right * 2 + (fr <= in2);
+			}
+		}
 	}
 }
 
@@ -211,11 +314,15 @@ KdTreeNearest(KdTree *t, const double *q, double r2, double *best)
 	{
 		int64		k = t->stack[--top];
 		const KdNode *node = &t->nodes[k];
+		double		near;
+		double		far;
 
-		if (KdBoxDist2(t, k, q) > bound)
+		KdBoxDist2(t, k, q, &near, &far);
+		if (near > bound)
 			continue;
 		if (node->left < 0)
 		{
+			KdWork(t, node->hi - node->lo);
 			for (int64 i = node->lo; i < node->hi; i++)
 			{
 				double		d2 = ClusterDist2(q, t->pts + i * d, d);

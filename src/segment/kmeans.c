@@ -372,6 +372,34 @@ HalfGaps(KmFit *f, const double *centers)
 }
 
 /*
+ * Whether the assignment step may use the plain AVX2 pass, whose distance
+ * buffer holds at most 64 centers (k * d <= 64 keeps k <= 64).
+ */
+static bool
+PlainAvx2(const KmFit *f)
+{
+#ifdef KM_AVX2
+	return km_avx2 && (int64) f->k * f->d <= 64;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Whether Lloyd keeps Hamerly's bounds.  With AVX2 and few centers and
+ * features (k * d <= 64) all k distances cost less than keeping and
+ * testing the bounds, whose tests mispredict when clusters overlap: the
+ * plain AVX2 pass is then used.  Assignments are the same either way.
+ */
+static bool
+UseBounds(const KmFit *f)
+{
+	if (f->algorithm != KM_ALG_HAMERLY || f->k <= 1)
+		return false;
+	return !PlainAvx2(f);
+}
+
+/*
  * The assignment step of one Lloyd iteration, and each row added to its
  * cluster's sums (f->sums and f->counts, zeroed by the caller) in row
  * order.  Returns how many rows changed cluster.
@@ -460,7 +488,7 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 	int64		n = f->n;
 	int			d = f->d;
 	int			k = f->k;
-	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && k > 1;
+	bool		hamerly = UseBounds(f);
 	int			it;
 	double		drift = 0;
 
@@ -492,6 +520,10 @@ Lloyd(KmFit *f, double *centers, bool seeded, bool *converged)
 		memset(f->counts, 0, sizeof(int64) * k);
 		if (hamerly)
 			changed = LloydPass(f, centers, true, drift);
+#ifdef KM_AVX2
+		else if (PlainAvx2(f))
+			changed = KmPlainPassAvx2(f);
+#endif
 		else
 			changed = LloydPass(f, centers, false, 0);
 
@@ -548,7 +580,7 @@ static double
 AssignAll(KmFit *f, const double *centers)
 {
 	double		inertia = 0;
-	bool		hamerly = f->algorithm == KM_ALG_HAMERLY && f->k > 1;
+	bool		hamerly = UseBounds(f);
 
 	if (hamerly)
 		HalfGaps(f, centers);

@@ -143,6 +143,7 @@ extern void KmCheckOptionShapes(const KmOptions *o, int k, int d);
 extern void KmTranspose(const double *c, int m, int d, double *ct);
 extern void KmScoreCandidates(KmFit *f, const double *cc, int trials, int tp, double *cpot);
 #ifdef KM_AVX2
+extern int64 KmPlainPassAvx2(KmFit *f) __attribute__((target("avx2")));
 extern void KmDistManyAvx2(const double *x, const double *ct, int m, int d, double *out) __attribute__((target("avx2")));
 extern double KmDistBoundAvx2(const double *a, const double *b, int d) __attribute__((target("avx2")));
 #endif
@@ -246,7 +247,8 @@ static inline double
 KmDistBound(const double *a, const double *b, int d)
 {
 #ifdef KM_AVX2
-	if (km_avx2)
+	/* a few features are summed faster inline than through the call */
+	if (km_avx2 && d > 8)
 		return sqrt(KmDistBoundAvx2(a, b, d));
 #endif
 	return sqrt(KmDist2(a, b, d));
@@ -278,18 +280,20 @@ KmNearest2(const double *x, const double *ct, int k, int d, double *dist, double
 	double		b2 = DBL_MAX;
 
 	KmDistMany(x, ct, k, d, dist);
+
+	/*
+	 * Without branches (min, max and a conditional move): when clusters
+	 * overlap, which center is nearest is unpredictable.  The runner-up is
+	 * min(b2, max(b1, t)), the same value as the branching form's.
+	 */
 	for (int j = 0; j < k; j++)
 	{
 		double		t = dist[j];
+		bool		closer = t < b1;
 
-		if (t < b1)
-		{
-			b2 = b1;
-			b1 = t;
-			a = j;
-		}
-		else if (t < b2)
-			b2 = t;
+		b2 = Min(b2, Max(b1, t));
+		a = closer ? j : a;
+		b1 = closer ? t : b1;
 	}
 	*best = b1;
 	*second = b2;

@@ -803,8 +803,9 @@ BsiTransBegin(FunctionCallInfo fcinfo)
 	return be;
 }
 
-static Datum
-BsiTransAdd(BsiExpanded *be, int64 id, uint64 val)
+/* Buffer one (id, stored value) pair of an index being built. */
+static void
+BsiPush(BsiExpanded *be, uint32 id, uint64 val)
 {
 	if (be->npending == be->capacity)
 	{
@@ -821,10 +822,72 @@ BsiTransAdd(BsiExpanded *be, int64 id, uint64 val)
 			be->capacity = cap;
 		}
 	}
-	be->ids[be->npending] = BitmapCheckId(id);
+	be->ids[be->npending] = id;
 	be->vals[be->npending] = val;
 	be->npending++;
+}
+
+static Datum
+BsiTransAdd(BsiExpanded *be, int64 id, uint64 val)
+{
+	BsiPush(be, BitmapCheckId(id), val);
 	return EOHPGetRWDatum(&be->hdr);
+}
+
+/* ---------- an index built outside an aggregate (build_tags) ---------- */
+
+/* An empty index at scale, its memory a child of parent. */
+BsiBuild *
+BsiBuildNew(MemoryContext parent, int scale)
+{
+	BsiExpanded *be;
+
+	CheckScale(scale);
+	be = BsiExpandedNew(parent);
+	be->bsi.scale = scale;
+	be->scale_set = true;
+	return (BsiBuild *) be;
+}
+
+/*
+ * The stored integer of a value at scale, the same as bsi_agg keeps: value
+ * is an int8 (INT8OID), a float8 (FLOAT8OID) or a numeric (NUMERICOID).
+ */
+uint64
+BsiBuildValue(Datum value, Oid type, int scale)
+{
+	char	   *text;
+	uint64		val;
+
+	if (type == INT8OID)
+		return Int64Value(DatumGetInt64(value), scale);
+	if (type == FLOAT8OID)
+		return Float8Value(DatumGetFloat8(value), scale);
+	if (type != NUMERICOID)
+		elog(ERROR, "a numeric tag value of type %u", type);
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, value));
+	val = FixedValue(text, scale);
+	pfree(text);
+	return val;
+}
+
+/* Add id with a value from BsiBuildValue (21000 at the end when an id comes twice). */
+void
+BsiBuildAdd(BsiBuild *b, uint32 id, uint64 val)
+{
+	BsiPush((BsiExpanded *) b, id, val);
+}
+
+/* The flat portrait.bsi of an index built, in the current memory context. */
+Datum
+BsiBuildResult(BsiBuild *b)
+{
+	ExpandedObjectHeader *eoh = &((BsiExpanded *) b)->hdr;
+	Size		sz = EOH_get_flat_size(eoh);
+	void	   *v = palloc(sz);
+
+	EOH_flatten_into(eoh, v, sz);
+	return PointerGetDatum(v);
 }
 
 #define BSI_TRANS_SKIP(be) \

@@ -68,69 +68,22 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_numeric', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_snapshot', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tag_bitmap', '');
 
+-- Roaring blobs do not compress: keep them out of line, uncompressed, so
+-- writing and reading a bitmap spends no time in pglz
+ALTER TABLE @extschema@.tag_bitmap ALTER COLUMN members SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.tag_snapshot ALTER COLUMN members SET STORAGE EXTERNAL;
+ALTER TABLE @extschema@.tag_numeric ALTER COLUMN members SET STORAGE EXTERNAL;
+
 CREATE FUNCTION @extschema@.build_tags(base text, profile regclass, key_column text,
                                        snapshot date DEFAULT current_date, keep_snapshots integer DEFAULT NULL)
     RETURNS bigint
-    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY INVOKER
-    SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    terms text;
-    names text[];
-    written bigint;
-BEGIN
-    IF base IS NULL OR profile IS NULL OR key_column IS NULL OR snapshot IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'build_tags: base, profile, key_column and snapshot must not be NULL';
-    END IF;
-    IF keep_snapshots IS NOT NULL AND keep_snapshots < 1 THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'build_tags: keep_snapshots must be at least 1';
-    END IF;
-    -- one (tag, value) term per boolean or categorical tag whose column the profile has
-    SELECT string_agg(CASE t.value_type
-                          WHEN 'boolean' THEN format('(%L, CASE WHEN p.%I THEN ''true'' END)', t.name, t.source_column)
-                          ELSE format('(%L, p.%I::text)', t.name, t.source_column) END, ', ' ORDER BY t.name),
-           array_agg(t.name)
-      INTO terms, names
-      FROM @extschema@.tag t
-     WHERE t.value_type IN ('boolean', 'categorical')
-       AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = profile AND a.attname = t.source_column
-                   AND a.attnum > 0 AND NOT a.attisdropped);
-    IF terms IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = '22023',
-            MESSAGE = format('build_tags: no boolean or categorical tag is built from a column of %s', profile),
-            HINT = 'Define tags in portrait.tag whose source_column is a column of the profile table.';
-    END IF;
-    EXECUTE format('SELECT @extschema@.dictionary_assign($1, array_agg(p.%I::text)) FROM %s p', key_column, profile) USING base;
-    DELETE FROM @extschema@.tag_bitmap b WHERE b.base = build_tags.base AND b.snapshot = build_tags.snapshot
-        AND b.tag = ANY (names);
-    -- one pass over the profile: every row gives one (tag, value) per tag
-    EXECUTE format('INSERT INTO @extschema@.tag_bitmap (base, tag, value, snapshot, members)
-                    SELECT $1, v.tag, v.value, $2, @extschema@.bitmap_agg(d.id)
-                    FROM %s p
-                    JOIN @extschema@.key_dictionary d ON d.base = $1 AND d.key = p.%I::text
-                    CROSS JOIN LATERAL (VALUES %s) AS v(tag, value)
-                    WHERE v.value IS NOT NULL
-                    GROUP BY v.tag, v.value', profile, key_column, terms)
-        USING base, snapshot;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    EXECUTE format('INSERT INTO @extschema@.tag_snapshot AS t (base, snapshot, members)
-                    SELECT $1, $2, @extschema@.bitmap_agg(d.id)
-                    FROM %s p
-                    JOIN @extschema@.key_dictionary d ON d.base = $1 AND d.key = p.%I::text
-                    ON CONFLICT (base, snapshot) DO UPDATE SET members = excluded.members, built = now()',
-                   profile, key_column)
-        USING base, snapshot;
-    IF keep_snapshots IS NOT NULL THEN
-        DELETE FROM @extschema@.tag_bitmap b
-         WHERE b.base = build_tags.base
-           AND b.snapshot < ALL (SELECT s.snapshot FROM (SELECT DISTINCT c.snapshot FROM @extschema@.tag_bitmap c
-                                                          WHERE c.base = build_tags.base
-                                                          ORDER BY c.snapshot DESC LIMIT keep_snapshots) s);
-        DELETE FROM @extschema@.tag_snapshot t
-         WHERE t.base = build_tags.base
-           AND t.snapshot < ALL (SELECT c.snapshot FROM @extschema@.tag_snapshot c
-                                  WHERE c.base = build_tags.base
-                                  ORDER BY c.snapshot DESC LIMIT keep_snapshots);
-    END IF;
-    RETURN written;
-END $$;
-COMMENT ON FUNCTION @extschema@.build_tags(text, regclass, text, date, integer) IS 'Build the bitmaps of every boolean and categorical tag of the library from a profile table in one pass (ids from the key dictionary, assigned first), as the snapshot of a date; keep_snapshots drops older snapshots of the base';
+    AS 'MODULE_PATHNAME', 'pp_build_tags'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY INVOKER;
+COMMENT ON FUNCTION @extschema@.build_tags(text, regclass, text, date, integer) IS 'Build every tag of the library whose column the profile table has, in one pass over it: a bitmap per value of each boolean and categorical tag, a bit-sliced index per numeric tag, and the population, as the snapshot of a date (new keys get dictionary ids); keep_snapshots drops older snapshots of the base; returns the bitmaps and indexes written';
+
+CREATE FUNCTION @extschema@.build_tags(base text, source text, key_column text,
+                                       snapshot date DEFAULT current_date, keep_snapshots integer DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pp_build_tags_source'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY INVOKER;
+COMMENT ON FUNCTION @extschema@.build_tags(text, text, text, date, integer) IS 'build_tags from a source given as text: the name of a table or view, or a single query (SELECT, VALUES, TABLE, WITH ... SELECT) whose columns are the key and the tag columns';

@@ -40,4 +40,11 @@ extern roaring_bitmap_t *BsiCompare(Datum bsi, BsiOp op, const char *lo, const c
 /* The ids that have a value. */
 extern roaring_bitmap_t *BsiExistence(Datum bsi);
 
+/* bsi.c: an index built pair by pair (build_tags) */
+typedef struct BsiBuild BsiBuild;
+extern BsiBuild *BsiBuildNew(MemoryContext parent, int scale);
+extern uint64 BsiBuildValue(Datum value, Oid type, int scale);
+extern void BsiBuildAdd(BsiBuild *b, uint32 id, uint64 val);
+extern Datum BsiBuildResult(BsiBuild *b);
+
 #endif							/* PORTRAIT_TAGS_H */

@@ -1448,6 +1448,20 @@ RfmStateRebase(const RfmState *s, int32 as_of_day)
 }
 
 /*
+ * s (a fresh copy) without its unused room for days: a merged state is
+ * stored, and the room the aggregate grew (up to half of it unused, and not
+ * initialised) would be written to the table and to the WAL with every
+ * update.  The next day added grows it again.
+ */
+static RfmState *
+RfmStateTrim(RfmState *s)
+{
+	s->capacity = s->ndays;
+	SET_VARSIZE(s, RfmStateSize(s->ndays));
+	return s;
+}
+
+/*
  * rfm_state_merge(a, b): the state of the rows of a and b together, counted
  * up to the later of their as_of days, so that a stored state merges with
  * the partial state of new rows taken on a later day.  NULL is the state of
@@ -1464,7 +1478,7 @@ pp_rfm_state_merge(PG_FUNCTION_ARGS)
 	{
 		if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(PG_ARGISNULL(0) ? 1 : 0)));
+		PG_RETURN_POINTER(RfmStateTrim((RfmState *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(PG_ARGISNULL(0) ? 1 : 0))));
 	}
 	a = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	b = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
@@ -1481,7 +1495,9 @@ pp_rfm_state_merge(PG_FUNCTION_ARGS)
 		a = RfmStateRebase(a, day);
 	if (b->as_of_day != day)
 		b = RfmStateRebase(b, day);
-	return DirectFunctionCall2(pp_rfm_summary_combine, PointerGetDatum(a), PointerGetDatum(b));
+	PG_RETURN_POINTER(RfmStateTrim((RfmState *)
+								   DatumGetPointer(DirectFunctionCall2(pp_rfm_summary_combine, PointerGetDatum(a),
+																	   PointerGetDatum(b)))));
 }
 
 /*

@@ -112,12 +112,11 @@ INSERT INTO portrait.tag (name, value_type, source_column) VALUES
 SELECT portrait.build_tags('smith', 'smith.customers', 'customer_id', '2026-11-01');
 UPDATE smith.customers SET churned = NOT churned WHERE customer_id % 3 = 0;
 SELECT portrait.build_tags('smith', 'smith.customers', 'customer_id', '2026-11-08');
-INSERT INTO portrait.tag_numeric (base, tag, snapshot, members)
-SELECT 'smith', 'monetary', s.snapshot, portrait.bsi_agg(d.id, c.monetary, 2)
-FROM smith.customers c JOIN portrait.key_dictionary d ON d.base = 'smith' AND d.key = c.customer_id::text,
-     (VALUES (date '2026-11-01'), (date '2026-11-08')) s(snapshot)
-GROUP BY s.snapshot
-ON CONFLICT DO NOTHING;
+-- a third snapshot from a query (build_tags's query source), its scan in parallel workers
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SELECT portrait.build_tags('smith', $$SELECT c.customer_id, c.region, c.channel, c.churned, c.monetary * 1.1 AS monetary
+                                      FROM smith.customers c WHERE c.customer_id % 7 <> 0$$, 'customer_id', '2026-11-15');
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 SELECT portrait.audience_save('north app', 'smith', $$region = '华北' AND channel = 'app'$$),
        portrait.audience_save('churned', 'smith', 'churned OR NOT has(region)', '2026-11-01');
 CREATE TABLE smith.audiences AS
