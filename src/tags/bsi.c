@@ -1039,7 +1039,9 @@ pp_bsi_merge_trans(PG_FUNCTION_ARGS)
  * Over the ids of x, those whose magnitude (slices s[0..ns-1]) is below,
  * equal to and above c: bits from the top, the ids still equal so far in eq.
  * x is taken over (it becomes eq), which spares a copy of its ids; lt or gt
- * NULL when not wanted, which spares the steps that would build it.
+ * NULL when not wanted, which spares the steps that would build it.  The
+ * three always split x, so a side wanted alone is derived from the other one
+ * when that takes fewer steps (a one bit of c adds to lt, a zero bit to gt).
  */
 static void
 MagnitudeCompare(roaring_bitmap_t *x, roaring_bitmap_t *const *s, int ns, uint64 c,
@@ -1047,12 +1049,24 @@ MagnitudeCompare(roaring_bitmap_t *x, roaring_bitmap_t *const *s, int ns, uint64
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	roaring_bitmap_t *e = x;
-	roaring_bitmap_t *l = lt ? NewBitmap(cxt) : NULL;
-	roaring_bitmap_t *g = gt ? NewBitmap(cxt) : NULL;
+	roaring_bitmap_t *all = NULL;
+	roaring_bitmap_t *l;
+	roaring_bitmap_t *g;
+	bool		build_l = lt != NULL;
+	bool		build_g = gt != NULL;
 	int			top = ns;
+	int			ones = pg_popcount64(c);
 
 	while (top < 64 && (c >> top) != 0)
 		top++;
+	if (build_l != build_g && (build_g ? ones < top - ones : top - ones < ones))
+	{
+		all = BitmapKeep(cxt, roaring_bitmap_copy(x));
+		build_l = !build_l;
+		build_g = !build_g;
+	}
+	l = build_l ? NewBitmap(cxt) : NULL;
+	g = build_g ? NewBitmap(cxt) : NULL;
 	for (int i = top - 1; i >= 0 && !roaring_bitmap_is_empty(e); i--)
 	{
 		const roaring_bitmap_t *si = i < ns ? s[i] : NULL;
@@ -1085,6 +1099,15 @@ MagnitudeCompare(roaring_bitmap_t *x, roaring_bitmap_t *const *s, int ns, uint64
 			}
 			roaring_bitmap_andnot_inplace(e, si);
 		}
+	}
+	if (all)
+	{
+		roaring_bitmap_andnot_inplace(all, e);
+		roaring_bitmap_andnot_inplace(all, build_l ? l : g);
+		if (build_l)
+			g = all;
+		else
+			l = all;
 	}
 	if (lt)
 		*lt = l;
