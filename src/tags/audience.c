@@ -1045,6 +1045,8 @@ EvalNumeric(Audience *aud, AudNode *n)
 		return NewBitmap(aud);
 	bsi = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	old = MemoryContextSwitchTo(aud->cxt);
+	/* fetched once for every literal of an IN list and the ids of a NOT */
+	bsi = PointerGetDatum(PG_DETOAST_DATUM(bsi));
 	switch (n->cond)
 	{
 		case C_HAS:

@@ -80,6 +80,9 @@ typedef struct Bsi
 	roaring_bitmap_t *n;
 	roaring_bitmap_t *p[BSI_SLICES];
 	roaring_bitmap_t *m[BSI_SLICES];
+	const char *raw;			/* flat bytes of the slices not read yet, or NULL */
+	uint32		off[2 * BSI_SLICES];	/* where slice p[i] (m[i] at BSI_SLICES + i) is */
+	uint32		len[2 * BSI_SLICES];
 } Bsi;
 
 typedef struct BsiExpanded
@@ -358,10 +361,12 @@ BadBsi(const char *detail)
 /*
  * The index in the len bytes at buf; checked deeply (every bitmap against
  * the Roaring format, slices inside their sign) when the bytes come from
- * outside, only structurally when they are a value we stored.
+ * outside, only structurally when they are a value we stored.  When lazy
+ * (stored values only), the slices are located but read by BsiLoad, so a
+ * reader pays only for the sign it compares with.
  */
 static void
-BsiParse(const char *buf, Size len, bool untrusted, Bsi *b)
+BsiParse(const char *buf, Size len, bool untrusted, bool lazy, Bsi *b)
 {
 	const unsigned char *u = (const unsigned char *) buf;
 	Size		pos = 4;
@@ -387,6 +392,13 @@ BsiParse(const char *buf, Size len, bool untrusted, Bsi *b)
 		pos += 4;
 		if (sz > len - pos)
 			BadBsi("A bitmap runs past the end of the value.");
+		if (lazy && i >= 2)
+		{
+			b->off[i < 2 + b->np ? i - 2 : BSI_SLICES + i - 2 - b->np] = (uint32) pos;
+			b->len[i < 2 + b->np ? i - 2 : BSI_SLICES + i - 2 - b->np] = sz;
+			pos += sz;
+			continue;
+		}
 		rb = untrusted ? BitmapReadChecked(buf + pos, sz) : BitmapDeserialize(buf + pos, sz);
 		pos += sz;
 		if (i == 0)
@@ -400,6 +412,9 @@ BsiParse(const char *buf, Size len, bool untrusted, Bsi *b)
 	}
 	if (pos != len)
 		BadBsi("Bytes follow the last bitmap.");
+	Assert(!(lazy && untrusted));
+	if (lazy)
+		b->raw = buf;
 	if (untrusted)
 	{
 		roaring_bitmap_t *pos_ids = BitmapKeep(CurrentMemoryContext, roaring_bitmap_andnot(b->e, b->n));
@@ -710,12 +725,31 @@ BsiFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
 	BsiWrite(&be->bsi, VARDATA(result));
 }
 
+/* The slices of one sign of a lazily parsed index, read where not yet. */
+static void
+BsiLoad(Bsi *b, bool neg)
+{
+	int			ns = neg ? b->nm : b->np;
+	roaring_bitmap_t **s = neg ? b->m : b->p;
+
+	if (b->raw == NULL)
+		return;
+	for (int i = 0; i < ns; i++)
+	{
+		int			k = neg ? BSI_SLICES + i : i;
+
+		if (s[i] == NULL)
+			s[i] = BitmapDeserialize(b->raw + b->off[k], b->len[k]);
+	}
+}
+
 /*
  * The index of a datum, for reading: the live slices of our expanded object
- * (its buffer added first), else the flat value parsed in the current context.
+ * (its buffer added first), else the flat value parsed in the current context
+ * (its slices left to BsiLoad when lazy).
  */
 static Bsi *
-BsiGet(Datum d)
+BsiRead(Datum d, bool lazy)
 {
 	Bsi		   *b;
 	struct varlena *v;
@@ -730,8 +764,15 @@ BsiGet(Datum d)
 	}
 	b = palloc(sizeof(Bsi));
 	v = PG_DETOAST_DATUM(d);
-	BsiParse(VARDATA(v), VARSIZE(v) - VARHDRSZ, false, b);
+	BsiParse(VARDATA(v), VARSIZE(v) - VARHDRSZ, false, lazy, b);
 	return b;
+}
+
+/* The index of a datum with every slice read. */
+static Bsi *
+BsiGet(Datum d)
+{
+	return BsiRead(d, false);
 }
 
 /* The writable state at argno in the aggregate context (NULL when the argument is). */
@@ -997,19 +1038,35 @@ pp_bsi_merge_trans(PG_FUNCTION_ARGS)
 /*
  * Over the ids of x, those whose magnitude (slices s[0..ns-1]) is below,
  * equal to and above c: bits from the top, the ids still equal so far in eq.
+ * x is taken over (it becomes eq), which spares a copy of its ids; lt or gt
+ * NULL when not wanted, which spares the steps that would build it.  The
+ * three always split x, so a side wanted alone is derived from the other one
+ * when that takes fewer steps (a one bit of c adds to lt, a zero bit to gt).
  */
 static void
-MagnitudeCompare(const roaring_bitmap_t *x, roaring_bitmap_t *const *s, int ns, uint64 c,
+MagnitudeCompare(roaring_bitmap_t *x, roaring_bitmap_t *const *s, int ns, uint64 c,
 				 roaring_bitmap_t **lt, roaring_bitmap_t **eq, roaring_bitmap_t **gt)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	roaring_bitmap_t *e = BitmapKeep(cxt, roaring_bitmap_copy(x));
-	roaring_bitmap_t *l = NewBitmap(cxt);
-	roaring_bitmap_t *g = NewBitmap(cxt);
+	roaring_bitmap_t *e = x;
+	roaring_bitmap_t *all = NULL;
+	roaring_bitmap_t *l;
+	roaring_bitmap_t *g;
+	bool		build_l = lt != NULL;
+	bool		build_g = gt != NULL;
 	int			top = ns;
+	int			ones = pg_popcount64(c);
 
 	while (top < 64 && (c >> top) != 0)
 		top++;
+	if (build_l != build_g && (build_g ? ones < top - ones : top - ones < ones))
+	{
+		all = BitmapKeep(cxt, roaring_bitmap_copy(x));
+		build_l = !build_l;
+		build_g = !build_g;
+	}
+	l = build_l ? NewBitmap(cxt) : NULL;
+	g = build_g ? NewBitmap(cxt) : NULL;
 	for (int i = top - 1; i >= 0 && !roaring_bitmap_is_empty(e); i--)
 	{
 		const roaring_bitmap_t *si = i < ns ? s[i] : NULL;
@@ -1019,44 +1076,72 @@ MagnitudeCompare(const roaring_bitmap_t *x, roaring_bitmap_t *const *s, int ns, 
 		{
 			if (si == NULL)
 			{
-				roaring_bitmap_or_inplace(l, e);
+				if (l)
+					roaring_bitmap_or_inplace(l, e);
 				roaring_bitmap_clear(e);
 				break;
 			}
-			t = roaring_bitmap_andnot(e, si);
-			roaring_bitmap_or_inplace(l, t);
-			roaring_bitmap_free(t);
+			if (l)
+			{
+				t = roaring_bitmap_andnot(e, si);
+				roaring_bitmap_or_inplace(l, t);
+				roaring_bitmap_free(t);
+			}
 			roaring_bitmap_and_inplace(e, si);
 		}
 		else if (si != NULL)
 		{
-			t = roaring_bitmap_and(e, si);
-			roaring_bitmap_or_inplace(g, t);
-			roaring_bitmap_free(t);
+			if (g)
+			{
+				t = roaring_bitmap_and(e, si);
+				roaring_bitmap_or_inplace(g, t);
+				roaring_bitmap_free(t);
+			}
 			roaring_bitmap_andnot_inplace(e, si);
 		}
 	}
-	*lt = l;
+	if (all)
+	{
+		roaring_bitmap_andnot_inplace(all, e);
+		roaring_bitmap_andnot_inplace(all, build_l ? l : g);
+		if (build_l)
+			g = all;
+		else
+			l = all;
+	}
+	if (lt)
+		*lt = l;
 	*eq = e;
-	*gt = g;
+	if (gt)
+		*gt = g;
 }
 
-/* The ids whose value is below, equal to and above the integer t. */
+/*
+ * The ids (of within, else all) whose value is below, equal to and above the
+ * integer t (lt, gt NULL when not wanted); only the slices of t's sign are read.
+ */
 static void
-SignedCompare(const Bsi *b, int64 t, roaring_bitmap_t **lt, roaring_bitmap_t **eq, roaring_bitmap_t **gt)
+SignedCompare(Bsi *b, const roaring_bitmap_t *within, int64 t,
+			  roaring_bitmap_t **lt, roaring_bitmap_t **eq, roaring_bitmap_t **gt)
 {
-	roaring_bitmap_t *pos = BitmapKeep(CurrentMemoryContext, roaring_bitmap_andnot(b->e, b->n));
+	MemoryContext cxt = CurrentMemoryContext;
+	const roaring_bitmap_t *ids = within ? within : b->e;
+	roaring_bitmap_t *pos = BitmapKeep(cxt, roaring_bitmap_andnot(ids, b->n));
+	roaring_bitmap_t *neg = BitmapKeep(cxt, within ? roaring_bitmap_and(within, b->n) : roaring_bitmap_copy(b->n));
 
+	BsiLoad(b, t < 0);
 	if (t >= 0)
 	{
 		MagnitudeCompare(pos, b->p, b->np, (uint64) t, lt, eq, gt);
-		roaring_bitmap_or_inplace(*lt, b->n);
+		if (lt)
+			roaring_bitmap_or_inplace(*lt, neg);
 	}
 	else
 	{
 		/* a larger magnitude is a smaller value */
-		MagnitudeCompare(b->n, b->m, b->nm, -(uint64) t, gt, eq, lt);
-		roaring_bitmap_or_inplace(*gt, pos);
+		MagnitudeCompare(neg, b->m, b->nm, -(uint64) t, gt, eq, lt);
+		if (gt)
+			roaring_bitmap_or_inplace(*gt, pos);
 	}
 }
 
@@ -1085,8 +1170,9 @@ ConstantBounds(const char *c, int scale, int64 *floor_v, int64 *ceil_v, bool *ex
 	*ceil_v = f.neg ? -lo : hi;
 }
 
+/* The ids (of within, else all) whose value satisfies op. */
 static roaring_bitmap_t *
-BsiCompareParsed(const Bsi *b, BsiOp op, const char *lo, const char *hi)
+BsiCompareParsed(Bsi *b, const roaring_bitmap_t *within, BsiOp op, const char *lo, const char *hi)
 {
 	int64		fl,
 				ce;
@@ -1097,37 +1183,35 @@ BsiCompareParsed(const Bsi *b, BsiOp op, const char *lo, const char *hi)
 
 	if (op == BSI_BETWEEN)
 	{
-		roaring_bitmap_t *r = BsiCompareParsed(b, BSI_GE, lo, NULL);
-
-		roaring_bitmap_and_inplace(r, BsiCompareParsed(b, BSI_LE, hi, NULL));
-		return r;
+		/* the upper bound is tested only on the ids past the lower one */
+		return BsiCompareParsed(b, BsiCompareParsed(b, within, BSI_GE, lo, NULL), BSI_LE, hi, NULL);
 	}
 	ConstantBounds(lo, b->scale, &fl, &ce, &exact);
 	switch (op)
 	{
 		case BSI_LT:
-			SignedCompare(b, ce, &lt, &eq, &gt);
+			SignedCompare(b, within, ce, &lt, &eq, NULL);
 			return lt;
 		case BSI_LE:
-			SignedCompare(b, fl, &lt, &eq, &gt);
+			SignedCompare(b, within, fl, &lt, &eq, NULL);
 			roaring_bitmap_or_inplace(lt, eq);
 			return lt;
 		case BSI_GT:
-			SignedCompare(b, fl, &lt, &eq, &gt);
+			SignedCompare(b, within, fl, NULL, &eq, &gt);
 			return gt;
 		case BSI_GE:
-			SignedCompare(b, ce, &lt, &eq, &gt);
+			SignedCompare(b, within, ce, NULL, &eq, &gt);
 			roaring_bitmap_or_inplace(gt, eq);
 			return gt;
 		case BSI_EQ:
 		case BSI_NE:
 			if (exact)
-				SignedCompare(b, fl, &lt, &eq, &gt);
+				SignedCompare(b, within, fl, NULL, &eq, NULL);
 			else
 				eq = NewBitmap(CurrentMemoryContext);
 			if (op == BSI_EQ)
 				return eq;
-			return BitmapKeep(CurrentMemoryContext, roaring_bitmap_andnot(b->e, eq));
+			return BitmapKeep(CurrentMemoryContext, roaring_bitmap_andnot(within ? within : b->e, eq));
 		default:
 			elog(ERROR, "unknown numeric tag comparison %d", (int) op);
 	}
@@ -1137,13 +1221,13 @@ BsiCompareParsed(const Bsi *b, BsiOp op, const char *lo, const char *hi)
 roaring_bitmap_t *
 BsiCompare(Datum bsi, BsiOp op, const char *lo, const char *hi)
 {
-	return BsiCompareParsed(BsiGet(bsi), op, lo, hi);
+	return BsiCompareParsed(BsiRead(bsi, true), NULL, op, lo, hi);
 }
 
 roaring_bitmap_t *
 BsiExistence(Datum bsi)
 {
-	return BitmapKeep(CurrentMemoryContext, roaring_bitmap_copy(BsiGet(bsi)->e));
+	return BitmapKeep(CurrentMemoryContext, roaring_bitmap_copy(BsiRead(bsi, true)->e));
 }
 
 static BsiOp
@@ -1192,19 +1276,19 @@ pp_bsi_between(PG_FUNCTION_ARGS)
 Datum
 pp_bsi_ids(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(BitmapResult(BsiGet(PG_GETARG_DATUM(0))->e));
+	PG_RETURN_DATUM(BitmapResult(BsiRead(PG_GETARG_DATUM(0), true)->e));
 }
 
 Datum
 pp_bsi_count(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64((int64) roaring_bitmap_get_cardinality(BsiGet(PG_GETARG_DATUM(0))->e));
+	PG_RETURN_INT64((int64) roaring_bitmap_get_cardinality(BsiRead(PG_GETARG_DATUM(0), true)->e));
 }
 
 Datum
 pp_bsi_scale(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(BsiGet(PG_GETARG_DATUM(0))->scale);
+	PG_RETURN_INT32(BsiRead(PG_GETARG_DATUM(0), true)->scale);
 }
 
 /* Exact sum of the values (of the ids in the filter, when one is given). */
@@ -1476,7 +1560,7 @@ BsiFromBytes(const char *buf, Size len)
 	Bsi			b;
 	struct varlena *v;
 
-	BsiParse(buf, len, true, &b);
+	BsiParse(buf, len, true, false, &b);
 	v = palloc(VARHDRSZ + len);
 	SET_VARSIZE(v, VARHDRSZ + len);
 	memcpy(VARDATA(v), buf, len);
